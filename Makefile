@@ -1,0 +1,50 @@
+# The two commands of the README:  make run  and  make test.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+PG_URL ?= postgres://postgres@127.0.0.1:5432/aftersales
+export AFTERSALES_HOME ?= $(CURDIR)/var
+
+.PHONY: run test test-sqlite test-postgres lint install lock messages clean
+
+$(BIN)/.installed: requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+install: $(BIN)/.installed
+
+## run: install, migrate the embedded SQLite database, load demo data once, serve web + worker
+run: install
+	mkdir -p $(AFTERSALES_HOME)
+	$(BIN)/aftersales migrate --no-input -v0
+	$(BIN)/aftersales demo
+	$(BIN)/aftersales serve --port 8000
+
+## test: lint, migration check, then the whole suite on SQLite and on PostgreSQL
+test: install lint test-sqlite test-postgres
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DATABASE_URL=sqlite:///:memory: $(BIN)/aftersales makemigrations --check --dry-run
+
+test-sqlite: install
+	DATABASE_URL=sqlite:///$(AFTERSALES_HOME)/test.sqlite3 $(BIN)/pytest -p no:cacheprovider -n 2 $(PYTEST_ARGS)
+
+test-postgres: install
+	bash .ci/ensure-postgres
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest -p no:cacheprovider -n 2 $(PYTEST_ARGS)
+
+## lock: regenerate requirements.lock from pyproject.toml (needs the network)
+lock: install
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
+
+messages: install
+	cd aftersales && ../$(BIN)/aftersales makemessages -l zh_Hans -l en --no-obsolete && ../$(BIN)/aftersales compilemessages
+
+clean:
+	rm -rf $(VENV) var staticfiles

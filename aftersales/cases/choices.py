@@ -1,0 +1,108 @@
+"""The case's vocabulary: states, kinds, reasons and their fault, actions, deadline actions.
+
+Codes and labels follow the words sellers use on the platforms (shared/DOMAIN.md, glossary).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class CaseState(models.TextChoices):
+    AWAITING_SELLER = "awaiting_seller", _("Awaiting seller")
+    REJECTED = "rejected", _("Rejected by seller")
+    AWAITING_RETURN = "awaiting_return", _("Awaiting buyer's return")
+    RETURN_IN_TRANSIT = "return_in_transit", _("Return in transit")
+    INSPECTING = "inspecting", _("Inspecting")
+    REFUND_PENDING = "refund_pending", _("Refund pending")
+    REFUNDED = "refunded", _("Refunded")
+    CLOSED = "closed", _("Closed")
+
+
+FINAL_STATES = frozenset({CaseState.REFUNDED, CaseState.CLOSED})
+
+
+class CaseKind(models.TextChoices):
+    REFUND_ONLY = "refund_only", _("Refund only")
+    RETURN_REFUND = "return_refund", _("Return and refund")
+    EXCHANGE = "exchange", _("Exchange")
+    REPAIR = "repair", _("Repair")
+
+
+# Exchange and repair are reserved codes; their flows arrive with the resolution issue.
+OPENABLE_KINDS = frozenset({CaseKind.REFUND_ONLY, CaseKind.RETURN_REFUND})
+
+
+class Fault(models.TextChoices):
+    BUYER = "buyer", _("Buyer")
+    SELLER = "seller", _("Seller")
+    CARRIER = "carrier", _("Carrier")
+
+
+class Reason(models.TextChoices):
+    NO_REASON = "no_reason", _("7-day no-reason return")
+    CHANGED_MIND = "changed_mind", _("Changed mind")
+    WRONG_SIZE = "wrong_size", _("Wrong size")
+    BOUGHT_BY_MISTAKE = "bought_by_mistake", _("Bought by mistake")
+    QUALITY_ISSUE = "quality_issue", _("Quality issue")
+    NOT_AS_DESCRIBED = "not_as_described", _("Not as described")
+    WRONG_ITEM = "wrong_item", _("Wrong item sent")
+    MISSING_ITEM = "missing_item", _("Missing item")
+    COUNTERFEIT = "counterfeit", _("Counterfeit")
+    NOT_RECEIVED = "not_received", _("Not received")
+    NOT_SHIPPED = "not_shipped", _("Not shipped / out of stock")
+    DAMAGED_IN_TRANSIT = "damaged_in_transit", _("Damaged in transit")
+
+
+REASON_FAULT: dict[str, str] = {
+    Reason.NO_REASON: Fault.BUYER,
+    Reason.CHANGED_MIND: Fault.BUYER,
+    Reason.WRONG_SIZE: Fault.BUYER,
+    Reason.BOUGHT_BY_MISTAKE: Fault.BUYER,
+    Reason.QUALITY_ISSUE: Fault.SELLER,
+    Reason.NOT_AS_DESCRIBED: Fault.SELLER,
+    Reason.WRONG_ITEM: Fault.SELLER,
+    Reason.MISSING_ITEM: Fault.SELLER,
+    Reason.COUNTERFEIT: Fault.SELLER,
+    Reason.NOT_RECEIVED: Fault.SELLER,
+    Reason.NOT_SHIPPED: Fault.SELLER,
+    # The shop pays the buyer and claims from the carrier.
+    Reason.DAMAGED_IN_TRANSIT: Fault.CARRIER,
+}
+
+# Reasons that make no sense when goods travel back to the shop.
+REASONS_WITHOUT_GOODS = frozenset({Reason.NOT_RECEIVED, Reason.NOT_SHIPPED})
+
+
+class ShippingPayer(models.TextChoices):
+    BUYER = "buyer", _("Buyer")
+    SELLER = "seller", _("Seller")
+
+
+class DeadlineAction(models.TextChoices):
+    AUTO_APPROVE = "auto_approve", _("Auto-approve")
+    AUTO_CLOSE = "auto_close", _("Auto-close")
+    AUTO_REFUND = "auto_refund", _("Auto-refund")
+    ESCALATE = "escalate", _("Escalate to the team lead")
+
+
+class InspectionResult(models.TextChoices):
+    PASS = "pass", _("Intact: refund in full")
+    DEDUCT = "deduct", _("Damaged or used: deduct")
+
+
+class Action(models.TextChoices):
+    OPEN = "open", _("Open")
+    APPROVE = "approve", _("Approve")
+    REJECT = "reject", _("Reject")
+    CANCEL = "cancel", _("Cancel")
+    MODIFY = "modify", _("Modify and resubmit")
+    SHIP_RETURN = "ship_return", _("Ship the return")
+    RECEIVE = "receive", _("Confirm receipt")
+    INSPECT = "inspect", _("Inspect")
+    REFUND = "refund", _("Refund")
+    AUTO_APPROVE = "auto_approve", _("Auto-approved on timeout")
+    AUTO_CLOSE = "auto_close", _("Auto-closed on timeout")
+    AUTO_REFUND = "auto_refund", _("Auto-refunded on timeout")
+    ESCALATE = "escalate", _("Escalated on timeout")

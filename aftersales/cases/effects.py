@@ -1,0 +1,277 @@
+"""What each move of the state table does besides changing the state.
+
+Effects run inside ``case_transition``'s transaction, with the case row locked. They validate the
+action's fields, change the case, and put what the timeline should remember in ``ctx.event_data``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from aftersales.cases import eligibility, ledger
+from aftersales.cases import policy as policy_rules
+from aftersales.cases.choices import (
+    REASON_FAULT,
+    CaseKind,
+    InspectionResult,
+    Reason,
+    ShippingPayer,
+)
+from aftersales.catalog.models import ReturnAddress
+from aftersales.core.errors import Ineligible, InvalidInput
+from aftersales.core.money import ZERO, money, split_proportionally
+from aftersales.team.principal import Principal
+
+
+@dataclass
+class TransitionContext:
+    actor: Principal
+    data: dict[str, Any]
+    now: dt.datetime
+    event_data: dict[str, Any] = field(default_factory=dict)
+    notifications: list[str] = field(default_factory=list)
+
+
+def _text(ctx: TransitionContext, name: str, *, required: bool, limit: int = 2000) -> str:
+    value = ctx.data.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise InvalidInput(
+                _("%(field)s is required for this action.") % {"field": name},
+                code=f"{name}_required",
+                field=name,
+            )
+        return ""
+    if not isinstance(value, str) or len(value) > limit:
+        raise InvalidInput(
+            _("%(field)s must be text of at most %(limit)s characters.")
+            % {"field": name, "limit": limit},
+            code="invalid_input",
+            field=name,
+        )
+    return value.strip()
+
+
+def _amount(ctx: TransitionContext, name: str) -> Decimal | None:
+    value = ctx.data.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        amount = money(str(value))
+    except (InvalidOperation, ValueError):
+        raise InvalidInput(
+            _("%(field)s must be an amount such as 12.50.") % {"field": name},
+            code="invalid_amount",
+            field=name,
+        ) from None
+    if amount < 0:
+        raise InvalidInput(_("Amounts cannot be negative."), code="invalid_amount", field=name)
+    return amount
+
+
+def _spread(case, total: Decimal, attribute: str, weights_from: str) -> None:
+    lines = list(case.lines.all())
+    shares = split_proportionally(total, [getattr(line, weights_from) for line in lines])
+    for line, share in zip(lines, shares, strict=True):
+        setattr(line, attribute, share)
+        line.save(update_fields=[attribute])
+
+
+def _respond(case, ctx: TransitionContext) -> None:
+    if case.first_response_at is None and not ctx.actor.is_system:
+        case.first_response_at = ctx.now
+
+
+def _grant_approval(case, ctx: TransitionContext, *, address: ReturnAddress | None) -> None:
+    case.approved_at = ctx.now
+    deduction = ZERO
+    if case.kind == CaseKind.RETURN_REFUND and case.return_shipping_payer == ShippingPayer.BUYER:
+        deduction = min(policy_rules.buyer_shipping_deduction(case.policy), case.requested_amount)
+    case.shipping_deduction = deduction
+    case.approved_amount = case.requested_amount - deduction
+    _spread(case, case.approved_amount, "approved_amount", "requested_amount")
+    if case.kind == CaseKind.RETURN_REFUND:
+        if address is None:
+            raise Ineligible(
+                _("The shop has no return address; add one or pick one to approve a return."),
+                code="return_address_required",
+            )
+        case.return_address = address
+        ctx.event_data["return_address_id"] = address.id
+    ctx.event_data["approved_amount"] = str(case.approved_amount)
+    if deduction:
+        ctx.event_data["shipping_deduction"] = str(deduction)
+
+
+def _default_address(case) -> ReturnAddress | None:
+    return ReturnAddress.objects.filter(shop_id=case.shop_id, is_default=True).first()
+
+
+def approve(case, ctx: TransitionContext) -> None:
+    address = None
+    if case.kind == CaseKind.RETURN_REFUND:
+        address_id = ctx.data.get("return_address_id")
+        if address_id is None:
+            address = _default_address(case)
+        else:
+            address = ReturnAddress.objects.filter(shop_id=case.shop_id, pk=address_id).first()
+            if address is None:
+                raise Ineligible(
+                    _("Return address %(id)s is not one of this shop's.") % {"id": address_id},
+                    code="return_address_not_found",
+                )
+    _respond(case, ctx)
+    _grant_approval(case, ctx, address=address)
+    ctx.notifications.append("case_approved")
+
+
+def auto_approve(case, ctx: TransitionContext) -> None:
+    _grant_approval(case, ctx, address=_default_address(case))
+    if case.kind == CaseKind.REFUND_ONLY:
+        ctx.event_data["refunded"] = str(
+            ledger.refund_post(case=case, idempotency_key=f"auto:{case.number}", now=ctx.now)
+        )
+    ctx.notifications.append("case_auto_approved")
+
+
+def reject(case, ctx: TransitionContext) -> None:
+    case.reject_reason = _text(ctx, "reason", required=True)
+    _respond(case, ctx)
+    ctx.event_data["reason"] = case.reject_reason
+    ctx.notifications.append("case_rejected")
+
+
+def cancel(case, ctx: TransitionContext) -> None:
+    reason = _text(ctx, "reason", required=False)
+    if reason:
+        ctx.event_data["reason"] = reason
+
+
+def modify(case, ctx: TransitionContext) -> None:
+    reason = ctx.data.get("reason") or case.reason
+    if reason not in Reason.values:
+        raise InvalidInput(
+            _("Unknown reason %(reason)s.") % {"reason": reason}, code="invalid_reason"
+        )
+    description = _text(ctx, "description", required=False)
+    amount = _amount(ctx, "amount")
+    order_lines = ledger.lock_order_lines(line.order_line_id for line in case.lines.all())
+    eligibility.check_kind_and_reason(
+        kind=case.kind,
+        reason=reason,
+        order=case.order,
+        order_lines=list(order_lines.values()),
+        policy=case.policy,
+        now=ctx.now,
+    )
+    if amount is not None:
+        lines = list(case.lines.all())
+        shares = split_proportionally(
+            amount,
+            [
+                line.order_line.paid_amount * line.quantity / line.order_line.quantity
+                for line in lines
+            ],
+        )
+        requests = [
+            eligibility.LineRequest(
+                order_line_id=line.order_line_id, quantity=line.quantity, amount=share
+            )
+            for line, share in zip(lines, shares, strict=True)
+        ]
+        eligibility.grant_lines(
+            order=case.order, requests=requests, locked_lines=order_lines, excluding_case_id=case.id
+        )
+        for line, share in zip(lines, shares, strict=True):
+            line.requested_amount = share
+            line.save(update_fields=["requested_amount"])
+        case.requested_amount = amount
+        ctx.event_data["amount"] = str(amount)
+    if reason != case.reason:
+        ctx.event_data["reason"] = reason
+        case.reason = reason
+        case.fault = REASON_FAULT[reason]
+        case.return_shipping_payer = policy_rules.shipping_payer(case.policy, case.fault)
+    if description:
+        case.description = description
+        ctx.event_data["description"] = description
+    case.reject_reason = ""
+
+
+def ship_return(case, ctx: TransitionContext) -> None:
+    case.return_carrier = _text(ctx, "carrier", required=True, limit=100)
+    case.return_tracking_number = _text(ctx, "tracking_number", required=True, limit=100)
+    case.return_shipped_at = ctx.now
+    ctx.event_data.update(carrier=case.return_carrier, tracking_number=case.return_tracking_number)
+
+
+def receive(case, ctx: TransitionContext) -> None:
+    case.received_at = ctx.now
+    note = _text(ctx, "note", required=False)
+    if note:
+        ctx.event_data["note"] = note
+
+
+def inspect(case, ctx: TransitionContext) -> None:
+    result = ctx.data.get("result")
+    if result not in InspectionResult.values:
+        raise InvalidInput(
+            _("result must be pass or deduct."), code="invalid_inspection_result", field="result"
+        )
+    note = _text(ctx, "reason", required=result == InspectionResult.DEDUCT)
+    deduction = _amount(ctx, "deduction") or ZERO
+    if result == InspectionResult.DEDUCT:
+        if deduction <= 0 or deduction > case.approved_amount:
+            raise InvalidInput(
+                _("A deduction must be more than 0 and at most the approved %(amount)s.")
+                % {"amount": case.approved_amount},
+                code="invalid_deduction",
+                field="deduction",
+            )
+    elif deduction:
+        raise InvalidInput(
+            _("A passed inspection takes no deduction."),
+            code="invalid_deduction",
+            field="deduction",
+        )
+    case.inspection_result = result
+    case.inspection_note = note
+    case.inspection_deduction = deduction
+    if deduction:
+        case.approved_amount -= deduction
+        _spread(case, case.approved_amount, "approved_amount", "approved_amount")
+    ctx.event_data.update(
+        result=result, deduction=str(deduction), approved_amount=str(case.approved_amount)
+    )
+    if note:
+        ctx.event_data["reason"] = note
+
+
+def _pay(case, ctx: TransitionContext, key: str) -> None:
+    ctx.event_data["idempotency_key"] = key
+    ctx.event_data["refunded"] = str(
+        ledger.refund_post(case=case, idempotency_key=key, now=ctx.now)
+    )
+    ctx.notifications.append("case_refunded")
+
+
+def refund(case, ctx: TransitionContext) -> None:
+    key = _text(ctx, "idempotency_key", required=True, limit=200)
+    _pay(case, ctx, key)
+
+
+def auto_refund(case, ctx: TransitionContext) -> None:
+    if case.approved_amount == ZERO and case.requested_amount > 0:
+        case.approved_amount = case.requested_amount
+    _pay(case, ctx, f"auto:{case.number}")
+
+
+def escalate(case, ctx: TransitionContext) -> None:
+    case.escalated_at = ctx.now
+    ctx.event_data["overdue_since"] = case.deadline_at.isoformat() if case.deadline_at else None
+    ctx.notifications.append("case_escalated")

@@ -1,0 +1,99 @@
+"""The refund ledger: per order line, under a row lock, idempotent by key.
+
+The sum of a line's refund entries never exceeds what the line was paid;
+``OrderLine.refunded_amount``
+mirrors that sum and a database CHECK refuses any value above ``paid_amount``, so even a bug
+elsewhere cannot pay out more than was paid.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db.models import Q, Sum
+from django.utils.translation import gettext as _
+
+from aftersales.cases.choices import FINAL_STATES
+from aftersales.cases.models import Case, CaseLine, RefundEntry
+from aftersales.catalog.models import OrderLine
+from aftersales.core.errors import Conflict
+from aftersales.core.money import ZERO
+
+
+def lock_order_lines(line_ids) -> dict[int, OrderLine]:
+    """Lock order lines in id order (a fixed order, so two transactions cannot deadlock)."""
+    rows = OrderLine.objects.select_for_update().filter(id__in=set(line_ids)).order_by("id")
+    return {row.id: row for row in rows}
+
+
+def reserved_by_open_cases(
+    line_ids, *, excluding_case_id: int | None = None
+) -> dict[int, tuple[int, Decimal]]:
+    """Per order line: units claimed by every case that is not closed, and money requested by
+    cases still under way (money of finished cases is in the ledger already)."""
+    rows = (
+        CaseLine.objects.filter(order_line_id__in=set(line_ids))
+        .exclude(case__state="closed")
+        .exclude(case_id=excluding_case_id)
+        .values("order_line_id")
+        .annotate(
+            units=Sum("quantity"),
+            pending=Sum(
+                "requested_amount", filter=~Q(case__state__in=list(FINAL_STATES)), default=ZERO
+            ),
+        )
+    )
+    return {row["order_line_id"]: (row["units"] or 0, row["pending"] or ZERO) for row in rows}
+
+
+def refund_post(*, case: Case, idempotency_key: str, now: dt.datetime) -> Decimal:
+    """Pay what the case approved and has not yet refunded, line by line.
+
+    Must run inside the transaction that holds the case's row lock. Returns the amount paid.
+    """
+    case_lines = list(case.lines.all())
+    order_lines = lock_order_lines(cl.order_line_id for cl in case_lines)
+    if RefundEntry.objects.filter(case=case, idempotency_key=idempotency_key).exists():
+        return ZERO
+    if RefundEntry.objects.filter(
+        order_line_id__in=order_lines, idempotency_key=idempotency_key
+    ).exists():
+        raise Conflict(
+            _("This idempotency key was already used for another refund."),
+            code="idempotency_key_reused",
+        )
+    paid = ZERO
+    for case_line in case_lines:
+        amount = case_line.approved_amount - case_line.refunded_amount
+        if amount <= 0:
+            continue
+        order_line = order_lines[case_line.order_line_id]
+        if order_line.refunded_amount + amount > order_line.paid_amount:
+            raise Conflict(
+                _(
+                    "Refunding %(amount)s would exceed what line %(line)s was paid "
+                    "(%(paid)s, of which %(refunded)s is refunded already)."
+                )
+                % {
+                    "amount": amount,
+                    "line": order_line.external_id,
+                    "paid": order_line.paid_amount,
+                    "refunded": order_line.refunded_amount,
+                },
+                code="refund_exceeds_paid",
+            )
+        RefundEntry.objects.create(
+            order_line=order_line,
+            case=case,
+            amount=amount,
+            idempotency_key=idempotency_key,
+            created_at=now,
+        )
+        order_line.refunded_amount += amount
+        order_line.save(update_fields=["refunded_amount", "updated_at"])
+        case_line.refunded_amount += amount
+        case_line.save(update_fields=["refunded_amount"])
+        paid += amount
+    case.refunded_amount += paid
+    return paid

@@ -1,0 +1,20 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from aftersales.cases.deadlines import sweep
+from aftersales.notify.services import notifications_deliver
+
+
+class Command(BaseCommand):
+    help = "Act on every deadline that is due now, deliver pending notifications, and exit."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--batch-size", type=int, default=settings.AFTERSALES_SWEEP_BATCH)
+
+    def handle(self, *args, batch_size, **options):
+        result = sweep(batch_size=batch_size)
+        delivered = notifications_deliver()
+        self.stdout.write(
+            f"acted={result.acted} escalated_on_error={result.escalated_on_error} "
+            f"notifications={delivered}"
+        )

@@ -1,0 +1,192 @@
+"""The after-sales case, its lines, its timeline, the refund ledger and the shop policy versions."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from aftersales.cases.choices import (
+    Action,
+    CaseKind,
+    CaseState,
+    DeadlineAction,
+    Fault,
+    Reason,
+    ShippingPayer,
+)
+from aftersales.core.models import TimestampedModel
+
+MONEY = {"max_digits": 12, "decimal_places": 2, "default": Decimal("0.00")}
+
+
+class Policy(models.Model):
+    """One immutable version of a shop's after-sales policy. Editing makes a new version; a case
+    keeps the version it was opened under."""
+
+    shop = models.ForeignKey("catalog.Shop", on_delete=models.CASCADE, related_name="policies")
+    version = models.PositiveIntegerField()
+    preset = models.CharField(max_length=20)
+    data = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "version"], name="policy_unique_version")
+        ]
+        ordering = ["shop", "-version"]
+
+    def __str__(self) -> str:
+        return f"{self.shop_id} v{self.version}"
+
+
+class Case(TimestampedModel):
+    """An after-sales application (售后申请) against one order. Its state only ever changes through
+    ``cases.services.case_transition``."""
+
+    number = models.CharField(max_length=32, unique=True)
+    shop = models.ForeignKey("catalog.Shop", on_delete=models.PROTECT, related_name="cases")
+    order = models.ForeignKey("catalog.Order", on_delete=models.PROTECT, related_name="cases")
+    customer = models.ForeignKey("catalog.Customer", on_delete=models.PROTECT, related_name="cases")
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="cases")
+    kind = models.CharField(max_length=20, choices=CaseKind.choices)
+    reason = models.CharField(max_length=30, choices=Reason.choices)
+    fault = models.CharField(max_length=10, choices=Fault.choices)
+    return_shipping_payer = models.CharField(max_length=10, choices=ShippingPayer.choices)
+    description = models.TextField(blank=True)
+    state = models.CharField(max_length=30, choices=CaseState.choices)
+
+    requested_amount = models.DecimalField(**MONEY)
+    approved_amount = models.DecimalField(**MONEY)
+    shipping_deduction = models.DecimalField(**MONEY)
+    inspection_deduction = models.DecimalField(**MONEY)
+    refunded_amount = models.DecimalField(**MONEY)
+
+    deadline_at = models.DateTimeField(null=True, blank=True)
+    deadline_action = models.CharField(
+        max_length=20, choices=DeadlineAction.choices, blank=True, default=""
+    )
+
+    return_address = models.ForeignKey(
+        "catalog.ReturnAddress", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    return_carrier = models.CharField(max_length=100, blank=True)
+    return_tracking_number = models.CharField(max_length=100, blank=True)
+    reject_reason = models.TextField(blank=True)
+    inspection_result = models.CharField(max_length=10, blank=True)
+    inspection_note = models.TextField(blank=True)
+
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    return_shipped_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # The agent queue: a shop's cases in a state, soonest deadline first.
+            models.Index(fields=["shop", "state", "deadline_at", "id"], name="case_queue"),
+            models.Index(fields=["shop", "deadline_at", "id"], name="case_shop_deadline"),
+            # The worker: only cases whose deadline still has an action to take.
+            models.Index(fields=["deadline_at"], condition=~Q(deadline_action=""), name="case_due"),
+            models.Index(fields=["customer", "deadline_at", "id"], name="case_customer"),
+            models.Index(fields=["order"], name="case_order"),
+            models.Index(fields=["return_tracking_number"], name="case_return_tracking"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(refunded_amount__gte=0) & Q(requested_amount__gte=0),
+                name="case_amounts_not_negative",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class CaseLine(models.Model):
+    """The quantity and money of one order line that a case claims."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(
+        "catalog.OrderLine", on_delete=models.PROTECT, related_name="case_lines"
+    )
+    quantity = models.PositiveIntegerField()
+    requested_amount = models.DecimalField(**MONEY)
+    approved_amount = models.DecimalField(**MONEY)
+    refunded_amount = models.DecimalField(**MONEY)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case", "order_line"], name="case_line_unique"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="case_line_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}:{self.order_line_id}x{self.quantity}"
+
+
+class CaseEvent(models.Model):
+    """One entry of a case's append-only timeline."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150)
+    role = models.CharField(max_length=20)
+    action = models.CharField(max_length=30, choices=Action.choices)
+    from_state = models.CharField(max_length=30, blank=True)
+    to_state = models.CharField(max_length=30, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["case", "at", "id"], name="case_event_timeline")]
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.action}"
+
+
+class RefundEntry(models.Model):
+    """One refund to one order line. The ledger of a line is the sum of its entries; the sum over
+    every case of the order never exceeds what the line was paid."""
+
+    order_line = models.ForeignKey(
+        "catalog.OrderLine", on_delete=models.PROTECT, related_name="refund_entries"
+    )
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="refund_entries")
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    idempotency_key = models.CharField(max_length=200)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order_line", "idempotency_key"], name="refund_entry_idempotent"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_entry_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_line_id} {self.amount}"
+
+
+class CaseNumberCounter(models.Model):
+    """Per-day sequence behind case numbers such as ``AS20261124000123``."""
+
+    day = models.CharField(max_length=8, primary_key=True)
+    last_value = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.day}:{self.last_value}"

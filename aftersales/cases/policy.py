@@ -1,0 +1,251 @@
+"""A shop's after-sales policy: presets shipped as data, validation against the legal floor,
+versioning, and the rules derived from it (deadlines, the no-reason window, who pays shipping)."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import zoneinfo
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils.dateparse import parse_duration
+from django.utils.translation import gettext as _
+
+from aftersales.cases.choices import Fault, ShippingPayer
+from aftersales.cases.models import Policy
+from aftersales.catalog.models import Order, Platform, ProductFlag, Shop
+from aftersales.core.errors import Ineligible, InvalidInput
+from aftersales.core.money import money
+
+PRESET_DIR = Path(__file__).parent / "presets"
+TIMEOUT_NAMES = (
+    "seller_response_unshipped",
+    "seller_response_shipped",
+    "buyer_reaction_after_reject",
+    "buyer_return_shipment",
+    "seller_receipt",
+    "refund_duty",
+)
+LEGAL_NO_REASON_DAYS = 7
+LEGAL_REFUND_DUTY = dt.timedelta(days=7)
+LONGEST_TIMEOUT = dt.timedelta(days=90)
+
+
+@lru_cache
+def preset(name: str) -> dict[str, Any]:
+    """The preset file: ``policy`` (the defaults) and ``sources`` (where each rule comes from)."""
+    if name not in Platform.values:
+        raise InvalidInput(
+            _("Unknown policy preset %(name)s.") % {"name": name}, code="unknown_preset"
+        )
+    return json.loads((PRESET_DIR / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def preset_policy(name: str) -> dict[str, Any]:
+    return copy.deepcopy(preset(name)["policy"])
+
+
+def _duration(name: str, value: Any) -> dt.timedelta:
+    parsed = parse_duration(value) if isinstance(value, str) and value.startswith("P") else None
+    if parsed is None:
+        raise InvalidInput(
+            _("Timeout %(name)s must be an ISO 8601 duration such as P5D or PT48H, not %(value)r.")
+            % {"name": name, "value": value},
+            code="invalid_duration",
+            field=f"timeouts.{name}",
+        )
+    if parsed <= dt.timedelta(0) or parsed > LONGEST_TIMEOUT:
+        raise InvalidInput(
+            _("Timeout %(name)s must be longer than zero and at most 90 days.") % {"name": name},
+            code="invalid_duration",
+            field=f"timeouts.{name}",
+        )
+    return parsed
+
+
+def policy_validate(data: dict[str, Any]) -> dict[str, Any]:
+    """Check a complete policy and return its normalised form; refuse anything below the law."""
+    known = {
+        "timeouts",
+        "no_reason_days",
+        "no_reason_excluded_flags",
+        "return_shipping_payer",
+        "deduct_buyer_shipping",
+        "buyer_shipping_deduction",
+    }
+    unknown = set(data) - known
+    if unknown:
+        raise InvalidInput(
+            _("Unknown policy fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))},
+            code="unknown_policy_field",
+        )
+    timeouts = data.get("timeouts")
+    if not isinstance(timeouts, dict) or set(timeouts) - set(TIMEOUT_NAMES):
+        raise InvalidInput(
+            _("timeouts must be an object with the keys %(keys)s.")
+            % {"keys": ", ".join(TIMEOUT_NAMES)},
+            code="invalid_policy",
+            field="timeouts",
+        )
+    parsed = {name: _duration(name, timeouts.get(name)) for name in TIMEOUT_NAMES}
+
+    days = data.get("no_reason_days")
+    if not isinstance(days, int) or isinstance(days, bool) or days > 365:
+        raise InvalidInput(
+            _("no_reason_days must be a whole number of days."),
+            code="invalid_policy",
+            field="no_reason_days",
+        )
+    if days < LEGAL_NO_REASON_DAYS:
+        raise Ineligible(
+            _("The law grants 7-day no-reason returns; the window cannot be shorter."),
+            code="policy_below_legal_floor",
+            field="no_reason_days",
+        )
+    if parsed["refund_duty"] > LEGAL_REFUND_DUTY:
+        raise Ineligible(
+            _("The law requires a refund within 7 days of receiving the return."),
+            code="policy_below_legal_floor",
+            field="timeouts.refund_duty",
+        )
+
+    flags = data.get("no_reason_excluded_flags")
+    if not isinstance(flags, list) or any(flag not in ProductFlag.values for flag in flags):
+        raise InvalidInput(
+            _("no_reason_excluded_flags may only hold %(flags)s.")
+            % {"flags": ", ".join(ProductFlag.values)},
+            code="invalid_policy",
+            field="no_reason_excluded_flags",
+        )
+
+    payer = data.get("return_shipping_payer")
+    if (
+        not isinstance(payer, dict)
+        or set(payer) != set(Fault.values)
+        or any(value not in ShippingPayer.values for value in payer.values())
+    ):
+        raise InvalidInput(
+            _("return_shipping_payer maps each fault (buyer, seller, carrier) to buyer or seller."),
+            code="invalid_policy",
+            field="return_shipping_payer",
+        )
+    if payer[Fault.SELLER] != ShippingPayer.SELLER or payer[Fault.CARRIER] != ShippingPayer.SELLER:
+        raise Ineligible(
+            _("When the seller or the carrier is at fault the shop pays the return shipping."),
+            code="policy_below_legal_floor",
+            field="return_shipping_payer",
+        )
+
+    deduct = data.get("deduct_buyer_shipping")
+    if not isinstance(deduct, bool):
+        raise InvalidInput(
+            _("deduct_buyer_shipping must be true or false."),
+            code="invalid_policy",
+            field="deduct_buyer_shipping",
+        )
+    try:
+        deduction = money(str(data.get("buyer_shipping_deduction")))
+    except (InvalidOperation, ValueError):
+        deduction = Decimal(-1)
+    if deduction < 0 or deduction > Decimal("1000"):
+        raise InvalidInput(
+            _("buyer_shipping_deduction must be an amount between 0 and 1000."),
+            code="invalid_policy",
+            field="buyer_shipping_deduction",
+        )
+    return {
+        "timeouts": {name: timeouts[name] for name in TIMEOUT_NAMES},
+        "no_reason_days": days,
+        "no_reason_excluded_flags": sorted(set(flags)),
+        "return_shipping_payer": {fault: payer[fault] for fault in Fault.values},
+        "deduct_buyer_shipping": deduct,
+        "buyer_shipping_deduction": str(deduction),
+    }
+
+
+def policy_create_initial(*, shop: Shop, actor_user_id: int | None = None) -> Policy:
+    return Policy.objects.create(
+        shop=shop,
+        version=1,
+        preset=shop.preset,
+        data=policy_validate(preset_policy(shop.preset)),
+        created_by_id=actor_user_id,
+    )
+
+
+@transaction.atomic
+def policy_update(
+    *, shop: Shop, changes: dict[str, Any], preset_name: str | None = None, actor_user_id=None
+) -> Policy:
+    """Make a new version from the current one (or from a newly chosen preset) plus ``changes``.
+    Open cases keep the version they were opened under."""
+    Shop.objects.select_for_update().filter(pk=shop.pk).first()
+    current = policy_current(shop=shop)
+    base_preset = preset_name or current.preset
+    data = preset_policy(base_preset) if preset_name else copy.deepcopy(current.data)
+    for key, value in changes.items():
+        if key == "timeouts" and isinstance(value, dict) and isinstance(data.get("timeouts"), dict):
+            data["timeouts"] = {**data["timeouts"], **value}
+        else:
+            data[key] = value
+    normalised = policy_validate(data)
+    if normalised == current.data and base_preset == current.preset:
+        return current
+    version = (shop.policies.aggregate(top=Max("version"))["top"] or 0) + 1
+    if preset_name and preset_name != shop.preset:
+        shop.preset = preset_name
+        shop.save(update_fields=["preset", "updated_at"])
+    return Policy.objects.create(
+        shop=shop, version=version, preset=base_preset, data=normalised, created_by_id=actor_user_id
+    )
+
+
+def policy_current(*, shop: Shop) -> Policy:
+    current = shop.policies.order_by("-version").first()
+    if current is None:
+        current = policy_create_initial(shop=shop)
+    return current
+
+
+# --- rules derived from a policy -------------------------------------------------------------
+
+
+def timeout(policy: Policy, name: str) -> dt.timedelta:
+    return parse_duration(policy.data["timeouts"][name])
+
+
+def shipping_payer(policy: Policy, fault: str) -> str:
+    return policy.data["return_shipping_payer"][fault]
+
+
+def buyer_shipping_deduction(policy: Policy) -> Decimal:
+    if not policy.data["deduct_buyer_shipping"]:
+        return Decimal("0.00")
+    return money(policy.data["buyer_shipping_deduction"])
+
+
+def no_reason_window(*, order: Order, policy: Policy) -> tuple[dt.datetime, dt.datetime] | None:
+    """The no-reason window as ``[start, end)`` in UTC, or ``None`` before the order is signed.
+
+    It starts at midnight of the day after signing, in the shop's time zone, and ends at the end of
+    the ``no_reason_days``-th day (seed 001 §a; the law counts from the day after receipt).
+    """
+    if order.signed_at is None:
+        return None
+    zone = zoneinfo.ZoneInfo(order.shop.timezone)
+    signed_day = order.signed_at.astimezone(zone).date()
+    start_day = signed_day + dt.timedelta(days=1)
+    end_day = start_day + dt.timedelta(days=policy.data["no_reason_days"])
+    start = dt.datetime.combine(start_day, dt.time.min, tzinfo=zone)
+    end = dt.datetime.combine(end_day, dt.time.min, tzinfo=zone)
+    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+
+
+def excluded_flags(policy: Policy, flags: list[str]) -> list[str]:
+    return sorted(set(flags) & set(policy.data["no_reason_excluded_flags"]))

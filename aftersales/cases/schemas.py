@@ -1,0 +1,148 @@
+"""API shapes of cases and policies (types and limits only; rules live in services)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from ninja import Field, Schema
+
+from aftersales.cases.choices import CaseKind, CaseState, Reason
+from aftersales.catalog.models import Platform
+
+
+class CaseLineIn(Schema):
+    order_line_id: int
+    quantity: int = Field(ge=1, le=1_000_000)
+    amount: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2)
+
+
+class CaseOpenIn(Schema):
+    order_id: int
+    kind: CaseKind
+    reason: Reason
+    description: str = Field("", max_length=5000)
+    lines: list[CaseLineIn] = Field(min_length=1, max_length=200)
+
+
+class ActionIn(Schema):
+    """The fields any action may take; each action reads the ones it needs."""
+
+    reason: str | None = Field(None, max_length=2000)
+    description: str | None = Field(None, max_length=5000)
+    amount: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2)
+    carrier: str | None = Field(None, max_length=100)
+    tracking_number: str | None = Field(None, max_length=100)
+    result: str | None = Field(None, max_length=20)
+    deduction: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2)
+    idempotency_key: str | None = Field(None, max_length=200)
+    return_address_id: int | None = None
+    note: str | None = Field(None, max_length=2000)
+
+
+class CaseLineOut(Schema):
+    id: int
+    order_line_id: int
+    external_id: str
+    sku: str
+    title: str
+    quantity: int
+    requested_amount: Decimal
+    approved_amount: Decimal
+    refunded_amount: Decimal
+
+
+class EventOut(Schema):
+    actor: str
+    role: str
+    action: str
+    from_state: str
+    to_state: str
+    at: dt.datetime
+    data: dict[str, Any]
+
+
+class CustomerRef(Schema):
+    external_id: str
+    name: str
+
+
+class ReturnAddressRef(Schema):
+    id: int
+    name: str
+    phone: str
+    address: str
+
+
+class CaseSummaryOut(Schema):
+    number: str
+    shop: str
+    order_id: int
+    order_external_id: str
+    customer: CustomerRef
+    kind: CaseKind
+    reason: Reason
+    fault: str
+    return_shipping_payer: str
+    state: CaseState
+    state_label: str
+    requested_amount: Decimal
+    approved_amount: Decimal
+    refunded_amount: Decimal
+    currency: str
+    deadline_at: dt.datetime | None
+    deadline_action: str | None
+    is_overdue: bool
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class CaseOut(CaseSummaryOut):
+    description: str
+    policy_version: int
+    shipping_deduction: Decimal
+    inspection_deduction: Decimal
+    return_address: ReturnAddressRef | None
+    return_carrier: str
+    return_tracking_number: str
+    reject_reason: str
+    inspection_result: str
+    first_response_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+    escalated_at: dt.datetime | None
+    available_actions: list[str]
+    lines: list[CaseLineOut]
+    events: list[EventOut]
+
+
+class CasePage(Schema):
+    items: list[CaseSummaryOut]
+    next_cursor: str | None
+
+
+class PolicyIn(Schema):
+    """Fields to change; what is left out keeps its current value. Naming ``preset`` starts
+    again from that preset's defaults."""
+
+    preset: Platform | None = None
+    timeouts: dict[str, str] | None = None
+    no_reason_days: int | None = None
+    no_reason_excluded_flags: list[str] | None = None
+    return_shipping_payer: dict[str, str] | None = None
+    deduct_buyer_shipping: bool | None = None
+    buyer_shipping_deduction: Decimal | None = Field(None, max_digits=12, decimal_places=2)
+
+
+class PolicyOut(Schema):
+    shop: str
+    version: int
+    preset: str
+    created_at: dt.datetime
+    timeouts: dict[str, str]
+    no_reason_days: int
+    no_reason_excluded_flags: list[str]
+    return_shipping_payer: dict[str, str]
+    deduct_buyer_shipping: bool
+    buyer_shipping_deduction: Decimal
+    sources: dict[str, str]

@@ -1,0 +1,128 @@
+"""Reads of cases, always scoped to the caller."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+from django.db.models import F, Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from aftersales.cases.models import Case, CaseEvent, CaseLine
+from aftersales.core import clock
+from aftersales.core.errors import InvalidInput, NotFound
+from aftersales.team.principal import Principal
+
+
+def cases_for(actor: Principal) -> QuerySet[Case]:
+    cases = Case.objects.all()
+    if actor.is_customer:
+        return cases.filter(customer_id=actor.customer_id)
+    if actor.shop_ids is not None:
+        cases = cases.filter(shop_id__in=actor.shop_ids)
+    return cases
+
+
+def case_get(*, actor: Principal, number: str) -> Case:
+    """One case with everything its page shows, in a fixed number of queries."""
+    case = (
+        cases_for(actor)
+        .select_related("shop", "order", "customer", "policy", "return_address")
+        .prefetch_related(
+            Prefetch(
+                "lines", queryset=CaseLine.objects.select_related("order_line__sku").order_by("id")
+            ),
+            Prefetch("events", queryset=CaseEvent.objects.order_by("at", "id")),
+        )
+        .filter(number=number)
+        .first()
+    )
+    if case is None:
+        raise NotFound(_("No case %(number)s.") % {"number": number}, code="case_not_found")
+    return case
+
+
+def case_id_for(*, actor: Principal, number: str) -> int:
+    case_id = cases_for(actor).filter(number=number).values_list("id", flat=True).first()
+    if case_id is None:
+        raise NotFound(_("No case %(number)s.") % {"number": number}, code="case_not_found")
+    return case_id
+
+
+@dataclass(frozen=True)
+class Cursor:
+    deadline_at: dt.datetime | None
+    id: int
+
+    def encode(self) -> str:
+        raw = json.dumps([self.deadline_at.isoformat() if self.deadline_at else None, self.id])
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, value: str) -> Cursor:
+        try:
+            raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+            deadline, case_id = json.loads(raw)
+            return cls(dt.datetime.fromisoformat(deadline) if deadline else None, int(case_id))
+        except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
+            raise InvalidInput(_("The cursor is not valid."), code="invalid_cursor") from None
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    state: list[str] | None = None
+    kind: str | None = None
+    shop: str | None = None
+    overdue: bool | None = None
+    due_before: dt.datetime | None = None
+    customer: str | None = None
+    order: int | None = None
+
+
+def case_list(
+    *, actor: Principal, filters: CaseFilters, cursor: str | None = None, limit: int = 50
+) -> tuple[list[Case], str | None]:
+    """A page of cases ordered by deadline (soonest first, cases without one last), then id.
+
+    Keyset pagination: the cursor is the last row's (deadline, id), so a deep page costs what the
+    first one does.
+    """
+    cases = cases_for(actor)
+    if filters.state:
+        cases = cases.filter(state__in=filters.state)
+    if filters.kind:
+        cases = cases.filter(kind=filters.kind)
+    if filters.shop:
+        cases = cases.filter(shop__code=filters.shop)
+    if filters.customer:
+        cases = cases.filter(customer__external_id=filters.customer)
+    if filters.order:
+        cases = cases.filter(order_id=filters.order)
+    if filters.overdue is not None:
+        overdue = Q(deadline_at__lt=clock.now())
+        cases = cases.filter(overdue if filters.overdue else ~overdue | Q(deadline_at=None))
+    if filters.due_before:
+        cases = cases.filter(deadline_at__lt=filters.due_before)
+    if cursor:
+        after = Cursor.decode(cursor)
+        if after.deadline_at is None:
+            cases = cases.filter(deadline_at=None, id__gt=after.id)
+        else:
+            cases = cases.filter(
+                Q(deadline_at__gt=after.deadline_at)
+                | Q(deadline_at=after.deadline_at, id__gt=after.id)
+                | Q(deadline_at=None)
+            )
+    rows = list(
+        cases.select_related("shop", "order", "customer").order_by(
+            F("deadline_at").asc(nulls_last=True), "id"
+        )[: limit + 1]
+    )
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = Cursor(rows[-1].deadline_at, rows[-1].id).encode()
+    return rows, next_cursor

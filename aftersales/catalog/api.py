@@ -1,0 +1,159 @@
+"""Shops and orders over HTTP: parse, authorise, call a service or selector, present."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema, Status
+
+from aftersales.cases.policy import policy_current, policy_update, preset
+from aftersales.cases.schemas import PolicyIn, PolicyOut
+from aftersales.catalog import selectors, services
+from aftersales.catalog.models import Order, Shop
+from aftersales.catalog.schemas import OrderIn, OrderOut, OrderPage, ShopIn, ShopOut
+from aftersales.core.errors import PermissionDenied
+from aftersales.team.models import Role
+
+router = Router(tags=["shops and orders"])
+
+
+def present_shop(shop: Shop) -> dict:
+    return {
+        "code": shop.code,
+        "name": shop.name,
+        "preset": shop.preset,
+        "timezone": shop.timezone,
+        "currency": shop.currency,
+        "return_addresses": list(shop.return_addresses.order_by("id")),
+        "policy_version": policy_current(shop=shop).version,
+    }
+
+
+def present_order(order: Order) -> dict:
+    return {
+        "id": order.id,
+        "shop": order.shop.code,
+        "external_id": order.external_id,
+        "customer": order.customer,
+        "status": order.status,
+        "paid_at": order.paid_at,
+        "shipped_at": order.shipped_at,
+        "signed_at": order.signed_at,
+        "shipping_fee": order.shipping_fee,
+        "goods_amount": order.goods_amount,
+        "total_amount": order.total_amount,
+        "lines": [
+            {
+                "id": line.id,
+                "external_id": line.external_id,
+                "sku": line.sku.code,
+                "title": line.title,
+                "quantity": line.quantity,
+                "unit_price": line.unit_price,
+                "paid_amount": line.paid_amount,
+                "refunded_amount": line.refunded_amount,
+                "product_flags": line.sku.product.flags,
+            }
+            for line in sorted(order.lines.all(), key=lambda line: line.id)
+        ],
+        "shipments": list(order.shipments.all()),
+    }
+
+
+def present_policy(policy) -> dict:
+    return {
+        "shop": policy.shop.code,
+        "version": policy.version,
+        "preset": policy.preset,
+        "created_at": policy.created_at,
+        **policy.data,
+        "sources": preset(policy.preset)["sources"],
+    }
+
+
+@router.post("/shops", response={201: ShopOut})
+def create_shop(request: HttpRequest, payload: ShopIn):
+    shop = services.shop_create(
+        actor=request.auth,
+        code=payload.code,
+        name=payload.name,
+        preset=payload.preset,
+        timezone=payload.timezone,
+        currency=payload.currency,
+        return_addresses=[services.AddressData(**a.dict()) for a in payload.return_addresses],
+    )
+    return Status(201, present_shop(shop))
+
+
+@router.get("/shops/{code}", response=ShopOut)
+def get_shop(request: HttpRequest, code: str):
+    return present_shop(selectors.shop_get(actor=request.auth, code=code))
+
+
+@router.get("/shops/{code}/policy", response=PolicyOut)
+def get_policy(request: HttpRequest, code: str):
+    shop = selectors.shop_get(actor=request.auth, code=code)
+    return present_policy(policy_current(shop=shop))
+
+
+@router.put("/shops/{code}/policy", response=PolicyOut)
+def put_policy(request: HttpRequest, code: str, payload: PolicyIn):
+    actor = request.auth
+    shop = selectors.shop_get(actor=actor, code=code)
+    if actor.role != Role.ADMIN:
+        raise PermissionDenied(code="forbidden", detail="Only administrators change policy.")
+    changes = payload.dict(exclude_unset=True)
+    preset_name = changes.pop("preset", None)
+    policy = policy_update(
+        shop=shop, changes=changes, preset_name=preset_name, actor_user_id=actor.user_id
+    )
+    return present_policy(policy)
+
+
+def _order_data(payload: OrderIn) -> services.OrderData:
+    return services.order_data_from(payload.dict())
+
+
+@router.post("/orders", response={200: OrderOut | list[OrderOut], 201: OrderOut})
+def upsert_orders(request: HttpRequest, payload: OrderIn | list[OrderIn]):
+    """Create or update orders by (shop, external_id): one object, or a list of up to 500."""
+    actor = request.auth
+    if isinstance(payload, list):
+        orders = services.orders_upsert(actor=actor, items=[_order_data(item) for item in payload])
+        return Status(
+            200,
+            [
+                present_order(o)
+                for o in selectors.orders_by_id(actor=actor, ids=[o.id for o in orders])
+            ],
+        )
+    order, created = services.order_upsert(actor=actor, data=_order_data(payload))
+    body = present_order(selectors.order_get(actor=actor, order_id=order.id))
+    return Status(201 if created else 200, body)
+
+
+class OrderFilters(Schema):
+    shop: str | None = None
+    customer: str | None = None
+    external_id: str | None = None
+    cursor: int | None = None
+    limit: int = 50
+
+
+@router.get("/orders", response=OrderPage)
+def list_orders(request: HttpRequest, filters: Query[OrderFilters]):
+    limit = max(1, min(filters.limit, 200))
+    orders = selectors.order_list(
+        actor=request.auth,
+        shop=filters.shop,
+        customer=filters.customer,
+        external_id=filters.external_id,
+        after_id=filters.cursor,
+        limit=limit,
+    )
+    next_cursor = str(orders[-1].id) if len(orders) == limit else None
+    return {"items": [present_order(o) for o in orders], "next_cursor": next_cursor}
+
+
+@router.get("/orders/{order_id}", response=OrderOut)
+def get_order(request: HttpRequest, order_id: int):
+    return present_order(selectors.order_get(actor=request.auth, order_id=order_id))

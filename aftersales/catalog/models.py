@@ -1,0 +1,190 @@
+"""Shops and what they sold: customers, products and SKUs, orders, order lines, shipments."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from aftersales.core.models import TimestampedModel
+
+
+class Platform(models.TextChoices):
+    GENERIC = "generic", _("Generic")
+    TAOBAO = "taobao", _("Taobao / Tmall")
+
+
+class Shop(TimestampedModel):
+    """A seller's shop; everything else in the catalog and every case belongs to one."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=200)
+    preset = models.CharField(max_length=20, choices=Platform.choices, default=Platform.GENERIC)
+    timezone = models.CharField(max_length=64, default="Asia/Shanghai")
+    currency = models.CharField(max_length=3, default="CNY")
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class ReturnAddress(TimestampedModel):
+    """Where customers send returns; a shop has at most one default."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="return_addresses")
+    name = models.CharField(max_length=100)
+    phone = models.CharField(max_length=40)
+    address = models.CharField(max_length=500)
+    is_default = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop"], condition=Q(is_default=True), name="one_default_return_address"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.address}"
+
+
+class Customer(TimestampedModel):
+    """A buyer as the shop knows them (external id from the shop's platform)."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="customers")
+    external_id = models.CharField(max_length=100)
+    name = models.CharField(max_length=200, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "external_id"], name="customer_unique_external")
+        ]
+        indexes = [models.Index(fields=["shop", "phone"])]
+
+    def __str__(self) -> str:
+        return f"{self.name or self.external_id}"
+
+
+class ProductFlag(models.TextChoices):
+    """Properties that can exclude a product from 7-day no-reason returns (policy decides)."""
+
+    CUSTOM_MADE = "custom_made", _("Custom made")
+    PERISHABLE = "perishable", _("Perishable")
+    DIGITAL_UNSEALED = "digital_unsealed", _("Digital content, unsealed")
+    INTIMATE = "intimate", _("Intimate / hygiene product")
+    NEWSPAPER = "newspaper", _("Newspapers and periodicals")
+    LIVE = "live", _("Live plants or animals")
+
+
+class Product(TimestampedModel):
+    """A product of a shop; its SKUs are the variants (size, colour) that orders name."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="products")
+    code = models.CharField(max_length=100)
+    name = models.CharField(max_length=300)
+    category = models.CharField(max_length=100, blank=True)
+    warranty_days = models.PositiveIntegerField(default=0)
+    flags = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop", "code"], name="product_unique_code")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Sku(TimestampedModel):
+    """A sellable variant of a product."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="skus")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="skus")
+    code = models.CharField(max_length=100)
+    title = models.CharField(max_length=300, blank=True)
+    stock = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop", "code"], name="sku_unique_code")]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class OrderStatus(models.TextChoices):
+    UNPAID = "unpaid", _("Unpaid")
+    PAID = "paid", _("Paid, not shipped")
+    SHIPPED = "shipped", _("Shipped")
+    SIGNED = "signed", _("Signed for")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Order(TimestampedModel):
+    """An order imported from the shop's platform, unique per shop by external id."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="orders")
+    external_id = models.CharField(max_length=100)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
+    status = models.CharField(max_length=20, choices=OrderStatus.choices)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    shipping_fee = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    goods_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    total_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "external_id"], name="order_unique_external")
+        ]
+        indexes = [models.Index(fields=["customer", "-paid_at"])]
+
+    def __str__(self) -> str:
+        return self.external_id
+
+    @property
+    def is_shipped(self) -> bool:
+        return self.shipped_at is not None or self.signed_at is not None
+
+    @property
+    def is_signed(self) -> bool:
+        return self.signed_at is not None
+
+
+class OrderLine(TimestampedModel):
+    """One line of an order. ``refunded_amount`` mirrors the refund ledger and the database
+    refuses any value above ``paid_amount``: the last guard against an over-refund."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    external_id = models.CharField(max_length=100)
+    sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="order_lines")
+    title = models.CharField(max_length=300)
+    quantity = models.PositiveIntegerField()
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    paid_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    refunded_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["order", "external_id"], name="line_unique_external"),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__lte=F("paid_amount")) & Q(refunded_amount__gte=0),
+                name="line_refund_within_paid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}/{self.external_id}"
+
+
+class Shipment(TimestampedModel):
+    """The shop's outbound parcel for an order."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="shipments")
+    carrier = models.CharField(max_length=100)
+    tracking_number = models.CharField(max_length=100, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.carrier} {self.tracking_number}"

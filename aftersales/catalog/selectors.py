@@ -1,0 +1,81 @@
+"""Reads of the catalog, always scoped to the caller."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from aftersales.catalog.models import Order, Shop
+from aftersales.core.errors import NotFound
+from aftersales.team.principal import Principal
+
+
+def shops_for(actor: Principal) -> QuerySet[Shop]:
+    shops = Shop.objects.all()
+    if actor.shop_ids is not None:
+        shops = shops.filter(id__in=actor.shop_ids)
+    return shops
+
+
+def shop_get(*, actor: Principal, code: str) -> Shop:
+    shop = shops_for(actor).filter(code=code).first()
+    if shop is None:
+        raise NotFound(_("No shop %(code)s.") % {"code": code}, code="shop_not_found")
+    return shop
+
+
+def orders_for(actor: Principal) -> QuerySet[Order]:
+    orders = Order.objects.all()
+    if actor.is_customer:
+        return orders.filter(customer_id=actor.customer_id)
+    if actor.shop_ids is not None:
+        orders = orders.filter(shop_id__in=actor.shop_ids)
+    return orders
+
+
+def order_get(*, actor: Principal, order_id: int) -> Order:
+    order = (
+        orders_for(actor)
+        .select_related("shop", "customer")
+        .prefetch_related("lines__sku__product", "shipments")
+        .filter(pk=order_id)
+        .first()
+    )
+    if order is None:
+        raise NotFound(_("No order %(id)s.") % {"id": order_id}, code="order_not_found")
+    return order
+
+
+def orders_by_id(*, actor: Principal, ids: list[int]) -> list[Order]:
+    rows = (
+        orders_for(actor)
+        .select_related("shop", "customer")
+        .prefetch_related("lines__sku__product", "shipments")
+        .in_bulk(ids)
+    )
+    return [rows[i] for i in ids if i in rows]
+
+
+def order_list(
+    *,
+    actor: Principal,
+    shop: str | None = None,
+    customer: str | None = None,
+    external_id: str | None = None,
+    after_id: int | None = None,
+    limit: int = 50,
+) -> list[Order]:
+    orders = orders_for(actor)
+    if shop:
+        orders = orders.filter(shop__code=shop)
+    if customer:
+        orders = orders.filter(customer__external_id=customer)
+    if external_id:
+        orders = orders.filter(external_id=external_id)
+    if after_id:
+        orders = orders.filter(id__gt=after_id)
+    return list(
+        orders.select_related("shop", "customer")
+        .prefetch_related("lines__sku__product", "shipments")
+        .order_by("id")[:limit]
+    )

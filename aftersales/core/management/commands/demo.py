@@ -1,0 +1,204 @@
+"""Load demo data once: a Taobao-style shop, customers, orders with Chinese product names, cases in
+every state with live deadlines, and one user per role with a known token."""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from aftersales.cases.choices import CaseKind, Reason
+from aftersales.cases.eligibility import LineRequest
+from aftersales.cases.services import case_open, case_transition
+from aftersales.catalog import services as catalog
+from aftersales.catalog.models import Shop
+from aftersales.core import clock
+from aftersales.team.principal import SYSTEM, Principal
+from aftersales.team.selectors import principal_for_token
+from aftersales.team.services import token_create, user_create
+
+SHOP = "demo"
+PRODUCTS = [
+    ("SKU-WOOL-M", "羊毛针织开衫 M码", Decimal("299.00"), []),
+    ("SKU-WOOL-L", "羊毛针织开衫 L码", Decimal("299.00"), []),
+    ("SKU-SHOE-40", "真皮休闲鞋 40码", Decimal("459.00"), []),
+    ("SKU-TEA-250", "西湖龙井 250克", Decimal("168.00"), ["perishable"]),
+    ("SKU-EARBUD", "蓝牙降噪耳机", Decimal("899.00"), []),
+    ("SKU-SOCKS", "纯棉袜子 5双装", Decimal("39.90"), ["intimate"]),
+    ("SKU-PHOTO", "定制照片台历", Decimal("88.00"), ["custom_made"]),
+    ("SKU-KETTLE", "不锈钢电热水壶", Decimal("129.00"), []),
+]
+CUSTOMERS = [
+    ("C001", "张伟", "13800000001", "zhangwei@example.com"),
+    ("C002", "王芳", "13800000002", ""),
+    ("C003", "李娜", "13800000003", ""),
+    ("C004", "刘洋", "13800000004", ""),
+    ("C005", "陈静", "13800000005", ""),
+]
+TOKENS = {
+    "admin": "as_demo_admin",
+    "agent": "as_demo_agent",
+    "finance": "as_demo_finance",
+    "buyer": "as_demo_customer",
+}
+# (kind, reason, order shipped?, hours ago the case was opened, steps after opening)
+SCENARIOS = [
+    (CaseKind.REFUND_ONLY, Reason.NOT_SHIPPED, False, 40, []),
+    (CaseKind.RETURN_REFUND, Reason.QUALITY_ISSUE, True, 2, []),
+    (CaseKind.RETURN_REFUND, Reason.NO_REASON, True, 100, []),
+    (CaseKind.RETURN_REFUND, Reason.WRONG_SIZE, True, 30, ["reject"]),
+    (CaseKind.RETURN_REFUND, Reason.NO_REASON, True, 50, ["approve"]),
+    (CaseKind.RETURN_REFUND, Reason.NOT_AS_DESCRIBED, True, 20, ["approve"]),
+    (CaseKind.RETURN_REFUND, Reason.WRONG_ITEM, True, 72, ["approve", "ship_return"]),
+    (
+        CaseKind.RETURN_REFUND,
+        Reason.DAMAGED_IN_TRANSIT,
+        True,
+        96,
+        ["approve", "ship_return", "receive"],
+    ),
+    (
+        CaseKind.RETURN_REFUND,
+        Reason.CHANGED_MIND,
+        True,
+        120,
+        ["approve", "ship_return", "receive", "inspect_deduct"],
+    ),
+    (CaseKind.REFUND_ONLY, Reason.MISSING_ITEM, True, 10, ["approve"]),
+    (
+        CaseKind.RETURN_REFUND,
+        Reason.QUALITY_ISSUE,
+        True,
+        150,
+        ["approve", "ship_return", "receive", "inspect", "refund"],
+    ),
+    (CaseKind.REFUND_ONLY, Reason.NOT_SHIPPED, False, 60, ["approve", "refund"]),
+    (CaseKind.RETURN_REFUND, Reason.BOUGHT_BY_MISTAKE, True, 48, ["cancel"]),
+    (CaseKind.RETURN_REFUND, Reason.WRONG_SIZE, True, 130, ["reject", "cancel"]),
+]
+
+
+class Command(BaseCommand):
+    help = "Load demo data (once: does nothing if the demo shop exists)."
+
+    def handle(self, *args, **options):
+        if Shop.objects.filter(code=SHOP).exists():
+            self.stdout.write("demo data already loaded")
+            return
+        with transaction.atomic():
+            self._load()
+        self.stdout.write("demo data loaded; API tokens:")
+        for name, token in TOKENS.items():
+            self.stdout.write(f"  {name:8} {token}")
+
+    def _load(self):
+        catalog.shop_create(
+            actor=SYSTEM,
+            code=SHOP,
+            name="示例旗舰店 Demo Flagship Store",
+            preset="taobao",
+            return_addresses=[
+                catalog.AddressData(
+                    name="售后仓 王师傅",
+                    phone="0571-88880000",
+                    address="浙江省杭州市余杭区文一西路 969 号 售后仓",
+                    is_default=True,
+                ),
+            ],
+        )
+        now = clock.now()
+        orders = []
+        for index, (_kind, reason, shipped, hours_ago, _steps) in enumerate(SCENARIOS):
+            customer = CUSTOMERS[index % len(CUSTOMERS)]
+            sku, title, price, flags = PRODUCTS[index % len(PRODUCTS)]
+            if reason == Reason.NO_REASON and flags:
+                sku, title, price, flags = PRODUCTS[0]
+            opened = now - dt.timedelta(hours=hours_ago)
+            paid = opened - dt.timedelta(days=4)
+            order, _ = catalog.order_upsert(
+                actor=SYSTEM,
+                data=catalog.OrderData(
+                    shop=SHOP,
+                    external_id=f"TB{2026111100000 + index}",
+                    customer=catalog.CustomerData(*customer),
+                    paid_at=paid,
+                    shipped_at=paid + dt.timedelta(days=1) if shipped else None,
+                    signed_at=paid + dt.timedelta(days=3) if shipped else None,
+                    shipping_fee=Decimal("0.00"),
+                    lines=[
+                        catalog.LineData(
+                            external_id="1",
+                            sku=sku,
+                            title=title,
+                            quantity=2,
+                            unit_price=price,
+                            paid_amount=price * 2,
+                            product_flags=flags,
+                        )
+                    ],
+                ),
+            )
+            orders.append(order)
+        user_create(username="admin", role="admin", password="demo-admin-pass")
+        user_create(username="agent", role="agent", shop_codes=[SHOP], password="demo-agent-pass")
+        user_create(
+            username="finance", role="finance", shop_codes=[SHOP], password="demo-finance-pass"
+        )
+        user_create(
+            username="buyer",
+            role="customer",
+            shop_codes=[SHOP],
+            customer_external_id="C001",
+            password="demo-buyer-pass",
+        )
+        for name, token in TOKENS.items():
+            token_create(username=name, name="demo", token=token)
+        agent = principal_for_token(TOKENS["agent"])
+        finance = principal_for_token(TOKENS["finance"])
+        for order, (kind, reason, _shipped, hours_ago, steps) in zip(
+            orders, SCENARIOS, strict=True
+        ):
+            self._play(order, kind, reason, hours_ago, steps, agent, finance)
+
+    def _play(self, order, kind, reason, hours_ago, steps, agent: Principal, finance: Principal):
+        customer = Principal(
+            user_id=None,
+            username=order.customer.name,
+            role="customer",
+            shop_ids=frozenset({order.shop_id}),
+            customer_id=order.customer_id,
+        )
+        line = order.lines.get()
+        with clock.shifted(-dt.timedelta(hours=hours_ago)):
+            case = case_open(
+                actor=customer,
+                order_id=order.id,
+                kind=kind,
+                reason=reason,
+                description="演示数据 demo case",
+                lines=[LineRequest(line.id, 1)],
+            )
+        # Each later step happened a little after the one before, so deadlines stay realistic.
+        step_gap = dt.timedelta(hours=hours_ago) / (len(steps) + 1)
+        for position, step in enumerate(steps, start=1):
+            offset = -dt.timedelta(hours=hours_ago) + step_gap * position
+            actor, action, data = {
+                "approve": (agent, "approve", {}),
+                "reject": (agent, "reject", {"reason": "已联系买家,商品不影响二次销售前请先沟通"}),
+                "cancel": (customer, "cancel", {}),
+                "ship_return": (
+                    customer,
+                    "ship_return",
+                    {"carrier": "顺丰速运", "tracking_number": f"SF{order.id:010d}"},
+                ),
+                "receive": (agent, "receive", {}),
+                "inspect": (agent, "inspect", {"result": "pass"}),
+                "inspect_deduct": (
+                    agent,
+                    "inspect",
+                    {"result": "deduct", "deduction": "30.00", "reason": "吊牌已拆,有穿着痕迹"},
+                ),
+                "refund": (finance, "refund", {"idempotency_key": f"demo-{case.number}"}),
+            }[step]
+            with clock.shifted(offset):
+                case_transition(case_id=case.id, action=action, actor=actor, data=data)

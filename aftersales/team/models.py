@@ -1,0 +1,61 @@
+"""Who may do what: a user's role, the shops or the customer they are tied to, API tokens."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from aftersales.core.models import TimestampedModel
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Administrator")
+    AGENT = "agent", _("After-sales agent")
+    FINANCE = "finance", _("Finance")
+    CUSTOMER = "customer", _("Customer")
+
+
+STAFF_ROLES = frozenset({Role.ADMIN, Role.AGENT, Role.FINANCE})
+
+
+class Membership(TimestampedModel):
+    """A user's role. Staff are tied to shops (an admin tied to none administers the whole
+    installation); a customer user is tied to exactly one Customer of one shop."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices)
+    shops = models.ManyToManyField("catalog.Shop", blank=True, related_name="staff")
+    customer = models.ForeignKey(
+        "catalog.Customer", null=True, blank=True, on_delete=models.CASCADE, related_name="users"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(role="customer") & models.Q(customer__isnull=False))
+                | (~models.Q(role="customer") & models.Q(customer__isnull=True)),
+                name="customer_role_has_customer",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role})"
+
+
+class ApiToken(TimestampedModel):
+    """A bearer token. Only its SHA-256 is stored; the token itself is shown once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tokens"
+    )
+    name = models.CharField(max_length=100, blank=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=12)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"

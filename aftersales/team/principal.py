@@ -1,0 +1,41 @@
+"""The caller of a request, resolved once from the token, and the scoping rules built on it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aftersales.team.models import STAFF_ROLES, Role
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is acting. ``shop_ids is None`` means every shop (installation admin or system)."""
+
+    user_id: int | None
+    username: str
+    role: str
+    shop_ids: frozenset[int] | None = field(default=frozenset())
+    customer_id: int | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    @property
+    def is_customer(self) -> bool:
+        return self.role == Role.CUSTOMER
+
+    @property
+    def is_system(self) -> bool:
+        return self.role == SYSTEM_ROLE
+
+    @property
+    def is_installation_admin(self) -> bool:
+        return self.role == Role.ADMIN and self.shop_ids is None
+
+    def can_see_shop(self, shop_id: int) -> bool:
+        return self.shop_ids is None or shop_id in self.shop_ids
+
+
+SYSTEM_ROLE = "system"
+SYSTEM = Principal(user_id=None, username="system", role=SYSTEM_ROLE, shop_ids=None)

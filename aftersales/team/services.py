@@ -1,0 +1,85 @@
+"""Writes for users, memberships and tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from aftersales.catalog.models import Customer, Shop
+from aftersales.core import clock
+from aftersales.core.errors import Conflict, InvalidInput, NotFound
+from aftersales.team.models import ApiToken, Membership, Role
+
+TOKEN_PREFIX = "as_"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def user_create(
+    *,
+    username: str,
+    role: str,
+    shop_codes: list[str] | None = None,
+    customer_external_id: str | None = None,
+    password: str | None = None,
+    email: str = "",
+):
+    if role not in Role.values:
+        raise InvalidInput(_("Unknown role %(role)s.") % {"role": role}, code="unknown_role")
+    user_model = get_user_model()
+    if user_model.objects.filter(username=username).exists():
+        raise Conflict(_("User %(name)s already exists.") % {"name": username}, code="user_exists")
+    shops = list(Shop.objects.filter(code__in=shop_codes or []))
+    missing = set(shop_codes or []) - {shop.code for shop in shops}
+    if missing:
+        raise NotFound(
+            _("No shop %(code)s.") % {"code": ", ".join(sorted(missing))}, code="shop_not_found"
+        )
+    customer = None
+    if role == Role.CUSTOMER:
+        if len(shops) != 1 or not customer_external_id:
+            raise InvalidInput(
+                _("A customer user needs exactly one shop and the customer's external id."),
+                code="customer_required",
+            )
+        customer = Customer.objects.filter(shop=shops[0], external_id=customer_external_id).first()
+        if customer is None:
+            raise NotFound(
+                _("Shop %(shop)s has no customer %(customer)s.")
+                % {"shop": shops[0].code, "customer": customer_external_id},
+                code="customer_not_found",
+            )
+    elif customer_external_id:
+        raise InvalidInput(_("Only customer users are tied to a customer."), code="invalid_input")
+    user = user_model.objects.create_user(username=username, email=email, password=password)
+    membership = Membership.objects.create(user=user, role=role, customer=customer)
+    if role != Role.CUSTOMER and shops:
+        membership.shops.set(shops)
+    return user
+
+
+@transaction.atomic
+def token_create(*, username: str, name: str = "", token: str | None = None) -> str:
+    """Make a token for a user and return it; only its hash is kept."""
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None or not hasattr(user, "membership"):
+        raise NotFound(_("No user %(name)s.") % {"name": username}, code="user_not_found")
+    token = token or TOKEN_PREFIX + secrets.token_urlsafe(32)
+    ApiToken.objects.create(user=user, name=name, key_hash=hash_token(token), prefix=token[:10])
+    return token
+
+
+@transaction.atomic
+def token_revoke(*, token: str) -> None:
+    updated = ApiToken.objects.filter(key_hash=hash_token(token), revoked_at=None).update(
+        revoked_at=clock.now()
+    )
+    if not updated:
+        raise NotFound(_("No such active token."), code="token_not_found")

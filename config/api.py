@@ -1,0 +1,102 @@
+"""The one NinjaAPI: token auth, the routers, and the single mapping of errors to HTTP."""
+
+from __future__ import annotations
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer
+
+from aftersales.cases.api import router as cases_router
+from aftersales.catalog.api import router as catalog_router
+from aftersales.core.errors import ApplicationError
+from aftersales.team.selectors import principal_for_token
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str):
+        return principal_for_token(token)
+
+
+api = NinjaAPI(
+    title="aftersales API",
+    version="1",
+    description="After-sales cases, orders and shop policies. Authenticate with "
+    "`Authorization: Bearer <token>` (create one with `aftersales token create NAME`).",
+    auth=TokenAuth(),
+    urls_namespace="api-v1",
+)
+api.add_router("/", catalog_router)
+api.add_router("/", cases_router)
+
+HTTP_CODES = {
+    400: "malformed_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    429: "throttled",
+}
+
+
+@api.exception_handler(ApplicationError)
+def application_error(request: HttpRequest, error: ApplicationError):
+    return api.create_response(request, error.as_dict(), status=error.status)
+
+
+@api.exception_handler(AuthenticationError)
+def authentication_error(request: HttpRequest, error: AuthenticationError):
+    return api.create_response(
+        request,
+        {"code": "unauthenticated", "detail": _("A valid bearer token is required.")},
+        status=401,
+    )
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, error: HttpError):
+    code = HTTP_CODES.get(error.status_code, "bad_request")
+    return api.create_response(
+        request, {"code": code, "detail": str(error)}, status=error.status_code
+    )
+
+
+def _location(error: dict) -> str:
+    return ".".join(str(part) for part in error.get("loc", ()) if part not in ("body", "payload"))
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, error: ValidationError):
+    first = error.errors[0] if error.errors else {}
+    return api.create_response(
+        request,
+        {
+            "code": "validation_error",
+            "detail": _("%(field)s: %(message)s")
+            % {"field": _location(first) or _("body"), "message": first.get("msg", "")},
+            "errors": [
+                {"field": _location(e), "message": e.get("msg", ""), "type": e.get("type", "")}
+                for e in error.errors
+            ],
+        },
+        status=422,
+    )
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, error: Http404):
+    return api.create_response(
+        request, {"code": "not_found", "detail": _("No such resource.")}, status=404
+    )
+
+
+@api.exception_handler(RequestDataTooBig)
+def too_big(request: HttpRequest, error: RequestDataTooBig):
+    return api.create_response(
+        request,
+        {"code": "payload_too_large", "detail": _("The request body is too large.")},
+        status=413,
+    )
