@@ -44,7 +44,9 @@ lock: install
 	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
 
 messages: install
-	cd aftersales && ../$(BIN)/aftersales makemessages -l zh_Hans -l en --no-obsolete && ../$(BIN)/aftersales compilemessages
+	$(BIN)/aftersales makemessages -l zh_Hans -l en --no-obsolete \
+		--ignore='.venv/*' --ignore='var/*' --ignore='tests/*' --ignore='bench/*'
+	$(BIN)/aftersales compilemessages --ignore='.venv/*'
 
 clean:
 	rm -rf $(VENV) var staticfiles

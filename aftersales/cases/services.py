@@ -181,19 +181,21 @@ def case_transition(
         return case  # a retried request: it was done once, and is not done again
     if not any(actor.role in m.roles for m in MOVES if m.action == action):
         raise PermissionDenied(
-            _("Your role cannot %(action)s cases.") % {"action": action}, code="action_forbidden"
+            _("Your role may not take the action “%(action)s”.") % {"action": Action(action).label},
+            code="action_forbidden",
         )
     move = MOVE_INDEX.get((case.state, action))
     if move is None:
         raise Conflict(
-            _("A case that is %(state)s cannot be %(action)s.")
-            % {"state": CaseState(case.state).label, "action": action},
+            _("The action “%(action)s” is not possible while the case is “%(state)s”.")
+            % {"state": CaseState(case.state).label, "action": Action(action).label},
             code="action_not_allowed",
             state=case.state,
         )
     if actor.role not in move.roles:
         raise PermissionDenied(
-            _("Your role cannot %(action)s cases.") % {"action": action}, code="action_forbidden"
+            _("Your role may not take the action “%(action)s”.") % {"action": Action(action).label},
+            code="action_forbidden",
         )
     ctx = TransitionContext(actor=actor, data=data, now=now)
     from_state = case.state

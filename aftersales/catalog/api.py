@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 
 from aftersales.cases.policy import policy_current, policy_update, preset
@@ -100,7 +101,7 @@ def put_policy(request: HttpRequest, code: str, payload: PolicyIn):
     actor = request.auth
     shop = selectors.shop_get(actor=actor, code=code)
     if actor.role != Role.ADMIN:
-        raise PermissionDenied(code="forbidden", detail="Only administrators change policy.")
+        raise PermissionDenied(_("Only administrators change the policy."), code="forbidden")
     changes = payload.dict(exclude_unset=True)
     preset_name = changes.pop("preset", None)
     policy = policy_update(

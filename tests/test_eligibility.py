@@ -1,0 +1,265 @@
+"""Opening a case: every refusal has its own code, is a 4xx, and changes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from aftersales.cases.models import Case, CaseEvent
+from aftersales.notify.models import Notification
+from tests.conftest import NOW, make_order, make_shop, make_user, open_case
+
+
+def body(order, line=None, quantity=1, kind="return_refund", reason="quality_issue", **extra):
+    line = line or order.lines.order_by("id").first()
+    return {
+        "order_id": order.id,
+        "kind": kind,
+        "reason": reason,
+        "lines": [{"order_line_id": line.id, "quantity": quantity, **extra}],
+    }
+
+
+def assert_refused(response, status, code):
+    assert response.status_code == status, response.content
+    assert response.json()["code"] == code
+    assert set(response.json()) >= {"code", "detail"}
+    assert Case.objects.count() == Case.objects.filter(events__action="open").count()
+
+
+@pytest.fixture
+def counts():
+    def snapshot():
+        return (Case.objects.count(), CaseEvent.objects.count(), Notification.objects.count())
+
+    return snapshot
+
+
+def test_order_of_another_customer_is_404(customer, shop, counts):
+    other = make_order(external_id="O2", customer="C2")
+    before = counts()
+    response = customer.post("/cases", body(other))
+    assert_refused(response, 404, "order_not_found")
+    assert counts() == before
+
+
+def test_order_of_another_shop_is_404_for_staff(agent, db, counts):
+    make_shop("other")
+    foreign = make_order(shop="other", external_id="X1")
+    before = counts()
+    response = agent.post("/cases", body(foreign))
+    assert_refused(response, 404, "order_not_found")
+    assert counts() == before
+
+
+def test_line_not_in_order(customer, order, counts):
+    other = make_order(external_id="O2", customer="C1")
+    before = counts()
+    response = customer.post("/cases", body(order, line=other.lines.get()))
+    assert_refused(response, 422, "line_not_in_order")
+    assert counts() == before
+
+
+def test_quantity_above_bought(customer, order, counts):
+    before = counts()
+    response = customer.post("/cases", body(order, quantity=3))
+    assert_refused(response, 422, "quantity_exceeds_available")
+    assert response.json()["available_quantity"] == 2
+    assert counts() == before
+
+
+def test_quantity_above_what_other_cases_claim(customer, order, counts):
+    open_case(customer, order, quantity=1)
+    open_case(customer, order, quantity=1)
+    before = counts()
+    response = customer.post("/cases", body(order, quantity=1))
+    assert_refused(response, 422, "quantity_exceeds_available")
+    assert response.json()["available_quantity"] == 0
+    assert counts() == before
+
+
+def test_a_closed_case_gives_its_units_back(customer, order):
+    first = open_case(customer, order, quantity=2)
+    assert customer.act(first["number"], "cancel").status_code == 200
+    second = open_case(customer, order, quantity=2)
+    assert second["requested_amount"] == "180.00"
+
+
+def test_amount_above_paid(customer, order, counts):
+    before = counts()
+    response = customer.post("/cases", body(order, quantity=1, amount="180.01"))
+    assert_refused(response, 422, "amount_exceeds_refundable")
+    assert response.json()["refundable_amount"] == "180.00"
+    assert counts() == before
+
+
+def test_amount_above_paid_minus_refunded_and_requested(customer, order, agent, finance, counts):
+    first = open_case(customer, order, kind="refund_only", reason="missing_item", amount="150.00")
+    assert agent.act(first["number"], "approve").status_code == 200
+    assert finance.act(first["number"], "refund", {"idempotency_key": "a"}).status_code == 200
+    before = counts()
+    response = customer.post(
+        "/cases", body(order, kind="refund_only", reason="missing_item", amount="30.01")
+    )
+    assert_refused(response, 422, "amount_exceeds_refundable")
+    assert response.json()["refundable_amount"] == "30.00"
+    assert counts() == before
+    assert open_case(customer, order, kind="refund_only", reason="missing_item", amount="30.00")
+
+
+def test_default_amount_is_the_paid_share_and_the_last_unit_takes_the_rest(customer, db, shop):
+    order = make_order(
+        external_id="O3", lines=[("L1", "SKU-3", 3, Decimal("10.00"), Decimal("25.00"))]
+    )
+    first = open_case(customer, order, quantity=1)
+    second = open_case(customer, order, quantity=2)
+    assert (first["requested_amount"], second["requested_amount"]) == ("8.33", "16.67")
+
+
+def test_no_reason_outside_the_window(customer, shop, clock, counts):
+    # signed on 10 Nov (Shanghai): the window is 11 Nov 00:00 to the end of 17 Nov
+    order = make_order(external_id="O4", paid_at=dt.datetime(2026, 11, 8, 2, tzinfo=dt.UTC))
+    clock.set(dt.datetime(2026, 11, 17, 16, 0, tzinfo=dt.UTC))  # 18 Nov 00:00 in Shanghai
+    before = counts()
+    response = customer.post("/cases", body(order, reason="no_reason"))
+    assert_refused(response, 422, "no_reason_window_closed")
+    assert counts() == before
+
+
+def test_no_reason_on_an_excluded_product(customer, shop, counts):
+    order = make_order(
+        external_id="O5",
+        lines=[("L1", "SKU-TEA", 1, Decimal("50.00"), Decimal("50.00"))],
+        flags=["perishable"],
+    )
+    before = counts()
+    response = customer.post("/cases", body(order, reason="no_reason"))
+    assert_refused(response, 422, "no_reason_excluded_product")
+    assert counts() == before
+    # the same product with a quality problem is fine
+    assert open_case(customer, order, reason="quality_issue")
+
+
+def test_not_received_on_a_signed_order(customer, order, counts):
+    before = counts()
+    response = customer.post("/cases", body(order, kind="refund_only", reason="not_received"))
+    assert_refused(response, 422, "not_received_but_signed")
+    assert counts() == before
+
+
+def test_return_on_an_unshipped_order(customer, shop, counts):
+    order = make_order(external_id="O6", shipped=False)
+    before = counts()
+    response = customer.post("/cases", body(order, kind="return_refund", reason="changed_mind"))
+    assert_refused(response, 422, "order_not_shipped")
+    assert counts() == before
+    assert open_case(customer, order, kind="refund_only", reason="not_shipped")
+
+
+def test_return_for_a_reason_without_goods(customer, shop, counts):
+    order = make_order(external_id="O7", signed=False)
+    before = counts()
+    response = customer.post("/cases", body(order, kind="return_refund", reason="not_received"))
+    assert_refused(response, 422, "reason_not_for_kind")
+    assert counts() == before
+
+
+def test_not_shipped_on_a_shipped_order(customer, order, counts):
+    before = counts()
+    response = customer.post("/cases", body(order, kind="refund_only", reason="not_shipped"))
+    assert_refused(response, 422, "order_already_shipped")
+    assert counts() == before
+
+
+def test_unpaid_order(customer, shop, counts):
+    order = make_order(external_id="O8", paid_at=None, shipped=False)
+    before = counts()
+    response = customer.post("/cases", body(order, kind="refund_only", reason="bought_by_mistake"))
+    assert_refused(response, 422, "order_not_paid")
+    assert counts() == before
+
+
+def test_reserved_kinds_are_refused(customer, order, counts):
+    before = counts()
+    response = customer.post("/cases", body(order, kind="exchange", reason="wrong_size"))
+    assert_refused(response, 422, "kind_not_available")
+    assert counts() == before
+
+
+def test_the_same_line_twice(customer, order, counts):
+    line = order.lines.get()
+    payload = body(order)
+    payload["lines"].append({"order_line_id": line.id, "quantity": 1})
+    before = counts()
+    response = customer.post("/cases", payload)
+    assert_refused(response, 422, "duplicate_line")
+    assert counts() == before
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"kind": "teleport"},
+        {"reason": "bored"},
+        {"lines": []},
+        {"lines": [{"order_line_id": 1, "quantity": 0}]},
+        {"lines": [{"order_line_id": 1, "quantity": 1, "amount": "-1"}]},
+        {"lines": [{"order_line_id": 1, "quantity": 1, "amount": "1.234"}]},
+        {"order_id": "abc"},
+        {"description": "x" * 5001},
+    ],
+)
+def test_malformed_bodies_are_422(customer, order, counts, change):
+    before = counts()
+    response = customer.post("/cases", {**body(order), **change})
+    assert_refused(response, 422, "validation_error")
+    assert counts() == before
+
+
+def test_unparsable_json_is_400(customer, order, counts):
+    before = counts()
+    response = customer.post("/cases", "{not json")
+    assert_refused(response, 400, "malformed_request")
+    assert counts() == before
+
+
+def test_finance_cannot_open_cases(finance, order, counts):
+    before = counts()
+    response = finance.post("/cases", body(order))
+    assert_refused(response, 403, "action_forbidden")
+    assert counts() == before
+
+
+def test_an_agent_opens_on_the_customers_behalf(agent, order):
+    case = agent.post("/cases", body(order)).json()
+    assert case["state"] == "awaiting_seller"
+    assert case["events"][0]["role"] == "agent"
+
+
+def test_fault_and_shipping_payer_follow_the_reason(customer, order):
+    buyer = open_case(customer, order, reason="wrong_size")
+    seller = open_case(customer, order, reason="quality_issue")
+    assert (buyer["fault"], buyer["return_shipping_payer"]) == ("buyer", "buyer")
+    assert (seller["fault"], seller["return_shipping_payer"]) == ("seller", "seller")
+
+
+def test_carrier_damage_is_paid_by_the_shop(customer, order):
+    case = open_case(customer, order, reason="damaged_in_transit")
+    assert (case["fault"], case["return_shipping_payer"]) == ("carrier", "seller")
+
+
+def test_case_numbers_are_readable_and_unique(customer, order):
+    first = open_case(customer, order)["number"]
+    second = open_case(customer, order)["number"]
+    day = NOW.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y%m%d")
+    assert first == f"AS{day}000001"
+    assert second == f"AS{day}000002"
+
+
+def test_a_customer_user_needs_its_customer(db, shop):
+    from aftersales.core.errors import NotFound
+
+    with pytest.raises(NotFound):
+        make_user("ghost", "customer", shop="shop", customer="NOPE")

@@ -1,0 +1,182 @@
+"""Shop policy: presets, validation, the legal floor, versions, and the no-reason window."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from aftersales.cases.models import Case, Policy
+from aftersales.catalog.models import Shop
+from tests.conftest import make_order, make_shop, make_user, open_case
+
+
+def test_a_new_shop_starts_from_its_preset(admin, shop):
+    response = admin.get("/shops/shop/policy")
+    assert response.status_code == 200
+    policy = response.json()
+    assert policy["version"] == 1
+    assert policy["preset"] == "taobao"
+    assert policy["timeouts"] == {
+        "seller_response_unshipped": "PT48H",
+        "seller_response_shipped": "P5D",
+        "buyer_reaction_after_reject": "P7D",
+        "buyer_return_shipment": "P7D",
+        "seller_receipt": "P10D",
+        "refund_duty": "P7D",
+    }
+    assert policy["no_reason_days"] == 7
+    assert "perishable" in policy["no_reason_excluded_flags"]
+    assert policy["return_shipping_payer"] == {
+        "buyer": "buyer",
+        "seller": "seller",
+        "carrier": "seller",
+    }
+    assert policy["sources"]["no_reason_days"].startswith("Seed 001")
+
+
+def test_every_change_makes_a_version_and_open_cases_keep_theirs(admin, customer, order):
+    case = open_case(customer, order)
+    response = admin.put("/shops/shop/policy", {"timeouts": {"seller_response_shipped": "P3D"}})
+    assert response.status_code == 200
+    assert response.json()["version"] == 2
+    assert response.json()["timeouts"]["seller_response_shipped"] == "P3D"
+    assert response.json()["timeouts"]["seller_receipt"] == "P10D"  # untouched fields stay
+    assert Case.objects.get(number=case["number"]).policy.version == 1
+    newer = open_case(customer, order)
+    assert Case.objects.get(number=newer["number"]).policy.version == 2
+    assert Policy.objects.filter(shop__code="shop").count() == 2
+
+
+def test_an_unchanged_policy_makes_no_version(admin, shop):
+    response = admin.put("/shops/shop/policy", {"no_reason_days": 7})
+    assert response.json()["version"] == 1
+
+
+def test_switching_preset_starts_from_its_defaults(admin, shop):
+    response = admin.put("/shops/shop/policy", {"preset": "generic"})
+    assert response.json()["preset"] == "generic"
+    assert response.json()["deduct_buyer_shipping"] is False
+    assert admin.get("/shops/shop").json()["preset"] == "generic"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"no_reason_days": 6},
+        {"timeouts": {"refund_duty": "P8D"}},
+        {"return_shipping_payer": {"buyer": "buyer", "seller": "buyer", "carrier": "seller"}},
+    ],
+)
+def test_the_legal_floor(admin, shop, change):
+    response = admin.put("/shops/shop/policy", change)
+    assert response.status_code == 422
+    assert response.json()["code"] == "policy_below_legal_floor"
+    assert Policy.objects.filter(shop=shop).count() == 1
+
+
+def test_a_longer_window_and_a_faster_refund_are_allowed(admin, shop):
+    response = admin.put(
+        "/shops/shop/policy", {"no_reason_days": 15, "timeouts": {"refund_duty": "P3D"}}
+    )
+    assert response.status_code == 200
+    assert response.json()["no_reason_days"] == 15
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"timeouts": {"seller_receipt": "ten days"}}, "invalid_duration"),
+        ({"timeouts": {"seller_receipt": "PT0S"}}, "invalid_duration"),
+        ({"timeouts": {"seller_receipt": "P400D"}}, "invalid_duration"),
+        ({"timeouts": {"coffee_break": "PT5M"}}, "invalid_policy"),
+        ({"no_reason_excluded_flags": ["shiny"]}, "invalid_policy"),
+        ({"buyer_shipping_deduction": "-1"}, "invalid_policy"),
+        ({"preset": "amazon"}, "validation_error"),
+    ],
+)
+def test_invalid_policies_are_refused(admin, shop, change, code):
+    response = admin.put("/shops/shop/policy", change)
+    assert response.status_code == 422, response.content
+    assert response.json()["code"] == code
+    assert Policy.objects.filter(shop=shop).count() == 1
+
+
+def test_only_admins_change_policy(agent, shop):
+    response = agent.put("/shops/shop/policy", {"no_reason_days": 10})
+    assert response.status_code == 403
+    assert agent.get("/shops/shop/policy").status_code == 200
+
+
+def test_second_long_timeouts_are_accepted(admin, shop):
+    response = admin.put(
+        "/shops/shop/policy",
+        {"timeouts": {"seller_response_shipped": "PT2S", "seller_receipt": "PT3S"}},
+    )
+    assert response.status_code == 200
+    assert response.json()["timeouts"]["seller_receipt"] == "PT3S"
+
+
+# --- the no-reason window, in the shop's time zone -------------------------------------------
+
+# Signed 10 Nov 2026 at 23:30 in Shanghai (15:30 UTC): the window opens 11 Nov 00:00 and ends at
+# the end of 17 Nov, Shanghai time, i.e. 17 Nov 16:00 UTC.
+SIGNED = dt.datetime(2026, 11, 10, 15, 30, tzinfo=dt.UTC)
+
+
+def no_reason_order(external_id):
+    return make_order(
+        external_id=external_id, paid_at=SIGNED - dt.timedelta(days=2)
+    )  # signed_at = paid_at + 2 days
+
+
+@pytest.mark.parametrize(
+    ("moment", "allowed"),
+    [
+        (dt.datetime(2026, 11, 10, 15, 45, tzinfo=dt.UTC), True),  # right after signing
+        (dt.datetime(2026, 11, 17, 15, 59, 59, tzinfo=dt.UTC), True),  # 23:59:59 on day 7
+        (dt.datetime(2026, 11, 17, 16, 0, 0, tzinfo=dt.UTC), False),  # 00:00 on day 8
+    ],
+)
+def test_no_reason_window_edges(customer, shop, clock, moment, allowed):
+    order = no_reason_order("W1")
+    clock.set(moment)
+    response = customer.post(
+        "/cases",
+        {
+            "order_id": order.id,
+            "kind": "return_refund",
+            "reason": "no_reason",
+            "lines": [{"order_line_id": order.lines.get().id, "quantity": 1}],
+        },
+    )
+    assert response.status_code == (201 if allowed else 422), response.content
+
+
+def test_the_window_follows_the_shop_time_zone(db, clock, admin):
+    # For a shop in New York the same signing (15:30 UTC) is 10 Nov 10:30 local, so the window
+    # ends at the end of 17 Nov New York time: 18 Nov 05:00 UTC, 13 hours after Shanghai's.
+    make_shop("ny")
+    Shop.objects.filter(code="ny").update(timezone="America/New_York")
+    order = make_order(shop="ny", external_id="NY1", paid_at=SIGNED - dt.timedelta(days=2))
+    buyer = make_user("nybuyer", "customer", shop="ny", customer="C1")
+    clock.set(dt.datetime(2026, 11, 18, 4, 59, tzinfo=dt.UTC))
+    payload = {
+        "order_id": order.id,
+        "kind": "return_refund",
+        "reason": "no_reason",
+        "lines": [{"order_line_id": order.lines.get().id, "quantity": 1}],
+    }
+    assert buyer.post("/cases", payload).status_code == 201
+    clock.set(dt.datetime(2026, 11, 18, 5, 0, tzinfo=dt.UTC))
+    response = buyer.post("/cases", payload)
+    assert response.status_code == 422
+    assert response.json()["code"] == "no_reason_window_closed"
+
+
+def test_a_longer_shop_window_extends_no_reason(admin, customer, shop, clock):
+    admin.put("/shops/shop/policy", {"no_reason_days": 15})
+    order = no_reason_order("W2")
+    clock.set(dt.datetime(2026, 11, 20, tzinfo=dt.UTC))
+    case = open_case(customer, order, reason="no_reason")
+    assert case["state"] == "awaiting_seller"
