@@ -1,0 +1,156 @@
+"""Races on PostgreSQL, with real threads and real transactions: exactly one winner each time."""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import close_old_connections, connection
+
+from aftersales.cases import deadlines
+from aftersales.cases.eligibility import LineRequest
+from aftersales.cases.models import Case, CaseEvent, RefundEntry
+from aftersales.cases.services import case_open, case_transition
+from aftersales.core.errors import ApplicationError
+from tests.conftest import make_order, make_shop, make_user
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+THREADS = 8
+
+
+def race(work, count=THREADS):
+    """Start ``count`` threads on ``work`` at the same instant; return (results, errors)."""
+    barrier = threading.Barrier(count)
+    results, errors = [], []
+    lock = threading.Lock()
+
+    def run(index):
+        try:
+            barrier.wait()
+            outcome = work(index)
+            with lock:
+                results.append(outcome)
+        except ApplicationError as error:
+            with lock:
+                errors.append(error.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    close_old_connections()
+    return results, errors
+
+
+@pytest.fixture
+def world(db):
+    make_shop()
+    order = make_order(lines=[("L1", "SKU-1", 1, Decimal("100.00"), Decimal("100.00"))])
+    return {
+        "order": order,
+        "line": order.lines.get(),
+        "customer": make_user("buyer", "customer", shop="shop", customer="C1").principal,
+        "agent": make_user("agent", "agent", shop="shop").principal,
+        "finance": make_user("finance", "finance", shop="shop").principal,
+    }
+
+
+def open_one(world, **kwargs):
+    return case_open(
+        actor=world["customer"],
+        order_id=world["order"].id,
+        kind=kwargs.get("kind", "refund_only"),
+        reason=kwargs.get("reason", "missing_item"),
+        lines=[LineRequest(world["line"].id, 1)],
+    )
+
+
+def test_cases_racing_for_the_last_unit(world):
+    results, errors = race(lambda i: open_one(world).number)
+    assert len(results) == 1
+    assert errors == ["quantity_exceeds_available"] * (THREADS - 1)
+    assert Case.objects.count() == 1
+
+
+def test_simultaneous_approvals(world):
+    case = open_one(world)
+    results, errors = race(
+        lambda i: case_transition(case_id=case.id, action="approve", actor=world["agent"]).state
+    )
+    assert results == ["refund_pending"]
+    assert errors == ["action_not_allowed"] * (THREADS - 1)
+    assert CaseEvent.objects.filter(case=case, action="approve").count() == 1
+
+
+def test_simultaneous_refunds_with_different_keys(world):
+    case = open_one(world)
+    case_transition(case_id=case.id, action="approve", actor=world["agent"])
+    results, errors = race(
+        lambda i: (
+            case_transition(
+                case_id=case.id,
+                action="refund",
+                actor=world["finance"],
+                data={"idempotency_key": f"k{i}"},
+            ).state
+        )
+    )
+    assert results == ["refunded"]
+    assert errors == ["action_not_allowed"] * (THREADS - 1)
+    assert RefundEntry.objects.count() == 1
+    world["line"].refresh_from_db()
+    assert world["line"].refunded_amount == Decimal("100.00")
+
+
+def test_simultaneous_refunds_with_the_same_key_pay_once(world):
+    case = open_one(world)
+    case_transition(case_id=case.id, action="approve", actor=world["agent"])
+    results, errors = race(
+        lambda i: (
+            case_transition(
+                case_id=case.id,
+                action="refund",
+                actor=world["finance"],
+                data={"idempotency_key": "same"},
+            ).state
+        )
+    )
+    # one pays, the others see the retry of a done request and answer with the case
+    assert len(results) == THREADS
+    assert errors == []
+    assert RefundEntry.objects.count() == 1
+    assert Case.objects.get(pk=case.id).refunded_amount == Decimal("100.00")
+
+
+def test_two_workers_never_act_on_a_case_twice(world, time_machine):
+    import datetime as dt
+
+    from tests.conftest import NOW
+
+    time_machine.move_to(NOW, tick=False)
+    numbers = []
+    for index in range(40):
+        order = make_order(external_id=f"R{index}", shipped=False)
+        numbers.append(
+            case_open(
+                actor=world["agent"],
+                order_id=order.id,
+                kind="refund_only",
+                reason="not_shipped",
+                lines=[LineRequest(order.lines.get().id, 1)],
+            ).number
+        )
+    time_machine.move_to(NOW + dt.timedelta(days=3), tick=False)
+    results, errors = race(lambda i: deadlines.sweep(batch_size=5).acted, count=2)
+    assert errors == []
+    assert sum(results) == 40
+    assert set(Case.objects.filter(number__in=numbers).values_list("state", flat=True)) == {
+        "refunded"
+    }
+    assert CaseEvent.objects.filter(action="auto_approve").count() == 40
+    assert RefundEntry.objects.filter(case__number__in=numbers).count() == 40

@@ -1,0 +1,224 @@
+"""End to end: the real `aftersales serve` (gunicorn + worker process) walks a return through an
+automatic approval and an automatic refund, with second-long timeouts."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+import pytest
+from django.conf import settings
+
+pytestmark = pytest.mark.e2e
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def database_url(tmp_path):
+    """A database of its own: a fresh PostgreSQL database when the suite runs on PostgreSQL,
+    else a SQLite file."""
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" not in engine:
+        yield f"sqlite:///{tmp_path / 'e2e.sqlite3'}"
+        return
+    import psycopg
+
+    base = settings.DATABASES["default"]
+    name = f"aftersales_e2e_{uuid.uuid4().hex[:8]}"
+    admin_url = (
+        f"host={base['HOST']} port={base['PORT'] or 5432} user={base['USER']} dbname=postgres"
+    )
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    yield f"postgres://{base['USER']}@{base['HOST']}:{base['PORT'] or 5432}/{name}"
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def product(tmp_path, database_url):
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "AFTERSALES_HOME": str(tmp_path),
+        "AFTERSALES_WORKER_INTERVAL": "0.2",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+
+    def cli(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "aftersales.cli", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    cli("migrate", "--no-input", "-v0")
+    cli("user", "create", "root", "--role", "admin")
+    port = free_port()
+    log = open(tmp_path / "serve.log", "w")  # noqa: SIM115 - closed below
+    server = subprocess.Popen(
+        [sys.executable, "-m", "aftersales.cli", "serve", "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}/api/v1"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{base}/openapi.json", timeout=1)
+            break
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.2)
+    else:
+        pytest.fail("the server did not start: " + (tmp_path / "serve.log").read_text())
+    yield {"cli": cli, "base": base}
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=15)
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+        log.close()
+
+
+def call(base, token, method, path, body=None):
+    request = urllib.request.Request(
+        f"{base}{path}",
+        method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def wait_for_state(base, token, number, state, seconds=20):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        status, case = call(base, token, "GET", f"/cases/{number}")
+        assert status == 200
+        if case["state"] == state:
+            return case
+        time.sleep(0.3)
+    pytest.fail(f"case {number} stayed {case['state']}, expected {state}")
+
+
+def test_a_return_is_approved_and_refunded_by_the_clock(product):
+    cli, base = product["cli"], product["base"]
+    root = cli("token", "create", "root")
+
+    # given a shop whose policy answers in seconds
+    status, _ = call(
+        base,
+        root,
+        "POST",
+        "/shops",
+        {
+            "code": "e2e",
+            "name": "端到端测试店",
+            "preset": "taobao",
+            "return_addresses": [{"name": "售后仓", "phone": "0571-1", "address": "杭州"}],
+        },
+    )
+    assert status == 201
+    status, policy = call(
+        base,
+        root,
+        "PUT",
+        "/shops/e2e/policy",
+        {"timeouts": {"seller_response_shipped": "PT2S", "seller_receipt": "PT3S"}},
+    )
+    assert status == 200, policy
+    status, order = call(
+        base,
+        root,
+        "POST",
+        "/orders",
+        {
+            "shop": "e2e",
+            "external_id": "E2E-1",
+            "customer": {"external_id": "C1", "name": "赵六"},
+            "paid_at": "2026-11-20T10:00:00+08:00",
+            "shipped_at": "2026-11-21T10:00:00+08:00",
+            "signed_at": "2026-11-22T10:00:00+08:00",
+            "lines": [
+                {
+                    "external_id": "1",
+                    "sku": "SKU-1",
+                    "title": "保温杯",
+                    "quantity": 1,
+                    "unit_price": "99.00",
+                    "paid_amount": "99.00",
+                }
+            ],
+        },
+    )
+    assert status == 201, order
+    cli("user", "create", "zhao", "--role", "customer", "--shop", "e2e", "--customer", "C1")
+    buyer = cli("token", "create", "zhao")
+
+    # when the buyer asks for a return and the shop never answers
+    status, case = call(
+        base,
+        buyer,
+        "POST",
+        "/cases",
+        {
+            "order_id": order["id"],
+            "kind": "return_refund",
+            "reason": "quality_issue",
+            "lines": [{"order_line_id": order["lines"][0]["id"], "quantity": 1}],
+        },
+    )
+    assert status == 201, case
+    number = case["number"]
+
+    # then the worker approves it on its own
+    approved = wait_for_state(base, buyer, number, "awaiting_return")
+    assert approved["events"][-1]["actor"] == "system"
+    assert approved["events"][-1]["action"] == "auto_approve"
+    assert approved["return_address"]["address"] == "杭州"
+
+    # and when the buyer ships and the shop never confirms receipt, it refunds on its own
+    status, shipped = call(
+        base,
+        buyer,
+        "POST",
+        f"/cases/{number}/actions/ship_return",
+        {"carrier": "顺丰", "tracking_number": "SF100"},
+    )
+    assert status == 200, shipped
+    refunded = wait_for_state(base, buyer, number, "refunded")
+    assert refunded["refunded_amount"] == "99.00"
+    assert [e["action"] for e in refunded["events"]] == [
+        "open",
+        "auto_approve",
+        "ship_return",
+        "auto_refund",
+    ]
+    assert refunded["events"][-1]["role"] == "system"
+    status, order_after = call(base, root, "GET", f"/orders/{order['id']}")
+    assert order_after["lines"][0]["refunded_amount"] == "99.00"
