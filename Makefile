@@ -41,7 +41,7 @@ test-postgres: install
 ## lock: regenerate requirements.lock from pyproject.toml (needs the network)
 lock: install
 	$(BIN)/python -m pip install --quiet uv
-	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml requirements-build.in --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
 
 messages: install
 	$(BIN)/aftersales makemessages -l zh_Hans -l en --no-obsolete \
