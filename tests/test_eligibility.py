@@ -118,6 +118,18 @@ def test_default_amount_is_the_paid_share_and_the_last_unit_takes_the_rest(custo
     assert (first["requested_amount"], second["requested_amount"]) == ("8.33", "16.67")
 
 
+def test_money_deducted_on_one_case_is_not_refundable_on_the_next(customer, agent, finance, order):
+    # given one of two units returned worn: 90.00 approved, 30.00 deducted, 60.00 refunded
+    number = open_case(customer, order, quantity=1)["number"]
+    agent.act(number, "approve")
+    customer.act(number, "ship_return", {"carrier": "SF", "tracking_number": "1"})
+    agent.act(number, "receive")
+    agent.act(number, "inspect", {"result": "deduct", "deduction": "30.00", "reason": "worn"})
+    finance.act(number, "refund", {"idempotency_key": "k"})
+    # when the last unit is claimed, its default is its own share, not the deducted money too
+    assert open_case(customer, order, quantity=1)["requested_amount"] == "90.00"
+
+
 def test_no_reason_outside_the_window(customer, shop, clock, counts):
     # signed on 10 Nov (Shanghai): the window is 11 Nov 00:00 to the end of 17 Nov
     order = make_order(external_id="O4", paid_at=dt.datetime(2026, 11, 8, 2, tzinfo=dt.UTC))

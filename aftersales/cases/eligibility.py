@@ -153,8 +153,13 @@ def grant_lines(
             )
         refundable = line.paid_amount - line.refunded_amount - money_pending
         if request.amount is None:
-            share = money(line.paid_amount * request.quantity / line.quantity)
-            amount = refundable if request.quantity == units_left else min(share, refundable)
+            if request.quantity == units_left:
+                # The last units take the paid amount less the other units' shares, so rounding
+                # leaves no cent behind (money deducted from other cases stays deducted).
+                share = line.paid_amount - money(line.paid_amount * units_claimed / line.quantity)
+            else:
+                share = money(line.paid_amount * request.quantity / line.quantity)
+            amount = min(share, refundable)
         else:
             amount = money(request.amount)
         if amount > refundable:

@@ -23,7 +23,12 @@ from aftersales.core.money import ZERO
 
 def lock_order_lines(line_ids) -> dict[int, OrderLine]:
     """Lock order lines in id order (a fixed order, so two transactions cannot deadlock)."""
-    rows = OrderLine.objects.select_for_update().filter(id__in=set(line_ids)).order_by("id")
+    rows = (
+        OrderLine.objects.select_for_update(of=("self",))
+        .select_related("sku__product")
+        .filter(id__in=set(line_ids))
+        .order_by("id")
+    )
     return {row.id: row for row in rows}
 
 

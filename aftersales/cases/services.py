@@ -104,10 +104,7 @@ def case_open(
         raise InvalidInput(_("The description is too long."), code="invalid_input")
     order = order_get(actor=actor, order_id=order_id)
     eligibility.check_order(order)
-    locked = ledger.lock_order_lines(line.id for line in order.lines.all())
-    order_lines = {line.id: line for line in order.lines.all()}  # prefetched with SKU and product
-    for line_id, line in locked.items():
-        order_lines[line_id].refunded_amount = line.refunded_amount
+    order_lines = ledger.lock_order_lines(line.id for line in order.lines.all())
     policy = policy_rules.policy_current(shop=order.shop)
     requested_lines = [
         order_lines[r.order_line_id] for r in lines if r.order_line_id in order_lines
