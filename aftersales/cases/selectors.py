@@ -18,12 +18,7 @@ from aftersales.team.principal import Principal
 
 
 def cases_for(actor: Principal) -> QuerySet[Case]:
-    cases = Case.objects.all()
-    if actor.is_customer:
-        return cases.filter(customer_id=actor.customer_id)
-    if actor.shop_ids is not None:
-        cases = cases.filter(shop_id__in=actor.shop_ids)
-    return cases
+    return actor.scope(Case.objects.all())
 
 
 def case_get(*, actor: Principal, number: str) -> Case:

@@ -25,12 +25,7 @@ def shop_get(*, actor: Principal, code: str) -> Shop:
 
 
 def orders_for(actor: Principal) -> QuerySet[Order]:
-    orders = Order.objects.all()
-    if actor.is_customer:
-        return orders.filter(customer_id=actor.customer_id)
-    if actor.shop_ids is not None:
-        orders = orders.filter(shop_id__in=actor.shop_ids)
-    return orders
+    return actor.scope(Order.objects.all())
 
 
 def order_get(*, actor: Principal, order_id: int) -> Order:
