@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 
+from aftersales.catalog import orders as order_services
 from aftersales.catalog import services as catalog
 from aftersales.team.principal import SYSTEM
 from aftersales.team.selectors import principal_for_token
@@ -104,17 +105,17 @@ def make_order(
     shipped_at = paid_at + dt.timedelta(days=1) if shipped else None
     signed_at = paid_at + dt.timedelta(days=2) if shipped and signed else None
     lines = lines or [("L1", "SKU-1", 2, Decimal("100.00"), Decimal("180.00"))]
-    order, _ = catalog.order_upsert(
+    order, _ = order_services.order_upsert(
         actor=SYSTEM,
-        data=catalog.OrderData(
+        data=order_services.OrderData(
             shop=shop,
             external_id=external_id,
-            customer=catalog.CustomerData(customer, f"顾客{customer}", "13800000000", ""),
+            customer=order_services.CustomerData(customer, f"顾客{customer}", "13800000000", ""),
             paid_at=paid_at,
             shipped_at=shipped_at,
             signed_at=signed_at,
             lines=[
-                catalog.LineData(
+                order_services.LineData(
                     external_id=line_id,
                     sku=sku,
                     title=f"商品 {sku}",

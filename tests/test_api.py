@@ -362,3 +362,51 @@ def test_errors_are_translated(customer, order):
     assert response.status_code == 404
     assert response.json()["code"] == "case_not_found"
     assert "售后" in response.json()["detail"]
+
+
+def test_the_same_order_twice_in_one_call_is_refused(agent):
+    response = agent.post("/orders", [ORDER, ORDER])
+    assert response.status_code == 422
+    assert (response.json()["code"], response.json()["index"]) == ("duplicate_order", 1)
+    assert Order.objects.count() == 0
+
+
+def test_lines_left_out_are_kept_and_counted(agent):
+    second_line = {**ORDER["lines"][0], "external_id": "2", "sku": "SKU-B", "paid_amount": "40.00"}
+    agent.post("/orders", {**ORDER, "lines": [ORDER["lines"][0], second_line]})
+    response = agent.post("/orders", {**ORDER, "lines": [{**second_line, "paid_amount": "30.00"}]})
+    assert [line["paid_amount"] for line in response.json()["lines"]] == ["560.00", "30.00"]
+    assert response.json()["goods_amount"] == "590.00"
+
+
+def test_shipments_and_products_are_upserted_not_duplicated(agent):
+    shipped = {**ORDER, "shipments": [{"carrier": "顺丰", "tracking_number": "SF1"}]}
+    agent.post("/orders", shipped)
+    flagged = {**shipped, "lines": [{**ORDER["lines"][0], "product_flags": ["intimate"]}]}
+    response = agent.post("/orders", flagged)
+    assert response.json()["shipments"] == [{"carrier": "顺丰", "tracking_number": "SF1"}]
+    assert response.json()["lines"][0]["product_flags"] == ["intimate"]
+
+
+def test_an_order_with_cases_keeps_its_customer(agent, customer, order):
+    open_case(customer, order)
+    line = order.lines.get()
+    payload = {
+        "shop": "shop",
+        "external_id": order.external_id,
+        "customer": {"external_id": "SOMEONE-ELSE"},
+        "paid_at": order.paid_at.isoformat(),
+        "lines": [
+            {
+                "external_id": line.external_id,
+                "sku": line.sku.code,
+                "title": line.title,
+                "quantity": 2,
+                "unit_price": "100.00",
+                "paid_amount": "180.00",
+            }
+        ],
+    }
+    response = agent.post("/orders", payload)
+    assert response.status_code == 409
+    assert response.json()["code"] == "order_customer_locked"

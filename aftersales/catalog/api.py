@@ -8,6 +8,7 @@ from ninja import Query, Router, Schema, Status
 
 from aftersales.cases.policy import policy_current, policy_update, preset
 from aftersales.cases.schemas import PolicyIn, PolicyOut
+from aftersales.catalog import orders as order_services
 from aftersales.catalog import selectors, services
 from aftersales.catalog.models import Order, Shop
 from aftersales.catalog.schemas import OrderIn, OrderOut, OrderPage, ShopIn, ShopOut
@@ -110,8 +111,8 @@ def put_policy(request: HttpRequest, code: str, payload: PolicyIn):
     return present_policy(policy)
 
 
-def _order_data(payload: OrderIn) -> services.OrderData:
-    return services.order_data_from(payload.dict())
+def _order_data(payload: OrderIn) -> order_services.OrderData:
+    return order_services.order_data_from(payload.dict())
 
 
 @router.post("/orders", response={200: OrderOut | list[OrderOut], 201: OrderOut})
@@ -119,7 +120,10 @@ def upsert_orders(request: HttpRequest, payload: OrderIn | list[OrderIn]):
     """Create or update orders by (shop, external_id): one object, or a list of up to 500."""
     actor = request.auth
     if isinstance(payload, list):
-        orders = services.orders_upsert(actor=actor, items=[_order_data(item) for item in payload])
+        results = order_services.orders_upsert_call(
+            actor=actor, items=[_order_data(item) for item in payload]
+        )
+        orders = [order for order, _created in results]
         return Status(
             200,
             [
@@ -127,7 +131,7 @@ def upsert_orders(request: HttpRequest, payload: OrderIn | list[OrderIn]):
                 for o in selectors.orders_by_id(actor=actor, ids=[o.id for o in orders])
             ],
         )
-    order, created = services.order_upsert(actor=actor, data=_order_data(payload))
+    order, created = order_services.order_upsert(actor=actor, data=_order_data(payload))
     body = present_order(selectors.order_get(actor=actor, order_id=order.id))
     return Status(201 if created else 200, body)
 

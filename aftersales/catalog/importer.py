@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from aftersales.catalog import services
+from aftersales.catalog.orders import OrderData, order_data_from, orders_upsert
 from aftersales.catalog.schemas import OrderIn
 from aftersales.core.errors import ApplicationError
 from aftersales.team.principal import Principal
@@ -91,28 +91,50 @@ def _jsonl_records(text: str) -> Iterator[tuple[int, dict]]:
             yield number, {"__error__": f"invalid JSON: {error.msg}"}
 
 
-def import_orders(*, actor: Principal, path: Path) -> ImportReport:
+BATCH_SIZE = 1000
+
+
+def _upsert_batch(
+    actor: Principal, batch: list[tuple[int, OrderData]], report: ImportReport
+) -> None:
+    """Upsert a batch in one transaction; a record a rule refuses is reported and the rest of the
+    batch is tried again without it."""
+    while batch:
+        try:
+            results = orders_upsert(actor=actor, items=[data for _number, data in batch])
+        except ApplicationError as error:
+            index = error.extra.get("index")
+            if index is None:
+                raise
+            number, _data = batch.pop(index)
+            report.errors.append(f"line {number}: {error.code}: {error.detail}")
+            continue
+        for (_number, data), (_order, created) in zip(batch, results, strict=True):
+            report.created += created
+            report.updated += not created
+            report.lines += len(data.lines)
+        return
+
+
+def import_orders(*, actor: Principal, path: Path, batch_size: int = BATCH_SIZE) -> ImportReport:
     text = path.read_text(encoding="utf-8-sig")
     records = _csv_records(text) if path.suffix.lower() == ".csv" else _jsonl_records(text)
     report = ImportReport(errors=[])
+    batch: list[tuple[int, OrderData]] = []
     for number, record in records:
         if "__error__" in record:
             report.errors.append(f"line {number}: {record['__error__']}")
             continue
         try:
             payload = OrderIn.model_validate(record)
-            _order, created = services.order_upsert(
-                actor=actor, data=services.order_data_from(payload.dict())
-            )
         except ValidationError as error:
             first = error.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
             report.errors.append(f"line {number}: {where}: {first['msg']}")
             continue
-        except ApplicationError as error:
-            report.errors.append(f"line {number}: {error.code}: {error.detail}")
-            continue
-        report.created += created
-        report.updated += not created
-        report.lines += len(payload.lines)
+        batch.append((number, order_data_from(payload.dict())))
+        if len(batch) >= batch_size:
+            _upsert_batch(actor, batch, report)
+            batch = []
+    _upsert_batch(actor, batch, report)
     return report

@@ -186,5 +186,12 @@ class Shipment(TimestampedModel):
     carrier = models.CharField(max_length=100)
     tracking_number = models.CharField(max_length=100, db_index=True)
 
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "carrier", "tracking_number"], name="shipment_unique"
+            )
+        ]
+
     def __str__(self) -> str:
         return f"{self.carrier} {self.tracking_number}"

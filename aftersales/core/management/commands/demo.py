@@ -10,6 +10,7 @@ from django.db import transaction
 from aftersales.cases.choices import CaseKind, Reason
 from aftersales.cases.eligibility import LineRequest
 from aftersales.cases.services import case_open, case_transition
+from aftersales.catalog import orders as order_services
 from aftersales.catalog import services as catalog
 from aftersales.catalog.models import Shop
 from aftersales.core import clock
@@ -115,18 +116,18 @@ class Command(BaseCommand):
                 sku, title, price, flags = PRODUCTS[0]
             opened = now - dt.timedelta(hours=hours_ago)
             paid = opened - dt.timedelta(days=4)
-            order, _ = catalog.order_upsert(
+            order, _ = order_services.order_upsert(
                 actor=SYSTEM,
-                data=catalog.OrderData(
+                data=order_services.OrderData(
                     shop=SHOP,
                     external_id=f"TB{2026111100000 + index}",
-                    customer=catalog.CustomerData(*customer),
+                    customer=order_services.CustomerData(*customer),
                     paid_at=paid,
                     shipped_at=paid + dt.timedelta(days=1) if shipped else None,
                     signed_at=paid + dt.timedelta(days=3) if shipped else None,
                     shipping_fee=Decimal("0.00"),
                     lines=[
-                        catalog.LineData(
+                        order_services.LineData(
                             external_id="1",
                             sku=sku,
                             title=title,

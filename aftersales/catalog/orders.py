@@ -1,0 +1,479 @@
+"""The order upsert: orders arrive from the shop's platform, keyed by (shop, external id).
+
+One set-based path serves a single API call, a list of 500 and a file of a million lines: each
+batch costs a fixed number of queries (read what exists, lock it, check the rules, then bulk
+insert and bulk update), whatever its size.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from aftersales.catalog.models import (
+    Customer,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Product,
+    ProductFlag,
+    Shipment,
+    Shop,
+    Sku,
+)
+from aftersales.core.errors import (
+    ApplicationError,
+    Conflict,
+    Ineligible,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
+from aftersales.core.money import ZERO, money
+from aftersales.team.models import Role
+from aftersales.team.principal import Principal
+
+MAX_ORDERS_PER_CALL = 500
+
+
+@dataclass
+class CustomerData:
+    external_id: str
+    name: str = ""
+    phone: str = ""
+    email: str = ""
+
+
+@dataclass
+class LineData:
+    external_id: str
+    sku: str
+    title: str
+    quantity: int
+    unit_price: Decimal
+    paid_amount: Decimal
+    product_flags: list[str] | None = None
+    product: str | None = None
+    category: str | None = None
+    warranty_days: int | None = None
+
+
+@dataclass
+class ShipmentData:
+    carrier: str
+    tracking_number: str
+
+
+@dataclass
+class OrderData:
+    shop: str
+    external_id: str
+    customer: CustomerData
+    lines: list[LineData]
+    paid_at: dt.datetime | None = None
+    shipped_at: dt.datetime | None = None
+    signed_at: dt.datetime | None = None
+    shipping_fee: Decimal = ZERO
+    status: str | None = None
+    shipments: list[ShipmentData] = field(default_factory=list)
+
+
+def order_data_from(raw: dict) -> OrderData:
+    """Build ``OrderData`` from a validated ``OrderIn`` dump (API and importer share this)."""
+    return OrderData(
+        shop=raw["shop"],
+        external_id=raw["external_id"],
+        customer=CustomerData(**raw["customer"]),
+        lines=[LineData(**line) for line in raw["lines"]],
+        paid_at=raw["paid_at"],
+        shipped_at=raw["shipped_at"],
+        signed_at=raw["signed_at"],
+        shipping_fee=raw["shipping_fee"],
+        status=raw["status"],
+        shipments=[ShipmentData(**s) for s in raw.get("shipments") or []],
+    )
+
+
+def _derive_status(data: OrderData) -> str:
+    if data.status:
+        return data.status
+    if data.signed_at:
+        return OrderStatus.SIGNED
+    if data.shipped_at:
+        return OrderStatus.SHIPPED
+    if data.paid_at:
+        return OrderStatus.PAID
+    return OrderStatus.UNPAID
+
+
+def check_order_data(data: OrderData) -> None:
+    """The rules one order must keep on its own (no database needed)."""
+    if not data.lines:
+        raise InvalidInput(_("An order needs at least one line."), code="lines_required")
+    if data.status and data.status not in OrderStatus.values:
+        raise InvalidInput(
+            _("Unknown order status %(s)s.") % {"s": data.status}, code="invalid_status"
+        )
+    moments = [m for m in (data.paid_at, data.shipped_at, data.signed_at) if m is not None]
+    if any(m.tzinfo is None for m in moments):
+        raise InvalidInput(
+            _("Times need a time zone offset, e.g. 2026-11-11T10:00:00+08:00."),
+            code="naive_datetime",
+        )
+    if (
+        moments != sorted(moments)
+        or (data.signed_at and not data.shipped_at)
+        or (data.shipped_at and not data.paid_at)
+    ):
+        raise InvalidInput(
+            _("An order is paid, then shipped, then signed for; the times given disagree."),
+            code="invalid_order_dates",
+        )
+    if money(data.shipping_fee) < 0:
+        raise InvalidInput(_("Amounts cannot be negative."), code="invalid_amount")
+    seen = set()
+    for line in data.lines:
+        if line.external_id in seen:
+            raise InvalidInput(
+                _("Line %(id)s appears twice.") % {"id": line.external_id}, code="duplicate_line"
+            )
+        seen.add(line.external_id)
+        if line.quantity < 1:
+            raise InvalidInput(_("Quantities start at 1."), code="invalid_quantity")
+        if money(line.unit_price) < 0 or money(line.paid_amount) < 0:
+            raise InvalidInput(_("Amounts cannot be negative."), code="invalid_amount")
+        unknown = set(line.product_flags or []) - set(ProductFlag.values)
+        if unknown:
+            raise InvalidInput(
+                _("Unknown product flags: %(flags)s.") % {"flags": ", ".join(sorted(unknown))},
+                code="invalid_product_flag",
+            )
+
+
+def _at(index: int, error: ApplicationError) -> ApplicationError:
+    error.extra["index"] = index
+    return error
+
+
+def _pairs_query(pairs: set[tuple[int, str]], field_name: str) -> Q:
+    by_shop: dict[int, list[str]] = defaultdict(list)
+    for shop_id, value in pairs:
+        by_shop[shop_id].append(value)
+    query = Q(pk__in=[])
+    for shop_id, values in by_shop.items():
+        query |= Q(shop_id=shop_id, **{f"{field_name}__in": values})
+    return query
+
+
+def _customers(items: list[OrderData], shop_of: list[Shop], now) -> dict[tuple[int, str], Customer]:
+    wanted: dict[tuple[int, str], CustomerData] = {}
+    for item, shop in zip(items, shop_of, strict=True):
+        wanted[(shop.id, item.customer.external_id)] = item.customer
+    found = {
+        (c.shop_id, c.external_id): c
+        for c in Customer.objects.filter(_pairs_query(set(wanted), "external_id"))
+    }
+    changed = []
+    for key, data in wanted.items():
+        customer = found.get(key)
+        if customer is None:
+            continue
+        updates = {n: getattr(data, n) for n in ("name", "phone", "email") if getattr(data, n)}
+        if any(getattr(customer, n) != v for n, v in updates.items()):
+            for name, value in updates.items():
+                setattr(customer, name, value)
+            customer.updated_at = now
+            changed.append(customer)
+    if changed:
+        Customer.objects.bulk_update(changed, ["name", "phone", "email", "updated_at"])
+    new = [
+        Customer(
+            shop_id=shop_id, external_id=external_id, name=d.name, phone=d.phone, email=d.email
+        )
+        for (shop_id, external_id), d in wanted.items()
+        if (shop_id, external_id) not in found
+    ]
+    if new:
+        # A concurrent import may create the same customer: keep one row, never fail.
+        Customer.objects.bulk_create(new, ignore_conflicts=True)
+        found |= {
+            (c.shop_id, c.external_id): c
+            for c in Customer.objects.filter(
+                _pairs_query({(c.shop_id, c.external_id) for c in new}, "external_id")
+            )
+        }
+    return found
+
+
+def _skus(items: list[OrderData], shop_of: list[Shop], now) -> dict[tuple[int, str], Sku]:
+    wanted: dict[tuple[int, str], LineData] = {}
+    for item, shop in zip(items, shop_of, strict=True):
+        for line in item.lines:
+            wanted[(shop.id, line.sku)] = line
+    found = {
+        (s.shop_id, s.code): s
+        for s in Sku.objects.select_related("product").filter(_pairs_query(set(wanted), "code"))
+    }
+    changed: dict[int, Product] = {}
+    for key, line in wanted.items():
+        sku = found.get(key)
+        if sku is None:
+            continue
+        product = sku.product
+        flags = sorted(set(line.product_flags)) if line.product_flags is not None else None
+        if flags is not None and flags != product.flags:
+            product.flags = flags
+            changed[product.id] = product
+        if line.category is not None and line.category != product.category:
+            product.category = line.category
+            changed[product.id] = product
+        if line.warranty_days is not None and line.warranty_days != product.warranty_days:
+            product.warranty_days = line.warranty_days
+            changed[product.id] = product
+    for product in changed.values():
+        product.updated_at = now
+    if changed:
+        Product.objects.bulk_update(
+            changed.values(), ["flags", "category", "warranty_days", "updated_at"]
+        )
+    missing = {key: line for key, line in wanted.items() if key not in found}
+    if missing:
+        products = {
+            (shop_id, line.product or code): Product(
+                shop_id=shop_id,
+                code=line.product or code,
+                name=line.title,
+                category=line.category or "",
+                warranty_days=line.warranty_days or 0,
+                flags=sorted(set(line.product_flags or [])),
+            )
+            for (shop_id, code), line in missing.items()
+        }
+        Product.objects.bulk_create(products.values(), ignore_conflicts=True)
+        product_ids = {
+            (p.shop_id, p.code): p.id
+            for p in Product.objects.filter(_pairs_query(set(products), "code"))
+        }
+        Sku.objects.bulk_create(
+            [
+                Sku(
+                    shop_id=shop_id,
+                    product_id=product_ids[(shop_id, line.product or code)],
+                    code=code,
+                    title=line.title,
+                )
+                for (shop_id, code), line in missing.items()
+            ],
+            ignore_conflicts=True,
+        )
+        found |= {
+            (s.shop_id, s.code): s for s in Sku.objects.filter(_pairs_query(set(missing), "code"))
+        }
+    return found
+
+
+def _authorise(actor: Principal) -> None:
+    if not (actor.is_system or actor.role in (Role.ADMIN, Role.AGENT)):
+        raise PermissionDenied(_("Only shop staff can import orders."), code="forbidden")
+
+
+def _resolve_shops(actor: Principal, items: list[OrderData]) -> list[Shop]:
+    """Each item's shop, checked with the item's own rules; refuses duplicates in the batch."""
+    shops = {shop.code: shop for shop in Shop.objects.filter(code__in={i.shop for i in items})}
+    shop_of: list[Shop] = []
+    seen: set[tuple[int, str]] = set()
+    for index, item in enumerate(items):
+        shop = shops.get(item.shop)
+        if shop is None or not actor.can_see_shop(shop.id):
+            missing = NotFound(_("No shop %(code)s.") % {"code": item.shop}, code="shop_not_found")
+            raise _at(index, missing)
+        try:
+            check_order_data(item)
+        except ApplicationError as error:
+            raise _at(index, error) from None
+        if (shop.id, item.external_id) in seen:
+            duplicate = InvalidInput(
+                _("Order %(id)s appears twice.") % {"id": item.external_id},
+                code="duplicate_order",
+            )
+            raise _at(index, duplicate)
+        seen.add((shop.id, item.external_id))
+        shop_of.append(shop)
+    return shop_of
+
+
+@dataclass
+class _Existing:
+    """What the database holds for a batch, locked: orders, their lines, and what cases hold."""
+
+    orders: dict[tuple[int, str], Order]
+    lines: dict[int, dict[str, OrderLine]]
+    held: dict[int, tuple[int, Decimal]]  # line id → (units claimed by cases, money refunded)
+    orders_with_cases: set[int]
+
+    @classmethod
+    def load(cls, keys: set[tuple[int, str]]) -> _Existing:
+        orders = {
+            (o.shop_id, o.external_id): o
+            for o in Order.objects.select_for_update().filter(_pairs_query(keys, "external_id"))
+        }
+        ids = [order.id for order in orders.values()]
+        lines: dict[int, dict[str, OrderLine]] = defaultdict(dict)
+        if not ids:
+            return cls(orders, lines, {}, set())
+        for line in OrderLine.objects.select_for_update().filter(order_id__in=ids):
+            lines[line.order_id][line.external_id] = line
+        open_cases = ~Q(case_lines__case__state="closed")
+        held = {
+            row["id"]: (row["claimed"] or 0, row["refunded_amount"])
+            for row in OrderLine.objects.filter(order_id__in=ids, case_lines__isnull=False)
+            .values("id", "refunded_amount")
+            .annotate(claimed=Sum("case_lines__quantity", filter=open_cases))
+        }
+        with_cases = Order.objects.filter(id__in=ids, cases__isnull=False)
+        return cls(orders, lines, held, set(with_cases.values_list("id", flat=True)))
+
+
+@dataclass
+class _Writes:
+    new_orders: list[Order] = field(default_factory=list)
+    changed_orders: list[Order] = field(default_factory=list)
+    new_lines: list[tuple[Order, OrderLine]] = field(default_factory=list)
+    changed_lines: list[OrderLine] = field(default_factory=list)
+
+
+def _line_locked(line: OrderLine) -> Ineligible:
+    return Ineligible(
+        _("Line %(id)s has after-sales cases; it cannot go below what they claim.")
+        % {"id": line.external_id},
+        code="line_locked_by_cases",
+    )
+
+
+def _apply(item, shop, customer, skus, existing: _Existing, writes: _Writes, now):
+    """Bring one order and its lines in line with ``item``, in memory; returns (order, created)."""
+    order = existing.orders.get((shop.id, item.external_id))
+    created = order is None
+    if created:
+        order = Order(shop=shop, external_id=item.external_id, created_at=now)
+        writes.new_orders.append(order)
+    elif order.customer_id != customer.id and order.id in existing.orders_with_cases:
+        raise Conflict(
+            _("The order has after-sales cases; its customer cannot change."),
+            code="order_customer_locked",
+        )
+    else:
+        writes.changed_orders.append(order)
+    order.customer = customer
+    order.status = _derive_status(item)
+    order.paid_at, order.shipped_at = item.paid_at, item.shipped_at
+    order.signed_at = item.signed_at
+    order.shipping_fee = money(item.shipping_fee)
+    order.updated_at = now
+    current = {} if created else existing.lines[order.id]
+    lines = dict(current)
+    for data in item.lines:
+        values = {
+            "sku": skus[(shop.id, data.sku)],
+            "title": data.title,
+            "quantity": data.quantity,
+            "unit_price": money(data.unit_price),
+            "paid_amount": money(data.paid_amount),
+        }
+        line = current.get(data.external_id)
+        if line is None:
+            line = OrderLine(external_id=data.external_id, created_at=now, **values)
+            writes.new_lines.append((order, line))
+        else:
+            claimed, refunded = existing.held.get(line.id, (0, ZERO))
+            if values["quantity"] < claimed or values["paid_amount"] < refunded:
+                raise _line_locked(line)
+            for name, value in values.items():
+                setattr(line, name, value)
+            line.updated_at = now
+            writes.changed_lines.append(line)
+        lines[data.external_id] = line
+    order.goods_amount = sum((line.paid_amount for line in lines.values()), ZERO)
+    order.total_amount = order.goods_amount + order.shipping_fee
+    return order, created
+
+
+ORDER_FIELDS = [
+    "customer",
+    "status",
+    "paid_at",
+    "shipped_at",
+    "signed_at",
+    "shipping_fee",
+    "goods_amount",
+    "total_amount",
+    "updated_at",
+]
+LINE_FIELDS = ["sku", "title", "quantity", "unit_price", "paid_amount", "updated_at"]
+
+
+@transaction.atomic
+def orders_upsert(*, actor: Principal, items: list[OrderData]) -> list[tuple[Order, bool]]:
+    """Create or update orders by (shop, external id), all or none; each answer says whether the
+    order is new. Lines are matched by external id; lines left out are kept. A line cannot shrink
+    below what its cases claim or what was refunded. An error names the failing order's index."""
+    _authorise(actor)
+    if not items:
+        raise InvalidInput(_("Send at least one order."), code="lines_required")
+    now = timezone.now()
+    shop_of = _resolve_shops(actor, items)
+    existing = _Existing.load({(s.id, i.external_id) for s, i in zip(shop_of, items, strict=True)})
+    customers = _customers(items, shop_of, now)
+    skus = _skus(items, shop_of, now)
+    writes = _Writes()
+    results = []
+    for index, (item, shop) in enumerate(zip(items, shop_of, strict=True)):
+        customer = customers[(shop.id, item.customer.external_id)]
+        try:
+            results.append(_apply(item, shop, customer, skus, existing, writes, now))
+        except ApplicationError as error:
+            raise _at(index, error) from None
+    if writes.new_orders:
+        Order.objects.bulk_create(writes.new_orders)
+    if writes.changed_orders:
+        Order.objects.bulk_update(writes.changed_orders, ORDER_FIELDS)
+    for order, line in writes.new_lines:
+        line.order = order
+    if writes.new_lines:
+        OrderLine.objects.bulk_create([line for _order, line in writes.new_lines])
+    if writes.changed_lines:
+        OrderLine.objects.bulk_update(writes.changed_lines, LINE_FIELDS)
+    shipments = [
+        Shipment(order=order, carrier=s.carrier, tracking_number=s.tracking_number)
+        for (order, _created), item in zip(results, items, strict=True)
+        for s in item.shipments
+    ]
+    if shipments:
+        Shipment.objects.bulk_create(shipments, ignore_conflicts=True)
+    return results
+
+
+def order_upsert(*, actor: Principal, data: OrderData) -> tuple[Order, bool]:
+    """Create or update one order; see ``orders_upsert``."""
+    try:
+        return orders_upsert(actor=actor, items=[data])[0]
+    except ApplicationError as error:
+        error.extra.pop("index", None)
+        raise
+
+
+def orders_upsert_call(*, actor: Principal, items: list[OrderData]) -> list[tuple[Order, bool]]:
+    """The API's list form: at most ``MAX_ORDERS_PER_CALL`` orders a call."""
+    if len(items) > MAX_ORDERS_PER_CALL:
+        raise InvalidInput(
+            _("Send between 1 and %(max)s orders at a time.") % {"max": MAX_ORDERS_PER_CALL},
+            code="too_many_orders",
+        )
+    return orders_upsert(actor=actor, items=items)
