@@ -159,17 +159,37 @@ def test_a_refused_automatic_action_escalates_instead(customer, order, clock):
     assert event.data["code"] == "return_address_required"
 
 
-def test_a_case_that_moved_on_is_skipped(customer, agent, order, clock, monkeypatch):
+def test_a_case_that_moved_on_is_skipped(customer, agent, order, clock):
     number = open_case(customer, order)["number"]
     clock.shift(days=5)
-    case_id = case_of(number).id
-    # the worker claimed it, and meanwhile the agent approved it (new deadline, 7 days away)
+    # the deadline has passed, but the agent approves before the worker comes round
     agent.act(number, "approve")
-    monkeypatch.setattr(deadlines, "_claim", lambda batch_size: [case_id])
-    result = deadlines.sweep_batch()
+    result = deadlines.sweep()
     assert result.processed == 0
     assert case_of(number).state == "awaiting_return"
     assert case_of(number).events.filter(role="system").count() == 0
+
+
+def test_a_refused_refund_leaves_nothing_half_done(customer, agent, order, clock):
+    # given a return in transit whose approved amount a bug pushed above what was paid
+    number = open_case(customer, order, quantity=2)["number"]
+    agent.act(number, "approve")
+    customer.act(number, "ship_return", {"carrier": "SF", "tracking_number": "SF1"})
+    case = case_of(number)
+    case.lines.update(approved_amount=Decimal("180.01"))
+    clock.shift(days=10)
+    # when the worker's auto-refund is refused by the ledger
+    result = deadlines.sweep()
+    # then nothing was paid, the case is escalated, and the rest of the batch went on
+    assert result.escalated_on_error == 1
+    assert RefundEntry.objects.count() == 0
+    case = case_of(number)
+    assert (case.state, case.refunded_amount, case.deadline_action) == (
+        "return_in_transit",
+        Decimal("0.00"),
+        "",
+    )
+    assert last_event(number).data["code"] == "refund_exceeds_paid"
 
 
 def test_the_case_keeps_the_timeouts_of_its_policy_version(customer, admin, order, clock):

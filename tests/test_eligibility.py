@@ -265,9 +265,11 @@ def test_carrier_damage_is_paid_by_the_shop(customer, order):
 def test_case_numbers_are_readable_and_unique(customer, order):
     first = open_case(customer, order)["number"]
     second = open_case(customer, order)["number"]
+    # the shop's local date (10:00 in Shanghai), then the case's id
     day = NOW.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y%m%d")
-    assert first == f"AS{day}000001"
-    assert second == f"AS{day}000002"
+    ids = [Case.objects.get(number=n).id for n in (first, second)]
+    assert (first, second) == (f"AS{day}{ids[0]:06d}", f"AS{day}{ids[1]:06d}")
+    assert ids[1] > ids[0]
 
 
 def test_a_customer_user_needs_its_customer(db, shop):

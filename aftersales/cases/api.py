@@ -12,35 +12,50 @@ from aftersales.cases.choices import CaseKind, CaseState
 from aftersales.cases.eligibility import LineRequest
 from aftersales.cases.models import Case
 from aftersales.cases.schemas import ActionIn, CaseOpenIn, CaseOut, CasePage
+from aftersales.cases.selectors import SUMMARY_FIELDS
 from aftersales.cases.transitions import available_actions
 from aftersales.core import clock
 
 router = Router(tags=["cases"])
 
 
-def present_summary(case: Case, now: dt.datetime) -> dict:
+def present_row(row: dict, now: dt.datetime) -> dict:
+    """A queue row (``selectors.SUMMARY_FIELDS``) as the API shows it."""
+    deadline = row["deadline_at"]
     return {
-        "number": case.number,
-        "shop": case.shop.code,
-        "order_id": case.order_id,
-        "order_external_id": case.order.external_id,
-        "customer": case.customer,
-        "kind": case.kind,
-        "reason": case.reason,
-        "fault": case.fault,
-        "return_shipping_payer": case.return_shipping_payer,
-        "state": case.state,
-        "state_label": str(CaseState(case.state).label),
-        "requested_amount": case.requested_amount,
-        "approved_amount": case.approved_amount,
-        "refunded_amount": case.refunded_amount,
-        "currency": case.shop.currency,
-        "deadline_at": case.deadline_at,
-        "deadline_action": case.deadline_action or None,
-        "is_overdue": case.deadline_at is not None and case.deadline_at < now,
-        "created_at": case.created_at,
-        "updated_at": case.updated_at,
+        "number": row["number"],
+        "shop": row["shop__code"],
+        "order_id": row["order_id"],
+        "order_external_id": row["order__external_id"],
+        "customer": {"external_id": row["customer__external_id"], "name": row["customer__name"]},
+        "kind": row["kind"],
+        "reason": row["reason"],
+        "fault": row["fault"],
+        "return_shipping_payer": row["return_shipping_payer"],
+        "state": row["state"],
+        "state_label": str(CaseState(row["state"]).label),
+        "requested_amount": row["requested_amount"],
+        "approved_amount": row["approved_amount"],
+        "refunded_amount": row["refunded_amount"],
+        "currency": row["shop__currency"],
+        "deadline_at": deadline,
+        "deadline_action": row["deadline_action"] or None,
+        "is_overdue": deadline is not None and deadline < now,
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
     }
+
+
+def present_summary(case: Case, now: dt.datetime) -> dict:
+    row = {name: getattr(case, name) for name in SUMMARY_FIELDS if "__" not in name}
+    row |= {
+        "shop__code": case.shop.code,
+        "shop__currency": case.shop.currency,
+        "order__external_id": case.order.external_id,
+        "customer__external_id": case.customer.external_id,
+        "customer__name": case.customer.name,
+    }
+    return present_row(row, now)
 
 
 def present_case(case: Case, role: str) -> dict:
@@ -138,7 +153,7 @@ def list_cases(request: HttpRequest, query: Query[CaseQuery]):
         limit=max(1, min(query.limit, 200)),
     )
     now = clock.now()
-    return {"items": [present_summary(case, now) for case in rows], "next_cursor": next_cursor}
+    return {"items": [present_row(row, now) for row in rows], "next_cursor": next_cursor}
 
 
 @router.get("/cases/{number}", response=CaseOut)

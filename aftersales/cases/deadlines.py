@@ -2,9 +2,14 @@
 
 Each batch is one transaction. Rows are claimed with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL,
 so several workers share the due cases without waiting on each other and none is acted on twice;
-a worker that dies mid-batch rolls its whole batch back and another worker takes it. Each case
-runs in a savepoint: an action that a rule refuses escalates that case instead of stopping the
-batch, so nothing stays overdue in silence.
+a worker that dies mid-batch rolls its whole batch back and another worker takes it. A case that
+moved on before the claim is no longer due, so it is not claimed.
+
+The batch goes through the same gate as a person's action (``services.apply_move``: the table,
+the effects, the next deadline), then writes the cases, their events and notifications in bulk.
+An effect that writes other rows (a refund, an approval) runs in a savepoint; one that a rule
+refuses escalates its case to the team lead instead of stopping the batch, so nothing stays
+overdue in silence.
 """
 
 from __future__ import annotations
@@ -13,17 +18,34 @@ import logging
 from dataclasses import dataclass
 
 from django.db import connection, transaction
+from django.utils.translation import gettext as _
 
 from aftersales.cases.choices import Action
 from aftersales.cases.models import Case, CaseEvent
-from aftersales.cases.services import case_transition
+from aftersales.cases.services import apply_move
+from aftersales.cases.transitions import MOVE_INDEX
 from aftersales.core import clock
-from aftersales.core.errors import ApplicationError
-from aftersales.notify.models import Audience
-from aftersales.notify.services import notification_queue
+from aftersales.core.errors import ApplicationError, Conflict
+from aftersales.notify.models import Audience, Notification
+from aftersales.notify.services import notification_build
 from aftersales.team.principal import SYSTEM
 
 logger = logging.getLogger("aftersales.deadlines")
+
+# Every field an automatic move may change.
+SWEPT_FIELDS = [
+    "state",
+    "deadline_at",
+    "deadline_action",
+    "resolved_at",
+    "escalated_at",
+    "approved_at",
+    "approved_amount",
+    "shipping_deduction",
+    "refunded_amount",
+    "return_address",
+    "updated_at",
+]
 
 
 @dataclass
@@ -36,57 +58,72 @@ class SweepResult:
         return self.acted + self.escalated_on_error
 
 
-def _claim(batch_size: int) -> list[int]:
+def _claim(batch_size: int) -> list[Case]:
     due = Case.objects.filter(deadline_at__lte=clock.now()).exclude(deadline_action="")
     if connection.features.has_select_for_update_skip_locked:
-        due = due.select_for_update(skip_locked=True)
-    return list(due.order_by("deadline_at").values_list("id", flat=True)[:batch_size])
+        due = due.select_for_update(skip_locked=True, of=("self",))
+    return list(due.select_related("order", "policy").order_by("deadline_at")[:batch_size])
 
 
-def _escalate_failure(case_id: int, error: ApplicationError) -> None:
+def _escalation(case: Case, error: ApplicationError, now) -> tuple[CaseEvent, list[Notification]]:
     """The automatic action was refused by a rule: hand the case to a person, loudly."""
-    now = clock.now()
-    case = Case.objects.select_for_update().get(pk=case_id)
-    CaseEvent.objects.create(
+    failed = case.deadline_action
+    case.deadline_action = ""
+    case.escalated_at = now
+    case.updated_at = now
+    event = CaseEvent(
         case=case,
         actor_name=SYSTEM.username,
         role=SYSTEM.role,
         action=Action.ESCALATE,
         from_state=case.state,
         to_state=case.state,
-        data={
-            "failed_action": case.deadline_action,
-            "code": error.code,
-            "detail": str(error.detail),
-        },
+        data={"failed_action": failed, "code": error.code, "detail": str(error.detail)},
         at=now,
     )
-    case.deadline_action = ""
-    case.escalated_at = now
-    case.save(update_fields=["deadline_action", "escalated_at", "updated_at"])
-    notification_queue(
+    note = notification_build(
         case=case, kind="case_escalated", audience=Audience.LEAD, payload={"code": error.code}
     )
+    return event, [note]
+
+
+def _act(case: Case, now) -> tuple[CaseEvent, list[Notification]]:
+    move = MOVE_INDEX.get((case.state, case.deadline_action))
+    if move is None or SYSTEM.role not in move.roles:
+        raise Conflict(
+            _("No automatic action %(action)s for this state.") % {"action": case.deadline_action},
+            code="deadline_action_invalid",
+        )
+    if not move.writes_elsewhere:
+        return apply_move(case, move, actor=SYSTEM, data={}, now=now)
+    with transaction.atomic():  # a refused effect leaves none of its writes behind
+        return apply_move(case, move, actor=SYSTEM, data={}, now=now)
 
 
 def sweep_batch(*, batch_size: int = 200) -> SweepResult:
     """Process up to ``batch_size`` due cases in one transaction."""
     result = SweepResult()
     with transaction.atomic():
-        for case_id in _claim(batch_size):
-            case = Case.objects.filter(pk=case_id).values("deadline_action", "deadline_at").first()
-            if case is None or not case["deadline_action"] or case["deadline_at"] > clock.now():
-                continue  # moved on since it was claimed
-            action = case["deadline_action"]
+        cases = _claim(batch_size)
+        now = clock.now()
+        events: list[CaseEvent] = []
+        notifications: list[Notification] = []
+        for case in cases:
+            action = case.deadline_action
             try:
-                with transaction.atomic():
-                    case_transition(case_id=case_id, action=action, actor=SYSTEM)
+                event, notes = _act(case, now)
                 result.acted += 1
             except ApplicationError as error:
-                logger.warning("deadline %s on case %s refused: %s", action, case_id, error)
-                with transaction.atomic():
-                    _escalate_failure(case_id, error)
+                logger.warning("deadline %s on case %s refused: %s", action, case.number, error)
+                case.refresh_from_db()  # forget what the refused effect changed in memory
+                event, notes = _escalation(case, error, now)
                 result.escalated_on_error += 1
+            events.append(event)
+            notifications.extend(notes)
+        if cases:
+            Case.objects.bulk_update(cases, SWEPT_FIELDS)
+            CaseEvent.objects.bulk_create(events)
+            Notification.objects.bulk_create(notifications)
     return result
 
 

@@ -32,6 +32,17 @@ def lock_order_lines(line_ids) -> dict[int, OrderLine]:
     return {row.id: row for row in rows}
 
 
+def lock_lines_of_order(order_id: int) -> dict[int, OrderLine]:
+    """Lock every line of an order (with SKU and product), in id order."""
+    rows = (
+        OrderLine.objects.select_for_update(of=("self",))
+        .select_related("sku__product")
+        .filter(order_id=order_id)
+        .order_by("id")
+    )
+    return {row.id: row for row in rows}
+
+
 def reserved_by_open_cases(
     line_ids, *, excluding_case_id: int | None = None
 ) -> dict[int, tuple[int, Decimal]]:

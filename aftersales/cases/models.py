@@ -180,13 +180,3 @@ class RefundEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_line_id} {self.amount}"
-
-
-class CaseNumberCounter(models.Model):
-    """Per-day sequence behind case numbers such as ``AS20261124000123``."""
-
-    day = models.CharField(max_length=8, primary_key=True)
-    last_value = models.PositiveIntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"{self.day}:{self.last_value}"

@@ -10,6 +10,7 @@ from ninja import Field, Schema
 
 from aftersales.cases.choices import CaseKind, CaseState, Reason
 from aftersales.catalog.models import Platform
+from aftersales.core.schemas import Output
 
 
 class CaseLineIn(Schema):
@@ -41,7 +42,7 @@ class ActionIn(Schema):
     note: str | None = Field(None, max_length=2000)
 
 
-class CaseLineOut(Schema):
+class CaseLineOut(Output):
     id: int
     order_line_id: int
     external_id: str
@@ -53,7 +54,7 @@ class CaseLineOut(Schema):
     refunded_amount: Decimal
 
 
-class EventOut(Schema):
+class EventOut(Output):
     actor: str
     role: str
     action: str
@@ -63,19 +64,19 @@ class EventOut(Schema):
     data: dict[str, Any]
 
 
-class CustomerRef(Schema):
+class CustomerRef(Output):
     external_id: str
     name: str
 
 
-class ReturnAddressRef(Schema):
+class ReturnAddressRef(Output):
     id: int
     name: str
     phone: str
     address: str
 
 
-class CaseSummaryOut(Schema):
+class CaseSummaryOut(Output):
     number: str
     shop: str
     order_id: int
@@ -116,7 +117,7 @@ class CaseOut(CaseSummaryOut):
     events: list[EventOut]
 
 
-class CasePage(Schema):
+class CasePage(Output):
     items: list[CaseSummaryOut]
     next_cursor: str | None
 
@@ -134,7 +135,7 @@ class PolicyIn(Schema):
     buyer_shipping_deduction: Decimal | None = Field(None, max_digits=12, decimal_places=2)
 
 
-class PolicyOut(Schema):
+class PolicyOut(Output):
     shop: str
     version: int
     preset: str

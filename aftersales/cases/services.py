@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 import zoneinfo
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 from django.utils.translation import gettext as _
 
 from aftersales.cases import eligibility, ledger
@@ -21,14 +21,14 @@ from aftersales.cases.choices import (
     Reason,
 )
 from aftersales.cases.effects import TransitionContext
-from aftersales.cases.models import Case, CaseEvent, CaseLine, CaseNumberCounter
-from aftersales.cases.transitions import MOVE_INDEX, MOVES, STATE_DEADLINES
-from aftersales.catalog.selectors import order_get
+from aftersales.cases.models import Case, CaseEvent, CaseLine
+from aftersales.cases.transitions import MOVE_INDEX, MOVES, STATE_DEADLINES, Move
+from aftersales.catalog.selectors import order_head
 from aftersales.core import clock
 from aftersales.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from aftersales.core.money import ZERO
-from aftersales.notify.models import Audience
-from aftersales.notify.services import notification_queue
+from aftersales.notify.models import Audience, Notification
+from aftersales.notify.services import notification_build
 from aftersales.team.principal import Principal
 
 CUSTOMER_NOTICES = {
@@ -41,12 +41,11 @@ CUSTOMER_NOTICES = {
 }
 
 
-def _next_number(*, now: dt.datetime, timezone: str) -> str:
-    day = now.astimezone(zoneinfo.ZoneInfo(timezone)).strftime("%Y%m%d")
-    CaseNumberCounter.objects.bulk_create([CaseNumberCounter(day=day)], ignore_conflicts=True)
-    CaseNumberCounter.objects.filter(day=day).update(last_value=F("last_value") + 1)
-    value = CaseNumberCounter.objects.values_list("last_value", flat=True).get(day=day)
-    return f"AS{day}{value:06d}"
+def _number(case: Case, now: dt.datetime) -> str:
+    """``AS`` + the shop's local date + the case id, e.g. ``AS20261124000123``: readable, unique,
+    and taken from the row itself, so opening cases never queues on a shared counter."""
+    day = now.astimezone(zoneinfo.ZoneInfo(case.shop.timezone)).strftime("%Y%m%d")
+    return f"AS{day}{case.id:06d}"
 
 
 def _set_deadline(case: Case, now: dt.datetime) -> None:
@@ -60,8 +59,8 @@ def _set_deadline(case: Case, now: dt.datetime) -> None:
     case.deadline_action = rule.action
 
 
-def _record(case: Case, *, actor: Principal, action: str, from_state: str, data: dict, now) -> None:
-    CaseEvent.objects.create(
+def _event(case: Case, *, actor: Principal, action: str, from_state: str, data: dict, now):
+    return CaseEvent(
         case=case,
         actor_id=actor.user_id,
         actor_name=actor.username,
@@ -74,10 +73,15 @@ def _record(case: Case, *, actor: Principal, action: str, from_state: str, data:
     )
 
 
-def _notify(case: Case, kinds: list[str]) -> None:
-    for kind in kinds:
-        audience = Audience.CUSTOMER if kind in CUSTOMER_NOTICES else Audience.LEAD
-        notification_queue(case=case, kind=kind, audience=audience)
+def _notifications(case: Case, kinds: list[str]) -> list[Notification]:
+    return [
+        notification_build(
+            case=case,
+            kind=kind,
+            audience=Audience.CUSTOMER if kind in CUSTOMER_NOTICES else Audience.LEAD,
+        )
+        for kind in kinds
+    ]
 
 
 @transaction.atomic
@@ -102,9 +106,9 @@ def case_open(
         )
     if len(description) > 5000:
         raise InvalidInput(_("The description is too long."), code="invalid_input")
-    order = order_get(actor=actor, order_id=order_id)
+    order = order_head(actor=actor, order_id=order_id)
     eligibility.check_order(order)
-    order_lines = ledger.lock_order_lines(line.id for line in order.lines.all())
+    order_lines = ledger.lock_lines_of_order(order.id)
     policy = policy_rules.policy_current(shop=order.shop)
     requested_lines = [
         order_lines[r.order_line_id] for r in lines if r.order_line_id in order_lines
@@ -115,7 +119,7 @@ def case_open(
     grants = eligibility.grant_lines(order=order, requests=lines, locked_lines=order_lines)
     fault = REASON_FAULT[reason]
     case = Case(
-        number=_next_number(now=now, timezone=order.shop.timezone),
+        number=f"~{uuid.uuid4().hex[:30]}",  # replaced by the real number once the id exists
         shop=order.shop,
         order=order,
         customer=order.customer,
@@ -131,11 +135,13 @@ def case_open(
     )
     _set_deadline(case, now)
     case.save()
+    case.number = _number(case, now)
+    Case.objects.filter(pk=case.pk).update(number=case.number)
     CaseLine.objects.bulk_create(
         CaseLine(case=case, order_line=g.order_line, quantity=g.quantity, requested_amount=g.amount)
         for g in grants
     )
-    _record(
+    _event(
         case,
         actor=actor,
         action=Action.OPEN,
@@ -150,32 +156,15 @@ def case_open(
             ],
         },
         now=now,
-    )
-    _notify(case, ["case_opened"])
+    ).save()
+    Notification.objects.bulk_create(_notifications(case, ["case_opened"]))
     return case
 
 
-@transaction.atomic
-def case_transition(
-    *, case_id: int, action: str, actor: Principal, data: dict[str, Any] | None = None
-) -> Case:
-    """Take ``action`` on a case: lock it, check the table, apply the effect, record the event,
-    set or clear the deadline and queue notifications, all in one transaction."""
-    data = data or {}
-    now = clock.now()
-    case = (
-        Case.objects.select_for_update(of=("self",))
-        .select_related("order__shop", "policy", "shop", "customer")
-        .filter(pk=case_id)
-        .first()
-    )
-    if case is None:
-        raise NotFound(_("No such case."), code="case_not_found")
+def check_move(case: Case, action: str, actor: Principal) -> Move:
+    """The table's verdict on ``action`` by ``actor`` on ``case`` as it is now."""
     if action not in Action.values or action == Action.OPEN:
         raise NotFound(_("Unknown action %(action)s.") % {"action": action}, code="unknown_action")
-    key = data.get("idempotency_key")
-    if key and case.events.filter(action=action, data__idempotency_key=key).exists():
-        return case  # a retried request: it was done once, and is not done again
     if not any(actor.role in m.roles for m in MOVES if m.action == action):
         raise PermissionDenied(
             _("Your role may not take the action “%(action)s”.") % {"action": Action(action).label},
@@ -194,6 +183,14 @@ def case_transition(
             _("Your role may not take the action “%(action)s”.") % {"action": Action(action).label},
             code="action_forbidden",
         )
+    return move
+
+
+def apply_move(
+    case: Case, move: Move, *, actor: Principal, data: dict[str, Any], now: dt.datetime
+) -> tuple[CaseEvent, list[Notification]]:
+    """Run the move's effect and set the next state and deadline on the (locked) case in memory;
+    return the timeline event and notifications for the caller to write with the case."""
     ctx = TransitionContext(actor=actor, data=data, now=now)
     from_state = case.state
     if move.effect is not None:
@@ -209,7 +206,34 @@ def case_transition(
         # A same-state move (escalation) has used up the deadline's action; the deadline itself
         # stays, so the case keeps showing as overdue.
         case.deadline_action = ""
+    case.updated_at = now
+    event = _event(
+        case, actor=actor, action=move.action, from_state=from_state, data=ctx.event_data, now=now
+    )
+    return event, _notifications(case, ctx.notifications)
+
+
+@transaction.atomic
+def case_transition(
+    *, case_id: int, action: str, actor: Principal, data: dict[str, Any] | None = None
+) -> Case:
+    """Take ``action`` on a case: lock it, check the table, apply the effect, record the event,
+    set or clear the deadline and queue notifications, all in one transaction."""
+    data = data or {}
+    case = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("order__shop", "policy", "shop", "customer")
+        .filter(pk=case_id)
+        .first()
+    )
+    if case is None:
+        raise NotFound(_("No such case."), code="case_not_found")
+    key = data.get("idempotency_key")
+    if key and case.events.filter(action=action, data__idempotency_key=key).exists():
+        return case  # a retried request: it was done once, and is not done again
+    move = check_move(case, action, actor)
+    event, notifications = apply_move(case, move, actor=actor, data=data, now=clock.now())
     case.save()
-    _record(case, actor=actor, action=action, from_state=from_state, data=ctx.event_data, now=now)
-    _notify(case, ctx.notifications)
+    event.save()
+    Notification.objects.bulk_create(notifications)
     return case

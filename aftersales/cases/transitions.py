@@ -40,6 +40,9 @@ class Move:
     target: str | Callable[..., str]
     roles: frozenset[str]
     effect: Callable[..., None] | None = None
+    # The effect writes rows besides the case (ledger, case lines): the worker's batch runs it
+    # in a savepoint so that a refusal leaves nothing half-done.
+    writes_elsewhere: bool = False
 
     def next_state(self, case) -> str:
         return self.target(case) if callable(self.target) else self.target
@@ -60,7 +63,14 @@ MOVES: tuple[Move, ...] = (
     Move(S.AWAITING_RETURN, Action.CANCEL, S.CLOSED, CUSTOMER, effects.cancel),
     Move(S.AWAITING_RETURN, Action.AUTO_CLOSE, S.CLOSED, SYSTEM),
     Move(S.RETURN_IN_TRANSIT, Action.RECEIVE, S.INSPECTING, AGENT, effects.receive),
-    Move(S.RETURN_IN_TRANSIT, Action.AUTO_REFUND, S.REFUNDED, SYSTEM, effects.auto_refund),
+    Move(
+        S.RETURN_IN_TRANSIT,
+        Action.AUTO_REFUND,
+        S.REFUNDED,
+        SYSTEM,
+        effects.auto_refund,
+        writes_elsewhere=True,
+    ),
     Move(S.INSPECTING, Action.INSPECT, S.REFUND_PENDING, AGENT, effects.inspect),
     Move(S.INSPECTING, Action.ESCALATE, S.INSPECTING, SYSTEM, effects.escalate),
     Move(S.REFUND_PENDING, Action.REFUND, S.REFUNDED, FINANCE, effects.refund),

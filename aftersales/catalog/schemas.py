@@ -8,6 +8,7 @@ from decimal import Decimal
 from ninja import Field, Schema
 
 from aftersales.catalog.models import OrderStatus, Platform, ProductFlag
+from aftersales.core.schemas import Output
 
 Money = Decimal
 MONEY = {"ge": 0, "max_digits": 12, "decimal_places": 2}
@@ -20,7 +21,7 @@ class ReturnAddressIn(Schema):
     is_default: bool = False
 
 
-class ReturnAddressOut(Schema):
+class ReturnAddressOut(Output):
     id: int
     name: str
     phone: str
@@ -37,7 +38,7 @@ class ShopIn(Schema):
     return_addresses: list[ReturnAddressIn] = Field(default_factory=list, max_length=50)
 
 
-class ShopOut(Schema):
+class ShopOut(Output):
     code: str
     name: str
     preset: str
@@ -54,7 +55,7 @@ class CustomerIn(Schema):
     email: str = Field("", max_length=254)
 
 
-class CustomerOut(Schema):
+class CustomerOut(Output):
     id: int
     external_id: str
     name: str
@@ -93,7 +94,7 @@ class OrderIn(Schema):
     shipments: list[ShipmentIn] = Field(default_factory=list, max_length=20)
 
 
-class OrderLineOut(Schema):
+class OrderLineOut(Output):
     id: int
     external_id: str
     sku: str
@@ -105,12 +106,12 @@ class OrderLineOut(Schema):
     product_flags: list[str]
 
 
-class ShipmentOut(Schema):
+class ShipmentOut(Output):
     carrier: str
     tracking_number: str
 
 
-class OrderOut(Schema):
+class OrderOut(Output):
     id: int
     shop: str
     external_id: str
@@ -126,6 +127,6 @@ class OrderOut(Schema):
     shipments: list[ShipmentOut]
 
 
-class OrderPage(Schema):
+class OrderPage(Output):
     items: list[OrderOut]
     next_cursor: str | None

@@ -28,6 +28,14 @@ def orders_for(actor: Principal) -> QuerySet[Order]:
     return actor.scope(Order.objects.all())
 
 
+def order_head(*, actor: Principal, order_id: int) -> Order:
+    """An order with its shop and customer, without its lines."""
+    order = orders_for(actor).select_related("shop", "customer").filter(pk=order_id).first()
+    if order is None:
+        raise NotFound(_("No order %(id)s.") % {"id": order_id}, code="order_not_found")
+    return order
+
+
 def order_get(*, actor: Principal, order_id: int) -> Order:
     order = (
         orders_for(actor)

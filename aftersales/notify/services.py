@@ -17,9 +17,11 @@ logger = logging.getLogger("aftersales.notify")
 MAX_ATTEMPTS = 5
 
 
-def notification_queue(*, case, kind: str, audience: str, payload: dict | None = None) -> None:
-    """Write a notification row; call inside the transaction that makes the change."""
-    Notification.objects.create(
+def notification_build(
+    *, case, kind: str, audience: str, payload: dict | None = None
+) -> Notification:
+    """An unsaved notification; the caller writes it in the transaction that makes the change."""
+    return Notification(
         shop_id=case.shop_id,
         case=case,
         audience=audience,

@@ -2,40 +2,50 @@
 
 from __future__ import annotations
 
-from aftersales.team.models import ApiToken, Role
+from aftersales.team.models import ApiToken, Membership, Role
 from aftersales.team.principal import Principal
 from aftersales.team.services import hash_token
 
 
 def principal_for_token(token: str) -> Principal | None:
-    """Resolve a bearer token to the caller, or ``None`` for unknown, revoked or orphan tokens."""
+    """Resolve a bearer token to the caller, or ``None`` for unknown, revoked or orphan tokens.
+
+    Read as plain values in at most two small queries: this runs on every API request.
+    """
     if not token or len(token) > 200:
         return None
     row = (
-        ApiToken.objects.filter(key_hash=hash_token(token), revoked_at=None, user__is_active=True)
-        .select_related("user__membership__customer")
+        ApiToken.objects.filter(
+            key_hash=hash_token(token),
+            revoked_at=None,
+            user__is_active=True,
+            user__membership__isnull=False,
+        )
+        .values(
+            "user_id",
+            "user__username",
+            "user__membership__id",
+            "user__membership__role",
+            "user__membership__customer_id",
+            "user__membership__customer__shop_id",
+        )
         .first()
     )
-    if row is None or not hasattr(row.user, "membership"):
+    if row is None:
         return None
-    return principal_for_membership(row.user.membership)
-
-
-def principal_for_membership(membership) -> Principal:
-    user = membership.user
-    if membership.role == Role.CUSTOMER:
+    role = row["user__membership__role"]
+    base = {"user_id": row["user_id"], "username": row["user__username"], "role": role}
+    if role == Role.CUSTOMER:
         return Principal(
-            user_id=user.pk,
-            username=user.username,
-            role=membership.role,
-            shop_ids=frozenset({membership.customer.shop_id}),
-            customer_id=membership.customer_id,
+            **base,
+            shop_ids=frozenset({row["user__membership__customer__shop_id"]}),
+            customer_id=row["user__membership__customer_id"],
         )
-    shop_ids = frozenset(membership.shops.values_list("id", flat=True))
-    if membership.role == Role.ADMIN and not shop_ids:
-        return Principal(
-            user_id=user.pk, username=user.username, role=membership.role, shop_ids=None
-        )
-    return Principal(
-        user_id=user.pk, username=user.username, role=membership.role, shop_ids=shop_ids
+    shop_ids = frozenset(
+        Membership.shops.through.objects.filter(
+            membership_id=row["user__membership__id"]
+        ).values_list("shop_id", flat=True)
     )
+    if role == Role.ADMIN and not shop_ids:
+        return Principal(**base, shop_ids=None)
+    return Principal(**base, shop_ids=shop_ids)

@@ -1,3 +1,5 @@
+import time
+
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
@@ -12,9 +14,11 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=settings.AFTERSALES_SWEEP_BATCH)
 
     def handle(self, *args, batch_size, **options):
+        started = time.perf_counter()
         result = sweep(batch_size=batch_size)
+        elapsed = time.perf_counter() - started
         delivered = notifications_deliver()
         self.stdout.write(
             f"acted={result.acted} escalated_on_error={result.escalated_on_error} "
-            f"notifications={delivered}"
+            f"notifications={delivered} seconds={elapsed:.3f}"
         )

@@ -33,8 +33,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--threads", type=int, default=4)
         parser.add_argument("--no-worker", action="store_true", help="serve the web only")
+        parser.add_argument("--no-access-log", action="store_true", help="log errors only")
 
-    def handle(self, *args, host, port, workers, threads, no_worker, **options):
+    def handle(self, *args, host, port, workers, threads, no_worker, no_access_log, **options):
         worker = None
         if not no_worker:
             worker = subprocess.Popen([sys.executable, "-m", "aftersales.cli", "worker"])
@@ -47,7 +48,7 @@ class Command(BaseCommand):
                     "workers": workers,
                     "threads": threads,
                     "worker_class": "gthread",
-                    "accesslog": "-",
+                    "accesslog": None if no_access_log else "-",
                     "graceful_timeout": 5,
                 }
             ).run()
