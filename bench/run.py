@@ -162,14 +162,12 @@ OPEN_FLOOR = [
         "SELECT coalesce(sum(cl.quantity), 0) FROM cases_caseline cl JOIN cases_case c "
         "ON c.id = cl.case_id WHERE cl.order_line_id = %(line)s AND c.state <> 'closed'"
     ),
-    "INSERT INTO cases_casenumbercounter (day, last_value) VALUES ('29991231', 0) ON CONFLICT DO NOTHING",
-    "UPDATE cases_casenumbercounter SET last_value = last_value + 1 WHERE day = '29991231' RETURNING last_value",
     (
         "INSERT INTO cases_case (number, shop_id, order_id, customer_id, policy_id, kind, reason, fault, "
         "return_shipping_payer, description, state, requested_amount, approved_amount, "
         "shipping_deduction, inspection_deduction, refunded_amount, deadline_at, deadline_action, "
         "return_carrier, return_tracking_number, reject_reason, inspection_result, inspection_note, "
-        "created_at, updated_at) SELECT 'FLOOR' || %(order)s, o.shop_id, o.id, o.customer_id, 1, "
+        "created_at, updated_at) SELECT left('~' || md5(random()::text), 31), o.shop_id, o.id, o.customer_id, 1, "
         "'return_refund', 'quality_issue', 'seller', 'seller', '', 'awaiting_seller', 10, 0, 0, 0, 0, "
         "now() + interval '5 days', 'auto_approve', '', '', '', '', '', now(), now() "
         "FROM catalog_order o WHERE o.id = %(order)s RETURNING id"
@@ -188,15 +186,12 @@ def _open_floor(name: str, orders, concurrency: int) -> dict:
         started = time.perf_counter()
         with local.connection.transaction():
             params = {"order": pair[0], "line": pair[1]}
-            case_id = None
             for sql in OPEN_FLOOR:
-                row = (
-                    local.connection.execute(sql, params).fetchone()
-                    if "RETURNING" in sql or sql.startswith("SELECT")
-                    else local.connection.execute(sql, params)
-                )
-                if sql.startswith("INSERT INTO cases_case "):
-                    case_id = row[0]
+                row = local.connection.execute(sql, params).fetchone()
+            case_id = row[0]
+            local.connection.execute(
+                "UPDATE cases_case SET number = 'FL' || id WHERE id = %s", [case_id]
+            )
             local.connection.execute(
                 "INSERT INTO cases_caseline (case_id, order_line_id, quantity, requested_amount, "
                 "approved_amount, refunded_amount) VALUES (%s, %s, 1, 10, 0, 0)",
@@ -206,6 +201,12 @@ def _open_floor(name: str, orders, concurrency: int) -> dict:
                 "INSERT INTO cases_caseevent (case_id, actor_name, role, action, from_state, "
                 "to_state, data, at) VALUES (%s, 'bench', 'customer', 'open', '', "
                 "'awaiting_seller', '{}', now())",
+                [case_id],
+            )
+            local.connection.execute(
+                "INSERT INTO notify_notification (shop_id, case_id, audience, kind, payload, "
+                "created_at, channel, attempts, last_error) VALUES (1, %s, 'customer', "
+                "'case_opened', '{}', now(), '', 0, '')",
                 [case_id],
             )
         return (time.perf_counter() - started) * 1000

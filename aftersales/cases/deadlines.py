@@ -15,6 +15,7 @@ overdue in silence.
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -32,8 +33,8 @@ from aftersales.team.principal import SYSTEM
 
 logger = logging.getLogger("aftersales.deadlines")
 
-# Every field an automatic move may change.
-SWEPT_FIELDS = [
+# Every field an automatic move may change (attribute names, so foreign keys are ids).
+SWEPT_FIELDS = (
     "state",
     "deadline_at",
     "deadline_action",
@@ -43,9 +44,29 @@ SWEPT_FIELDS = [
     "approved_amount",
     "shipping_deduction",
     "refunded_amount",
-    "return_address",
+    "return_address_id",
     "updated_at",
-]
+)
+
+
+def _snapshot(case: Case) -> tuple:
+    return tuple(getattr(case, name) for name in SWEPT_FIELDS)
+
+
+def _write_cases(cases: list[Case], before: dict[int, tuple]) -> None:
+    """Write what the batch changed: one UPDATE per distinct set of changes, so a batch of
+    auto-closes is a single statement (Django's bulk_update builds a CASE per row and field)."""
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for case in cases:
+        changes = tuple(
+            (name, value)
+            for name, value, old in zip(SWEPT_FIELDS, _snapshot(case), before[case.id], strict=True)
+            if value != old
+        )
+        groups[changes].append(case.id)
+    for changes, ids in groups.items():
+        if changes:
+            Case.objects.filter(pk__in=ids).update(**dict(changes))
 
 
 @dataclass
@@ -105,6 +126,7 @@ def sweep_batch(*, batch_size: int = 200) -> SweepResult:
     result = SweepResult()
     with transaction.atomic():
         cases = _claim(batch_size)
+        before = {case.id: _snapshot(case) for case in cases}
         now = clock.now()
         events: list[CaseEvent] = []
         notifications: list[Notification] = []
@@ -121,7 +143,7 @@ def sweep_batch(*, batch_size: int = 200) -> SweepResult:
             events.append(event)
             notifications.extend(notes)
         if cases:
-            Case.objects.bulk_update(cases, SWEPT_FIELDS)
+            _write_cases(cases, before)
             CaseEvent.objects.bulk_create(events)
             Notification.objects.bulk_create(notifications)
     return result
