@@ -166,6 +166,6 @@ def get_case(request: HttpRequest, number: str):
 def act_on_case(request: HttpRequest, number: str, action: str, payload: ActionIn | None = None):
     actor = request.auth
     case_id = selectors.case_id_for(actor=actor, number=number)
-    data = payload.dict(exclude_none=True) if payload else {}
+    data = payload.model_dump(exclude_none=True) if payload else {}
     services.case_transition(case_id=case_id, action=action, actor=actor, data=data)
     return present_case(selectors.case_get(actor=actor, number=number), actor.role)

@@ -6,20 +6,20 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from ninja import Field, Schema
+from ninja import Field
 
 from aftersales.cases.choices import CaseKind, CaseState, Reason
 from aftersales.catalog.models import Platform
-from aftersales.core.schemas import Output
+from aftersales.core.schemas import Input, Output
 
 
-class CaseLineIn(Schema):
+class CaseLineIn(Input):
     order_line_id: int
     quantity: int = Field(ge=1, le=1_000_000)
     amount: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2)
 
 
-class CaseOpenIn(Schema):
+class CaseOpenIn(Input):
     order_id: int
     kind: CaseKind
     reason: Reason
@@ -27,7 +27,7 @@ class CaseOpenIn(Schema):
     lines: list[CaseLineIn] = Field(min_length=1, max_length=200)
 
 
-class ActionIn(Schema):
+class ActionIn(Input):
     """The fields any action may take; each action reads the ones it needs."""
 
     reason: str | None = Field(None, max_length=2000)
@@ -122,7 +122,7 @@ class CasePage(Output):
     next_cursor: str | None
 
 
-class PolicyIn(Schema):
+class PolicyIn(Input):
     """Fields to change; what is left out keeps its current value. Naming ``preset`` starts
     again from that preset's defaults."""
 

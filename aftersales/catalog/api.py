@@ -81,7 +81,7 @@ def create_shop(request: HttpRequest, payload: ShopIn):
         preset=payload.preset,
         timezone=payload.timezone,
         currency=payload.currency,
-        return_addresses=[services.AddressData(**a.dict()) for a in payload.return_addresses],
+        return_addresses=[services.AddressData(**a.model_dump()) for a in payload.return_addresses],
     )
     return Status(201, present_shop(shop))
 
@@ -103,7 +103,7 @@ def put_policy(request: HttpRequest, code: str, payload: PolicyIn):
     shop = selectors.shop_get(actor=actor, code=code)
     if actor.role != Role.ADMIN:
         raise PermissionDenied(_("Only administrators change the policy."), code="forbidden")
-    changes = payload.dict(exclude_unset=True)
+    changes = payload.model_dump(exclude_unset=True)
     preset_name = changes.pop("preset", None)
     policy = policy_update(
         shop=shop, changes=changes, preset_name=preset_name, actor_user_id=actor.user_id
@@ -112,7 +112,7 @@ def put_policy(request: HttpRequest, code: str, payload: PolicyIn):
 
 
 def _order_data(payload: OrderIn) -> order_services.OrderData:
-    return order_services.order_data_from(payload.dict())
+    return order_services.order_data_from(payload.model_dump())
 
 
 @router.post("/orders", response={200: OrderOut | list[OrderOut], 201: OrderOut})

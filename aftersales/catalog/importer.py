@@ -132,7 +132,7 @@ def import_orders(*, actor: Principal, path: Path, batch_size: int = BATCH_SIZE)
             where = ".".join(str(p) for p in first["loc"])
             report.errors.append(f"line {number}: {where}: {first['msg']}")
             continue
-        batch.append((number, order_data_from(payload.dict())))
+        batch.append((number, order_data_from(payload.model_dump())))
         if len(batch) >= batch_size:
             _upsert_batch(actor, batch, report)
             batch = []

@@ -28,6 +28,7 @@ from aftersales.catalog.models import (
     Shop,
     Sku,
 )
+from aftersales.core.bulk import bulk_update_rows
 from aftersales.core.errors import (
     ApplicationError,
     Conflict,
@@ -192,7 +193,7 @@ def _customers(items: list[OrderData], shop_of: list[Shop], now) -> dict[tuple[i
             customer.updated_at = now
             changed.append(customer)
     if changed:
-        Customer.objects.bulk_update(changed, ["name", "phone", "email", "updated_at"])
+        bulk_update_rows(Customer, changed, ["name", "phone", "email", "updated_at"])
     new = [
         Customer(
             shop_id=shop_id, external_id=external_id, name=d.name, phone=d.phone, email=d.email
@@ -240,8 +241,8 @@ def _skus(items: list[OrderData], shop_of: list[Shop], now) -> dict[tuple[int, s
     for product in changed.values():
         product.updated_at = now
     if changed:
-        Product.objects.bulk_update(
-            changed.values(), ["flags", "category", "warranty_days", "updated_at"]
+        bulk_update_rows(
+            Product, list(changed.values()), ["flags", "category", "warranty_days", "updated_at"]
         )
     missing = {key: line for key, line in wanted.items() if key not in found}
     if missing:
@@ -369,14 +370,12 @@ def _apply(item, shop, customer, skus, existing: _Existing, writes: _Writes, now
             _("The order has after-sales cases; its customer cannot change."),
             code="order_customer_locked",
         )
-    else:
-        writes.changed_orders.append(order)
+    before = _values(order, ORDER_FIELDS)
     order.customer = customer
     order.status = _derive_status(item)
     order.paid_at, order.shipped_at = item.paid_at, item.shipped_at
     order.signed_at = item.signed_at
     order.shipping_fee = money(item.shipping_fee)
-    order.updated_at = now
     current = {} if created else existing.lines[order.id]
     lines = dict(current)
     for data in item.lines:
@@ -395,14 +394,23 @@ def _apply(item, shop, customer, skus, existing: _Existing, writes: _Writes, now
             claimed, refunded = existing.held.get(line.id, (0, ZERO))
             if values["quantity"] < claimed or values["paid_amount"] < refunded:
                 raise _line_locked(line)
+            line_before = _values(line, LINE_FIELDS)
             for name, value in values.items():
                 setattr(line, name, value)
-            line.updated_at = now
-            writes.changed_lines.append(line)
+            if _values(line, LINE_FIELDS) != line_before:  # a re-sent order writes nothing
+                line.updated_at = now
+                writes.changed_lines.append(line)
         lines[data.external_id] = line
     order.goods_amount = sum((line.paid_amount for line in lines.values()), ZERO)
     order.total_amount = order.goods_amount + order.shipping_fee
+    if not created and _values(order, ORDER_FIELDS) != before:
+        order.updated_at = now
+        writes.changed_orders.append(order)
     return order, created
+
+
+def _values(row, fields: list[str]) -> tuple:
+    return tuple(getattr(row, row._meta.get_field(name).attname) for name in fields)
 
 
 ORDER_FIELDS = [
@@ -414,9 +422,8 @@ ORDER_FIELDS = [
     "shipping_fee",
     "goods_amount",
     "total_amount",
-    "updated_at",
 ]
-LINE_FIELDS = ["sku", "title", "quantity", "unit_price", "paid_amount", "updated_at"]
+LINE_FIELDS = ["sku", "title", "quantity", "unit_price", "paid_amount"]
 
 
 @transaction.atomic
@@ -443,13 +450,13 @@ def orders_upsert(*, actor: Principal, items: list[OrderData]) -> list[tuple[Ord
     if writes.new_orders:
         Order.objects.bulk_create(writes.new_orders)
     if writes.changed_orders:
-        Order.objects.bulk_update(writes.changed_orders, ORDER_FIELDS)
+        bulk_update_rows(Order, writes.changed_orders, [*ORDER_FIELDS, "updated_at"])
     for order, line in writes.new_lines:
         line.order = order
     if writes.new_lines:
         OrderLine.objects.bulk_create([line for _order, line in writes.new_lines])
     if writes.changed_lines:
-        OrderLine.objects.bulk_update(writes.changed_lines, LINE_FIELDS)
+        bulk_update_rows(OrderLine, writes.changed_lines, [*LINE_FIELDS, "updated_at"])
     shipments = [
         Shipment(order=order, carrier=s.carrier, tracking_number=s.tracking_number)
         for (order, _created), item in zip(results, items, strict=True)

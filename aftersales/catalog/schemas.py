@@ -5,16 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from ninja import Field, Schema
+from ninja import Field
 
 from aftersales.catalog.models import OrderStatus, Platform, ProductFlag
-from aftersales.core.schemas import Output
+from aftersales.core.schemas import Input, Output
 
 Money = Decimal
 MONEY = {"ge": 0, "max_digits": 12, "decimal_places": 2}
 
 
-class ReturnAddressIn(Schema):
+class ReturnAddressIn(Input):
     name: str = Field(min_length=1, max_length=100)
     phone: str = Field(min_length=1, max_length=40)
     address: str = Field(min_length=1, max_length=500)
@@ -29,7 +29,7 @@ class ReturnAddressOut(Output):
     is_default: bool
 
 
-class ShopIn(Schema):
+class ShopIn(Input):
     code: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{1,39}$")
     name: str = Field(min_length=1, max_length=200)
     preset: Platform = Platform.GENERIC
@@ -48,7 +48,7 @@ class ShopOut(Output):
     policy_version: int
 
 
-class CustomerIn(Schema):
+class CustomerIn(Input):
     external_id: str = Field(min_length=1, max_length=100)
     name: str = Field("", max_length=200)
     phone: str = Field("", max_length=40)
@@ -63,7 +63,7 @@ class CustomerOut(Output):
     email: str
 
 
-class OrderLineIn(Schema):
+class OrderLineIn(Input):
     external_id: str = Field(min_length=1, max_length=100)
     sku: str = Field(min_length=1, max_length=100)
     title: str = Field(min_length=1, max_length=300)
@@ -76,12 +76,12 @@ class OrderLineIn(Schema):
     warranty_days: int | None = Field(None, ge=0, le=36500)
 
 
-class ShipmentIn(Schema):
+class ShipmentIn(Input):
     carrier: str = Field(min_length=1, max_length=100)
     tracking_number: str = Field(min_length=1, max_length=100)
 
 
-class OrderIn(Schema):
+class OrderIn(Input):
     shop: str = Field(min_length=1, max_length=40)
     external_id: str = Field(min_length=1, max_length=100)
     customer: CustomerIn

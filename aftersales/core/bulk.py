@@ -1,0 +1,55 @@
+"""Write many changed rows in one statement.
+
+Django's ``bulk_update`` builds a ``CASE WHEN pk = … THEN …`` expression for every row and field,
+which costs milliseconds per row in Python. ``bulk_update_rows`` sends
+
+    WITH v(pk, a, b) AS (VALUES (…), (…)) UPDATE t SET a = v.a, b = v.b FROM v WHERE t.id = v.pk
+
+which PostgreSQL and SQLite (3.33+) both run; values go through each field's own database
+preparation, so Decimals, times and JSON are stored exactly as ``save()`` stores them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from django.db import connections, router
+from django.db.models import Model
+
+SQLITE_MAX_PARAMETERS = 32_000
+
+
+def bulk_update_rows(model: type[Model], objects: Sequence[Model], fields: Iterable[str]) -> None:
+    if not objects:
+        return
+    connection = connections[router.db_for_write(model)]
+    meta = model._meta
+    columns = [meta.get_field(name) for name in fields]
+    primary_key = meta.pk
+    quote = connection.ops.quote_name
+    postgres = connection.vendor == "postgresql"
+
+    def placeholder(field) -> str:
+        # PostgreSQL infers VALUES column types from the first row; cast so NULLs and text work.
+        return f"%s::{field.db_type(connection)}" if postgres else "%s"
+
+    row = "(" + ", ".join(placeholder(f) for f in [primary_key, *columns]) + ")"
+    names = ", ".join(quote(name) for name in ["_pk", *[f.column for f in columns]])
+    table = quote(meta.db_table)
+    assignments = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in columns)
+    chunk = max(1, SQLITE_MAX_PARAMETERS // (len(columns) + 1))
+    with connection.cursor() as cursor:
+        for start in range(0, len(objects), chunk):
+            part = objects[start : start + chunk]
+            params: list = []
+            for obj in part:
+                params.append(primary_key.get_db_prep_save(obj.pk, connection))
+                params.extend(
+                    f.get_db_prep_save(getattr(obj, f.attname), connection) for f in columns
+                )
+            cursor.execute(
+                f"WITH v({names}) AS (VALUES {', '.join([row] * len(part))}) "
+                f"UPDATE {table} SET {assignments} FROM v "
+                f"WHERE {table}.{quote(primary_key.column)} = v.{quote('_pk')}",
+                params,
+            )
