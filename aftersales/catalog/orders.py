@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,7 +28,7 @@ from aftersales.catalog.models import (
     Shop,
     Sku,
 )
-from aftersales.core.bulk import bulk_update_rows
+from aftersales.core.bulk import bulk_insert_rows, bulk_update_rows
 from aftersales.core.errors import (
     ApplicationError,
     Conflict,
@@ -173,13 +173,28 @@ def _pairs_query(pairs: set[tuple[int, str]], field_name: str) -> Q:
     return query
 
 
+# What the upsert reads of existing rows: no timestamps to parse, nothing else to build.
+CUSTOMER_COLUMNS = ("id", "shop_id", "external_id", "name", "phone", "email")
+SKU_COLUMNS = (
+    "id",
+    "shop_id",
+    "code",
+    "product__id",
+    "product__flags",
+    "product__category",
+    "product__warranty_days",
+)
+
+
 def _customers(items: list[OrderData], shop_of: list[Shop], now) -> dict[tuple[int, str], Customer]:
     wanted: dict[tuple[int, str], CustomerData] = {}
     for item, shop in zip(items, shop_of, strict=True):
         wanted[(shop.id, item.customer.external_id)] = item.customer
     found = {
         (c.shop_id, c.external_id): c
-        for c in Customer.objects.filter(_pairs_query(set(wanted), "external_id"))
+        for c in Customer.objects.filter(_pairs_query(set(wanted), "external_id")).only(
+            *CUSTOMER_COLUMNS
+        )
     }
     changed = []
     for key, data in wanted.items():
@@ -208,7 +223,7 @@ def _customers(items: list[OrderData], shop_of: list[Shop], now) -> dict[tuple[i
             (c.shop_id, c.external_id): c
             for c in Customer.objects.filter(
                 _pairs_query({(c.shop_id, c.external_id) for c in new}, "external_id")
-            )
+            ).only(*CUSTOMER_COLUMNS)
         }
     return found
 
@@ -220,7 +235,9 @@ def _skus(items: list[OrderData], shop_of: list[Shop], now) -> dict[tuple[int, s
             wanted[(shop.id, line.sku)] = line
     found = {
         (s.shop_id, s.code): s
-        for s in Sku.objects.select_related("product").filter(_pairs_query(set(wanted), "code"))
+        for s in Sku.objects.select_related("product")
+        .filter(_pairs_query(set(wanted), "code"))
+        .only(*SKU_COLUMNS)
     }
     changed: dict[int, Product] = {}
     for key, line in wanted.items():
@@ -363,7 +380,7 @@ def _apply(item, shop, customer, skus, existing: _Existing, writes: _Writes, now
     order = existing.orders.get((shop.id, item.external_id))
     created = order is None
     if created:
-        order = Order(shop=shop, external_id=item.external_id, created_at=now)
+        order = Order(shop=shop, external_id=item.external_id, created_at=now, updated_at=now)
         writes.new_orders.append(order)
     elif order.customer_id != customer.id and order.id in existing.orders_with_cases:
         raise Conflict(
@@ -371,7 +388,7 @@ def _apply(item, shop, customer, skus, existing: _Existing, writes: _Writes, now
             code="order_customer_locked",
         )
     before = _values(order, ORDER_FIELDS)
-    order.customer = customer
+    order.customer_id = customer.id
     order.status = _derive_status(item)
     order.paid_at, order.shipped_at = item.paid_at, item.shipped_at
     order.signed_at = item.signed_at
@@ -380,7 +397,7 @@ def _apply(item, shop, customer, skus, existing: _Existing, writes: _Writes, now
     lines = dict(current)
     for data in item.lines:
         values = {
-            "sku": skus[(shop.id, data.sku)],
+            "sku_id": skus[(shop.id, data.sku)].id,
             "title": data.title,
             "quantity": data.quantity,
             "unit_price": money(data.unit_price),
@@ -388,7 +405,7 @@ def _apply(item, shop, customer, skus, existing: _Existing, writes: _Writes, now
         }
         line = current.get(data.external_id)
         if line is None:
-            line = OrderLine(external_id=data.external_id, created_at=now, **values)
+            line = OrderLine(external_id=data.external_id, created_at=now, updated_at=now, **values)
             writes.new_lines.append((order, line))
         else:
             claimed, refunded = existing.held.get(line.id, (0, ZERO))
@@ -427,7 +444,7 @@ LINE_FIELDS = ["sku", "title", "quantity", "unit_price", "paid_amount"]
 
 
 @transaction.atomic
-def orders_upsert(*, actor: Principal, items: list[OrderData]) -> list[tuple[Order, bool]]:
+def _orders_upsert(*, actor: Principal, items: list[OrderData]) -> list[tuple[Order, bool]]:
     """Create or update orders by (shop, external id), all or none; each answer says whether the
     order is new. Lines are matched by external id; lines left out are kept. A line cannot shrink
     below what its cases claim or what was refunded. An error names the failing order's index."""
@@ -448,13 +465,15 @@ def orders_upsert(*, actor: Principal, items: list[OrderData]) -> list[tuple[Ord
         except ApplicationError as error:
             raise _at(index, error) from None
     if writes.new_orders:
-        Order.objects.bulk_create(writes.new_orders)
+        _insert_orders(writes.new_orders)
     if writes.changed_orders:
         bulk_update_rows(Order, writes.changed_orders, [*ORDER_FIELDS, "updated_at"])
     for order, line in writes.new_lines:
         line.order = order
     if writes.new_lines:
-        OrderLine.objects.bulk_create([line for _order, line in writes.new_lines])
+        bulk_insert_rows(
+            OrderLine, [line for _order, line in writes.new_lines], _columns(OrderLine)
+        )
     if writes.changed_lines:
         bulk_update_rows(OrderLine, writes.changed_lines, [*LINE_FIELDS, "updated_at"])
     shipments = [
@@ -465,6 +484,37 @@ def orders_upsert(*, actor: Principal, items: list[OrderData]) -> list[tuple[Ord
     if shipments:
         Shipment.objects.bulk_create(shipments, ignore_conflicts=True)
     return results
+
+
+def _columns(model) -> list[str]:
+    return [f.name for f in model._meta.concrete_fields if not f.primary_key]
+
+
+def _insert_orders(orders: list[Order]) -> None:
+    """Insert new orders and give them their ids (COPY on PostgreSQL, then one lookup)."""
+    bulk_insert_rows(Order, orders, _columns(Order))
+    if orders[0].pk is None:
+        keys = {(o.shop_id, o.external_id) for o in orders}
+        ids = {
+            (shop_id, external_id): pk
+            for shop_id, external_id, pk in Order.objects.filter(
+                _pairs_query(keys, "external_id")
+            ).values_list("shop_id", "external_id", "id")
+        }
+        for order in orders:
+            order.pk = ids[(order.shop_id, order.external_id)]
+
+
+def orders_upsert(*, actor: Principal, items: list[OrderData]) -> list[tuple[Order, bool]]:
+    """See ``_orders_upsert``. Two imports that create the same new order at the same moment
+    collide on its unique key; the loser tries again and then finds the order to update."""
+    for attempt in (1, 2):
+        try:
+            return _orders_upsert(actor=actor, items=items)
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def order_upsert(*, actor: Principal, data: OrderData) -> tuple[Order, bool]:

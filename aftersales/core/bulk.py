@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from django.db import connections, router
-from django.db.models import Model
+from django.db.models import JSONField, Model
 
 SQLITE_MAX_PARAMETERS = 32_000
 
@@ -53,3 +53,32 @@ def bulk_update_rows(model: type[Model], objects: Sequence[Model], fields: Itera
                 f"WHERE {table}.{quote(primary_key.column)} = v.{quote('_pk')}",
                 params,
             )
+
+
+def bulk_insert_rows(model: type[Model], objects: Sequence[Model], fields: Iterable[str]) -> None:
+    """Insert rows whose ids the caller does not need back: COPY on PostgreSQL (no statement of
+    thousands of placeholders to build and parse), ``bulk_create`` elsewhere."""
+    if not objects:
+        return
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objects)
+        return
+    meta = model._meta
+    columns = [meta.get_field(name) for name in fields]
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(f.column) for f in columns)
+    # psycopg adapts plain values itself; only JSON needs Django's preparation.
+    prepared = [isinstance(f, JSONField) for f in columns]
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # psycopg's cursor: Django's wrapper has no copy()
+        with raw.copy(f"COPY {quote(meta.db_table)} ({names}) FROM STDIN") as copy:
+            for obj in objects:
+                copy.write_row(
+                    [
+                        f.get_db_prep_save(getattr(obj, f.attname), connection)
+                        if prep
+                        else getattr(obj, f.attname)
+                        for f, prep in zip(columns, prepared, strict=True)
+                    ]
+                )
