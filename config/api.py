@@ -7,18 +7,31 @@ from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer
 
 from aftersales.cases.api import router as cases_router
 from aftersales.catalog.api import router as catalog_router
 from aftersales.core.errors import ApplicationError
+from aftersales.core.middleware import contains_nul
+from aftersales.team.api import router as team_router
 from aftersales.team.selectors import principal_for_token
 
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str):
         return principal_for_token(token)
+
+
+class NulFreeJSONParser(Parser):
+    """JSON bodies may not carry NUL characters (PostgreSQL cannot store them)."""
+
+    def parse_body(self, request: HttpRequest):
+        data = super().parse_body(request)
+        if contains_nul(data):
+            raise ValueError("NUL character in the body")
+        return data
 
 
 class Utf8JSONRenderer(JSONRenderer):
@@ -34,9 +47,11 @@ api = NinjaAPI(
     auth=TokenAuth(),
     urls_namespace="api-v1",
     renderer=Utf8JSONRenderer(),
+    parser=NulFreeJSONParser(),
 )
 api.add_router("/", catalog_router)
 api.add_router("/", cases_router)
+api.add_router("/", team_router)
 
 HTTP_CODES = {
     400: "malformed_request",

@@ -410,3 +410,10 @@ def test_an_order_with_cases_keeps_its_customer(agent, customer, order):
     response = agent.post("/orders", payload)
     assert response.status_code == 409
     assert response.json()["code"] == "order_customer_locked"
+
+
+def test_an_unknown_filter_is_refused_not_ignored(agent):
+    response = agent.get("/cases", stat="rejected")
+    assert response.status_code == 422
+    assert response.json()["code"] == "unknown_parameter"
+    assert agent.get("/orders", shopp="shop").json()["code"] == "unknown_parameter"

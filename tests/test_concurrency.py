@@ -17,7 +17,7 @@ from tests.conftest import make_order, make_shop, make_user
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-THREADS = 8
+THREADS = 20
 
 
 def race(work, count=THREADS):

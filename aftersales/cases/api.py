@@ -15,6 +15,7 @@ from aftersales.cases.schemas import ActionIn, CaseOpenIn, CaseOut, CasePage
 from aftersales.cases.selectors import SUMMARY_FIELDS
 from aftersales.cases.transitions import available_actions
 from aftersales.core import clock
+from aftersales.core.schemas import ERROR_RESPONSES, Id, Timestamp, refuse_unknown_parameters
 
 router = Router(tags=["cases"])
 
@@ -103,7 +104,7 @@ def present_case(case: Case, role: str) -> dict:
     }
 
 
-@router.post("/cases", response={201: CaseOut})
+@router.post("/cases", response={201: CaseOut, **ERROR_RESPONSES})
 def open_case(request: HttpRequest, payload: CaseOpenIn):
     actor = request.auth
     case = services.case_open(
@@ -129,15 +130,16 @@ class CaseQuery(Schema):
     kind: CaseKind | None = None
     shop: str | None = None
     overdue: bool | None = None
-    due_before: dt.datetime | None = None
+    due_before: Timestamp | None = None
     customer: str | None = None
-    order: int | None = None
+    order: Id | None = None
     cursor: str | None = None
     limit: int = 50
 
 
-@router.get("/cases", response=CasePage)
+@router.get("/cases", response={200: CasePage, **ERROR_RESPONSES})
 def list_cases(request: HttpRequest, query: Query[CaseQuery]):
+    refuse_unknown_parameters(request, CaseQuery)
     rows, next_cursor = selectors.case_list(
         actor=request.auth,
         filters=selectors.CaseFilters(
@@ -156,13 +158,13 @@ def list_cases(request: HttpRequest, query: Query[CaseQuery]):
     return {"items": [present_row(row, now) for row in rows], "next_cursor": next_cursor}
 
 
-@router.get("/cases/{number}", response=CaseOut)
+@router.get("/cases/{number}", response={200: CaseOut, **ERROR_RESPONSES})
 def get_case(request: HttpRequest, number: str):
     actor = request.auth
     return present_case(selectors.case_get(actor=actor, number=number), actor.role)
 
 
-@router.post("/cases/{number}/actions/{action}", response=CaseOut)
+@router.post("/cases/{number}/actions/{action}", response={200: CaseOut, **ERROR_RESPONSES})
 def act_on_case(request: HttpRequest, number: str, action: str, payload: ActionIn | None = None):
     actor = request.auth
     case_id = selectors.case_id_for(actor=actor, number=number)

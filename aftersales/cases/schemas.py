@@ -10,17 +10,17 @@ from ninja import Field
 
 from aftersales.cases.choices import CaseKind, CaseState, Reason
 from aftersales.catalog.models import Platform
-from aftersales.core.schemas import Input, Output
+from aftersales.core.schemas import BodyBool, BodyId, BodyInt, Input, Output
 
 
 class CaseLineIn(Input):
-    order_line_id: int
-    quantity: int = Field(ge=1, le=1_000_000)
+    order_line_id: BodyId
+    quantity: BodyInt = Field(ge=1, le=1_000_000)
     amount: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2)
 
 
 class CaseOpenIn(Input):
-    order_id: int
+    order_id: BodyId
     kind: CaseKind
     reason: Reason
     description: str = Field("", max_length=5000)
@@ -38,7 +38,7 @@ class ActionIn(Input):
     result: str | None = Field(None, max_length=20)
     deduction: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2)
     idempotency_key: str | None = Field(None, max_length=200)
-    return_address_id: int | None = None
+    return_address_id: BodyId | None = None
     note: str | None = Field(None, max_length=2000)
 
 
@@ -128,10 +128,10 @@ class PolicyIn(Input):
 
     preset: Platform | None = None
     timeouts: dict[str, str] | None = None
-    no_reason_days: int | None = None
+    no_reason_days: BodyInt | None = None
     no_reason_excluded_flags: list[str] | None = None
     return_shipping_payer: dict[str, str] | None = None
-    deduct_buyer_shipping: bool | None = None
+    deduct_buyer_shipping: BodyBool | None = None
     buyer_shipping_deduction: Decimal | None = Field(None, max_digits=12, decimal_places=2)
 
 

@@ -8,7 +8,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from aftersales.cases.models import Case, CaseEvent, CaseLine
@@ -104,6 +104,27 @@ class CaseFilters:
     order: int | None = None
 
 
+def _keyset_page(cases: QuerySet[Case], after: Cursor | None, size: int) -> list[dict]:
+    """Rows after the cursor in (deadline, id) order, cases without a deadline last.
+
+    Written so that the index on (…, deadline_at, id) can seek instead of scan: a range on the
+    deadline minus the rows at the cursor's own deadline up to its id; the rows without a deadline
+    are a second seek, made only when the page is not full yet.
+    """
+    by_deadline = cases.exclude(deadline_at=None).order_by("deadline_at", "id")
+    without = cases.filter(deadline_at=None).order_by("id")
+    if after is not None and after.deadline_at is None:
+        return list(without.filter(id__gt=after.id).values(*SUMMARY_FIELDS)[:size])
+    if after is not None:
+        by_deadline = by_deadline.filter(deadline_at__gte=after.deadline_at).exclude(
+            deadline_at=after.deadline_at, id__lte=after.id
+        )
+    rows = list(by_deadline.values(*SUMMARY_FIELDS)[:size])
+    if len(rows) < size:
+        rows += list(without.values(*SUMMARY_FIELDS)[: size - len(rows)])
+    return rows
+
+
 def case_list(
     *, actor: Principal, filters: CaseFilters, cursor: str | None = None, limit: int = 50
 ) -> tuple[list[dict], str | None]:
@@ -132,18 +153,7 @@ def case_list(
         cases = cases.filter(overdue if filters.overdue else ~overdue | Q(deadline_at=None))
     if filters.due_before:
         cases = cases.filter(deadline_at__lt=filters.due_before)
-    if cursor:
-        after = Cursor.decode(cursor)
-        if after.deadline_at is None:
-            cases = cases.filter(deadline_at=None, id__gt=after.id)
-        else:
-            cases = cases.filter(
-                Q(deadline_at__gt=after.deadline_at)
-                | Q(deadline_at=after.deadline_at, id__gt=after.id)
-                | Q(deadline_at=None)
-            )
-    ordered = cases.order_by(F("deadline_at").asc(nulls_last=True), "id")
-    rows = list(ordered.values(*SUMMARY_FIELDS)[: limit + 1])
+    rows = _keyset_page(cases, Cursor.decode(cursor) if cursor else None, limit + 1)
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]

@@ -13,6 +13,7 @@ from aftersales.catalog import selectors, services
 from aftersales.catalog.models import Order, Shop
 from aftersales.catalog.schemas import OrderIn, OrderOut, OrderPage, ShopIn, ShopOut
 from aftersales.core.errors import PermissionDenied
+from aftersales.core.schemas import ERROR_RESPONSES, Id, refuse_unknown_parameters
 from aftersales.team.models import Role
 
 router = Router(tags=["shops and orders"])
@@ -72,7 +73,7 @@ def present_policy(policy) -> dict:
     }
 
 
-@router.post("/shops", response={201: ShopOut})
+@router.post("/shops", response={201: ShopOut, **ERROR_RESPONSES})
 def create_shop(request: HttpRequest, payload: ShopIn):
     shop = services.shop_create(
         actor=request.auth,
@@ -86,18 +87,18 @@ def create_shop(request: HttpRequest, payload: ShopIn):
     return Status(201, present_shop(shop))
 
 
-@router.get("/shops/{code}", response=ShopOut)
+@router.get("/shops/{code}", response={200: ShopOut, **ERROR_RESPONSES})
 def get_shop(request: HttpRequest, code: str):
     return present_shop(selectors.shop_get(actor=request.auth, code=code))
 
 
-@router.get("/shops/{code}/policy", response=PolicyOut)
+@router.get("/shops/{code}/policy", response={200: PolicyOut, **ERROR_RESPONSES})
 def get_policy(request: HttpRequest, code: str):
     shop = selectors.shop_get(actor=request.auth, code=code)
     return present_policy(policy_current(shop=shop))
 
 
-@router.put("/shops/{code}/policy", response=PolicyOut)
+@router.put("/shops/{code}/policy", response={200: PolicyOut, **ERROR_RESPONSES})
 def put_policy(request: HttpRequest, code: str, payload: PolicyIn):
     actor = request.auth
     shop = selectors.shop_get(actor=actor, code=code)
@@ -115,7 +116,7 @@ def _order_data(payload: OrderIn) -> order_services.OrderData:
     return order_services.order_data_from(payload.model_dump())
 
 
-@router.post("/orders", response={200: OrderOut | list[OrderOut], 201: OrderOut})
+@router.post("/orders", response={200: OrderOut | list[OrderOut], 201: OrderOut, **ERROR_RESPONSES})
 def upsert_orders(request: HttpRequest, payload: OrderIn | list[OrderIn]):
     """Create or update orders by (shop, external_id): one object, or a list of up to 500."""
     actor = request.auth
@@ -140,12 +141,13 @@ class OrderFilters(Schema):
     shop: str | None = None
     customer: str | None = None
     external_id: str | None = None
-    cursor: int | None = None
+    cursor: Id | None = None
     limit: int = 50
 
 
-@router.get("/orders", response=OrderPage)
+@router.get("/orders", response={200: OrderPage, **ERROR_RESPONSES})
 def list_orders(request: HttpRequest, filters: Query[OrderFilters]):
+    refuse_unknown_parameters(request, OrderFilters)
     limit = max(1, min(filters.limit, 200))
     orders = selectors.order_list(
         actor=request.auth,
@@ -159,6 +161,6 @@ def list_orders(request: HttpRequest, filters: Query[OrderFilters]):
     return {"items": [present_order(o) for o in orders], "next_cursor": next_cursor}
 
 
-@router.get("/orders/{order_id}", response=OrderOut)
-def get_order(request: HttpRequest, order_id: int):
+@router.get("/orders/{order_id}", response={200: OrderOut, **ERROR_RESPONSES})
+def get_order(request: HttpRequest, order_id: Id):
     return present_order(selectors.order_get(actor=request.auth, order_id=order_id))

@@ -48,6 +48,17 @@ CSV_LINE_FIELDS = {
 }
 
 
+# CSV cells are text; these become JSON integers before the API's schema checks them, so "2"
+# imports as 2 and "two" is reported like a bad JSON value.
+CSV_INTEGER_FIELDS = ("quantity", "warranty_days")
+
+
+def _integer(value: str | None) -> int | str | None:
+    if value is not None and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return value
+
+
 @dataclass
 class ImportReport:
     created: int = 0
@@ -74,6 +85,8 @@ def _csv_records(text: str) -> Iterator[tuple[int, dict]]:
             }
             record["lines"] = []
         line = {target: row.get(source) or None for source, target in CSV_LINE_FIELDS.items()}
+        for name in CSV_INTEGER_FIELDS:
+            line[name] = _integer(line[name])
         flags = line.pop("product_flags")
         line["product_flags"] = [f for f in flags.split("|") if f] if flags else None
         record["lines"].append(line)

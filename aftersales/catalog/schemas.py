@@ -8,7 +8,7 @@ from decimal import Decimal
 from ninja import Field
 
 from aftersales.catalog.models import OrderStatus, Platform, ProductFlag
-from aftersales.core.schemas import Input, Output
+from aftersales.core.schemas import BodyBool, BodyInt, Input, Output, Timestamp
 
 Money = Decimal
 MONEY = {"ge": 0, "max_digits": 12, "decimal_places": 2}
@@ -18,7 +18,7 @@ class ReturnAddressIn(Input):
     name: str = Field(min_length=1, max_length=100)
     phone: str = Field(min_length=1, max_length=40)
     address: str = Field(min_length=1, max_length=500)
-    is_default: bool = False
+    is_default: BodyBool = False
 
 
 class ReturnAddressOut(Output):
@@ -67,13 +67,13 @@ class OrderLineIn(Input):
     external_id: str = Field(min_length=1, max_length=100)
     sku: str = Field(min_length=1, max_length=100)
     title: str = Field(min_length=1, max_length=300)
-    quantity: int = Field(ge=1, le=1_000_000)
+    quantity: BodyInt = Field(ge=1, le=1_000_000)
     unit_price: Money = Field(**MONEY)
     paid_amount: Money = Field(**MONEY)
     product_flags: list[ProductFlag] | None = Field(None, max_length=20)
     product: str | None = Field(None, max_length=100)
     category: str | None = Field(None, max_length=100)
-    warranty_days: int | None = Field(None, ge=0, le=36500)
+    warranty_days: BodyInt | None = Field(None, ge=0, le=36500)
 
 
 class ShipmentIn(Input):
@@ -85,9 +85,9 @@ class OrderIn(Input):
     shop: str = Field(min_length=1, max_length=40)
     external_id: str = Field(min_length=1, max_length=100)
     customer: CustomerIn
-    paid_at: dt.datetime | None = None
-    shipped_at: dt.datetime | None = None
-    signed_at: dt.datetime | None = None
+    paid_at: Timestamp | None = None
+    shipped_at: Timestamp | None = None
+    signed_at: Timestamp | None = None
     shipping_fee: Money = Field(Decimal("0.00"), **MONEY)
     status: OrderStatus | None = None
     lines: list[OrderLineIn] = Field(min_length=1, max_length=500)

@@ -9,3 +9,20 @@ class TimestampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class RateCounter(models.Model):
+    """Hits of one key (e.g. a login's IP and user name) in one time window. Kept in the database
+    so every web process counts together."""
+
+    key = models.CharField(max_length=200)
+    window = models.BigIntegerField()
+    hits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["key", "window"], name="rate_counter_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key}@{self.window}: {self.hits}"

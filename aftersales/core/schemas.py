@@ -5,7 +5,14 @@ request and most of an order import's validation. Bodies and answers here are di
 attributes, so plain pydantic does; query-parameter groups keep ``ninja.Schema``.
 """
 
-from pydantic import BaseModel, ConfigDict
+import datetime as dt
+import re
+from typing import Annotated
+
+from django.utils.translation import gettext as _
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
+
+from aftersales.core.errors import InvalidInput
 
 
 class Output(BaseModel):
@@ -14,3 +21,49 @@ class Output(BaseModel):
 
 class Input(BaseModel):
     """A request body; unknown fields are ignored, as ninja's Schema does."""
+
+
+class ErrorOut(Output):
+    """Every refusal: a stable ``code``, a human ``detail``, sometimes more fields."""
+
+    model_config = ConfigDict(extra="allow")
+
+    code: str
+    detail: str
+
+
+ERROR_RESPONSES = dict.fromkeys((400, 401, 403, 404, 409, 413, 422, 429), ErrorOut)
+
+
+# A database id: larger values would overflow PostgreSQL's bigint (a 500, not a 404). Query and
+# path parameters arrive as text, so ``Id`` converts; in bodies JSON types are kept strictly
+# (``BodyId``, ``BodyInt``, ``BodyBool``, ``Timestamp``): the OpenAPI document says "integer",
+# "boolean" or "date-time string", and ``0`` for ``false`` or ``"5"`` for 5 is refused.
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+BodyId = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
+BodyInt = StrictInt
+BodyBool = StrictBool
+
+
+ISO_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+
+
+def _iso_text(value: object) -> object:
+    # pydantic alone would also read 0.5 or "1700000000" as a Unix time
+    if isinstance(value, dt.datetime) or (isinstance(value, str) and ISO_DATE_TIME.match(value)):
+        return value
+    raise ValueError("expected an ISO 8601 date-time such as 2026-11-24T10:00:00+08:00")
+
+
+Timestamp = Annotated[dt.datetime, BeforeValidator(_iso_text)]
+
+
+def refuse_unknown_parameters(request, model: type[BaseModel]) -> None:
+    """ninja drops query parameters it does not know; a list refuses them instead, because a
+    mistyped filter (``?stat=rejected``) would otherwise silently return everything."""
+    unknown = sorted(set(request.GET) - set(model.model_fields))
+    if unknown:
+        raise InvalidInput(
+            _("Unknown parameters: %(names)s.") % {"names": ", ".join(unknown)},
+            code="unknown_parameter",
+        )

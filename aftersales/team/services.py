@@ -76,6 +76,16 @@ def token_create(*, username: str, name: str = "", token: str | None = None) -> 
     return token
 
 
+def token_for_credentials(*, username: str, password: str, name: str = "") -> str | None:
+    """A new token for a user who proves their password, or ``None``."""
+    from django.contrib.auth import authenticate
+
+    user = authenticate(username=username, password=password)
+    if user is None or not hasattr(user, "membership"):
+        return None
+    return token_create(username=user.username, name=name or "login")
+
+
 @transaction.atomic
 def token_revoke(*, token: str) -> None:
     updated = ApiToken.objects.filter(key_hash=hash_token(token), revoked_at=None).update(

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from aftersales.cases.deadlines import sweep_batch
+from aftersales.core.ratelimit import rate_prune
 from aftersales.notify.services import notifications_deliver
 
 logger = logging.getLogger("aftersales.worker")
@@ -35,6 +36,7 @@ class Command(BaseCommand):
             try:
                 result = sweep_batch(batch_size=batch_size)
                 delivered = notifications_deliver()
+                rate_prune()
             except Exception:  # keep the loop alive; the batch rolled back and will be retried
                 logger.exception("sweep failed")
                 time.sleep(interval)

@@ -1,0 +1,169 @@
+"""Every endpoint × every role × objects of another shop or customer → 403/404, never data; and
+revoked or malformed tokens → 401 everywhere. A new endpoint fails here until the matrix has it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from aftersales.cases.models import Case
+from aftersales.team.services import token_revoke
+from tests.conftest import make_order, make_shop, make_user, open_case
+
+SECRET = "外店机密"  # appears in every foreign object; must never appear in an answer
+
+
+@pytest.fixture
+def world(db, clock):
+    make_shop("shop")
+    make_shop("other")
+    mine = make_order(shop="shop", external_id="MINE", customer="C1")
+    neighbour = make_order(shop="shop", external_id=f"NEIGHBOUR-{SECRET}", customer="C2")
+    foreign = make_order(
+        shop="other",
+        external_id=f"FOREIGN-{SECRET}",
+        customer=f"X-{SECRET}",
+        lines=[("L1", f"SKU-{SECRET}", 2, Decimal("10.00"), Decimal("20.00"))],
+    )
+    roles = {
+        "shop_admin": make_user("shopadmin", "admin", shop="shop"),
+        "agent": make_user("agent", "agent", shop="shop"),
+        "finance": make_user("finance", "finance", shop="shop"),
+        "customer": make_user("buyer", "customer", shop="shop", customer="C1"),
+    }
+    outsider = make_user("outsider", "agent", shop="other")
+    other_buyer = make_user("otherbuyer", "customer", shop="shop", customer="C2")
+    foreign_case = open_case(outsider, foreign)["number"]
+    neighbour_case = open_case(other_buyer, neighbour)["number"]
+    return {
+        "roles": roles,
+        "mine": mine,
+        "foreign": foreign,
+        "foreign_case": foreign_case,
+        "neighbour": neighbour,
+        "neighbour_case": neighbour_case,
+    }
+
+
+def case_body(order):
+    return {
+        "order_id": order.id,
+        "kind": "refund_only",
+        "reason": "missing_item",
+        "lines": [{"order_line_id": order.lines.get().id, "quantity": 1}],
+    }
+
+
+def order_body(shop):
+    return {
+        "shop": shop,
+        "external_id": "NEW",
+        "customer": {"external_id": "N"},
+        "lines": [
+            {
+                "external_id": "1",
+                "sku": "S",
+                "title": "t",
+                "quantity": 1,
+                "unit_price": "1",
+                "paid_amount": "1",
+            }
+        ],
+    }
+
+
+# (openapi path, method) → how to aim it at foreign objects: (path, body or query)
+def requests_for(world, target):
+    order, case = world[target], world[f"{target}_case"]
+    shop = "other" if target == "foreign" else "shop"
+    return {
+        ("/api/v1/shops", "post"): ("/shops", {"code": "mine", "name": "n"}),
+        ("/api/v1/shops/{code}", "get"): (f"/shops/{shop}", None),
+        ("/api/v1/shops/{code}/policy", "get"): (f"/shops/{shop}/policy", None),
+        ("/api/v1/shops/{code}/policy", "put"): (f"/shops/{shop}/policy", {"no_reason_days": 10}),
+        ("/api/v1/orders", "post"): ("/orders", order_body(shop)),
+        ("/api/v1/orders", "get"): ("/orders", {"shop": shop, "external_id": order.external_id}),
+        ("/api/v1/orders/{order_id}", "get"): (f"/orders/{order.id}", None),
+        ("/api/v1/cases", "post"): ("/cases", case_body(order)),
+        ("/api/v1/cases", "get"): ("/cases", {"order": order.id}),
+        ("/api/v1/cases/{number}", "get"): (f"/cases/{case}", None),
+        ("/api/v1/cases/{number}/actions/{action}", "post"): (f"/cases/{case}/actions/approve", {}),
+    }
+
+
+PUBLIC = {("/api/v1/auth/token", "post")}
+# What each role may legitimately do inside its own shop, where "neighbour" objects belong to the
+# same shop: staff see them (it is their shop), a customer must not.
+SAME_SHOP_STAFF_SEE = {"shop_admin", "agent", "finance"}
+
+
+def openapi_operations(client) -> set[tuple[str, str]]:
+    schema = client.get("/api/v1/openapi.json").json()
+    return {(path, method) for path, methods in schema["paths"].items() for method in methods}
+
+
+def test_the_matrix_covers_every_endpoint(world):
+    covered = set(requests_for(world, "foreign")) | PUBLIC
+    assert openapi_operations(Client()) == covered
+
+
+@pytest.mark.parametrize("role", ["shop_admin", "agent", "finance", "customer"])
+def test_foreign_objects_are_invisible_to_every_role(world, role):
+    api = world["roles"][role]
+    states_before = dict(Case.objects.values_list("number", "state"))
+    for (path, method), (url, body) in requests_for(world, "foreign").items():
+        if method == "get":
+            response = api.get(url, **(body or {}))
+        else:
+            response = getattr(api, method)(url, body)
+        assert SECRET.encode() not in response.content, (role, method, path, response.content[:200])
+        if method == "get" and body is not None:  # a list: answers, but holds nothing foreign
+            assert response.status_code == 200, (role, path)
+            assert response.json()["items"] == [], (role, path)
+        else:
+            assert response.status_code in (403, 404), (role, method, path, response.status_code)
+            assert set(response.json()) >= {"code", "detail"}
+    assert dict(Case.objects.values_list("number", "state")) == states_before
+
+
+def test_a_customer_cannot_reach_another_customer_of_the_same_shop(world):
+    api = world["roles"]["customer"]
+    for (path, method), (url, body) in requests_for(world, "neighbour").items():
+        if path.startswith("/api/v1/shops"):
+            continue  # the shop itself is the customer's own shop
+        response = (
+            api.get(url, **(body or {})) if method == "get" else getattr(api, method)(url, body)
+        )
+        assert SECRET.encode() not in response.content, (method, path, response.content[:200])
+        if method == "get" and body is not None:
+            assert response.json()["items"] == []
+        else:
+            assert response.status_code in (403, 404), (method, path, response.status_code)
+
+
+@pytest.mark.parametrize(
+    "header", [None, "Bearer ", "Bearer as_nope", "Basic dXNlcjpwdw==", "bearer"]
+)
+def test_every_endpoint_wants_a_valid_token(world, header):
+    client = Client(HTTP_AUTHORIZATION=header) if header is not None else Client()
+    for (_path, method), (url, body) in requests_for(world, "foreign").items():
+        if method == "get":
+            response = client.get(f"/api/v1{url}", body or {})
+        else:
+            response = getattr(client, method)(
+                f"/api/v1{url}", body or {}, content_type="application/json"
+            )
+        assert response.status_code == 401, (method, url)
+        assert response.json()["code"] == "unauthenticated"
+
+
+def test_a_revoked_token_is_refused_everywhere(world):
+    api = world["roles"]["agent"]
+    token_revoke(token=api.token)
+    for (_path, method), (url, body) in requests_for(world, "foreign").items():
+        response = (
+            api.get(url, **(body or {})) if method == "get" else getattr(api, method)(url, body)
+        )
+        assert response.status_code == 401, (method, url)
