@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/aftersales
 export AFTERSALES_HOME ?= $(CURDIR)/var
 
-.PHONY: run test test-sqlite test-postgres lint install lock messages clean
+.PHONY: run test test-sqlite test-postgres lint install lock messages clean bench
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ test-sqlite: install
 test-postgres: install
 	bash .ci/ensure-postgres
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest -p no:cacheprovider -n 2 $(PYTEST_ARGS)
+
+## bench: the benchmarks with their floors (PostgreSQL; see docs/performance.md)
+bench: install
+	bash .ci/ensure-postgres
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 ## lock: regenerate requirements.lock from pyproject.toml (needs the network)
 lock: install

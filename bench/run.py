@@ -112,7 +112,7 @@ def bench_queue(name: str, repeat: int = 300) -> dict:
             lambda: connection.execute(QUEUE_SQL.format(after=""), {"shop": shop}).fetchall(),
             repeat,
         )
-        after = "AND (c.deadline_at > %(d)s OR (c.deadline_at = %(d)s AND c.id > %(i)s))"
+        after = "AND (c.deadline_at, c.id) > (%(d)s, %(i)s)"  # the minimal seekable keyset
         deep_floor = timed(
             lambda: connection.execute(
                 QUEUE_SQL.format(after=after), {"shop": shop, "d": deep[0], "i": deep[1]}
