@@ -352,10 +352,46 @@ def _sweep_floor(name: str, workers: int) -> float:
     return time.perf_counter() - started
 
 
+def _make_due_refunds(name: str, count: int) -> list[int]:
+    """Refund-only cases the shop never answered: auto-approval pays them out of the ledger."""
+    with psycopg.connect(pg_url(name)) as connection:
+        ids = [
+            row[0]
+            for row in connection.execute(
+                "SELECT id FROM cases_case WHERE state = 'awaiting_seller' AND kind = 'refund_only' "
+                "AND deadline_at > now() + interval '1 hour' ORDER BY id LIMIT %s",
+                [count],
+            )
+        ]
+        connection.execute(
+            "UPDATE cases_case SET deadline_at = now() - interval '1 minute' WHERE id = ANY(%s)",
+            [ids],
+        )
+    return ids
+
+
+def _refunded_once(name: str, ids: list[int]) -> tuple[int, int]:
+    with psycopg.connect(pg_url(name)) as connection:
+        paid = connection.execute(
+            "SELECT count(DISTINCT case_id), count(*) FROM cases_refundentry WHERE case_id = ANY(%s)",
+            [ids],
+        ).fetchone()
+    return paid[0], paid[1]
+
+
 def bench_sweep(name: str, count: int = 20_000) -> dict:
     env = env_for(pg_url(name), HOME)
     drained = cli(env, "sweep", timeout=7200)  # the dataset's own due cases, untimed
     results = {"drained_before": drained}
+    refunds = _make_due_refunds(name, max(count // 4, 100))
+    seconds = _sweep_processes(env, 1)
+    cases_paid, entries = _refunded_once(name, refunds)
+    results["refunding_1_worker"] = {
+        "cases": len(refunds),
+        "cases_per_second": round(len(refunds) / seconds, 1),
+        "cases_paid": cases_paid,
+        "ledger_entries": entries,
+    }
     for workers in (1, 2):
         ids = _make_due(name, count)
         seconds = _sweep_processes(env, workers)
@@ -588,6 +624,16 @@ def table(results: dict) -> str:
                 and s["acted_twice"] == 0
                 and s["left_undone"] == 0,
             )
+    if "sweep" in results and "refunding_1_worker" in results["sweep"]:
+        r = results["sweep"]["refunding_1_worker"]
+        add(
+            "sweep: auto-approvals paying refunds, 1 worker",
+            f"{r['cases_per_second']} cases/s",
+            "",
+            "",
+            "each paid once",
+            r["cases_paid"] == r["cases"] == r["ledger_entries"],
+        )
     if "import" in results:
         i = results["import"]
         add(

@@ -6,7 +6,8 @@ a worker that dies mid-batch rolls its whole batch back and another worker takes
 moved on before the claim is no longer due, so it is not claimed.
 
 The batch goes through the same gate as a person's action (``services.apply_move``: the table,
-the effects, the next deadline), then writes the cases, their events and notifications in bulk.
+the effects, the next deadline), then writes the cases (one ``UPDATE … FROM VALUES``), their
+events and notifications in bulk.
 An effect that writes other rows (a refund, an approval) runs in a savepoint; one that a rule
 refuses escalates its case to the team lead instead of stopping the batch, so nothing stays
 overdue in silence.
@@ -15,7 +16,6 @@ overdue in silence.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -26,6 +26,7 @@ from aftersales.cases.models import Case, CaseEvent
 from aftersales.cases.services import apply_move
 from aftersales.cases.transitions import MOVE_INDEX
 from aftersales.core import clock
+from aftersales.core.bulk import bulk_update_rows
 from aftersales.core.errors import ApplicationError, Conflict
 from aftersales.notify.models import Audience, Notification
 from aftersales.notify.services import notification_build
@@ -33,7 +34,7 @@ from aftersales.team.principal import SYSTEM
 
 logger = logging.getLogger("aftersales.deadlines")
 
-# Every field an automatic move may change (attribute names, so foreign keys are ids).
+# Every field an automatic move may change.
 SWEPT_FIELDS = (
     "state",
     "deadline_at",
@@ -44,29 +45,9 @@ SWEPT_FIELDS = (
     "approved_amount",
     "shipping_deduction",
     "refunded_amount",
-    "return_address_id",
+    "return_address",
     "updated_at",
 )
-
-
-def _snapshot(case: Case) -> tuple:
-    return tuple(getattr(case, name) for name in SWEPT_FIELDS)
-
-
-def _write_cases(cases: list[Case], before: dict[int, tuple]) -> None:
-    """Write what the batch changed: one UPDATE per distinct set of changes, so a batch of
-    auto-closes is a single statement (Django's bulk_update builds a CASE per row and field)."""
-    groups: dict[tuple, list[int]] = defaultdict(list)
-    for case in cases:
-        changes = tuple(
-            (name, value)
-            for name, value, old in zip(SWEPT_FIELDS, _snapshot(case), before[case.id], strict=True)
-            if value != old
-        )
-        groups[changes].append(case.id)
-    for changes, ids in groups.items():
-        if changes:
-            Case.objects.filter(pk__in=ids).update(**dict(changes))
 
 
 @dataclass
@@ -83,7 +64,12 @@ def _claim(batch_size: int) -> list[Case]:
     due = Case.objects.filter(deadline_at__lte=clock.now()).exclude(deadline_action="")
     if connection.features.has_select_for_update_skip_locked:
         due = due.select_for_update(skip_locked=True, of=("self",))
-    return list(due.select_related("order", "policy").order_by("deadline_at")[:batch_size])
+    # Lines come along: approving spreads the amount over them and refunding pays them.
+    return list(
+        due.select_related("order", "policy")
+        .prefetch_related("lines")
+        .order_by("deadline_at")[:batch_size]
+    )
 
 
 def _escalation(case: Case, error: ApplicationError, now) -> tuple[CaseEvent, list[Notification]]:
@@ -126,7 +112,6 @@ def sweep_batch(*, batch_size: int = 200) -> SweepResult:
     result = SweepResult()
     with transaction.atomic():
         cases = _claim(batch_size)
-        before = {case.id: _snapshot(case) for case in cases}
         now = clock.now()
         events: list[CaseEvent] = []
         notifications: list[Notification] = []
@@ -143,7 +128,7 @@ def sweep_batch(*, batch_size: int = 200) -> SweepResult:
             events.append(event)
             notifications.extend(notes)
         if cases:
-            _write_cases(cases, before)
+            bulk_update_rows(Case, cases, SWEPT_FIELDS)
             CaseEvent.objects.bulk_create(events)
             Notification.objects.bulk_create(notifications)
     return result

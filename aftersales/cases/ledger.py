@@ -70,11 +70,14 @@ def refund_post(*, case: Case, idempotency_key: str, now: dt.datetime) -> Decima
     """
     case_lines = list(case.lines.all())
     order_lines = lock_order_lines(cl.order_line_id for cl in case_lines)
-    if RefundEntry.objects.filter(case=case, idempotency_key=idempotency_key).exists():
-        return ZERO
-    if RefundEntry.objects.filter(
-        order_line_id__in=order_lines, idempotency_key=idempotency_key
-    ).exists():
+    used_by = (
+        RefundEntry.objects.filter(order_line_id__in=order_lines, idempotency_key=idempotency_key)
+        .values_list("case_id", flat=True)
+        .first()
+    )
+    if used_by == case.id:
+        return ZERO  # this refund was paid already
+    if used_by is not None:
         raise Conflict(
             _("This idempotency key was already used for another refund."),
             code="idempotency_key_reused",
