@@ -88,6 +88,12 @@ def _respond(case, ctx: TransitionContext) -> None:
 
 
 def _grant_approval(case, ctx: TransitionContext, *, address: ReturnAddress | None) -> None:
+    # Every check before the first write: a refused approval leaves nothing behind.
+    if case.kind == CaseKind.RETURN_REFUND and address is None:
+        raise Ineligible(
+            _("The shop has no return address; add one or pick one to approve a return."),
+            code="return_address_required",
+        )
     case.approved_at = ctx.now
     deduction = ZERO
     if case.kind == CaseKind.RETURN_REFUND and case.return_shipping_payer == ShippingPayer.BUYER:
@@ -96,11 +102,6 @@ def _grant_approval(case, ctx: TransitionContext, *, address: ReturnAddress | No
     case.approved_amount = case.requested_amount - deduction
     _spread(case, case.approved_amount, "approved_amount", "requested_amount")
     if case.kind == CaseKind.RETURN_REFUND:
-        if address is None:
-            raise Ineligible(
-                _("The shop has no return address; add one or pick one to approve a return."),
-                code="return_address_required",
-            )
         case.return_address = address
         ctx.event_data["return_address_id"] = address.id
     ctx.event_data["approved_amount"] = str(case.approved_amount)

@@ -56,7 +56,7 @@ def _deliver(notification: Notification) -> str:
             send_mail(subject, subject, None, [email])
             return "email"
     # No address to reach: the notification stays on record for the workbench and the portal.
-    logger.info(
+    logger.debug(
         "notification %s %s → %s", notification.kind, notification.payload, notification.audience
     )
     return "log"
