@@ -318,6 +318,8 @@ def test_list_filters(agent, many_cases, clock):
     assert numbers(order=order_id) == {many_cases[4]}
     due = (NOW + dt.timedelta(days=5, minutes=30)).isoformat()
     assert numbers(due_before=due) == {many_cases[0]}
+    assert numbers(due_before="2026-11-29") == set()  # a plain date is midnight UTC
+    assert numbers(due_before="2026-11-30") == {many_cases[0], many_cases[4], many_cases[5]}
     clock.set(NOW + dt.timedelta(days=5, hours=4, minutes=30))
     assert numbers(overdue="true") == {many_cases[0], many_cases[4]}
     assert many_cases[3] in numbers(overdue="false")

@@ -58,7 +58,6 @@ def test_a_customer_user_is_tied_to_the_shops_customer(order):
     "args",
     [
         ("user", "create", "x", "--role", "customer", "--shop", "shop"),
-        ("user", "create", "x", "--role", "customer", "--shop", "shop", "--customer", "NOPE"),
         ("user", "create", "x", "--role", "agent", "--shop", "nowhere"),
         ("token", "create", "nobody"),
     ],

@@ -272,8 +272,10 @@ def test_case_numbers_are_readable_and_unique(customer, order):
     assert ids[1] > ids[0]
 
 
-def test_a_customer_user_needs_its_customer(db, shop):
-    from aftersales.core.errors import NotFound
-
-    with pytest.raises(NotFound):
-        make_user("ghost", "customer", shop="shop", customer="NOPE")
+def test_a_customer_login_can_come_before_the_customers_orders(db, shop, agent):
+    # given a login for a customer the shop has not imported yet
+    buyer = make_user("early", "customer", shop="shop", customer="C-NEW")
+    # when their order arrives, it fills in the customer and the login sees it
+    order = make_order(external_id="LATE", customer="C-NEW")
+    assert buyer.get(f"/orders/{order.id}").json()["customer"]["name"] == "顾客C-NEW"
+    assert open_case(buyer, order)["state"] == "awaiting_seller"

@@ -137,6 +137,13 @@ class CaseQuery(Schema):
     limit: int = 50
 
 
+def _aware(moment: dt.datetime | None) -> dt.datetime | None:
+    """A filter time without an offset (a plain date, say) is read as UTC."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=dt.UTC)
+    return moment
+
+
 @router.get("/cases", response={200: CasePage, **ERROR_RESPONSES})
 def list_cases(request: HttpRequest, query: Query[CaseQuery]):
     refuse_unknown_parameters(request, CaseQuery)
@@ -147,7 +154,7 @@ def list_cases(request: HttpRequest, query: Query[CaseQuery]):
             kind=query.kind,
             shop=query.shop,
             overdue=query.overdue,
-            due_before=query.due_before,
+            due_before=_aware(query.due_before),
             customer=query.customer,
             order=query.order,
         ),

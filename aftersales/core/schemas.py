@@ -45,7 +45,7 @@ BodyInt = StrictInt
 BodyBool = StrictBool
 
 
-ISO_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+ISO_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
 def _iso_text(value: object) -> object:

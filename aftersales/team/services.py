@@ -49,13 +49,13 @@ def user_create(
                 _("A customer user needs exactly one shop and the customer's external id."),
                 code="customer_required",
             )
-        customer = Customer.objects.filter(shop=shops[0], external_id=customer_external_id).first()
-        if customer is None:
-            raise NotFound(
-                _("Shop %(shop)s has no customer %(customer)s.")
-                % {"shop": shops[0].code, "customer": customer_external_id},
-                code="customer_not_found",
-            )
+        if len(customer_external_id) > 100:
+            raise InvalidInput(_("The customer's external id is too long."), code="invalid_input")
+        # The login may come before the customer's first order: the order import fills in the
+        # name and phone of the customer created here.
+        customer, _created = Customer.objects.get_or_create(
+            shop=shops[0], external_id=customer_external_id
+        )
     elif customer_external_id:
         raise InvalidInput(_("Only customer users are tied to a customer."), code="invalid_input")
     user = user_model.objects.create_user(username=username, email=email, password=password)
