@@ -419,3 +419,18 @@ def test_an_unknown_filter_is_refused_not_ignored(agent):
     assert response.status_code == 422
     assert response.json()["code"] == "unknown_parameter"
     assert agent.get("/orders", shopp="shop").json()["code"] == "unknown_parameter"
+
+
+@pytest.mark.parametrize(("path", "expected"), [("/cases", 4), ("/orders", 7)])
+def test_list_queries_do_not_grow_with_the_page(agent, customer, shop, path, expected):
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert agent.get(path, limit=50).status_code == 200
+        return len(queries)
+
+    for index in range(3):
+        open_case(customer, make_order(external_id=f"P{index}"))
+    few = count()
+    for index in range(3, 20):
+        open_case(customer, make_order(external_id=f"P{index}"))
+    assert count() == few == expected
