@@ -89,6 +89,8 @@ def requests_for(world, target):
         ("/api/v1/cases", "post"): ("/cases", case_body(order)),
         ("/api/v1/cases", "get"): ("/cases", {"order": order.id}),
         ("/api/v1/cases/{number}", "get"): (f"/cases/{case}", None),
+        ("/api/v1/cases/{number}/label.pdf", "get"): (f"/cases/{case}/label.pdf", None),
+        ("/api/v1/cases/lookup", "get"): (f"/cases/lookup?code={case}", None),
         ("/api/v1/cases/{number}/actions/{action}", "post"): (f"/cases/{case}/actions/approve", {}),
     }
 

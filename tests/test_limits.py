@@ -186,3 +186,11 @@ def test_nul_characters_are_refused_everywhere(agent, order):
     )
     assert response.status_code == 400
     assert response.json()["code"] == "malformed_request"
+
+
+@pytest.mark.parametrize(
+    "moment",
+    ["0326-08-16T05:26:00.4-23:56", "0001-01-01T00:00:00+10:00", "9999-12-31T23:59:59-10:00"],
+)
+def test_extreme_times_are_4xx_or_fine_never_500(agent, moment):
+    assert agent.get("/cases", due_before=moment).status_code in (200, 422)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 
-from aftersales.cases import selectors, services
+from aftersales.cases import labels, selectors, services
 from aftersales.cases.choices import CaseKind, CaseState
 from aftersales.cases.eligibility import LineRequest
 from aftersales.cases.models import Case
@@ -15,6 +16,7 @@ from aftersales.cases.schemas import ActionIn, CaseOpenIn, CaseOut, CasePage
 from aftersales.cases.selectors import SUMMARY_FIELDS
 from aftersales.cases.transitions import available_actions
 from aftersales.core import clock
+from aftersales.core.errors import InvalidInput
 from aftersales.core.schemas import ERROR_RESPONSES, Id, Timestamp, refuse_unknown_parameters
 
 router = Router(tags=["cases"])
@@ -163,6 +165,42 @@ def list_cases(request: HttpRequest, query: Query[CaseQuery]):
     )
     now = clock.now()
     return {"items": [present_row(row, now) for row in rows], "next_cursor": next_cursor}
+
+
+@router.get("/cases/lookup", response={200: CaseOut, **ERROR_RESPONSES})
+def lookup_case(request: HttpRequest, code: str = Query(..., min_length=1, max_length=100)):
+    """The receiving desk: a scanned RMA number or return tracking number → the case."""
+    actor = request.auth
+    number = selectors.case_number_for_code(actor=actor, code=code.strip())
+    return present_case(selectors.case_get(actor=actor, number=number), actor.role)
+
+
+PDF_ANSWER = {
+    "responses": {
+        200: {
+            "description": "A PDF document (A6)",
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    }
+}
+
+
+@router.get(
+    "/cases/{number}/label.pdf",
+    response={200: None, **ERROR_RESPONSES},
+    openapi_extra=PDF_ANSWER,
+)
+def case_label(request: HttpRequest, number: str, variant: str = "label"):
+    """The return label (``variant=label``) or the packing slip (``variant=packing_slip``)."""
+    case = selectors.case_get(actor=request.auth, number=number)
+    if variant not in ("label", "packing_slip"):
+        raise InvalidInput(_("variant is label or packing_slip."), code="invalid_variant")
+    document = (
+        labels.packing_slip_pdf(case) if variant == "packing_slip" else labels.label_pdf(case)
+    )
+    response = HttpResponse(document, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{case.number}-{variant}.pdf"'
+    return response
 
 
 @router.get("/cases/{number}", response={200: CaseOut, **ERROR_RESPONSES})

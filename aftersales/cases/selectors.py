@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from aftersales.cases.models import Case, CaseEvent, CaseLine
 from aftersales.catalog.models import Shop
 from aftersales.core import clock
-from aftersales.core.errors import InvalidInput, NotFound
+from aftersales.core.errors import Conflict, InvalidInput, NotFound
 from aftersales.team.principal import Principal
 
 
@@ -39,6 +39,27 @@ def case_get(*, actor: Principal, number: str) -> Case:
     if case is None:
         raise NotFound(_("No case %(number)s.") % {"number": number}, code="case_not_found")
     return case
+
+
+def case_number_for_code(*, actor: Principal, code: str) -> str:
+    """The case a scanned code names: its RMA number, or the tracking number of its return."""
+    cases = cases_for(actor)
+    if cases.filter(number=code).exists():
+        return code
+    numbers = list(
+        cases.filter(return_tracking_number=code)
+        .order_by("-id")
+        .values_list("number", flat=True)[:10]
+    )
+    if not numbers:
+        raise NotFound(_("No case for %(code)s.") % {"code": code}, code="case_not_found")
+    if len(numbers) > 1:
+        raise Conflict(
+            _("Several cases share tracking number %(code)s.") % {"code": code},
+            code="ambiguous_code",
+            numbers=numbers,
+        )
+    return numbers[0]
 
 
 def case_id_for(*, actor: Principal, number: str) -> int:

@@ -10,7 +10,15 @@ import re
 from typing import Annotated
 
 from django.utils.translation import gettext as _
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+)
 
 from aftersales.core.errors import InvalidInput
 
@@ -55,7 +63,17 @@ def _iso_text(value: object) -> object:
     raise ValueError("expected an ISO 8601 date-time such as 2026-11-24T10:00:00+08:00")
 
 
-Timestamp = Annotated[dt.datetime, BeforeValidator(_iso_text)]
+def _utc(value: dt.datetime) -> dt.datetime:
+    # Stored and compared in UTC; PostgreSQL also refuses offsets beyond ±15:59 that Python allows.
+    if value.tzinfo is None:
+        return value
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError as error:
+        raise ValueError("date-time out of range") from error
+
+
+Timestamp = Annotated[dt.datetime, BeforeValidator(_iso_text), AfterValidator(_utc)]
 
 
 def refuse_unknown_parameters(request, model: type[BaseModel]) -> None:
