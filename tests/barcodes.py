@@ -58,3 +58,51 @@ def decode(pdf: bytes, *, height: float, module: float) -> str:
 
 def text(pdf: bytes) -> str:
     return PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+
+
+def qr_runs_in_pdf(pdf: bytes, value: str) -> set[tuple[int, int, int]]:
+    """The dark runs (row, column, length) of the QR code drawn in the PDF, in modules."""
+    from reportlab.graphics.barcode import qr
+
+    widget = qr.QrCodeWidget(value, barLevel="M")
+    widget.qr.make()
+    count, border = widget.qr.getModuleCount(), widget.barBorder
+    size = float(min(widget.barWidth, widget.barHeight))
+    box = size / (count + border * 2.0)
+    offset_x = widget.x + (widget.barWidth - size) / 2.0
+    offset_y = widget.y + (size - widget.barHeight) / 2.0
+    runs = set()
+    for x, y, width in _rects_of_height(pdf, box):
+        row = round((offset_y + widget.barHeight - y) / box - border - 1)
+        column = round((x - offset_x) / box - border)
+        runs.add((row, column, round(width / box)))
+    return runs
+
+
+def qr_runs_expected(value: str) -> set[tuple[int, int, int]]:
+    """The dark runs of the QR code that encodes ``value``."""
+    import itertools
+
+    from reportlab.graphics.barcode import qr
+
+    widget = qr.QrCodeWidget(value, barLevel="M")
+    widget.qr.make()
+    runs = set()
+    for row, modules in enumerate(widget.qr.modules):
+        column = 0
+        for dark, group in itertools.groupby(map(bool, modules)):
+            length = len(list(group))
+            if dark:
+                runs.add((row, column, length))
+            column += length
+    return runs
+
+
+def _rects_of_height(pdf: bytes, height: float) -> list[tuple[float, float, float]]:
+    page = PdfReader(io.BytesIO(pdf)).pages[0]
+    stream = ContentStream(page.get_contents(), page.pdf)
+    return [
+        (float(operands[0]), float(operands[1]), float(operands[2]))
+        for operands, operator in stream.operations
+        if operator == b"re" and abs(float(operands[3]) - height) < 1e-6
+    ]

@@ -39,6 +39,8 @@ def test_the_label_carries_everything_the_desk_needs(customer, approved, order):
     ):
         assert expected in words, expected
     assert barcodes.decode(pdf, height=BARCODE_HEIGHT, module=BAR_WIDTH) == approved
+    assert barcodes.qr_runs_in_pdf(pdf, approved) == barcodes.qr_runs_expected(approved)
+    assert barcodes.qr_runs_expected(approved) != barcodes.qr_runs_expected("AS20261124999999")
 
 
 def test_the_label_shows_the_tracking_number_once_shipped(customer, approved):
