@@ -73,6 +73,9 @@ def present_case(case: Case, role: str) -> dict:
         "return_tracking_number": case.return_tracking_number,
         "reject_reason": case.reject_reason,
         "inspection_result": case.inspection_result,
+        "suggested_deduction": case.suggested_deduction,
+        "dispute_flag": case.dispute_flag,
+        "dispute_reason": case.dispute_reason,
         "first_response_at": case.first_response_at,
         "resolved_at": case.resolved_at,
         "escalated_at": case.escalated_at,
@@ -88,6 +91,9 @@ def present_case(case: Case, role: str) -> dict:
                 "requested_amount": line.requested_amount,
                 "approved_amount": line.approved_amount,
                 "refunded_amount": line.refunded_amount,
+                "received_quantity": line.received_quantity,
+                "condition": line.condition,
+                "disposition": line.disposition,
             }
             for line in case.lines.all()
         ],

@@ -92,6 +92,31 @@ class InspectionResult(models.TextChoices):
     DEDUCT = "deduct", _("Damaged or used: deduct")
 
 
+class Condition(models.TextChoices):
+    """How a returned line arrived (seed 001: intact → refund; damaged packaging, worn, dirty →
+    deduct by the degree of damage)."""
+
+    INTACT = "intact", _("Intact")
+    PACKAGING_DAMAGED = "packaging_damaged", _("Packaging damaged")
+    USED = "used", _("Used / worn")
+    DIRTY = "dirty", _("Dirty")
+    DAMAGED = "damaged", _("Damaged")
+    WRONG_ITEM = "wrong_item", _("Wrong item returned")
+    MISSING_PARTS = "missing_parts", _("Missing parts")
+    EMPTY_BOX = "empty_box", _("Empty box")
+
+
+# Conditions that mean the buyer did not send back what they should have: the case is flagged.
+DISPUTED_CONDITIONS = frozenset({Condition.WRONG_ITEM, Condition.EMPTY_BOX})
+
+
+class Disposition(models.TextChoices):
+    RESTOCK = "restock", _("Restock")
+    REFURBISH = "refurbish", _("Refurbish")
+    SCRAP = "scrap", _("Scrap")
+    RETURN_TO_VENDOR = "return_to_vendor", _("Return to vendor")
+
+
 class Action(models.TextChoices):
     OPEN = "open", _("Open")
     APPROVE = "approve", _("Approve")

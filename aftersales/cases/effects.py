@@ -16,8 +16,10 @@ from django.utils.translation import gettext as _
 from aftersales.cases import eligibility, ledger
 from aftersales.cases import policy as policy_rules
 from aftersales.cases.choices import (
+    DISPUTED_CONDITIONS,
     REASON_FAULT,
     CaseKind,
+    Condition,
     InspectionResult,
     Reason,
     ShippingPayer,
@@ -211,21 +213,108 @@ def ship_return(case, ctx: TransitionContext) -> None:
     ctx.event_data.update(carrier=case.return_carrier, tracking_number=case.return_tracking_number)
 
 
+def _line_entries(case, ctx: TransitionContext) -> dict[int, dict]:
+    """The action's per-line entries, keyed by order line id, each naming a line of the case."""
+    raw = ctx.data.get("lines") or []
+    case_lines = {line.order_line_id for line in case.lines.all()}
+    entries: dict[int, dict] = {}
+    for item in raw:
+        order_line_id = item.get("order_line_id")
+        if order_line_id not in case_lines:
+            raise InvalidInput(
+                _("Line %(id)s is not part of this case.") % {"id": order_line_id},
+                code="line_not_in_case",
+            )
+        if order_line_id in entries:
+            raise InvalidInput(
+                _("Order line %(id)s is listed twice.") % {"id": order_line_id},
+                code="duplicate_line",
+            )
+        entries[order_line_id] = item
+    return entries
+
+
+def _flag(case, reason: str) -> None:
+    case.dispute_flag = True
+    reasons = [r for r in case.dispute_reason.split(",") if r]
+    if reason not in reasons:
+        case.dispute_reason = ",".join([*reasons, reason])
+
+
 def receive(case, ctx: TransitionContext) -> None:
+    """The parcel is at the desk. Quantities per line default to what was expected; fewer units
+    than expected flag the case (``short_delivery``) and count towards the suggested deduction."""
+    entries = _line_entries(case, ctx)
+    received, short = {}, {}
+    for line in case.lines.all():
+        quantity = entries.get(line.order_line_id, {}).get("quantity", line.quantity)
+        if quantity > line.quantity:
+            raise InvalidInput(
+                _("%(received)s received is more than the %(expected)s expected.")
+                % {"received": quantity, "expected": line.quantity},
+                code="invalid_quantity",
+                field="lines",
+            )
+        line.received_quantity = quantity
+        line.save(update_fields=["received_quantity"])
+        received[str(line.order_line_id)] = quantity
+        if quantity < line.quantity:
+            short[str(line.order_line_id)] = line.quantity - quantity
     case.received_at = ctx.now
+    ctx.event_data["received"] = received
+    if short:
+        _flag(case, "short_delivery")
+        ctx.event_data["short"] = short
     note = _text(ctx, "note", required=False)
     if note:
         ctx.event_data["note"] = note
 
 
+def _line_deductions(case) -> dict[int, Decimal]:
+    """Per case line: the full share of units that never arrived, plus the policy's percent of
+    the share of those that did, by their condition."""
+    deductions = {}
+    for line in case.lines.all():
+        if line.approved_amount <= 0:
+            deductions[line.id] = ZERO
+            continue
+        received = line.quantity if line.received_quantity is None else line.received_quantity
+        percent = policy_rules.deduction_percent(case.policy, line.condition or Condition.INTACT)
+        missing_share = line.approved_amount * (line.quantity - received) / line.quantity
+        received_share = line.approved_amount * received / line.quantity
+        deductions[line.id] = min(
+            money(missing_share + received_share * percent / 100), line.approved_amount
+        )
+    return deductions
+
+
 def inspect(case, ctx: TransitionContext) -> None:
+    """Grade each line (condition, disposition, note); the grades and any shortfall suggest a
+    deduction from the policy's table. The agent may deduct otherwise, with a reason."""
+    entries = _line_entries(case, ctx)
+    for line in case.lines.all():
+        entry = entries.get(line.order_line_id)
+        if entry is None:
+            continue
+        line.condition = entry.get("condition") or line.condition
+        line.disposition = entry.get("disposition") or line.disposition
+        line.inspection_note = (entry.get("note") or line.inspection_note)[:2000]
+        line.save(update_fields=["condition", "disposition", "inspection_note"])
+        if line.condition in DISPUTED_CONDITIONS:
+            _flag(case, line.condition)
+    per_line = _line_deductions(case)
+    suggested = sum(per_line.values(), ZERO)
+    case.suggested_deduction = suggested
     result = ctx.data.get("result")
+    if result is None and entries:
+        result = InspectionResult.DEDUCT if suggested else InspectionResult.PASS
     if result not in InspectionResult.values:
         raise InvalidInput(
             _("result must be pass or deduct."), code="invalid_inspection_result", field="result"
         )
-    note = _text(ctx, "reason", required=result == InspectionResult.DEDUCT)
-    deduction = _amount(ctx, "deduction") or ZERO
+    deduction = _amount(ctx, "deduction")
+    if deduction is None:
+        deduction = suggested if result == InspectionResult.DEDUCT else ZERO
     if result == InspectionResult.DEDUCT:
         if deduction <= 0 or deduction > case.approved_amount:
             raise InvalidInput(
@@ -240,15 +329,36 @@ def inspect(case, ctx: TransitionContext) -> None:
             code="invalid_deduction",
             field="deduction",
         )
+    # Taking the suggestion needs no words; departing from it does (and so does a deduction
+    # without graded lines).
+    note = _text(ctx, "reason", required=deduction != suggested)
     case.inspection_result = result
     case.inspection_note = note
     case.inspection_deduction = deduction
     if deduction:
-        case.approved_amount -= deduction
-        _spread(case, case.approved_amount, "approved_amount", "approved_amount")
+        if deduction == suggested:  # each line carries its own deduction
+            for line in case.lines.all():
+                line.approved_amount -= per_line[line.id]
+                line.save(update_fields=["approved_amount"])
+            case.approved_amount -= deduction
+        else:
+            case.approved_amount -= deduction
+            _spread(case, case.approved_amount, "approved_amount", "approved_amount")
     ctx.event_data.update(
-        result=result, deduction=str(deduction), approved_amount=str(case.approved_amount)
+        result=result,
+        deduction=str(deduction),
+        suggested_deduction=str(suggested),
+        approved_amount=str(case.approved_amount),
     )
+    graded = {
+        str(line.order_line_id): {"condition": line.condition, "disposition": line.disposition}
+        for line in case.lines.all()
+        if line.order_line_id in entries
+    }
+    if graded:
+        ctx.event_data["lines"] = graded
+    if case.dispute_flag:
+        ctx.event_data["dispute"] = case.dispute_reason
     if note:
         ctx.event_data["reason"] = note
 

@@ -12,7 +12,9 @@ from aftersales.cases.choices import (
     Action,
     CaseKind,
     CaseState,
+    Condition,
     DeadlineAction,
+    Disposition,
     Fault,
     Reason,
     ShippingPayer,
@@ -80,6 +82,9 @@ class Case(TimestampedModel):
     reject_reason = models.TextField(blank=True)
     inspection_result = models.CharField(max_length=10, blank=True)
     inspection_note = models.TextField(blank=True)
+    suggested_deduction = models.DecimalField(**MONEY)
+    dispute_flag = models.BooleanField(default=False)
+    dispute_reason = models.CharField(max_length=200, blank=True)
 
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -124,6 +129,11 @@ class CaseLine(models.Model):
     requested_amount = models.DecimalField(**MONEY)
     approved_amount = models.DecimalField(**MONEY)
     refunded_amount = models.DecimalField(**MONEY)
+    # Filled at the receiving desk and at inspection.
+    received_quantity = models.PositiveIntegerField(null=True, blank=True)
+    condition = models.CharField(max_length=20, choices=Condition.choices, blank=True)
+    disposition = models.CharField(max_length=20, choices=Disposition.choices, blank=True)
+    inspection_note = models.TextField(blank=True)
 
     class Meta:
         constraints = [

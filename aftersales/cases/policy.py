@@ -17,7 +17,7 @@ from django.db.models import Max
 from django.utils.dateparse import parse_duration
 from django.utils.translation import gettext as _
 
-from aftersales.cases.choices import Fault, ShippingPayer
+from aftersales.cases.choices import Condition, Fault, ShippingPayer
 from aftersales.cases.models import Policy
 from aftersales.catalog.models import Order, Platform, ProductFlag, Shop
 from aftersales.core.errors import Ineligible, InvalidInput
@@ -32,6 +32,8 @@ TIMEOUT_NAMES = (
     "seller_receipt",
     "refund_duty",
 )
+# Fields whose PUT changes only the keys it names.
+MERGED_FIELDS = ("timeouts", "inspection_deduction_percent")
 LEGAL_NO_REASON_DAYS = 7
 LEGAL_REFUND_DUTY = dt.timedelta(days=7)
 LONGEST_TIMEOUT = dt.timedelta(days=90)
@@ -78,6 +80,7 @@ def policy_validate(data: dict[str, Any]) -> dict[str, Any]:
         "return_shipping_payer",
         "deduct_buyer_shipping",
         "buyer_shipping_deduction",
+        "inspection_deduction_percent",
     }
     unknown = set(data) - known
     if unknown:
@@ -159,7 +162,29 @@ def policy_validate(data: dict[str, Any]) -> dict[str, Any]:
             code="invalid_policy",
             field="buyer_shipping_deduction",
         )
+    percents = data.get("inspection_deduction_percent")
+    if (
+        not isinstance(percents, dict)
+        or set(percents) != set(Condition.values)
+        or any(
+            not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= 100
+            for v in percents.values()
+        )
+    ):
+        raise InvalidInput(
+            _("inspection_deduction_percent gives each condition (%(grades)s) 0-100 percent.")
+            % {"grades": ", ".join(Condition.values)},
+            code="invalid_policy",
+            field="inspection_deduction_percent",
+        )
+    if percents[Condition.INTACT] != 0:
+        raise Ineligible(
+            _("Goods returned intact are refunded in full."),
+            code="policy_below_legal_floor",
+            field="inspection_deduction_percent",
+        )
     return {
+        "inspection_deduction_percent": {grade: percents[grade] for grade in Condition.values},
         "timeouts": {name: timeouts[name] for name in TIMEOUT_NAMES},
         "no_reason_days": days,
         "no_reason_excluded_flags": sorted(set(flags)),
@@ -189,9 +214,11 @@ def policy_update(
     current = policy_current(shop=shop)
     base_preset = preset_name or current.preset
     data = preset_policy(base_preset) if preset_name else copy.deepcopy(current.data)
+    for key, value in preset_policy(base_preset).items():
+        data.setdefault(key, value)  # a rule added since this version was written
     for key, value in changes.items():
-        if key == "timeouts" and isinstance(value, dict) and isinstance(data.get("timeouts"), dict):
-            data["timeouts"] = {**data["timeouts"], **value}
+        if key in MERGED_FIELDS and isinstance(value, dict) and isinstance(data.get(key), dict):
+            data[key] = {**data[key], **value}
         else:
             data[key] = value
     normalised = policy_validate(data)
@@ -228,6 +255,16 @@ def buyer_shipping_deduction(policy: Policy) -> Decimal:
     if not policy.data["deduct_buyer_shipping"]:
         return Decimal("0.00")
     return money(policy.data["buyer_shipping_deduction"])
+
+
+def deduction_percent(policy: Policy, condition: str) -> int:
+    """The suggested deduction for a condition; versions written before the table existed use
+    their preset's."""
+    table = (
+        policy.data.get("inspection_deduction_percent")
+        or preset(policy.preset)["policy"]["inspection_deduction_percent"]
+    )
+    return table[condition]
 
 
 def no_reason_window(*, order: Order, policy: Policy) -> tuple[dt.datetime, dt.datetime] | None:

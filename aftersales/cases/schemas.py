@@ -8,7 +8,7 @@ from typing import Any
 
 from ninja import Field
 
-from aftersales.cases.choices import CaseKind, CaseState, Reason
+from aftersales.cases.choices import CaseKind, CaseState, Condition, Disposition, Reason
 from aftersales.catalog.models import Platform
 from aftersales.core.schemas import BodyBool, BodyId, BodyInt, Input, Output
 
@@ -27,6 +27,16 @@ class CaseOpenIn(Input):
     lines: list[CaseLineIn] = Field(min_length=1, max_length=200)
 
 
+class ActionLineIn(Input):
+    """One line of a ``receive`` (quantity) or an ``inspect`` (condition, disposition, note)."""
+
+    order_line_id: BodyId
+    quantity: BodyInt | None = Field(None, ge=0, le=1_000_000)
+    condition: Condition | None = None
+    disposition: Disposition | None = None
+    note: str | None = Field(None, max_length=2000)
+
+
 class ActionIn(Input):
     """The fields any action may take; each action reads the ones it needs."""
 
@@ -40,6 +50,7 @@ class ActionIn(Input):
     idempotency_key: str | None = Field(None, max_length=200)
     return_address_id: BodyId | None = None
     note: str | None = Field(None, max_length=2000)
+    lines: list[ActionLineIn] | None = Field(None, max_length=200)
 
 
 class CaseLineOut(Output):
@@ -52,6 +63,9 @@ class CaseLineOut(Output):
     requested_amount: Decimal
     approved_amount: Decimal
     refunded_amount: Decimal
+    received_quantity: int | None
+    condition: str
+    disposition: str
 
 
 class EventOut(Output):
@@ -109,6 +123,9 @@ class CaseOut(CaseSummaryOut):
     return_tracking_number: str
     reject_reason: str
     inspection_result: str
+    suggested_deduction: Decimal
+    dispute_flag: bool
+    dispute_reason: str
     first_response_at: dt.datetime | None
     resolved_at: dt.datetime | None
     escalated_at: dt.datetime | None
@@ -133,6 +150,7 @@ class PolicyIn(Input):
     return_shipping_payer: dict[str, str] | None = None
     deduct_buyer_shipping: BodyBool | None = None
     buyer_shipping_deduction: Decimal | None = Field(None, max_digits=12, decimal_places=2)
+    inspection_deduction_percent: dict[str, BodyInt] | None = None
 
 
 class PolicyOut(Output):
@@ -146,4 +164,5 @@ class PolicyOut(Output):
     return_shipping_payer: dict[str, str]
     deduct_buyer_shipping: bool
     buyer_shipping_deduction: Decimal
+    inspection_deduction_percent: dict[str, int]
     sources: dict[str, str]

@@ -68,6 +68,7 @@ def present_policy(policy) -> dict:
         "version": policy.version,
         "preset": policy.preset,
         "created_at": policy.created_at,
+        **preset(policy.preset)["policy"],  # rules added since this version was written
         **policy.data,
         "sources": preset(policy.preset)["sources"],
     }
