@@ -91,6 +91,8 @@ def requests_for(world, target):
         ("/api/v1/cases/{number}", "get"): (f"/cases/{case}", None),
         ("/api/v1/cases/{number}/label.pdf", "get"): (f"/cases/{case}/label.pdf", None),
         ("/api/v1/cases/lookup", "get"): (f"/cases/lookup?code={case}", None),
+        ("/api/v1/invoices", "get"): ("/invoices", {"order": order.id}),
+        ("/api/v1/invoices/export.csv", "get"): ("/invoices/export.csv", {"order": order.id}),
         ("/api/v1/cases/{number}/actions/{action}", "post"): (f"/cases/{case}/actions/approve", {}),
     }
 
@@ -121,7 +123,10 @@ def test_foreign_objects_are_invisible_to_every_role(world, role):
         else:
             response = getattr(api, method)(url, body)
         assert SECRET.encode() not in response.content, (role, method, path, response.content[:200])
-        if method == "get" and body is not None:  # a list: answers, but holds nothing foreign
+        if url.endswith(".csv"):  # an export: answers with its header line only
+            assert response.status_code == 200, (role, path)
+            assert response.content.decode("utf-8-sig").strip().count("\n") == 0, (role, path)
+        elif method == "get" and body is not None:  # a list: answers, holds nothing foreign
             assert response.status_code == 200, (role, path)
             assert response.json()["items"] == [], (role, path)
         else:
@@ -139,7 +144,9 @@ def test_a_customer_cannot_reach_another_customer_of_the_same_shop(world):
             api.get(url, **(body or {})) if method == "get" else getattr(api, method)(url, body)
         )
         assert SECRET.encode() not in response.content, (method, path, response.content[:200])
-        if method == "get" and body is not None:
+        if url.endswith(".csv"):
+            assert response.content.decode("utf-8-sig").strip().count("\n") == 0
+        elif method == "get" and body is not None:
             assert response.json()["items"] == []
         else:
             assert response.status_code in (403, 404), (method, path, response.status_code)

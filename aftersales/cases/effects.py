@@ -24,6 +24,7 @@ from aftersales.cases.choices import (
     Reason,
     ShippingPayer,
 )
+from aftersales.catalog.invoices import credit_note_issue
 from aftersales.catalog.models import ReturnAddress
 from aftersales.core.errors import Ineligible, InvalidInput
 from aftersales.core.money import ZERO, money, split_proportionally
@@ -136,9 +137,7 @@ def approve(case, ctx: TransitionContext) -> None:
 def auto_approve(case, ctx: TransitionContext) -> None:
     _grant_approval(case, ctx, address=_default_address(case))
     if case.kind == CaseKind.REFUND_ONLY:
-        ctx.event_data["refunded"] = str(
-            ledger.refund_post(case=case, idempotency_key=f"auto:{case.number}", now=ctx.now)
-        )
+        _pay(case, ctx, f"auto:{case.number}")
     ctx.notifications.append("case_auto_approved")
 
 
@@ -365,9 +364,11 @@ def inspect(case, ctx: TransitionContext) -> None:
 
 def _pay(case, ctx: TransitionContext, key: str) -> None:
     ctx.event_data["idempotency_key"] = key
-    ctx.event_data["refunded"] = str(
-        ledger.refund_post(case=case, idempotency_key=key, now=ctx.now)
-    )
+    paid = ledger.refund_post(case=case, idempotency_key=key, now=ctx.now)
+    ctx.event_data["refunded"] = str(paid)
+    note = credit_note_issue(case=case, amount=paid, now=ctx.now)
+    if note is not None:
+        ctx.event_data["credit_note"] = note.number
     ctx.notifications.append("case_refunded")
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+import csv
+import io
+
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 
@@ -10,8 +13,8 @@ from aftersales.cases.policy import policy_current, policy_update, preset
 from aftersales.cases.schemas import PolicyIn, PolicyOut
 from aftersales.catalog import orders as order_services
 from aftersales.catalog import selectors, services
-from aftersales.catalog.models import Order, Shop
-from aftersales.catalog.schemas import OrderIn, OrderOut, OrderPage, ShopIn, ShopOut
+from aftersales.catalog.models import InvoiceKind, Order, Shop
+from aftersales.catalog.schemas import InvoicePage, OrderIn, OrderOut, OrderPage, ShopIn, ShopOut
 from aftersales.core.errors import PermissionDenied
 from aftersales.core.schemas import ERROR_RESPONSES, Id, refuse_unknown_parameters
 from aftersales.team.models import Role
@@ -165,3 +168,88 @@ def list_orders(request: HttpRequest, filters: Query[OrderFilters]):
 @router.get("/orders/{order_id}", response={200: OrderOut, **ERROR_RESPONSES})
 def get_order(request: HttpRequest, order_id: Id):
     return present_order(selectors.order_get(actor=request.auth, order_id=order_id))
+
+
+class InvoiceFilters(Schema):
+    shop: str | None = None
+    kind: InvoiceKind | None = None
+    order: Id | None = None
+    cursor: Id | None = None
+    limit: int = 50
+
+
+def present_invoice(row: dict) -> dict:
+    return {
+        "id": row["id"],
+        "kind": row["kind"],
+        "number": row["number"],
+        "reference": row["reference"],
+        "title": row["title"],
+        "shop": row["shop__code"],
+        "order_id": row["order_id"],
+        "order_external_id": row["order__external_id"],
+        "case_number": row["case__number"],
+        "amount": row["amount"],
+        "currency": row["shop__currency"],
+        "issued_at": row["issued_at"],
+    }
+
+
+@router.get("/invoices", response={200: InvoicePage, **ERROR_RESPONSES}, tags=["invoices"])
+def list_invoices(request: HttpRequest, filters: Query[InvoiceFilters]):
+    """Invoices and the credit notes (红冲) that refunds issued against them."""
+    refuse_unknown_parameters(request, InvoiceFilters)
+    limit = max(1, min(filters.limit, 200))
+    rows = selectors.invoice_documents(
+        actor=request.auth,
+        shop=filters.shop,
+        kind=filters.kind,
+        order=filters.order,
+        after_id=filters.cursor,
+        limit=limit,
+    )
+    next_cursor = str(rows[-1]["id"]) if len(rows) == limit else None
+    return {"items": [present_invoice(row) for row in rows], "next_cursor": next_cursor}
+
+
+CSV_ANSWER = {
+    "responses": {
+        200: {"description": "CSV (UTF-8 with BOM, for spreadsheets)", "content": {"text/csv": {}}}
+    }
+}
+
+
+@router.get(
+    "/invoices/export.csv",
+    response={200: None, **ERROR_RESPONSES},
+    openapi_extra=CSV_ANSWER,
+    tags=["invoices"],
+)
+def export_invoices(request: HttpRequest, filters: Query[InvoiceFilters]):
+    """The same documents as a CSV file for the accountant (all pages)."""
+    refuse_unknown_parameters(request, InvoiceFilters)
+    rows = selectors.invoice_documents(
+        actor=request.auth, shop=filters.shop, kind=filters.kind, order=filters.order, limit=None
+    )
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    columns = [
+        "number",
+        "kind",
+        "reference",
+        "shop",
+        "order_external_id",
+        "case_number",
+        "amount",
+        "currency",
+        "issued_at",
+        "title",
+    ]
+    writer.writerow(columns)
+    for row in rows:
+        document = present_invoice(row)
+        document["issued_at"] = document["issued_at"].isoformat()
+        writer.writerow([document[name] if document[name] is not None else "" for name in columns])
+    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="invoices.csv"'
+    return response

@@ -195,3 +195,41 @@ class Shipment(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.carrier} {self.tracking_number}"
+
+
+class InvoiceKind(models.TextChoices):
+    INVOICE = "invoice", _("Invoice")
+    CREDIT_NOTE = "credit_note", _("Credit note (red-letter invoice)")
+
+
+class InvoiceDocument(models.Model):
+    """An order's invoice, and the documents that adjust it: a refund reverses part of it with a
+    credit note (红冲) that names the invoice it reverses and carries a negative amount."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="invoice_documents")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="invoice_documents")
+    case = models.ForeignKey(
+        "cases.Case",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="invoice_documents",
+    )
+    kind = models.CharField(max_length=20, choices=InvoiceKind.choices)
+    number = models.CharField(max_length=64)
+    reference = models.CharField(max_length=64, blank=True)
+    title = models.CharField(max_length=200, blank=True)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    issued_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "number"], name="invoice_document_number"),
+            models.UniqueConstraint(
+                fields=["order"], condition=Q(kind="invoice"), name="one_invoice_per_order"
+            ),
+        ]
+        indexes = [models.Index(fields=["shop", "kind", "id"], name="invoice_document_list")]
+
+    def __str__(self) -> str:
+        return self.number

@@ -17,6 +17,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from aftersales.catalog.invoices import invoice_record
 from aftersales.catalog.models import (
     Customer,
     Order,
@@ -73,6 +74,14 @@ class ShipmentData:
 
 
 @dataclass
+class InvoiceData:
+    number: str
+    amount: Decimal
+    issued_at: dt.datetime
+    title: str = ""
+
+
+@dataclass
 class OrderData:
     shop: str
     external_id: str
@@ -84,6 +93,7 @@ class OrderData:
     shipping_fee: Decimal = ZERO
     status: str | None = None
     shipments: list[ShipmentData] = field(default_factory=list)
+    invoice: InvoiceData | None = None
 
 
 def order_data_from(raw: dict) -> OrderData:
@@ -99,6 +109,7 @@ def order_data_from(raw: dict) -> OrderData:
         shipping_fee=raw["shipping_fee"],
         status=raw["status"],
         shipments=[ShipmentData(**s) for s in raw.get("shipments") or []],
+        invoice=InvoiceData(**raw["invoice"]) if raw.get("invoice") else None,
     )
 
 
@@ -483,6 +494,15 @@ def _orders_upsert(*, actor: Principal, items: list[OrderData]) -> list[tuple[Or
     ]
     if shipments:
         Shipment.objects.bulk_create(shipments, ignore_conflicts=True)
+    for (order, _created), item in zip(results, items, strict=True):
+        if item.invoice is not None:
+            invoice_record(
+                order=order,
+                number=item.invoice.number,
+                amount=money(item.invoice.amount),
+                issued_at=item.invoice.issued_at,
+                title=item.invoice.title,
+            )
     return results
 
 

@@ -81,6 +81,13 @@ class ShipmentIn(Input):
     tracking_number: str = Field(min_length=1, max_length=100)
 
 
+class InvoiceIn(Input):
+    number: str = Field(min_length=1, max_length=64)
+    amount: Money = Field(**MONEY)
+    issued_at: Timestamp
+    title: str = Field("", max_length=200)
+
+
 class OrderIn(Input):
     shop: str = Field(min_length=1, max_length=40)
     external_id: str = Field(min_length=1, max_length=100)
@@ -92,6 +99,7 @@ class OrderIn(Input):
     status: OrderStatus | None = None
     lines: list[OrderLineIn] = Field(min_length=1, max_length=500)
     shipments: list[ShipmentIn] = Field(default_factory=list, max_length=20)
+    invoice: InvoiceIn | None = None
 
 
 class OrderLineOut(Output):
@@ -129,4 +137,24 @@ class OrderOut(Output):
 
 class OrderPage(Output):
     items: list[OrderOut]
+    next_cursor: str | None
+
+
+class InvoiceDocumentOut(Output):
+    id: int
+    kind: str
+    number: str
+    reference: str
+    title: str
+    shop: str
+    order_id: int
+    order_external_id: str
+    case_number: str | None
+    amount: Money
+    currency: str
+    issued_at: dt.datetime
+
+
+class InvoicePage(Output):
+    items: list[InvoiceDocumentOut]
     next_cursor: str | None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from aftersales.catalog.models import Order, Shop
+from aftersales.catalog.models import InvoiceDocument, Order, Shop
 from aftersales.core.errors import NotFound
 from aftersales.team.principal import Principal
 
@@ -82,3 +82,46 @@ def order_list(
         .prefetch_related("lines__sku__product", "shipments")
         .order_by("id")[:limit]
     )
+
+
+INVOICE_FIELDS = (
+    "id",
+    "kind",
+    "number",
+    "reference",
+    "title",
+    "amount",
+    "issued_at",
+    "order_id",
+    "shop__code",
+    "shop__currency",
+    "order__external_id",
+    "case__number",
+)
+
+
+def invoice_documents(
+    *,
+    actor: Principal,
+    shop: str | None = None,
+    kind: str | None = None,
+    order: int | None = None,
+    after_id: int | None = None,
+    limit: int | None = 50,
+) -> list[dict]:
+    """Invoices and credit notes the caller may see, oldest first (keyset by id)."""
+    documents = (
+        actor.scope(InvoiceDocument.objects.all())
+        if not actor.is_customer
+        else (InvoiceDocument.objects.filter(order__customer_id=actor.customer_id))
+    )
+    if shop:
+        documents = documents.filter(shop__code=shop)
+    if kind:
+        documents = documents.filter(kind=kind)
+    if order:
+        documents = documents.filter(order_id=order)
+    if after_id:
+        documents = documents.filter(id__gt=after_id)
+    rows = documents.order_by("id").values(*INVOICE_FIELDS)
+    return list(rows[:limit] if limit else rows)
