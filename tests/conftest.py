@@ -181,6 +181,30 @@ def customer(order):
     return make_user("buyer", "customer", shop="shop", customer="C1")
 
 
+def order_payload(order, customer="C1", **line_changes) -> dict:
+    """The upsert body that re-sends an existing one-line order, with changes to its line."""
+    line = order.lines.get()
+    return {
+        "shop": order.shop.code,
+        "external_id": order.external_id,
+        "customer": {"external_id": customer},
+        "paid_at": order.paid_at.isoformat(),
+        "shipped_at": order.shipped_at.isoformat() if order.shipped_at else None,
+        "signed_at": order.signed_at.isoformat() if order.signed_at else None,
+        "lines": [
+            {
+                "external_id": line.external_id,
+                "sku": line.sku.code,
+                "title": line.title,
+                "quantity": line.quantity,
+                "unit_price": str(line.unit_price),
+                "paid_amount": str(line.paid_amount),
+                **line_changes,
+            }
+        ],
+    }
+
+
 def open_case(api: Api, order, kind="return_refund", reason="quality_issue", quantity=1, **extra):
     line = order.lines.order_by("id").first()
     body = {

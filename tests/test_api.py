@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from aftersales.cases.models import Case
 from aftersales.catalog.models import Customer, Order, OrderLine
 from aftersales.team.services import token_revoke
-from tests.conftest import NOW, Api, make_order, make_shop, make_user, open_case
+from tests.conftest import NOW, Api, make_order, make_shop, make_user, open_case, order_payload
 
 ORDER = {
     "shop": "shop",
@@ -190,25 +190,7 @@ def test_bad_orders_are_refused(agent, change, code):
 
 def test_an_order_line_cannot_shrink_below_its_cases(agent, customer, order):
     open_case(customer, order, quantity=2)
-    line = order.lines.get()
-    payload = {
-        "shop": "shop",
-        "external_id": order.external_id,
-        "customer": {"external_id": "C1"},
-        "paid_at": order.paid_at.isoformat(),
-        "shipped_at": order.shipped_at.isoformat(),
-        "signed_at": order.signed_at.isoformat(),
-        "lines": [
-            {
-                "external_id": line.external_id,
-                "sku": line.sku.code,
-                "title": line.title,
-                "quantity": 1,
-                "unit_price": "100.00",
-                "paid_amount": "90.00",
-            }
-        ],
-    }
+    payload = order_payload(order, quantity=1, paid_amount="90.00")
     response = agent.post("/orders", payload)
     assert response.status_code == 422
     assert response.json()["code"] == "line_locked_by_cases"
@@ -392,23 +374,7 @@ def test_shipments_and_products_are_upserted_not_duplicated(agent):
 
 def test_an_order_with_cases_keeps_its_customer(agent, customer, order):
     open_case(customer, order)
-    line = order.lines.get()
-    payload = {
-        "shop": "shop",
-        "external_id": order.external_id,
-        "customer": {"external_id": "SOMEONE-ELSE"},
-        "paid_at": order.paid_at.isoformat(),
-        "lines": [
-            {
-                "external_id": line.external_id,
-                "sku": line.sku.code,
-                "title": line.title,
-                "quantity": 2,
-                "unit_price": "100.00",
-                "paid_amount": "180.00",
-            }
-        ],
-    }
+    payload = order_payload(order, customer="SOMEONE-ELSE")
     response = agent.post("/orders", payload)
     assert response.status_code == 409
     assert response.json()["code"] == "order_customer_locked"

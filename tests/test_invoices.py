@@ -10,7 +10,7 @@ import pytest
 
 from aftersales.cases import deadlines
 from aftersales.catalog.models import InvoiceDocument
-from tests.conftest import make_order, open_case
+from tests.conftest import make_order, open_case, order_payload
 
 INVOICE = {
     "number": "FP-0001",
@@ -22,27 +22,7 @@ INVOICE = {
 
 @pytest.fixture
 def invoiced(agent, order):
-    line = order.lines.get()
-    payload = {
-        "shop": "shop",
-        "external_id": order.external_id,
-        "customer": {"external_id": "C1"},
-        "paid_at": order.paid_at.isoformat(),
-        "shipped_at": order.shipped_at.isoformat(),
-        "signed_at": order.signed_at.isoformat(),
-        "lines": [
-            {
-                "external_id": line.external_id,
-                "sku": line.sku.code,
-                "title": line.title,
-                "quantity": 2,
-                "unit_price": "100.00",
-                "paid_amount": "180.00",
-            }
-        ],
-        "invoice": INVOICE,
-    }
-    assert agent.post("/orders", payload).status_code == 200
+    assert agent.post("/orders", {**order_payload(order), "invoice": INVOICE}).status_code == 200
     return order
 
 
