@@ -114,5 +114,10 @@ def test_demo_data_loads_once_with_every_state(db):
     states = set(Case.objects.values_list("state", flat=True))
     assert states == set(CaseState.values)
     assert "already loaded" in run("demo")
+    # refunded demo cases reversed their orders' invoices
+    from aftersales.catalog.models import InvoiceDocument
+
+    refunded = Case.objects.filter(state="refunded").count()
+    assert InvoiceDocument.objects.filter(kind="credit_note").count() == refunded
     assert principal_for_token("as_demo_customer").customer_id is not None
     assert make_order(shop="demo", external_id="extra")

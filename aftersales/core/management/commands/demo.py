@@ -126,6 +126,12 @@ class Command(BaseCommand):
                     shipped_at=paid + dt.timedelta(days=1) if shipped else None,
                     signed_at=paid + dt.timedelta(days=3) if shipped else None,
                     shipping_fee=Decimal("0.00"),
+                    invoice=order_services.InvoiceData(
+                        number=f"FP{2026111100000 + index}",
+                        amount=price * 2,
+                        issued_at=paid,
+                        title=customer[1],
+                    ),
                     lines=[
                         order_services.LineData(
                             external_id="1",
