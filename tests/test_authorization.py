@@ -91,6 +91,10 @@ def requests_for(world, target):
         ("/api/v1/cases/{number}", "get"): (f"/cases/{case}", None),
         ("/api/v1/cases/{number}/label.pdf", "get"): (f"/cases/{case}/label.pdf", None),
         ("/api/v1/cases/lookup", "get"): (f"/cases/lookup?code={case}", None),
+        ("/api/v1/cases/{number}/compensations", "post"): (
+            f"/cases/{case}/compensations",
+            {"reason": "goodwill", "kind": "coupon", "amount": "5.00"},
+        ),
         ("/api/v1/invoices", "get"): ("/invoices", {"order": order.id}),
         ("/api/v1/invoices/export.csv", "get"): ("/invoices/export.csv", {"order": order.id}),
         ("/api/v1/cases/{number}/actions/{action}", "post"): (f"/cases/{case}/actions/approve", {}),

@@ -10,9 +10,17 @@ from ninja import Query, Router, Schema, Status
 
 from aftersales.cases import labels, selectors, services
 from aftersales.cases.choices import CaseKind, CaseState
+from aftersales.cases.compensation import compensation_grant
 from aftersales.cases.eligibility import LineRequest
 from aftersales.cases.models import Case
-from aftersales.cases.schemas import ActionIn, CaseOpenIn, CaseOut, CasePage
+from aftersales.cases.schemas import (
+    ActionIn,
+    CaseOpenIn,
+    CaseOut,
+    CasePage,
+    CompensationIn,
+    CompensationOut,
+)
 from aftersales.cases.selectors import SUMMARY_FIELDS
 from aftersales.cases.transitions import available_actions
 from aftersales.core import clock
@@ -80,6 +88,7 @@ def present_case(case: Case, role: str) -> dict:
         "resolved_at": case.resolved_at,
         "escalated_at": case.escalated_at,
         "available_actions": available_actions(case, role),
+        "compensations": list(case.compensations.all()),
         "lines": [
             {
                 "id": line.id,
@@ -222,3 +231,19 @@ def act_on_case(request: HttpRequest, number: str, action: str, payload: ActionI
     data = payload.model_dump(exclude_none=True) if payload else {}
     services.case_transition(case_id=case_id, action=action, actor=actor, data=data)
     return present_case(selectors.case_get(actor=actor, number=number), actor.role)
+
+
+@router.post("/cases/{number}/compensations", response={201: CompensationOut, **ERROR_RESPONSES})
+def compensate(request: HttpRequest, number: str, payload: CompensationIn):
+    """A coupon or store credit on the case, within the shop policy's limits (not a refund)."""
+    actor = request.auth
+    granted = compensation_grant(
+        actor=actor,
+        case_id=selectors.case_id_for(actor=actor, number=number),
+        reason=payload.reason,
+        kind=payload.kind,
+        amount=payload.amount,
+        note=payload.note,
+        idempotency_key=payload.idempotency_key,
+    )
+    return Status(201, granted)

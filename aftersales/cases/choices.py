@@ -117,6 +117,18 @@ class Disposition(models.TextChoices):
     RETURN_TO_VENDOR = "return_to_vendor", _("Return to vendor")
 
 
+class CompensationReason(models.TextChoices):
+    GOODWILL = "goodwill", _("Goodwill")
+    OUT_OF_STOCK = "out_of_stock", _("Out of stock after payment")
+    LATE_SHIPMENT = "late_shipment", _("Late shipment")
+    COUNTERFEIT = "counterfeit", _("Counterfeit proven (ten-fold)")
+
+
+class CompensationKind(models.TextChoices):
+    COUPON = "coupon", _("Coupon")
+    STORE_CREDIT = "store_credit", _("Store credit")
+
+
 class Action(models.TextChoices):
     OPEN = "open", _("Open")
     APPROVE = "approve", _("Approve")
@@ -131,3 +143,4 @@ class Action(models.TextChoices):
     AUTO_CLOSE = "auto_close", _("Auto-closed on timeout")
     AUTO_REFUND = "auto_refund", _("Auto-refunded on timeout")
     ESCALATE = "escalate", _("Escalated on timeout")
+    COMPENSATE = "compensate", _("Compensation given")

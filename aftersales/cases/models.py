@@ -12,6 +12,8 @@ from aftersales.cases.choices import (
     Action,
     CaseKind,
     CaseState,
+    CompensationKind,
+    CompensationReason,
     Condition,
     DeadlineAction,
     Disposition,
@@ -190,3 +192,35 @@ class RefundEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_line_id} {self.amount}"
+
+
+class Compensation(models.Model):
+    """A coupon or store credit given on a case. Its own ledger: it never counts against what a
+    line may refund, and it is reported with the case's costs."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="compensations")
+    shop = models.ForeignKey("catalog.Shop", on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey("catalog.Customer", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=CompensationKind.choices)
+    reason = models.CharField(max_length=20, choices=CompensationReason.choices)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    code = models.CharField(max_length=32, unique=True)
+    note = models.TextField(blank=True)
+    idempotency_key = models.CharField(max_length=200, blank=True)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="compensation_positive"),
+            models.UniqueConstraint(
+                fields=["case", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="compensation_idempotent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code

@@ -17,7 +17,7 @@ from django.db.models import Max
 from django.utils.dateparse import parse_duration
 from django.utils.translation import gettext as _
 
-from aftersales.cases.choices import Condition, Fault, ShippingPayer
+from aftersales.cases.choices import CompensationReason, Condition, Fault, ShippingPayer
 from aftersales.cases.models import Policy
 from aftersales.catalog.models import Order, Platform, ProductFlag, Shop
 from aftersales.core.errors import Ineligible, InvalidInput
@@ -33,7 +33,7 @@ TIMEOUT_NAMES = (
     "refund_duty",
 )
 # Fields whose PUT changes only the keys it names.
-MERGED_FIELDS = ("timeouts", "inspection_deduction_percent")
+MERGED_FIELDS = ("timeouts", "inspection_deduction_percent", "compensation")
 LEGAL_NO_REASON_DAYS = 7
 LEGAL_REFUND_DUTY = dt.timedelta(days=7)
 LONGEST_TIMEOUT = dt.timedelta(days=90)
@@ -81,6 +81,7 @@ def policy_validate(data: dict[str, Any]) -> dict[str, Any]:
         "deduct_buyer_shipping",
         "buyer_shipping_deduction",
         "inspection_deduction_percent",
+        "compensation",
     }
     unknown = set(data) - known
     if unknown:
@@ -184,6 +185,7 @@ def policy_validate(data: dict[str, Any]) -> dict[str, Any]:
             field="inspection_deduction_percent",
         )
     return {
+        "compensation": _compensation_rules(data.get("compensation")),
         "inspection_deduction_percent": {grade: percents[grade] for grade in Condition.values},
         "timeouts": {name: timeouts[name] for name in TIMEOUT_NAMES},
         "no_reason_days": days,
@@ -192,6 +194,48 @@ def policy_validate(data: dict[str, Any]) -> dict[str, Any]:
         "deduct_buyer_shipping": deduct,
         "buyer_shipping_deduction": str(deduction),
     }
+
+
+def _compensation_rules(rules: Any) -> dict[str, Any]:
+    def refuse() -> InvalidInput:
+        return InvalidInput(
+            _(
+                "compensation needs out_of_stock and late_shipment (percent, min, max), goodwill "
+                "(max) and counterfeit (multiple)."
+            ),
+            code="invalid_policy",
+            field="compensation",
+        )
+
+    if not isinstance(rules, dict) or set(rules) != set(CompensationReason.values):
+        raise refuse()
+    normalised: dict[str, Any] = {}
+    try:
+        for reason in (CompensationReason.OUT_OF_STOCK, CompensationReason.LATE_SHIPMENT):
+            rule = rules[reason]
+            percent, low, high = rule["percent"], money(str(rule["min"])), money(str(rule["max"]))
+            if not isinstance(percent, int) or not 0 <= percent <= 100 or not 0 <= low <= high:
+                raise refuse()
+            normalised[reason] = {"percent": percent, "min": str(low), "max": str(high)}
+        cap = money(str(rules[CompensationReason.GOODWILL]["max"]))
+        multiple = rules[CompensationReason.COUNTERFEIT]["multiple"]
+    except (KeyError, TypeError, InvalidOperation, ValueError):
+        raise refuse() from None
+    if (
+        cap < 0
+        or not isinstance(multiple, int)
+        or isinstance(multiple, bool)
+        or not 1 <= multiple <= 10
+    ):
+        raise refuse()
+    normalised[CompensationReason.GOODWILL] = {"max": str(cap)}
+    normalised[CompensationReason.COUNTERFEIT] = {"multiple": multiple}
+    return normalised
+
+
+def compensation_rule(policy: Policy, reason: str) -> dict[str, Any]:
+    rules = policy.data.get("compensation") or preset(policy.preset)["policy"]["compensation"]
+    return rules[reason]
 
 
 def policy_create_initial(*, shop: Shop, actor_user_id: int | None = None) -> Policy:

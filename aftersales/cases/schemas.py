@@ -8,7 +8,15 @@ from typing import Any
 
 from ninja import Field
 
-from aftersales.cases.choices import CaseKind, CaseState, Condition, Disposition, Reason
+from aftersales.cases.choices import (
+    CaseKind,
+    CaseState,
+    CompensationKind,
+    CompensationReason,
+    Condition,
+    Disposition,
+    Reason,
+)
 from aftersales.catalog.models import Platform
 from aftersales.core.schemas import BodyBool, BodyId, BodyInt, Input, Output
 
@@ -51,6 +59,23 @@ class ActionIn(Input):
     return_address_id: BodyId | None = None
     note: str | None = Field(None, max_length=2000)
     lines: list[ActionLineIn] | None = Field(None, max_length=200)
+
+
+class CompensationIn(Input):
+    reason: CompensationReason
+    kind: CompensationKind = CompensationKind.COUPON
+    amount: Decimal | None = Field(None, gt=0, max_digits=12, decimal_places=2)
+    note: str = Field("", max_length=2000)
+    idempotency_key: str = Field("", max_length=200)
+
+
+class CompensationOut(Output):
+    code: str
+    kind: str
+    reason: str
+    amount: Decimal
+    note: str
+    created_at: dt.datetime
 
 
 class CaseLineOut(Output):
@@ -130,6 +155,7 @@ class CaseOut(CaseSummaryOut):
     resolved_at: dt.datetime | None
     escalated_at: dt.datetime | None
     available_actions: list[str]
+    compensations: list[CompensationOut]
     lines: list[CaseLineOut]
     events: list[EventOut]
 
@@ -151,6 +177,7 @@ class PolicyIn(Input):
     deduct_buyer_shipping: BodyBool | None = None
     buyer_shipping_deduction: Decimal | None = Field(None, max_digits=12, decimal_places=2)
     inspection_deduction_percent: dict[str, BodyInt] | None = None
+    compensation: dict[str, dict[str, Any]] | None = None
 
 
 class PolicyOut(Output):
@@ -165,4 +192,5 @@ class PolicyOut(Output):
     deduct_buyer_shipping: bool
     buyer_shipping_deduction: Decimal
     inspection_deduction_percent: dict[str, int]
+    compensation: dict[str, dict[str, Any]]
     sources: dict[str, str]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from aftersales.cases.models import Case, CaseEvent, CaseLine
+from aftersales.cases.models import Case, CaseEvent, CaseLine, Compensation
 from aftersales.catalog.models import Shop
 from aftersales.core import clock
 from aftersales.core.errors import Conflict, InvalidInput, NotFound
@@ -32,6 +32,7 @@ def case_get(*, actor: Principal, number: str) -> Case:
                 "lines", queryset=CaseLine.objects.select_related("order_line__sku").order_by("id")
             ),
             Prefetch("events", queryset=CaseEvent.objects.order_by("at", "id")),
+            Prefetch("compensations", queryset=Compensation.objects.order_by("id")),
         )
         .filter(number=number)
         .first()

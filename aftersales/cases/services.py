@@ -32,6 +32,7 @@ from aftersales.notify.services import notification_build
 from aftersales.team.principal import Principal
 
 CUSTOMER_NOTICES = {
+    "case_compensated",
     "case_opened",
     "case_approved",
     "case_auto_approved",
@@ -161,9 +162,12 @@ def case_open(
     return case
 
 
+TABLE_ACTIONS = frozenset(m.action for m in MOVES)
+
+
 def check_move(case: Case, action: str, actor: Principal) -> Move:
     """The table's verdict on ``action`` by ``actor`` on ``case`` as it is now."""
-    if action not in Action.values or action == Action.OPEN:
+    if action not in TABLE_ACTIONS or action == Action.OPEN:
         raise NotFound(_("Unknown action %(action)s.") % {"action": action}, code="unknown_action")
     if not any(actor.role in m.roles for m in MOVES if m.action == action):
         raise PermissionDenied(

@@ -41,6 +41,7 @@ def _subject(notification: Notification) -> str:
         "case_refunded": _("After-sales case %(number)s refunded"),
         "case_escalated": _("After-sales case %(number)s is overdue"),
         "case_closed": _("After-sales case %(number)s closed"),
+        "case_compensated": _("A coupon or store credit for after-sales case %(number)s"),
     }
     template = subjects.get(notification.kind, _("After-sales case %(number)s updated"))
     return template % {"number": number}

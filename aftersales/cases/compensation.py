@@ -1,0 +1,153 @@
+"""Coupons and store credit on a case, by the shop policy's rules (seed 001: out of stock after
+payment, 5% of the amount, at most 30 yuan; 假一赔十 for a proven counterfeit; goodwill)."""
+
+from __future__ import annotations
+
+import secrets
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils.translation import gettext as _
+
+from aftersales.cases.choices import Action, CompensationKind, CompensationReason, Reason
+from aftersales.cases.models import Case, CaseEvent, Compensation
+from aftersales.cases.policy import compensation_rule
+from aftersales.core import clock
+from aftersales.core.errors import Conflict, Ineligible, InvalidInput, NotFound, PermissionDenied
+from aftersales.core.money import ZERO, money
+from aftersales.notify.models import Audience, Notification
+from aftersales.notify.services import notification_build
+from aftersales.team.models import Role
+from aftersales.team.principal import Principal
+
+GRANTERS = frozenset({Role.AGENT, Role.ADMIN})
+# Ten times the price is a decision on a proven claim, not an agent's gesture.
+COUNTERFEIT_GRANTERS = frozenset({Role.ADMIN})
+ONCE_PER_CASE = frozenset(
+    {
+        CompensationReason.OUT_OF_STOCK,
+        CompensationReason.LATE_SHIPMENT,
+        CompensationReason.COUNTERFEIT,
+    }
+)
+
+
+def _paid_share(case: Case) -> Decimal:
+    return sum(
+        (
+            money(line.order_line.paid_amount * line.quantity / line.order_line.quantity)
+            for line in case.lines.select_related("order_line")
+        ),
+        ZERO,
+    )
+
+
+def _price(case: Case) -> Decimal:
+    return sum(
+        (
+            line.order_line.unit_price * line.quantity
+            for line in case.lines.select_related("order_line")
+        ),
+        ZERO,
+    )
+
+
+def _amount_for(case: Case, reason: str, requested: Decimal | None) -> Decimal:
+    rule = compensation_rule(case.policy, reason)
+    if reason in (CompensationReason.OUT_OF_STOCK, CompensationReason.LATE_SHIPMENT):
+        share = money(_paid_share(case) * rule["percent"] / 100)
+        due = min(max(share, money(rule["min"])), money(rule["max"]))
+        if requested is not None and requested > due:
+            raise Ineligible(
+                _("The policy gives at most %(amount)s for this.") % {"amount": due},
+                code="compensation_above_limit",
+                limit=str(due),
+            )
+        return requested if requested is not None else due
+    if reason == CompensationReason.COUNTERFEIT:
+        if case.reason != Reason.COUNTERFEIT:
+            raise Ineligible(
+                _("Ten-fold compensation is for a counterfeit claim."),
+                code="not_a_counterfeit_case",
+            )
+        return _price(case) * rule["multiple"]
+    # goodwill: the agent names the amount, within what the policy allows per case
+    if requested is None:
+        raise InvalidInput(_("Goodwill needs an amount."), code="amount_required", field="amount")
+    given = Compensation.objects.filter(case=case, reason=reason).aggregate(total=Sum("amount"))
+    left = money(rule["max"]) - (given["total"] or ZERO)
+    if requested > left:
+        raise Ineligible(
+            _("At most %(amount)s of goodwill is left for this case.")
+            % {"amount": max(left, ZERO)},
+            code="compensation_above_limit",
+            limit=str(max(left, ZERO)),
+        )
+    return requested
+
+
+@transaction.atomic
+def compensation_grant(
+    *,
+    actor: Principal,
+    case_id: int,
+    reason: str,
+    kind: str,
+    amount: Decimal | None = None,
+    note: str = "",
+    idempotency_key: str = "",
+) -> Compensation:
+    """Give a coupon or store credit on a case, by the policy's rules; recorded on the timeline."""
+    if reason not in CompensationReason.values or kind not in CompensationKind.values:
+        raise InvalidInput(_("Unknown compensation."), code="invalid_compensation")
+    allowed = COUNTERFEIT_GRANTERS if reason == CompensationReason.COUNTERFEIT else GRANTERS
+    if actor.role not in allowed:
+        raise PermissionDenied(_("Your role may not grant this compensation."), code="forbidden")
+    case = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("policy", "shop")
+        .filter(pk=case_id)
+        .first()
+    )
+    if case is None:
+        raise NotFound(_("No such case."), code="case_not_found")
+    if idempotency_key:
+        done = Compensation.objects.filter(case=case, idempotency_key=idempotency_key).first()
+        if done is not None:
+            return done
+    if reason in ONCE_PER_CASE and Compensation.objects.filter(case=case, reason=reason).exists():
+        raise Conflict(_("This case was compensated for that already."), code="already_compensated")
+    if amount is not None and amount <= 0:
+        raise InvalidInput(_("Amounts must be more than 0."), code="invalid_amount", field="amount")
+    value = _amount_for(case, reason, amount)
+    now = clock.now()
+    prefix = "CP" if kind == CompensationKind.COUPON else "SC"
+    granted = Compensation.objects.create(
+        case=case,
+        shop_id=case.shop_id,
+        customer_id=case.customer_id,
+        kind=kind,
+        reason=reason,
+        amount=value,
+        code=f"{prefix}{secrets.token_hex(8).upper()}",
+        note=note[:2000],
+        idempotency_key=idempotency_key,
+        granted_by_id=actor.user_id,
+        created_at=now,
+    )
+    CaseEvent.objects.create(
+        case=case,
+        actor_id=actor.user_id,
+        actor_name=actor.username,
+        role=actor.role,
+        action=Action.COMPENSATE,
+        from_state=case.state,
+        to_state=case.state,
+        data={"kind": kind, "reason": reason, "amount": str(value), "code": granted.code},
+        at=now,
+    )
+    Notification.objects.bulk_create(
+        [notification_build(case=case, kind="case_compensated", audience=Audience.CUSTOMER)]
+    )
+    return granted
