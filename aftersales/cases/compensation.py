@@ -11,8 +11,9 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from aftersales.cases.choices import Action, CompensationKind, CompensationReason, Reason
-from aftersales.cases.models import Case, CaseEvent, Compensation
+from aftersales.cases.models import Case, Compensation
 from aftersales.cases.policy import compensation_rule
+from aftersales.cases.services import event_build
 from aftersales.core import clock
 from aftersales.core.errors import Conflict, Ineligible, InvalidInput, NotFound, PermissionDenied
 from aftersales.core.money import ZERO, money
@@ -136,17 +137,14 @@ def compensation_grant(
         granted_by_id=actor.user_id,
         created_at=now,
     )
-    CaseEvent.objects.create(
-        case=case,
-        actor_id=actor.user_id,
-        actor_name=actor.username,
-        role=actor.role,
+    event_build(
+        case,
+        actor=actor,
         action=Action.COMPENSATE,
         from_state=case.state,
-        to_state=case.state,
         data={"kind": kind, "reason": reason, "amount": str(value), "code": granted.code},
-        at=now,
-    )
+        now=now,
+    ).save()
     Notification.objects.bulk_create(
         [notification_build(case=case, kind="case_compensated", audience=Audience.CUSTOMER)]
     )

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from aftersales.cases.choices import Action
 from aftersales.cases.models import Case, CaseEvent
-from aftersales.cases.services import apply_move
+from aftersales.cases.services import apply_move, event_build
 from aftersales.cases.transitions import MOVE_INDEX
 from aftersales.core import clock
 from aftersales.core.bulk import bulk_update_rows
@@ -78,15 +78,13 @@ def _escalation(case: Case, error: ApplicationError, now) -> tuple[CaseEvent, li
     case.deadline_action = ""
     case.escalated_at = now
     case.updated_at = now
-    event = CaseEvent(
-        case=case,
-        actor_name=SYSTEM.username,
-        role=SYSTEM.role,
+    event = event_build(
+        case,
+        actor=SYSTEM,
         action=Action.ESCALATE,
         from_state=case.state,
-        to_state=case.state,
         data={"failed_action": failed, "code": error.code, "detail": str(error.detail)},
-        at=now,
+        now=now,
     )
     note = notification_build(
         case=case, kind="case_escalated", audience=Audience.LEAD, payload={"code": error.code}

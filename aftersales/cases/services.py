@@ -32,7 +32,6 @@ from aftersales.notify.services import notification_build
 from aftersales.team.principal import Principal
 
 CUSTOMER_NOTICES = {
-    "case_compensated",
     "case_opened",
     "case_approved",
     "case_auto_approved",
@@ -60,7 +59,10 @@ def _set_deadline(case: Case, now: dt.datetime) -> None:
     case.deadline_action = rule.action
 
 
-def _event(case: Case, *, actor: Principal, action: str, from_state: str, data: dict, now):
+def event_build(
+    case: Case, *, actor: Principal, action: str, from_state: str, data: dict, now
+) -> CaseEvent:
+    """An unsaved timeline entry; ``to_state`` is the case's state as it is now."""
     return CaseEvent(
         case=case,
         actor_id=actor.user_id,
@@ -142,7 +144,7 @@ def case_open(
         CaseLine(case=case, order_line=g.order_line, quantity=g.quantity, requested_amount=g.amount)
         for g in grants
     )
-    _event(
+    event_build(
         case,
         actor=actor,
         action=Action.OPEN,
@@ -211,7 +213,7 @@ def apply_move(
         # stays, so the case keeps showing as overdue.
         case.deadline_action = ""
     case.updated_at = now
-    event = _event(
+    event = event_build(
         case, actor=actor, action=move.action, from_state=from_state, data=ctx.event_data, now=now
     )
     return event, _notifications(case, ctx.notifications)
