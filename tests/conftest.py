@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 
+from aftersales.catalog import order_data
 from aftersales.catalog import orders as order_services
 from aftersales.catalog import services as catalog
 from aftersales.team.principal import SYSTEM
@@ -107,15 +108,15 @@ def make_order(
     lines = lines or [("L1", "SKU-1", 2, Decimal("100.00"), Decimal("180.00"))]
     order, _ = order_services.order_upsert(
         actor=SYSTEM,
-        data=order_services.OrderData(
+        data=order_data.OrderData(
             shop=shop,
             external_id=external_id,
-            customer=order_services.CustomerData(customer, f"顾客{customer}", "13800000000", ""),
+            customer=order_data.CustomerData(customer, f"顾客{customer}", "13800000000", ""),
             paid_at=paid_at,
             shipped_at=shipped_at,
             signed_at=signed_at,
             lines=[
-                order_services.LineData(
+                order_data.LineData(
                     external_id=line_id,
                     sku=sku,
                     title=f"商品 {sku}",

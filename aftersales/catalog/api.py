@@ -14,6 +14,7 @@ from aftersales.cases.schemas import PolicyIn, PolicyOut
 from aftersales.catalog import orders as order_services
 from aftersales.catalog import selectors, services
 from aftersales.catalog.models import InvoiceKind, Order, Shop
+from aftersales.catalog.order_data import OrderData, order_data_from
 from aftersales.catalog.schemas import InvoicePage, OrderIn, OrderOut, OrderPage, ShopIn, ShopOut
 from aftersales.core.errors import PermissionDenied
 from aftersales.core.schemas import ERROR_RESPONSES, Id, refuse_unknown_parameters
@@ -116,8 +117,8 @@ def put_policy(request: HttpRequest, code: str, payload: PolicyIn):
     return present_policy(policy)
 
 
-def _order_data(payload: OrderIn) -> order_services.OrderData:
-    return order_services.order_data_from(payload.model_dump())
+def _order_data(payload: OrderIn) -> OrderData:
+    return order_data_from(payload.model_dump())
 
 
 @router.post("/orders", response={200: OrderOut | list[OrderOut], 201: OrderOut, **ERROR_RESPONSES})

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from aftersales.catalog.orders import OrderData, order_data_from, orders_upsert
+from aftersales.catalog.order_data import OrderData, order_data_from
+from aftersales.catalog.orders import orders_upsert
 from aftersales.catalog.schemas import OrderIn
 from aftersales.core.errors import ApplicationError
 from aftersales.team.principal import Principal

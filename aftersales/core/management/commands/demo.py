@@ -10,6 +10,7 @@ from django.db import transaction
 from aftersales.cases.choices import CaseKind, Reason
 from aftersales.cases.eligibility import LineRequest
 from aftersales.cases.services import case_open, case_transition
+from aftersales.catalog import order_data
 from aftersales.catalog import orders as order_services
 from aftersales.catalog import services as catalog
 from aftersales.catalog.models import Shop
@@ -118,22 +119,22 @@ class Command(BaseCommand):
             paid = opened - dt.timedelta(days=4)
             order, _ = order_services.order_upsert(
                 actor=SYSTEM,
-                data=order_services.OrderData(
+                data=order_data.OrderData(
                     shop=SHOP,
                     external_id=f"TB{2026111100000 + index}",
-                    customer=order_services.CustomerData(*customer),
+                    customer=order_data.CustomerData(*customer),
                     paid_at=paid,
                     shipped_at=paid + dt.timedelta(days=1) if shipped else None,
                     signed_at=paid + dt.timedelta(days=3) if shipped else None,
                     shipping_fee=Decimal("0.00"),
-                    invoice=order_services.InvoiceData(
+                    invoice=order_data.InvoiceData(
                         number=f"FP{2026111100000 + index}",
                         amount=price * 2,
                         issued_at=paid,
                         title=customer[1],
                     ),
                     lines=[
-                        order_services.LineData(
+                        order_data.LineData(
                             external_id="1",
                             sku=sku,
                             title=title,
