@@ -43,6 +43,13 @@ def test_the_label_carries_everything_the_desk_needs(customer, approved, order):
     assert barcodes.qr_runs_expected(approved) != barcodes.qr_runs_expected("AS20261124999999")
 
 
+def test_the_font_travels_with_the_label(customer, approved):
+    # embedded (FontFile2: TrueType), so any reader or label printer can draw the Chinese text
+    pdf = download(customer, approved).content
+    assert b"/FontFile2" in pdf
+    assert b"STSong" not in pdf
+
+
 def test_the_label_shows_the_tracking_number_once_shipped(customer, approved):
     customer.act(
         approved, "ship_return", {"carrier": "顺丰速运", "tracking_number": "SF1234567890"}

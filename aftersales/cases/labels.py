@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import zoneinfo
 from functools import lru_cache
+from importlib import resources
 
 from django.utils.translation import gettext as _
 from reportlab.graphics.barcode import code128, qr
@@ -18,7 +19,7 @@ from reportlab.graphics.shapes import Drawing
 from reportlab.lib.pagesizes import A6
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
 from aftersales.cases import policy as policy_rules
@@ -26,7 +27,11 @@ from aftersales.cases.choices import CaseKind, CaseState
 from aftersales.cases.models import Case
 from aftersales.core.errors import Conflict
 
-FONT = "STSong-Light"  # an Adobe CJK font every PDF reader has: no font file to ship
+# WenQuanYi Micro Hei, embedded (as the subset used): a label must print with its Chinese on any
+# reader or label printer, and a font the reader is expected to supply (STSong) shows as boxes on
+# those without Adobe's CJK pack.
+FONT = "WenQuanYiMicroHei"
+FONT_FILE = resources.files("paperang_p2_fonts_cjk") / "fonts" / "wqy-microhei.ttc"
 BARCODE_HEIGHT = 14 * mm
 BAR_WIDTH = 0.3 * mm
 # A label makes sense once the shop has given a return address, until the parcel is back.
@@ -37,7 +42,8 @@ LABEL_STATES = frozenset(
 
 @lru_cache
 def _font() -> str:
-    pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+    with resources.as_file(FONT_FILE) as path:
+        pdfmetrics.registerFont(TTFont(FONT, str(path), subfontIndex=0))
     return FONT
 
 
@@ -98,7 +104,7 @@ def _render(case: Case, *, packing_slip: bool) -> bytes:
     pdf.setAuthor(case.shop.name)
     write = _Writer(pdf)
     title = _("Packing slip: put this inside the parcel") if packing_slip else _("Return label")
-    write.line(f"{title} · {case.shop.name}", size=10, gap=6 * mm)
+    write.line(f"{title} | {case.shop.name}", size=10, gap=6 * mm)
     write.line(_("RMA %(number)s") % {"number": case.number}, size=13, gap=3 * mm)
     write.space(BARCODE_HEIGHT + 2 * mm)
     _codes(pdf, case.number, 6 * mm, write.y + 2 * mm)
