@@ -128,6 +128,10 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Evidence files (photos, short videos) go through the default storage: local files here, any
+# django-storages backend in production. They are served by the API to those who may see the case.
+MEDIA_ROOT = Path(os.environ.get("AFTERSALES_MEDIA_ROOT", WORK_DIR / "media"))
+MEDIA_URL = "/media/"
 
 # Production sits behind TLS: AFTERSALES_SECURE=1 turns on HTTPS-only cookies, redirects and HSTS
 # (`aftersales check --deploy` passes with it). A local trial on http://127.0.0.1 leaves it off.

@@ -132,6 +132,12 @@ def make_order(
     return order
 
 
+@pytest.fixture(autouse=True)
+def media_in_tmp(settings, tmp_path):
+    """Uploaded evidence goes to a temporary folder, never into the working tree."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def clock(time_machine):
     """The clock stands still at NOW; ``clock.shift(hours=…)`` moves it."""

@@ -3,10 +3,13 @@ revoked or malformed tokens → 401 everywhere. A new endpoint fails here until 
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from PIL import Image
 
 from aftersales.cases.models import Case
 from aftersales.team.services import token_revoke
@@ -37,6 +40,8 @@ def world(db, clock):
     other_buyer = make_user("otherbuyer", "customer", shop="shop", customer="C2")
     foreign_case = open_case(outsider, foreign)["number"]
     neighbour_case = open_case(other_buyer, neighbour)["number"]
+    foreign_evidence = send(outsider, "post", f"/cases/{foreign_case}/evidence", MULTIPART).json()
+    neighbour_evidence = send(other_buyer, "post", f"/cases/{neighbour_case}/evidence", MULTIPART)
     return {
         "roles": roles,
         "mine": mine,
@@ -44,6 +49,8 @@ def world(db, clock):
         "foreign_case": foreign_case,
         "neighbour": neighbour,
         "neighbour_case": neighbour_case,
+        "foreign_evidence": foreign_evidence["id"],
+        "neighbour_evidence": neighbour_evidence.json()["id"],
     }
 
 
@@ -95,6 +102,11 @@ def requests_for(world, target):
             f"/cases/{case}/compensations",
             {"reason": "goodwill", "kind": "coupon", "amount": "5.00"},
         ),
+        ("/api/v1/cases/{number}/evidence", "post"): (f"/cases/{case}/evidence", MULTIPART),
+        ("/api/v1/cases/{number}/evidence/{evidence_id}", "get"): (
+            f"/cases/{case}/evidence/{world[f'{target}_evidence']}",
+            None,
+        ),
         ("/api/v1/invoices", "get"): ("/invoices", {"order": order.id}),
         ("/api/v1/invoices/export.csv", "get"): ("/invoices/export.csv", {"order": order.id}),
         ("/api/v1/cases/{number}/actions/{action}", "post"): (f"/cases/{case}/actions/approve", {}),
@@ -102,6 +114,21 @@ def requests_for(world, target):
 
 
 PUBLIC = {("/api/v1/auth/token", "post")}
+MULTIPART = {"__multipart__": True}
+
+
+def send(api, method, url, body):
+    """One request of the matrix, as its endpoint expects it."""
+    if body is MULTIPART:
+        png = io.BytesIO()
+        Image.new("RGB", (4, 4)).save(png, "PNG")
+        upload = SimpleUploadedFile("x.png", png.getvalue(), content_type="image/png")
+        return api.client.post(f"/api/v1{url}", {"file": upload})
+    if method == "get":
+        return api.get(url, **(body or {}))
+    return getattr(api, method)(url, body)
+
+
 # What each role may legitimately do inside its own shop, where "neighbour" objects belong to the
 # same shop: staff see them (it is their shop), a customer must not.
 SAME_SHOP_STAFF_SEE = {"shop_admin", "agent", "finance"}
@@ -122,15 +149,12 @@ def test_foreign_objects_are_invisible_to_every_role(world, role):
     api = world["roles"][role]
     states_before = dict(Case.objects.values_list("number", "state"))
     for (path, method), (url, body) in requests_for(world, "foreign").items():
-        if method == "get":
-            response = api.get(url, **(body or {}))
-        else:
-            response = getattr(api, method)(url, body)
+        response = send(api, method, url, body)
         assert SECRET.encode() not in response.content, (role, method, path, response.content[:200])
         if url.endswith(".csv"):  # an export: answers with its header line only
             assert response.status_code == 200, (role, path)
             assert response.content.decode("utf-8-sig").strip().count("\n") == 0, (role, path)
-        elif method == "get" and body is not None:  # a list: answers, holds nothing foreign
+        elif method == "get" and body is not None and body is not MULTIPART:  # a list
             assert response.status_code == 200, (role, path)
             assert response.json()["items"] == [], (role, path)
         else:
@@ -144,13 +168,11 @@ def test_a_customer_cannot_reach_another_customer_of_the_same_shop(world):
     for (path, method), (url, body) in requests_for(world, "neighbour").items():
         if path.startswith("/api/v1/shops"):
             continue  # the shop itself is the customer's own shop
-        response = (
-            api.get(url, **(body or {})) if method == "get" else getattr(api, method)(url, body)
-        )
+        response = send(api, method, url, body)
         assert SECRET.encode() not in response.content, (method, path, response.content[:200])
         if url.endswith(".csv"):
             assert response.content.decode("utf-8-sig").strip().count("\n") == 0
-        elif method == "get" and body is not None:
+        elif method == "get" and body is not None and body is not MULTIPART:
             assert response.json()["items"] == []
         else:
             assert response.status_code in (403, 404), (method, path, response.status_code)
@@ -176,7 +198,5 @@ def test_a_revoked_token_is_refused_everywhere(world):
     api = world["roles"]["agent"]
     token_revoke(token=api.token)
     for (_path, method), (url, body) in requests_for(world, "foreign").items():
-        response = (
-            api.get(url, **(body or {})) if method == "get" else getattr(api, method)(url, body)
-        )
+        response = send(api, method, url, body)
         assert response.status_code == 401, (method, url)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema, Status
+from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
 
 from aftersales.cases import labels, selectors, services
 from aftersales.cases.choices import CaseKind, CaseState
 from aftersales.cases.compensation import compensation_grant
 from aftersales.cases.eligibility import LineRequest
+from aftersales.cases.evidence import evidence_add
 from aftersales.cases.models import Case
 from aftersales.cases.schemas import (
     ActionIn,
@@ -20,6 +21,7 @@ from aftersales.cases.schemas import (
     CasePage,
     CompensationIn,
     CompensationOut,
+    EvidenceOut,
 )
 from aftersales.cases.selectors import SUMMARY_FIELDS
 from aftersales.cases.transitions import available_actions
@@ -69,6 +71,24 @@ def present_summary(case: Case, now: dt.datetime) -> dict:
     return present_row(row, now)
 
 
+def present_evidence(item) -> dict:
+    base = f"/api/v1/cases/{item.case.number}/evidence/{item.id}"
+    return {
+        "id": item.id,
+        "kind": item.kind,
+        "purpose": item.purpose,
+        "content_type": item.content_type,
+        "size": item.size,
+        "width": item.width,
+        "height": item.height,
+        "caption": item.caption,
+        "role": item.role,
+        "created_at": item.created_at,
+        "url": base,
+        "thumbnail_url": f"{base}?thumbnail=true" if item.thumbnail else None,
+    }
+
+
 def present_case(case: Case, role: str) -> dict:
     return {
         **present_summary(case, clock.now()),
@@ -89,6 +109,7 @@ def present_case(case: Case, role: str) -> dict:
         "escalated_at": case.escalated_at,
         "available_actions": available_actions(case, role),
         "compensations": list(case.compensations.all()),
+        "evidence": [present_evidence(item) for item in case.evidence.all()],
         "lines": [
             {
                 "id": line.id,
@@ -247,3 +268,41 @@ def compensate(request: HttpRequest, number: str, payload: CompensationIn):
         idempotency_key=payload.idempotency_key,
     )
     return Status(201, granted)
+
+
+@router.post("/cases/{number}/evidence", response={201: EvidenceOut, **ERROR_RESPONSES})
+def add_evidence(
+    request: HttpRequest,
+    number: str,
+    file: File[UploadedFile],
+    caption: Form[str] = "",
+    purpose: Form[str] = "application",
+):
+    """Attach a photo (JPEG, PNG, WebP; ≤ 10 MB) or a short video (MP4, MOV, WebM; ≤ 50 MB)."""
+    actor = request.auth
+    item = evidence_add(
+        actor=actor,
+        case_id=selectors.case_id_for(actor=actor, number=number),
+        upload=file,
+        caption=caption,
+        purpose=purpose,
+    )
+    return Status(201, present_evidence(item))
+
+
+@router.get(
+    "/cases/{number}/evidence/{evidence_id}",
+    response={200: None, **ERROR_RESPONSES},
+    openapi_extra={"responses": {200: {"description": "The file", "content": {"*/*": {}}}}},
+)
+def get_evidence(request: HttpRequest, number: str, evidence_id: Id, thumbnail: bool = False):
+    """The file itself, for those who may see the case."""
+    item = selectors.evidence_get(actor=request.auth, number=number, evidence_id=evidence_id)
+    stored = item.thumbnail if thumbnail and item.thumbnail else item.file
+    response = FileResponse(
+        stored.open("rb"),
+        content_type="image/jpeg" if stored is item.thumbnail else item.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Disposition"] = "inline"
+    return response

@@ -224,3 +224,31 @@ class Compensation(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+class Evidence(models.Model):
+    """A photo or short video attached to a case (the application or the inspection). Images are
+    stored re-encoded, without their metadata, with a thumbnail; the original bytes are not kept."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="evidence")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    role = models.CharField(max_length=20)
+    kind = models.CharField(max_length=10)  # photo | video
+    purpose = models.CharField(max_length=20, default="application")  # application | inspection
+    content_type = models.CharField(max_length=50)
+    file = models.FileField(upload_to="evidence/%Y/%m/")
+    thumbnail = models.FileField(upload_to="evidence/%Y/%m/", blank=True)
+    size = models.PositiveIntegerField()
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64)
+    caption = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["case", "id"], name="evidence_case")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}:{self.id}"

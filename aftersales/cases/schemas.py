@@ -78,6 +78,21 @@ class CompensationOut(Output):
     created_at: dt.datetime
 
 
+class EvidenceOut(Output):
+    id: int
+    kind: str
+    purpose: str
+    content_type: str
+    size: int
+    width: int | None
+    height: int | None
+    caption: str
+    role: str
+    created_at: dt.datetime
+    url: str
+    thumbnail_url: str | None
+
+
 class CaseLineOut(Output):
     id: int
     order_line_id: int
@@ -156,6 +171,7 @@ class CaseOut(CaseSummaryOut):
     escalated_at: dt.datetime | None
     available_actions: list[str]
     compensations: list[CompensationOut]
+    evidence: list[EvidenceOut]
     lines: list[CaseLineOut]
     events: list[EventOut]
 

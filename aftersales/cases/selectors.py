@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from aftersales.cases.models import Case, CaseEvent, CaseLine, Compensation
+from aftersales.cases.models import Case, CaseEvent, CaseLine, Compensation, Evidence
 from aftersales.catalog.models import Shop
 from aftersales.core import clock
 from aftersales.core.errors import Conflict, InvalidInput, NotFound
@@ -33,6 +33,7 @@ def case_get(*, actor: Principal, number: str) -> Case:
             ),
             Prefetch("events", queryset=CaseEvent.objects.order_by("at", "id")),
             Prefetch("compensations", queryset=Compensation.objects.order_by("id")),
+            Prefetch("evidence", queryset=Evidence.objects.order_by("id")),
         )
         .filter(number=number)
         .first()
@@ -181,3 +182,14 @@ def case_list(
         rows = rows[:limit]
         next_cursor = Cursor(rows[-1]["deadline_at"], rows[-1]["id"]).encode()
     return rows, next_cursor
+
+
+def evidence_get(*, actor: Principal, number: str, evidence_id: int) -> Evidence:
+    evidence = (
+        Evidence.objects.filter(case__in=cases_for(actor), case__number=number, pk=evidence_id)
+        .select_related("case")
+        .first()
+    )
+    if evidence is None:
+        raise NotFound(_("No such file."), code="evidence_not_found")
+    return evidence

@@ -40,7 +40,7 @@ class ErrorOut(Output):
     detail: str
 
 
-ERROR_RESPONSES = dict.fromkeys((400, 401, 403, 404, 409, 413, 422, 429), ErrorOut)
+ERROR_RESPONSES = dict.fromkeys((400, 401, 403, 404, 409, 413, 415, 422, 429), ErrorOut)
 
 
 # A database id: larger values would overflow PostgreSQL's bigint (a 500, not a 404). Query and
