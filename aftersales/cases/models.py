@@ -84,9 +84,9 @@ class Case(TimestampedModel):
     reject_reason = models.TextField(blank=True)
     inspection_result = models.CharField(max_length=10, blank=True)
     inspection_note = models.TextField(blank=True)
-    suggested_deduction = models.DecimalField(**MONEY)
-    dispute_flag = models.BooleanField(default=False)
-    dispute_reason = models.CharField(max_length=200, blank=True)
+    suggested_deduction = models.DecimalField(**MONEY, db_default=Decimal("0.00"))
+    dispute_flag = models.BooleanField(default=False, db_default=False)
+    dispute_reason = models.CharField(max_length=200, blank=True, default="", db_default="")
 
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -132,10 +132,15 @@ class CaseLine(models.Model):
     approved_amount = models.DecimalField(**MONEY)
     refunded_amount = models.DecimalField(**MONEY)
     # Filled at the receiving desk and at inspection.
+    # Database defaults as well, so bulk loaders and raw SQL (bench/) need not know these columns.
     received_quantity = models.PositiveIntegerField(null=True, blank=True)
-    condition = models.CharField(max_length=20, choices=Condition.choices, blank=True)
-    disposition = models.CharField(max_length=20, choices=Disposition.choices, blank=True)
-    inspection_note = models.TextField(blank=True)
+    condition = models.CharField(
+        max_length=20, choices=Condition.choices, blank=True, default="", db_default=""
+    )
+    disposition = models.CharField(
+        max_length=20, choices=Disposition.choices, blank=True, default="", db_default=""
+    )
+    inspection_note = models.TextField(blank=True, default="", db_default="")
 
     class Meta:
         constraints = [
