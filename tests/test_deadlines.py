@@ -106,7 +106,8 @@ def test_auto_close_when_the_buyer_never_ships(customer, agent, order, clock):
     assert case_of(number).state == "closed"
 
 
-def test_auto_refund_when_the_seller_never_confirms_receipt(customer, agent, order, clock):
+def test_auto_refund_when_the_seller_never_confirms_receipt(customer, agent, admin, order, clock):
+    admin.put("/shops/shop/policy", {"deduct_buyer_shipping": True})
     number = open_case(customer, order, reason="wrong_size")["number"]
     agent.act(number, "approve")
     customer.act(number, "ship_return", {"carrier": "顺丰", "tracking_number": "SF123"})
@@ -115,7 +116,7 @@ def test_auto_refund_when_the_seller_never_confirms_receipt(customer, agent, ord
     deadlines.sweep()
     case = case_of(number)
     assert case.state == "refunded"
-    # wrong size is the buyer's reason: Taobao's preset deducts the 10.00 shipping it paid
+    # wrong size is the buyer's reason, and this shop deducts the 10.00 shipping it paid
     assert (case.shipping_deduction, case.refunded_amount) == (Decimal("10.00"), Decimal("80.00"))
     assert order.lines.get().refunded_amount == Decimal("80.00")
 

@@ -110,15 +110,15 @@ def test_invalid_inspections_change_nothing(customer, staff, order, body, code):
     assert (case.state, case.approved_amount) == ("inspecting", Decimal("90.00"))
 
 
-def test_buyer_shipping_is_deducted_when_the_policy_says_so(customer, staff, order, admin):
+def test_buyer_shipping_is_deducted_only_when_the_shop_turns_it_on(customer, staff, order, admin):
     agent, _finance = staff
+    by_default = open_case(customer, order, reason="changed_mind")["number"]
+    assert agent.act(by_default, "approve").json()["approved_amount"] == "90.00"
+    admin.put("/shops/shop/policy", {"deduct_buyer_shipping": True})
     buyer_reason = open_case(customer, order, reason="changed_mind")["number"]
     response = agent.act(buyer_reason, "approve")
     assert response.json()["approved_amount"] == "80.00"
     assert response.json()["shipping_deduction"] == "10.00"
-    admin.put("/shops/shop/policy", {"deduct_buyer_shipping": False})
-    no_deduction = open_case(customer, order, reason="changed_mind")["number"]
-    assert agent.act(no_deduction, "approve").json()["approved_amount"] == "90.00"
 
 
 def test_seller_fault_never_deducts_shipping(customer, staff, order):

@@ -54,6 +54,7 @@ def test_an_unchanged_policy_makes_no_version(admin, shop):
 
 
 def test_switching_preset_starts_from_its_defaults(admin, shop):
+    admin.put("/shops/shop/policy", {"deduct_buyer_shipping": True})
     response = admin.put("/shops/shop/policy", {"preset": "generic"})
     assert response.json()["preset"] == "generic"
     assert response.json()["deduct_buyer_shipping"] is False
