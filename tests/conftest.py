@@ -88,7 +88,7 @@ def make_shop(code="shop", preset="taobao", addresses=True, **policy_changes):
         else [],
     )
     if policy_changes:
-        policy_update(shop=shop, changes=policy_changes)
+        policy_update(actor=SYSTEM, shop=shop, changes=policy_changes)
     return shop
 
 

@@ -27,7 +27,13 @@ from aftersales.cases.selectors import SUMMARY_FIELDS
 from aftersales.cases.transitions import available_actions
 from aftersales.core import clock
 from aftersales.core.errors import InvalidInput
-from aftersales.core.schemas import ERROR_RESPONSES, Id, Timestamp, refuse_unknown_parameters
+from aftersales.core.schemas import (
+    ERROR_RESPONSES,
+    Id,
+    Timestamp,
+    page_limit,
+    refuse_unknown_parameters,
+)
 
 router = Router(tags=["cases"])
 
@@ -197,7 +203,7 @@ def list_cases(request: HttpRequest, query: Query[CaseQuery]):
             order=query.order,
         ),
         cursor=query.cursor,
-        limit=max(1, min(query.limit, 200)),
+        limit=page_limit(query.limit),
     )
     now = clock.now()
     return {"items": [present_row(row, now) for row in rows], "next_cursor": next_cursor}

@@ -20,7 +20,13 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from aftersales.cases.models import Case, Evidence
 from aftersales.core import clock
-from aftersales.core.errors import ApplicationError, Conflict, InvalidInput, PermissionDenied
+from aftersales.core.errors import (
+    Conflict,
+    InvalidInput,
+    PayloadTooLarge,
+    PermissionDenied,
+    UnsupportedMediaType,
+)
 from aftersales.team.models import Role
 from aftersales.team.principal import Principal
 
@@ -31,16 +37,6 @@ LONGEST_SIDE = 2560
 THUMBNAIL_SIDE = 320
 UPLOADERS = frozenset({Role.CUSTOMER, Role.AGENT, Role.ADMIN})
 PURPOSES = ("application", "inspection")
-
-
-class UnsupportedMedia(ApplicationError):
-    status = 415
-    code = "unsupported_media_type"
-
-
-class FileTooLarge(ApplicationError):
-    status = 413
-    code = "file_too_large"
 
 
 def sniff(head: bytes) -> tuple[str, str] | None:
@@ -107,15 +103,17 @@ def evidence_add(
             code="too_much_evidence",
         )
     if upload.size > MAX_VIDEO_BYTES:
-        raise FileTooLarge(_("Files may be at most 50 MB."))
+        raise PayloadTooLarge(_("Files may be at most 50 MB."), code="file_too_large")
     head = upload.read(16)
     upload.seek(0)
     kind_and_type = sniff(head)
     if kind_and_type is None:
-        raise UnsupportedMedia(_("Send a JPEG, PNG or WebP photo, or an MP4, MOV or WebM video."))
+        raise UnsupportedMediaType(
+            _("Send a JPEG, PNG or WebP photo, or an MP4, MOV or WebM video.")
+        )
     kind, content_type = kind_and_type
     if kind == "photo" and upload.size > MAX_PHOTO_BYTES:
-        raise FileTooLarge(_("Photos may be at most 10 MB."))
+        raise PayloadTooLarge(_("Photos may be at most 10 MB."), code="file_too_large")
     data = upload.read()
     name = uuid.uuid4().hex
     evidence = Evidence(

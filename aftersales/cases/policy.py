@@ -20,8 +20,10 @@ from django.utils.translation import gettext as _
 from aftersales.cases.choices import CompensationReason, Condition, Fault, ShippingPayer
 from aftersales.cases.models import Policy
 from aftersales.catalog.models import Order, Platform, ProductFlag, Shop
-from aftersales.core.errors import Ineligible, InvalidInput
+from aftersales.core.errors import Ineligible, InvalidInput, PermissionDenied
 from aftersales.core.money import money
+from aftersales.team.models import Role
+from aftersales.team.principal import Principal
 
 PRESET_DIR = Path(__file__).parent / "presets"
 TIMEOUT_NAMES = (
@@ -250,10 +252,13 @@ def policy_create_initial(*, shop: Shop, actor_user_id: int | None = None) -> Po
 
 @transaction.atomic
 def policy_update(
-    *, shop: Shop, changes: dict[str, Any], preset_name: str | None = None, actor_user_id=None
+    *, actor: Principal, shop: Shop, changes: dict[str, Any], preset_name: str | None = None
 ) -> Policy:
     """Make a new version from the current one (or from a newly chosen preset) plus ``changes``.
-    Open cases keep the version they were opened under."""
+    Open cases keep the version they were opened under. Administrators only."""
+    if actor.role != Role.ADMIN and not actor.is_system:
+        raise PermissionDenied(_("Only administrators change the policy."), code="forbidden")
+    actor_user_id = actor.user_id
     Shop.objects.select_for_update().filter(pk=shop.pk).first()
     current = policy_current(shop=shop)
     base_preset = preset_name or current.preset

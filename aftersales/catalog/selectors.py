@@ -110,11 +110,7 @@ def invoice_documents(
     limit: int | None = 50,
 ) -> list[dict]:
     """Invoices and credit notes the caller may see, oldest first (keyset by id)."""
-    documents = (
-        actor.scope(InvoiceDocument.objects.all())
-        if not actor.is_customer
-        else (InvoiceDocument.objects.filter(order__customer_id=actor.customer_id))
-    )
+    documents = actor.scope(InvoiceDocument.objects.all(), customer_path="order__customer")
     if shop:
         documents = documents.filter(shop__code=shop)
     if kind:

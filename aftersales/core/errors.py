@@ -57,3 +57,18 @@ class Ineligible(ApplicationError):
 
     status = 422
     code = "ineligible"
+
+
+class PayloadTooLarge(ApplicationError):
+    status = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(ApplicationError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class Throttled(ApplicationError):
+    status = 429
+    code = "throttled"

@@ -85,3 +85,11 @@ def refuse_unknown_parameters(request, model: type[BaseModel]) -> None:
             _("Unknown parameters: %(names)s.") % {"names": ", ".join(unknown)},
             code="unknown_parameter",
         )
+
+
+MAX_PAGE = 200
+
+
+def page_limit(requested: int) -> int:
+    """A list's page size, kept between 1 and ``MAX_PAGE``."""
+    return max(1, min(requested, MAX_PAGE))

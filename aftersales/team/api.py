@@ -6,17 +6,12 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Status
 
-from aftersales.core.errors import ApplicationError, Unauthenticated
+from aftersales.core.errors import Throttled, Unauthenticated
 from aftersales.core.ratelimit import login_allowed
 from aftersales.core.schemas import ERROR_RESPONSES, Input, Output
 from aftersales.team.services import token_for_credentials
 
 router = Router(tags=["authentication"])
-
-
-class Throttled(ApplicationError):
-    status = 429
-    code = "throttled"
 
 
 class TokenIn(Input):

@@ -36,11 +36,12 @@ class Principal:
     def can_see_shop(self, shop_id: int) -> bool:
         return self.shop_ids is None or shop_id in self.shop_ids
 
-    def scope(self, queryset):
-        """Narrow a queryset of a model with ``shop`` and ``customer`` to what the caller may see:
-        a customer their own rows, staff their shops' rows, an installation admin everything."""
+    def scope(self, queryset, *, customer_path: str = "customer"):
+        """Narrow a queryset of a model with a ``shop`` to what the caller may see: a customer
+        their own rows (``customer_path`` leads to the Customer), staff their shops' rows, an
+        installation admin everything."""
         if self.is_customer:
-            return queryset.filter(customer_id=self.customer_id)
+            return queryset.filter(**{f"{customer_path}_id": self.customer_id})
         if self.shop_ids is not None:
             return queryset.filter(shop_id__in=self.shop_ids)
         return queryset
