@@ -12,6 +12,7 @@ from django.test import Client
 from PIL import Image
 
 from aftersales.cases.models import Case
+from aftersales.catalog.models import ServiceCenter
 from aftersales.team.services import token_revoke
 from tests.conftest import make_order, make_shop, make_user, open_case
 
@@ -21,7 +22,8 @@ SECRET = "外店机密"  # appears in every foreign object; must never appear in
 @pytest.fixture
 def world(db, clock):
     make_shop("shop")
-    make_shop("other")
+    other = make_shop("other")
+    ServiceCenter.objects.create(shop=other, name=f"SC-{SECRET}", address=SECRET)
     mine = make_order(shop="shop", external_id="MINE", customer="C1")
     neighbour = make_order(shop="shop", external_id=f"NEIGHBOUR-{SECRET}", customer="C2")
     foreign = make_order(
@@ -90,6 +92,11 @@ def requests_for(world, target):
         ("/api/v1/shops/{code}", "get"): (f"/shops/{shop}", None),
         ("/api/v1/shops/{code}/policy", "get"): (f"/shops/{shop}/policy", None),
         ("/api/v1/shops/{code}/policy", "put"): (f"/shops/{shop}/policy", {"no_reason_days": 10}),
+        ("/api/v1/shops/{code}/service-centers", "get"): (f"/shops/{shop}/service-centers", None),
+        ("/api/v1/shops/{code}/service-centers", "post"): (
+            f"/shops/{shop}/service-centers",
+            {"name": "n", "address": "a"},
+        ),
         ("/api/v1/orders", "post"): ("/orders", order_body(shop)),
         ("/api/v1/orders", "get"): ("/orders", {"shop": shop, "external_id": order.external_id}),
         ("/api/v1/orders/{order_id}", "get"): (f"/orders/{order.id}", None),

@@ -193,10 +193,18 @@ def test_unpaid_order(customer, shop, counts):
     assert counts() == before
 
 
-def test_reserved_kinds_are_refused(customer, order, counts):
+def test_a_repair_needs_a_fault_of_the_goods(customer, order, counts):
+    before = counts()
+    response = customer.post("/cases", body(order, kind="repair", reason="wrong_size"))
+    assert_refused(response, 422, "reason_not_for_kind")
+    assert counts() == before
+
+
+def test_an_exchange_needs_goods_to_send_back(customer, shop, counts):
+    order = make_order(external_id="O9", shipped=False)
     before = counts()
     response = customer.post("/cases", body(order, kind="exchange", reason="wrong_size"))
-    assert_refused(response, 422, "kind_not_available")
+    assert_refused(response, 422, "order_not_shipped")
     assert counts() == before
 
 

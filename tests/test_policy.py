@@ -24,7 +24,15 @@ def test_a_new_shop_starts_from_its_preset(admin, shop):
         "buyer_return_shipment": "P7D",
         "seller_receipt": "P10D",
         "refund_duty": "P7D",
+        "seller_replacement_shipment": "P3D",
+        "buyer_confirm_receipt": "P10D",
+        "diagnosis": "P7D",
+        "quote_reminder": "P3D",
+        "quote_response": "P7D",
+        "repair": "P15D",
+        "seller_ship_back": "P3D",
     }
+    assert policy["warranty"] == {"return_days": 7, "exchange_days": 15, "failed_repairs": 2}
     assert policy["no_reason_days"] == 7
     assert "perishable" in policy["no_reason_excluded_flags"]
     assert policy["return_shipping_payer"] == {

@@ -19,6 +19,7 @@ from aftersales.cases.eligibility import LineRequest
 from aftersales.cases.models import Case, CaseLine, RefundEntry
 from aftersales.cases.services import case_open, case_transition
 from aftersales.cases.transitions import USER_ACTIONS
+from aftersales.catalog.models import Sku
 from aftersales.core import clock
 from aftersales.core.errors import ApplicationError
 from tests.conftest import make_order, make_shop, make_user
@@ -34,6 +35,27 @@ BODIES = {
     "inspect": {"result": "pass"},
     "inspect_deduct": {"result": "deduct", "deduction": "5.00", "reason": "磨损"},
     "refund": {"idempotency_key": "k"},
+    "convert": {"kind": "exchange", "reason": "顾客同意"},
+    "convert_refund": {"kind": "return_refund", "reason": "缺货"},
+    "ship_replacement": {"carrier": "SF", "tracking_number": "X1"},
+    "ship_replacement_refund": {
+        "carrier": "SF",
+        "tracking_number": "X2",
+        "price_difference": "-7.30",
+    },
+    "offer": {"note": "换个颜色？"},
+    "diagnose": {"diagnosed_by": "shop", "fault_code": "F", "quote_parts": "12.00"},
+    "diagnose_irreparable": {"diagnosed_by": "shop", "fault_code": "F", "repairable": False},
+    "accept_quote": {},
+    "decline_quote": {},
+    "ship_back": {"carrier": "SF", "tracking_number": "B1", "parts_cost": "3.00"},
+    "confirm_receipt": {},
+}
+VARIANTS = {
+    "inspect_deduct": "inspect",
+    "convert_refund": "convert",
+    "ship_replacement_refund": "ship_replacement",
+    "diagnose_irreparable": "diagnose",
 }
 
 
@@ -53,6 +75,8 @@ class CaseLifecycle(RuleBasedStateMachine):
             ],
         )
         self.lines = list(self.order.lines.order_by("id"))
+        # Little stock, so that exchanges also run out of it.
+        Sku.objects.filter(shop__code=code).update(stock=2)
         self.actors = {
             "agent": make_user(f"{code}-agent", "agent", shop=code).principal,
             "finance": make_user(f"{code}-finance", "finance", shop=code).principal,
@@ -68,7 +92,7 @@ class CaseLifecycle(RuleBasedStateMachine):
         line=st.integers(0, 1),
         quantity=st.integers(1, 3),
         amount=st.none() | st.decimals(min_value=0, max_value=120, places=2),
-        kind=st.sampled_from([CaseKind.REFUND_ONLY, CaseKind.RETURN_REFUND]),
+        kind=st.sampled_from(list(CaseKind)),
         reason=st.sampled_from(list(Reason)),
         by=st.sampled_from(["customer", "agent"]),
     )
@@ -84,7 +108,7 @@ class CaseLifecycle(RuleBasedStateMachine):
 
     @rule(
         pick=st.integers(0, 50),
-        action=st.sampled_from(sorted({*USER_ACTIONS - {"open"}, "inspect_deduct"})),
+        action=st.sampled_from(sorted({*USER_ACTIONS - {"open"}, *VARIANTS})),
         role=st.sampled_from(["agent", "finance", "customer"]),
     )
     def act(self, pick, action, role):
@@ -99,7 +123,7 @@ class CaseLifecycle(RuleBasedStateMachine):
         with self._at_now(), contextlib.suppress(ApplicationError):
             case_transition(
                 case_id=ids[pick % len(ids)],
-                action="inspect" if action == "inspect_deduct" else action,
+                action=VARIANTS.get(action, action),
                 actor=self.actors[role],
                 data=data,
             )
@@ -120,10 +144,11 @@ class CaseLifecycle(RuleBasedStateMachine):
             assert entries == line.refunded_amount <= line.paid_amount
             claimed = sum(
                 CaseLine.objects.filter(order_line=line)
-                .exclude(case__state="closed")
+                .exclude(case__state__in=["closed", "completed"])
                 .values_list("quantity", flat=True)
             )
             assert claimed <= line.quantity
+        assert not Sku.objects.filter(shop=self.order.shop, stock__lt=0).exists()
 
     @invariant()
     def each_case_adds_up_and_final_states_stay_final(self):

@@ -7,36 +7,55 @@ import pytest
 from aftersales.cases.choices import CaseState
 from aftersales.cases.models import Case
 from aftersales.cases.transitions import MOVE_INDEX, USER_ACTIONS
+from aftersales.catalog.models import Sku
 from tests.conftest import open_case
 
-# How to walk a return-and-refund case into each state, as (role, action, body) steps.
+# How to walk a case into each state: its kind and reason, then (role, action, body) steps.
+RETURN = ("return_refund", "quality_issue")
+EXCHANGE = ("exchange", "wrong_size")
+REPAIR = ("repair", "quality_issue")
+SENT_BACK = [
+    ("agent", "approve", {}),
+    ("customer", "ship_return", {"carrier": "SF", "tracking_number": "SF1"}),
+    ("agent", "receive", {}),
+]
+QUOTED = [
+    *SENT_BACK,
+    ("agent", "diagnose", {"diagnosed_by": "shop", "fault_code": "F1", "quote_parts": "10.00"}),
+]
+REPLACING = [*SENT_BACK, ("agent", "inspect", {"result": "pass"})]
+SHIPPED = [*REPLACING, ("agent", "ship_replacement", {"carrier": "SF", "tracking_number": "X1"})]
 PATHS = {
-    CaseState.AWAITING_SELLER: [],
-    CaseState.REJECTED: [("agent", "reject", {"reason": "请先沟通"})],
-    CaseState.AWAITING_RETURN: [("agent", "approve", {})],
-    CaseState.RETURN_IN_TRANSIT: [
-        ("agent", "approve", {}),
-        ("customer", "ship_return", {"carrier": "SF", "tracking_number": "SF1"}),
-    ],
-    CaseState.INSPECTING: [
-        ("agent", "approve", {}),
-        ("customer", "ship_return", {"carrier": "SF", "tracking_number": "SF1"}),
-        ("agent", "receive", {}),
-    ],
-    CaseState.REFUND_PENDING: [
-        ("agent", "approve", {}),
-        ("customer", "ship_return", {"carrier": "SF", "tracking_number": "SF1"}),
-        ("agent", "receive", {}),
-        ("agent", "inspect", {"result": "pass"}),
-    ],
-    CaseState.REFUNDED: [
-        ("agent", "approve", {}),
-        ("customer", "ship_return", {"carrier": "SF", "tracking_number": "SF1"}),
-        ("agent", "receive", {}),
-        ("agent", "inspect", {"result": "pass"}),
-        ("finance", "refund", {"idempotency_key": "r1"}),
-    ],
-    CaseState.CLOSED: [("customer", "cancel", {})],
+    CaseState.AWAITING_SELLER: (RETURN, []),
+    CaseState.REJECTED: (RETURN, [("agent", "reject", {"reason": "请先沟通"})]),
+    CaseState.AWAITING_RETURN: (RETURN, [("agent", "approve", {})]),
+    CaseState.RETURN_IN_TRANSIT: (RETURN, SENT_BACK[:2]),
+    CaseState.INSPECTING: (RETURN, SENT_BACK),
+    CaseState.REFUND_PENDING: (RETURN, [*SENT_BACK, ("agent", "inspect", {"result": "pass"})]),
+    CaseState.REFUNDED: (
+        RETURN,
+        [
+            *SENT_BACK,
+            ("agent", "inspect", {"result": "pass"}),
+            ("finance", "refund", {"idempotency_key": "r1"}),
+        ],
+    ),
+    CaseState.REPLACEMENT_PENDING: (EXCHANGE, REPLACING),
+    CaseState.SHIPPED_TO_CUSTOMER: (EXCHANGE, SHIPPED),
+    CaseState.COMPLETED: (EXCHANGE, [*SHIPPED, ("customer", "confirm_receipt", {})]),
+    CaseState.DIAGNOSING: (REPAIR, SENT_BACK),
+    CaseState.QUOTE_PENDING: (REPAIR, QUOTED),
+    CaseState.REPAIRING: (REPAIR, [*QUOTED, ("customer", "accept_quote", {})]),
+    CaseState.RETURN_UNREPAIRED: (REPAIR, [*QUOTED, ("customer", "decline_quote", {})]),
+    CaseState.CLOSED: (RETURN, [("customer", "cancel", {})]),
+}
+
+# The kind each state's case converts to in the table test (one the conversion rules allow).
+CONVERT_TO = {
+    CaseState.REFUND_PENDING: "exchange",
+    CaseState.REPLACEMENT_PENDING: "return_refund",
+    CaseState.DIAGNOSING: "return_refund",
+    CaseState.REPAIRING: "return_refund",
 }
 
 # A role that may take each action, and a body that satisfies it.
@@ -49,6 +68,17 @@ ACTOR = {
     "receive": ("agent", {}),
     "inspect": ("agent", {"result": "pass"}),
     "refund": ("finance", {"idempotency_key": "k-table"}),
+    "convert": ("agent", {"reason": "顾客同意"}),
+    "ship_replacement": ("agent", {"carrier": "SF", "tracking_number": "X2"}),
+    "offer": ("agent", {"note": "换成 M 码可以吗？"}),
+    "diagnose": (
+        "agent",
+        {"diagnosed_by": "shop", "fault_code": "F2", "quote_labour": "20.00"},
+    ),
+    "accept_quote": ("customer", {}),
+    "decline_quote": ("customer", {}),
+    "ship_back": ("agent", {"carrier": "SF", "tracking_number": "B1"}),
+    "confirm_receipt": ("customer", {}),
 }
 
 EXPECTED_NEXT = {
@@ -62,6 +92,18 @@ EXPECTED_NEXT = {
     (CaseState.RETURN_IN_TRANSIT, "receive"): CaseState.INSPECTING,
     (CaseState.INSPECTING, "inspect"): CaseState.REFUND_PENDING,
     (CaseState.REFUND_PENDING, "refund"): CaseState.REFUNDED,
+    (CaseState.REFUND_PENDING, "convert"): CaseState.REPLACEMENT_PENDING,
+    (CaseState.REPLACEMENT_PENDING, "ship_replacement"): CaseState.SHIPPED_TO_CUSTOMER,
+    (CaseState.REPLACEMENT_PENDING, "offer"): CaseState.REPLACEMENT_PENDING,
+    (CaseState.REPLACEMENT_PENDING, "convert"): CaseState.REFUND_PENDING,
+    (CaseState.DIAGNOSING, "diagnose"): CaseState.QUOTE_PENDING,
+    (CaseState.DIAGNOSING, "convert"): CaseState.REFUND_PENDING,
+    (CaseState.QUOTE_PENDING, "accept_quote"): CaseState.REPAIRING,
+    (CaseState.QUOTE_PENDING, "decline_quote"): CaseState.RETURN_UNREPAIRED,
+    (CaseState.REPAIRING, "ship_back"): CaseState.SHIPPED_TO_CUSTOMER,
+    (CaseState.REPAIRING, "convert"): CaseState.REFUND_PENDING,
+    (CaseState.RETURN_UNREPAIRED, "ship_back"): CaseState.SHIPPED_TO_CUSTOMER,
+    (CaseState.SHIPPED_TO_CUSTOMER, "confirm_receipt"): CaseState.COMPLETED,
 }
 
 
@@ -71,8 +113,10 @@ def apis(agent, finance, customer):
 
 
 def walk(apis, order, state):
-    case = open_case(apis["customer"], order)
-    for role, action, body in PATHS[state]:
+    Sku.objects.update(stock=100)  # replacements in stock
+    (kind, reason), steps = PATHS[state]
+    case = open_case(apis["customer"], order, kind=kind, reason=reason)
+    for role, action, body in steps:
         response = apis[role].act(case["number"], action, body)
         assert response.status_code == 200, response.content
     assert Case.objects.get(number=case["number"]).state == state
@@ -92,6 +136,8 @@ def test_every_state_and_action(apis, order, state, action):
     # given a case in `state`
     number = walk(apis, order, state)
     role, body = ACTOR[action]
+    if action == "convert":
+        body = {**body, "kind": CONVERT_TO.get(state, "exchange")}
     events_before = Case.objects.get(number=number).events.count()
     # when the role that may take the action takes it
     response = apis[role].act(number, action, body)

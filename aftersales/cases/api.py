@@ -8,7 +8,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
 
-from aftersales.cases import labels, selectors, services
+from aftersales.cases import labels, progress, selectors, services
 from aftersales.cases.choices import CaseKind, CaseState
 from aftersales.cases.compensation import compensation_grant
 from aftersales.cases.eligibility import LineRequest
@@ -95,6 +95,28 @@ def present_evidence(item) -> dict:
     }
 
 
+def present_repair(case: Case) -> dict | None:
+    if case.kind != CaseKind.REPAIR and case.converted_from != CaseKind.REPAIR:
+        return None
+    return {
+        "diagnosed_by": case.diagnosed_by,
+        "service_center": case.service_center,
+        "fault_code": case.fault_code,
+        "diagnosis_note": case.diagnosis_note,
+        "diagnosed_at": case.diagnosed_at,
+        "repairable": case.repairable,
+        "under_warranty": case.under_warranty,
+        "warranty_entitlement": case.warranty_entitlement,
+        "quote_amount": case.quote_amount,
+        "quoted_at": case.quoted_at,
+        "quote_reminded_at": case.quote_reminded_at,
+        "quote_decision": case.quote_decision,
+        "repaired": case.repaired,
+        "parts_cost": case.parts_cost,
+        "labour_cost": case.labour_cost,
+    }
+
+
 def present_case(case: Case, role: str) -> dict:
     return {
         **present_summary(case, clock.now()),
@@ -113,6 +135,15 @@ def present_case(case: Case, role: str) -> dict:
         "first_response_at": case.first_response_at,
         "resolved_at": case.resolved_at,
         "escalated_at": case.escalated_at,
+        "converted_from": case.converted_from,
+        "outbound_carrier": case.outbound_carrier,
+        "outbound_tracking_number": case.outbound_tracking_number,
+        "outbound_shipped_at": case.outbound_shipped_at,
+        "price_difference": case.price_difference,
+        "payment_reference": case.payment_reference,
+        "confirmed_at": case.confirmed_at,
+        "repair": present_repair(case),
+        "steps": progress.steps(case),
         "available_actions": available_actions(case, role),
         "compensations": list(case.compensations.all()),
         "evidence": [present_evidence(item) for item in case.evidence.all()],
@@ -130,6 +161,7 @@ def present_case(case: Case, role: str) -> dict:
                 "received_quantity": line.received_quantity,
                 "condition": line.condition,
                 "disposition": line.disposition,
+                "replacement_sku": line.replacement_sku.code if line.replacement_sku else None,
             }
             for line in case.lines.all()
         ],

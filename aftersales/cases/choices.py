@@ -16,11 +16,21 @@ class CaseState(models.TextChoices):
     RETURN_IN_TRANSIT = "return_in_transit", _("Return in transit")
     INSPECTING = "inspecting", _("Inspecting")
     REFUND_PENDING = "refund_pending", _("Refund pending")
+    REPLACEMENT_PENDING = "replacement_pending", _("Replacement to be shipped")
+    DIAGNOSING = "diagnosing", _("Diagnosing")
+    QUOTE_PENDING = "quote_pending", _("Repair quote awaiting the customer")
+    REPAIRING = "repairing", _("Repairing")
+    RETURN_UNREPAIRED = "return_unrepaired", _("To be returned unrepaired")
+    SHIPPED_TO_CUSTOMER = "shipped_to_customer", _("Shipped to the customer")
     REFUNDED = "refunded", _("Refunded")
+    COMPLETED = "completed", _("Completed")
     CLOSED = "closed", _("Closed")
 
 
-FINAL_STATES = frozenset({CaseState.REFUNDED, CaseState.CLOSED})
+FINAL_STATES = frozenset({CaseState.REFUNDED, CaseState.COMPLETED, CaseState.CLOSED})
+# States in which the goods of a case are back with the customer (a repaired or replaced item):
+# its units may be claimed again, by a new repair of the same fault say.
+GOODS_RETURNED_STATES = frozenset({CaseState.CLOSED, CaseState.COMPLETED})
 
 
 class CaseKind(models.TextChoices):
@@ -30,8 +40,21 @@ class CaseKind(models.TextChoices):
     REPAIR = "repair", _("Repair")
 
 
-# Exchange and repair are reserved codes; their flows arrive with the resolution issue.
-OPENABLE_KINDS = frozenset({CaseKind.REFUND_ONLY, CaseKind.RETURN_REFUND})
+# Kinds whose goods travel back to the shop.
+KINDS_WITH_GOODS = frozenset({CaseKind.RETURN_REFUND, CaseKind.EXCHANGE, CaseKind.REPAIR})
+
+# Which kind a case may be converted to, and in which states (after inspection or diagnosis):
+# return → exchange or repair; exchange → refund when out of stock; repair → return when
+# irreparable (or exchange under 三包).
+CONVERSIONS: dict[tuple[str, str], frozenset[str]] = {
+    (CaseKind.RETURN_REFUND, CaseKind.EXCHANGE): frozenset({CaseState.REFUND_PENDING}),
+    (CaseKind.RETURN_REFUND, CaseKind.REPAIR): frozenset({CaseState.REFUND_PENDING}),
+    (CaseKind.EXCHANGE, CaseKind.RETURN_REFUND): frozenset({CaseState.REPLACEMENT_PENDING}),
+    (CaseKind.REPAIR, CaseKind.RETURN_REFUND): frozenset(
+        {CaseState.DIAGNOSING, CaseState.REPAIRING}
+    ),
+    (CaseKind.REPAIR, CaseKind.EXCHANGE): frozenset({CaseState.DIAGNOSING, CaseState.REPAIRING}),
+}
 
 
 class Fault(models.TextChoices):
@@ -75,6 +98,30 @@ REASON_FAULT: dict[str, str] = {
 REASONS_WITHOUT_GOODS = frozenset({Reason.NOT_RECEIVED, Reason.NOT_SHIPPED})
 
 
+class DiagnosedBy(models.TextChoices):
+    SHOP = "shop", _("The shop")
+    SUPPLIER = "supplier", _("The upstream supplier")
+    SERVICE_CENTER = "service_center", _("An authorised service center")
+
+
+class WarrantyEntitlement(models.TextChoices):
+    """What 三包 grants the customer at diagnosis, beside a free repair."""
+
+    NONE = "", _("Repair only")
+    RETURN = "return", _("Return (within the return days of 三包)")
+    EXCHANGE = "exchange", _("Exchange (within the exchange days of 三包)")
+    REPLACE_OR_RETURN = (
+        "replace_or_return",
+        _("Replacement or return (repairs of this fault failed)"),
+    )
+
+
+class QuoteDecision(models.TextChoices):
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    EXPIRED = "expired", _("Expired: returned unrepaired")
+
+
 class ShippingPayer(models.TextChoices):
     BUYER = "buyer", _("Buyer")
     SELLER = "seller", _("Seller")
@@ -85,6 +132,9 @@ class DeadlineAction(models.TextChoices):
     AUTO_CLOSE = "auto_close", _("Auto-close")
     AUTO_REFUND = "auto_refund", _("Auto-refund")
     ESCALATE = "escalate", _("Escalate to the team lead")
+    REMIND = "remind", _("Remind the customer")
+    AUTO_DECLINE = "auto_decline", _("Return unrepaired")
+    AUTO_CONFIRM = "auto_confirm", _("Confirm receipt automatically")
 
 
 class InspectionResult(models.TextChoices):
@@ -144,3 +194,14 @@ class Action(models.TextChoices):
     AUTO_REFUND = "auto_refund", _("Auto-refunded on timeout")
     ESCALATE = "escalate", _("Escalated on timeout")
     COMPENSATE = "compensate", _("Compensation given")
+    CONVERT = "convert", _("Convert the resolution")
+    SHIP_REPLACEMENT = "ship_replacement", _("Ship the replacement")
+    OFFER = "offer", _("Offer an alternative")
+    DIAGNOSE = "diagnose", _("Record the diagnosis")
+    ACCEPT_QUOTE = "accept_quote", _("Accept the repair quote")
+    DECLINE_QUOTE = "decline_quote", _("Decline the repair quote")
+    SHIP_BACK = "ship_back", _("Ship the goods back")
+    CONFIRM_RECEIPT = "confirm_receipt", _("Confirm receipt")
+    REMIND = "remind", _("Reminder sent on timeout")
+    AUTO_DECLINE = "auto_decline", _("Quote expired: returned unrepaired")
+    AUTO_CONFIRM = "auto_confirm", _("Receipt confirmed on timeout")

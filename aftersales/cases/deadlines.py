@@ -46,6 +46,9 @@ SWEPT_FIELDS = (
     "shipping_deduction",
     "refunded_amount",
     "return_address",
+    "quote_reminded_at",
+    "quote_decision",
+    "confirmed_at",
     "updated_at",
 )
 

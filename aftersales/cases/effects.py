@@ -17,6 +17,7 @@ from aftersales.cases import eligibility, ledger
 from aftersales.cases import policy as policy_rules
 from aftersales.cases.choices import (
     DISPUTED_CONDITIONS,
+    KINDS_WITH_GOODS,
     REASON_FAULT,
     CaseKind,
     Condition,
@@ -24,8 +25,8 @@ from aftersales.cases.choices import (
     Reason,
     ShippingPayer,
 )
-from aftersales.catalog.invoices import credit_note_issue
-from aftersales.catalog.models import ReturnAddress
+from aftersales.catalog.invoices import credit_note_issue, invoice_document_issue
+from aftersales.catalog.models import InvoiceKind, ReturnAddress
 from aftersales.core.errors import Ineligible, InvalidInput
 from aftersales.core.money import ZERO, money, split_proportionally
 from aftersales.team.principal import Principal
@@ -92,7 +93,7 @@ def _respond(case, ctx: TransitionContext) -> None:
 
 def _grant_approval(case, ctx: TransitionContext, *, address: ReturnAddress | None) -> None:
     # Every check before the first write: a refused approval leaves nothing behind.
-    if case.kind == CaseKind.RETURN_REFUND and address is None:
+    if case.kind in KINDS_WITH_GOODS and address is None:
         raise Ineligible(
             _("The shop has no return address; add one or pick one to approve a return."),
             code="return_address_required",
@@ -104,7 +105,7 @@ def _grant_approval(case, ctx: TransitionContext, *, address: ReturnAddress | No
     case.shipping_deduction = deduction
     case.approved_amount = case.requested_amount - deduction
     _spread(case, case.approved_amount, "approved_amount", "requested_amount")
-    if case.kind == CaseKind.RETURN_REFUND:
+    if case.kind in KINDS_WITH_GOODS:
         case.return_address = address
         ctx.event_data["return_address_id"] = address.id
     ctx.event_data["approved_amount"] = str(case.approved_amount)
@@ -118,7 +119,7 @@ def _default_address(case) -> ReturnAddress | None:
 
 def approve(case, ctx: TransitionContext) -> None:
     address = None
-    if case.kind == CaseKind.RETURN_REFUND:
+    if case.kind in KINDS_WITH_GOODS:
         address_id = ctx.data.get("return_address_id")
         if address_id is None:
             address = _default_address(case)
@@ -267,6 +268,21 @@ def receive(case, ctx: TransitionContext) -> None:
     note = _text(ctx, "note", required=False)
     if note:
         ctx.event_data["note"] = note
+    if case.kind == CaseKind.REPAIR and ctx.data.get("invoice_enclosed"):
+        _invoice_received(case, ctx)
+
+
+def _invoice_received(case, ctx: TransitionContext) -> None:
+    """A repair's parcel held the paper invoice: record it, so it goes back with the goods."""
+    document = invoice_document_issue(
+        case=case,
+        kind=InvoiceKind.INVOICE_RECEIVED,
+        amount=ZERO,
+        now=ctx.now,
+        note=_("Original invoice received with the goods of %(number)s") % {"number": case.number},
+    )
+    if document is not None:
+        ctx.event_data["invoice_received"] = document.number
 
 
 def _line_deductions(case) -> dict[int, Decimal]:

@@ -14,9 +14,11 @@ from django.utils.translation import gettext as _
 
 from aftersales.cases import policy as policy_rules
 from aftersales.cases.choices import (
-    OPENABLE_KINDS,
+    KINDS_WITH_GOODS,
+    REASON_FAULT,
     REASONS_WITHOUT_GOODS,
     CaseKind,
+    Fault,
     Reason,
 )
 from aftersales.cases.ledger import reserved_by_open_cases
@@ -58,19 +60,20 @@ def check_kind_and_reason(
     policy: Policy,
     now: dt.datetime,
 ) -> None:
-    if kind not in OPENABLE_KINDS:
-        raise Ineligible(
-            _("Cases of kind %(kind)s cannot be opened yet.") % {"kind": kind},
-            code="kind_not_available",
-        )
-    if kind == CaseKind.RETURN_REFUND and not order.is_shipped:
+    if kind in KINDS_WITH_GOODS and not order.is_shipped:
         raise Ineligible(
             _("The order has not been shipped; ask for a refund only instead of a return."),
             code="order_not_shipped",
         )
-    if kind == CaseKind.RETURN_REFUND and reason in REASONS_WITHOUT_GOODS:
+    if kind in KINDS_WITH_GOODS and reason in REASONS_WITHOUT_GOODS:
         raise Ineligible(
             _("The reason %(reason)s leaves no goods to send back; ask for a refund only.")
+            % {"reason": reason},
+            code="reason_not_for_kind",
+        )
+    if kind == CaseKind.REPAIR and REASON_FAULT[reason] == Fault.BUYER:
+        raise Ineligible(
+            _("A repair is for a fault of the goods; the reason %(reason)s is not one.")
             % {"reason": reason},
             code="reason_not_for_kind",
         )

@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.db.models import Q, Sum
 from django.utils.translation import gettext as _
 
-from aftersales.cases.choices import FINAL_STATES
+from aftersales.cases.choices import FINAL_STATES, GOODS_RETURNED_STATES
 from aftersales.cases.models import Case, CaseLine, RefundEntry
 from aftersales.catalog.models import OrderLine
 from aftersales.core.errors import Conflict
@@ -46,11 +46,12 @@ def lock_lines_of_order(order_id: int) -> dict[int, OrderLine]:
 def reserved_by_open_cases(
     line_ids, *, excluding_case_id: int | None = None
 ) -> dict[int, tuple[int, Decimal]]:
-    """Per order line: units claimed by every case that is not closed, and money requested by
-    cases still under way (money of finished cases is in the ledger already)."""
+    """Per order line: units claimed by every case whose goods are not back with the customer
+    (closed, or a completed repair or exchange), and money requested by cases still under way
+    (money of finished cases is in the ledger already)."""
     rows = (
         CaseLine.objects.filter(order_line_id__in=set(line_ids))
-        .exclude(case__state="closed")
+        .exclude(case__state__in=list(GOODS_RETURNED_STATES))
         .exclude(case_id=excluding_case_id)
         .values("order_line_id")
         .annotate(
@@ -63,8 +64,15 @@ def reserved_by_open_cases(
     return {row["order_line_id"]: (row["units"] or 0, row["pending"] or ZERO) for row in rows}
 
 
-def refund_post(*, case: Case, idempotency_key: str, now: dt.datetime) -> Decimal:
-    """Pay what the case approved and has not yet refunded, line by line.
+def refund_post(
+    *,
+    case: Case,
+    idempotency_key: str,
+    now: dt.datetime,
+    amounts: dict[int, Decimal] | None = None,
+) -> Decimal:
+    """Pay what the case approved and has not yet refunded, line by line, or, with ``amounts``
+    (per case line id), exactly those amounts (an exchange's price difference or discount).
 
     Must run inside the transaction that holds the case's row lock. Returns the amount paid.
     """
@@ -84,7 +92,10 @@ def refund_post(*, case: Case, idempotency_key: str, now: dt.datetime) -> Decima
         )
     paid = ZERO
     for case_line in case_lines:
-        amount = case_line.approved_amount - case_line.refunded_amount
+        if amounts is None:
+            amount = case_line.approved_amount - case_line.refunded_amount
+        else:
+            amount = amounts.get(case_line.id, ZERO)
         if amount <= 0:
             continue
         order_line = order_lines[case_line.order_line_id]

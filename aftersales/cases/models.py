@@ -16,10 +16,13 @@ from aftersales.cases.choices import (
     CompensationReason,
     Condition,
     DeadlineAction,
+    DiagnosedBy,
     Disposition,
     Fault,
+    QuoteDecision,
     Reason,
     ShippingPayer,
+    WarrantyEntitlement,
 )
 from aftersales.core.models import TimestampedModel
 
@@ -88,6 +91,48 @@ class Case(TimestampedModel):
     dispute_flag = models.BooleanField(default=False, db_default=False)
     dispute_reason = models.CharField(max_length=200, blank=True, default="", db_default="")
 
+    # Conversions: the kind the case was opened as, when it has been converted since.
+    converted_from = models.CharField(max_length=20, blank=True, default="", db_default="")
+
+    # Goods going to the customer: an exchange's replacement, or repaired / unrepaired goods.
+    outbound_carrier = models.CharField(max_length=100, blank=True, default="", db_default="")
+    outbound_tracking_number = models.CharField(
+        max_length=100, blank=True, default="", db_default=""
+    )
+    outbound_shipped_at = models.DateTimeField(null=True, blank=True)
+    # Exchange: positive, the customer paid the difference (payment_reference); negative, the
+    # shop refunded it through the ledger.
+    price_difference = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("0.00"), db_default=Decimal("0.00")
+    )
+    payment_reference = models.CharField(max_length=200, blank=True, default="", db_default="")
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    # Repair: diagnosis, warranty, quote, costs.
+    diagnosed_by = models.CharField(
+        max_length=20, choices=DiagnosedBy.choices, blank=True, default="", db_default=""
+    )
+    service_center = models.ForeignKey(
+        "catalog.ServiceCenter", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    fault_code = models.CharField(max_length=100, blank=True, default="", db_default="")
+    diagnosis_note = models.TextField(blank=True, default="", db_default="")
+    diagnosed_at = models.DateTimeField(null=True, blank=True)
+    repairable = models.BooleanField(null=True, blank=True)
+    under_warranty = models.BooleanField(null=True, blank=True)
+    warranty_entitlement = models.CharField(
+        max_length=20, choices=WarrantyEntitlement.choices, blank=True, default="", db_default=""
+    )
+    quote_amount = models.DecimalField(**MONEY, db_default=Decimal("0.00"))
+    quoted_at = models.DateTimeField(null=True, blank=True)
+    quote_reminded_at = models.DateTimeField(null=True, blank=True)
+    quote_decision = models.CharField(
+        max_length=10, choices=QuoteDecision.choices, blank=True, default="", db_default=""
+    )
+    repaired = models.BooleanField(null=True, blank=True)
+    parts_cost = models.DecimalField(**MONEY, db_default=Decimal("0.00"))
+    labour_cost = models.DecimalField(**MONEY, db_default=Decimal("0.00"))
+
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -108,6 +153,11 @@ class Case(TimestampedModel):
             models.Index(fields=["customer", "deadline_at", "id"], name="case_customer"),
             models.Index(fields=["order"], name="case_order"),
             models.Index(fields=["return_tracking_number"], name="case_return_tracking"),
+            models.Index(
+                fields=["outbound_tracking_number"],
+                condition=~Q(outbound_tracking_number=""),
+                name="case_outbound_tracking",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -141,6 +191,10 @@ class CaseLine(models.Model):
         max_length=20, choices=Disposition.choices, blank=True, default="", db_default=""
     )
     inspection_note = models.TextField(blank=True, default="", db_default="")
+    # Exchange: the SKU shipped in its place (the same one, or another variant of the product).
+    replacement_sku = models.ForeignKey(
+        "catalog.Sku", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         constraints = [

@@ -33,9 +33,18 @@ TIMEOUT_NAMES = (
     "buyer_return_shipment",
     "seller_receipt",
     "refund_duty",
+    "seller_replacement_shipment",
+    "buyer_confirm_receipt",
+    "diagnosis",
+    "quote_reminder",
+    "quote_response",
+    "repair",
+    "seller_ship_back",
 )
 # Fields whose PUT changes only the keys it names.
-MERGED_FIELDS = ("timeouts", "inspection_deduction_percent", "compensation")
+MERGED_FIELDS = ("timeouts", "inspection_deduction_percent", "compensation", "warranty")
+# 三包: return within 7 days, exchange within 15, replacement or return after two failed repairs.
+LEGAL_WARRANTY = {"return_days": 7, "exchange_days": 15, "failed_repairs": 2}
 LEGAL_NO_REASON_DAYS = 7
 LEGAL_REFUND_DUTY = dt.timedelta(days=7)
 LONGEST_TIMEOUT = dt.timedelta(days=90)
@@ -84,6 +93,7 @@ def policy_validate(data: dict[str, Any]) -> dict[str, Any]:
         "buyer_shipping_deduction",
         "inspection_deduction_percent",
         "compensation",
+        "warranty",
     }
     unknown = set(data) - known
     if unknown:
@@ -119,6 +129,13 @@ def policy_validate(data: dict[str, Any]) -> dict[str, Any]:
             _("The law requires a refund within 7 days of receiving the return."),
             code="policy_below_legal_floor",
             field="timeouts.refund_duty",
+        )
+
+    if parsed["quote_reminder"] >= parsed["quote_response"]:
+        raise InvalidInput(
+            _("The quote reminder must come before the quote expires."),
+            code="invalid_policy",
+            field="timeouts.quote_reminder",
         )
 
     flags = data.get("no_reason_excluded_flags")
@@ -187,6 +204,7 @@ def policy_validate(data: dict[str, Any]) -> dict[str, Any]:
             field="inspection_deduction_percent",
         )
     return {
+        "warranty": _warranty_rules(data.get("warranty")),
         "compensation": _compensation_rules(data.get("compensation")),
         "inspection_deduction_percent": {grade: percents[grade] for grade in Condition.values},
         "timeouts": {name: timeouts[name] for name in TIMEOUT_NAMES},
@@ -196,6 +214,36 @@ def policy_validate(data: dict[str, Any]) -> dict[str, Any]:
         "deduct_buyer_shipping": deduct,
         "buyer_shipping_deduction": str(deduction),
     }
+
+
+def _warranty_rules(rules: Any) -> dict[str, int]:
+    if (
+        not isinstance(rules, dict)
+        or set(rules) != set(LEGAL_WARRANTY)
+        or any(
+            not isinstance(v, int) or isinstance(v, bool) or not 0 < v <= 365
+            for v in rules.values()
+        )
+    ):
+        raise InvalidInput(
+            _("warranty needs return_days, exchange_days and failed_repairs as whole numbers."),
+            code="invalid_policy",
+            field="warranty",
+        )
+    if (
+        rules["return_days"] < LEGAL_WARRANTY["return_days"]
+        or rules["exchange_days"] < LEGAL_WARRANTY["exchange_days"]
+        or rules["failed_repairs"] > LEGAL_WARRANTY["failed_repairs"]
+    ):
+        raise Ineligible(
+            _(
+                "三包 grants a return within 7 days, an exchange within 15 days, and a replacement "
+                "or return after two failed repairs; the warranty cannot give less."
+            ),
+            code="policy_below_legal_floor",
+            field="warranty",
+        )
+    return {name: rules[name] for name in LEGAL_WARRANTY}
 
 
 def _compensation_rules(rules: Any) -> dict[str, Any]:
@@ -235,9 +283,33 @@ def _compensation_rules(rules: Any) -> dict[str, Any]:
     return normalised
 
 
+def policy_data_complete(policy: Policy) -> dict[str, Any]:
+    """The version's rules, with any rule added since it was written taken from its preset
+    (whole fields, and new keys of the merged fields such as a new timeout)."""
+    data = preset_policy(policy.preset)
+    for key, value in policy.data.items():
+        if key in MERGED_FIELDS and isinstance(value, dict) and isinstance(data.get(key), dict):
+            data[key] = {**data[key], **value}
+        else:
+            data[key] = value
+    return data
+
+
+def _rules(policy: Policy, field: str) -> dict[str, Any]:
+    """One field of the version's rules, completed from its preset (read-only)."""
+    value = policy.data.get(field)
+    defaults = preset(policy.preset)["policy"][field]
+    if not value:
+        return defaults
+    return value if value.keys() >= defaults.keys() else {**defaults, **value}
+
+
 def compensation_rule(policy: Policy, reason: str) -> dict[str, Any]:
-    rules = policy.data.get("compensation") or preset(policy.preset)["policy"]["compensation"]
-    return rules[reason]
+    return _rules(policy, "compensation")[reason]
+
+
+def warranty_rules(policy: Policy) -> dict[str, int]:
+    return _rules(policy, "warranty")
 
 
 def policy_create_initial(*, shop: Shop, actor_user_id: int | None = None) -> Policy:
@@ -262,9 +334,8 @@ def policy_update(
     Shop.objects.select_for_update().filter(pk=shop.pk).first()
     current = policy_current(shop=shop)
     base_preset = preset_name or current.preset
-    data = preset_policy(base_preset) if preset_name else copy.deepcopy(current.data)
-    for key, value in preset_policy(base_preset).items():
-        data.setdefault(key, value)  # a rule added since this version was written
+    # Rules added since the current version was written come from its preset.
+    data = preset_policy(base_preset) if preset_name else policy_data_complete(current)
     for key, value in changes.items():
         if key in MERGED_FIELDS and isinstance(value, dict) and isinstance(data.get(key), dict):
             data[key] = {**data[key], **value}
@@ -293,7 +364,7 @@ def policy_current(*, shop: Shop) -> Policy:
 
 
 def timeout(policy: Policy, name: str) -> dt.timedelta:
-    return parse_duration(policy.data["timeouts"][name])
+    return parse_duration(_rules(policy, "timeouts")[name])
 
 
 def shipping_payer(policy: Policy, fault: str) -> str:
@@ -309,11 +380,7 @@ def buyer_shipping_deduction(policy: Policy) -> Decimal:
 def deduction_percent(policy: Policy, condition: str) -> int:
     """The suggested deduction for a condition; versions written before the table existed use
     their preset's."""
-    table = (
-        policy.data.get("inspection_deduction_percent")
-        or preset(policy.preset)["policy"]["inspection_deduction_percent"]
-    )
-    return table[condition]
+    return _rules(policy, "inspection_deduction_percent")[condition]
 
 
 def no_reason_window(*, order: Order, policy: Policy) -> tuple[dt.datetime, dt.datetime] | None:

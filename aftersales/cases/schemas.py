@@ -14,6 +14,7 @@ from aftersales.cases.choices import (
     CompensationKind,
     CompensationReason,
     Condition,
+    DiagnosedBy,
     Disposition,
     Reason,
 )
@@ -36,13 +37,15 @@ class CaseOpenIn(Input):
 
 
 class ActionLineIn(Input):
-    """One line of a ``receive`` (quantity) or an ``inspect`` (condition, disposition, note)."""
+    """One line of a ``receive`` (quantity), an ``inspect`` (condition, disposition, note) or a
+    ``ship_replacement`` (sku: another variant of the product)."""
 
     order_line_id: BodyId
     quantity: BodyInt | None = Field(None, ge=0, le=1_000_000)
     condition: Condition | None = None
     disposition: Disposition | None = None
     note: str | None = Field(None, max_length=2000)
+    sku: str | None = Field(None, max_length=100)
 
 
 class ActionIn(Input):
@@ -59,6 +62,25 @@ class ActionIn(Input):
     return_address_id: BodyId | None = None
     note: str | None = Field(None, max_length=2000)
     lines: list[ActionLineIn] | None = Field(None, max_length=200)
+    # convert
+    kind: CaseKind | None = None
+    # exchange: ship_replacement, offer
+    sku: str | None = Field(None, max_length=100)
+    price_difference: Decimal | None = Field(
+        None, ge=-1_000_000, le=1_000_000, max_digits=12, decimal_places=2
+    )
+    discount: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2)
+    payment_reference: str | None = Field(None, max_length=200)
+    # repair: receive, diagnose, ship_back
+    invoice_enclosed: BodyBool | None = None
+    diagnosed_by: DiagnosedBy | None = None
+    service_center_id: BodyId | None = None
+    fault_code: str | None = Field(None, max_length=100)
+    repairable: BodyBool | None = None
+    quote_parts: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2)
+    quote_labour: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2)
+    parts_cost: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2)
+    labour_cost: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2)
 
 
 class CompensationIn(Input):
@@ -106,6 +128,7 @@ class CaseLineOut(Output):
     received_quantity: int | None
     condition: str
     disposition: str
+    replacement_sku: str | None
 
 
 class EventOut(Output):
@@ -153,6 +176,45 @@ class CaseSummaryOut(Output):
     updated_at: dt.datetime
 
 
+class ServiceCenterRef(Output):
+    id: int
+    kind: str
+    name: str
+    phone: str
+    address: str
+    turnaround_days: int
+
+
+class RepairOut(Output):
+    """The repair's diagnosis, warranty, quote and costs (repair cases, and cases converted from
+    or to a repair)."""
+
+    diagnosed_by: str
+    service_center: ServiceCenterRef | None
+    fault_code: str
+    diagnosis_note: str
+    diagnosed_at: dt.datetime | None
+    repairable: bool | None
+    under_warranty: bool | None
+    warranty_entitlement: str
+    quote_amount: Decimal
+    quoted_at: dt.datetime | None
+    quote_reminded_at: dt.datetime | None
+    quote_decision: str
+    repaired: bool | None
+    parts_cost: Decimal
+    labour_cost: Decimal
+
+
+class StepOut(Output):
+    """A step of the case in the customer's words, with its date."""
+
+    state: str
+    label: str
+    at: dt.datetime
+    detail: str
+
+
 class CaseOut(CaseSummaryOut):
     description: str
     policy_version: int
@@ -169,6 +231,15 @@ class CaseOut(CaseSummaryOut):
     first_response_at: dt.datetime | None
     resolved_at: dt.datetime | None
     escalated_at: dt.datetime | None
+    converted_from: str
+    outbound_carrier: str
+    outbound_tracking_number: str
+    outbound_shipped_at: dt.datetime | None
+    price_difference: Decimal
+    payment_reference: str
+    confirmed_at: dt.datetime | None
+    repair: RepairOut | None
+    steps: list[StepOut]
     available_actions: list[str]
     compensations: list[CompensationOut]
     evidence: list[EvidenceOut]
@@ -194,6 +265,7 @@ class PolicyIn(Input):
     buyer_shipping_deduction: Decimal | None = Field(None, max_digits=12, decimal_places=2)
     inspection_deduction_percent: dict[str, BodyInt] | None = None
     compensation: dict[str, dict[str, Any]] | None = None
+    warranty: dict[str, BodyInt] | None = None
 
 
 class PolicyOut(Output):
@@ -209,4 +281,5 @@ class PolicyOut(Output):
     buyer_shipping_deduction: Decimal
     inspection_deduction_percent: dict[str, int]
     compensation: dict[str, dict[str, Any]]
+    warranty: dict[str, int]
     sources: dict[str, str]

@@ -26,10 +26,13 @@ def case_get(*, actor: Principal, number: str) -> Case:
     """One case with everything its page shows, in a fixed number of queries."""
     case = (
         cases_for(actor)
-        .select_related("shop", "order", "customer", "policy", "return_address")
+        .select_related("shop", "order", "customer", "policy", "return_address", "service_center")
         .prefetch_related(
             Prefetch(
-                "lines", queryset=CaseLine.objects.select_related("order_line__sku").order_by("id")
+                "lines",
+                queryset=CaseLine.objects.select_related(
+                    "order_line__sku", "replacement_sku"
+                ).order_by("id"),
             ),
             Prefetch("events", queryset=CaseEvent.objects.order_by("at", "id")),
             Prefetch("compensations", queryset=Compensation.objects.order_by("id")),

@@ -38,6 +38,15 @@ CUSTOMER_NOTICES = {
     "case_rejected",
     "case_refunded",
     "case_closed",
+    "case_converted",
+    "case_offer",
+    "replacement_shipped",
+    "case_diagnosed",
+    "case_quoted",
+    "quote_reminder",
+    "quote_expired",
+    "goods_shipped_back",
+    "case_completed",
 }
 
 
@@ -55,8 +64,11 @@ def _set_deadline(case: Case, now: dt.datetime) -> None:
         case.deadline_action = ""
         return
     anchor = (rule.anchor(case) if rule.anchor else None) or now
-    case.deadline_at = anchor + policy_rules.timeout(case.policy, rule.timeout_name(case))
-    case.deadline_action = rule.action
+    duration = (rule.duration(case) if rule.duration else None) or policy_rules.timeout(
+        case.policy, rule.timeout_name(case)
+    )
+    case.deadline_at = anchor + duration
+    case.deadline_action = rule.action_for(case)
 
 
 def event_build(
@@ -208,9 +220,10 @@ def apply_move(
             case.resolved_at = now
             if case.state == CaseState.CLOSED:
                 ctx.notifications.append("case_closed")
-    else:
-        # A same-state move (escalation) has used up the deadline's action; the deadline itself
-        # stays, so the case keeps showing as overdue.
+    elif move.action == Action.ESCALATE:
+        # The escalation has used up the deadline's action; the deadline itself stays, so the
+        # case keeps showing as overdue. (Other same-state moves keep the deadline, or, like the
+        # quote reminder, set the next one.)
         case.deadline_action = ""
     case.updated_at = now
     event = event_build(

@@ -8,13 +8,22 @@ import io
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 
-from aftersales.cases.policy import policy_current, policy_update, preset
+from aftersales.cases.policy import policy_current, policy_data_complete, policy_update, preset
 from aftersales.cases.schemas import PolicyIn, PolicyOut
 from aftersales.catalog import orders as order_services
 from aftersales.catalog import selectors, services
 from aftersales.catalog.models import InvoiceKind, Order, Shop
 from aftersales.catalog.order_data import OrderData, order_data_from
-from aftersales.catalog.schemas import InvoicePage, OrderIn, OrderOut, OrderPage, ShopIn, ShopOut
+from aftersales.catalog.schemas import (
+    InvoicePage,
+    OrderIn,
+    OrderOut,
+    OrderPage,
+    ServiceCenterIn,
+    ServiceCenterOut,
+    ShopIn,
+    ShopOut,
+)
 from aftersales.core.schemas import ERROR_RESPONSES, Id, page_limit, refuse_unknown_parameters
 
 router = Router(tags=["shops and orders"])
@@ -69,8 +78,7 @@ def present_policy(policy) -> dict:
         "version": policy.version,
         "preset": policy.preset,
         "created_at": policy.created_at,
-        **preset(policy.preset)["policy"],  # rules added since this version was written
-        **policy.data,
+        **policy_data_complete(policy),  # with rules added since this version was written
         "sources": preset(policy.preset)["sources"],
     }
 
@@ -92,6 +100,24 @@ def create_shop(request: HttpRequest, payload: ShopIn):
 @router.get("/shops/{code}", response={200: ShopOut, **ERROR_RESPONSES})
 def get_shop(request: HttpRequest, code: str):
     return present_shop(selectors.shop_get(actor=request.auth, code=code))
+
+
+@router.get(
+    "/shops/{code}/service-centers",
+    response={200: list[ServiceCenterOut], **ERROR_RESPONSES},
+)
+def list_service_centers(request: HttpRequest, code: str):
+    """The shop's authorised service centers and suppliers that diagnose and repair goods."""
+    shop = selectors.shop_get(actor=request.auth, code=code)
+    return list(shop.service_centers.order_by("id"))
+
+
+@router.post("/shops/{code}/service-centers", response={201: ServiceCenterOut, **ERROR_RESPONSES})
+def create_service_center(request: HttpRequest, code: str, payload: ServiceCenterIn):
+    actor = request.auth
+    shop = selectors.shop_get(actor=actor, code=code)
+    center = services.service_center_create(actor=actor, shop=shop, **payload.model_dump())
+    return Status(201, center)
 
 
 @router.get("/shops/{code}/policy", response={200: PolicyOut, **ERROR_RESPONSES})
@@ -184,6 +210,7 @@ def present_invoice(row: dict) -> dict:
         "order_external_id": row["order__external_id"],
         "case_number": row["case__number"],
         "amount": row["amount"],
+        "note": row["note"],
         "currency": row["shop__currency"],
         "issued_at": row["issued_at"],
     }
@@ -191,7 +218,9 @@ def present_invoice(row: dict) -> dict:
 
 @router.get("/invoices", response={200: InvoicePage, **ERROR_RESPONSES}, tags=["invoices"])
 def list_invoices(request: HttpRequest, filters: Query[InvoiceFilters]):
-    """Invoices and the credit notes (红冲) that refunds issued against them."""
+    """Invoices and the documents cases issue against them: credit notes (红冲) for refunds,
+    endorsements (背书) for exchanges, and the paper invoice received with goods for repair and
+    returned with them."""
     refuse_unknown_parameters(request, InvoiceFilters)
     limit = page_limit(filters.limit)
     rows = selectors.invoice_documents(
@@ -238,6 +267,7 @@ def export_invoices(request: HttpRequest, filters: Query[InvoiceFilters]):
         "currency",
         "issued_at",
         "title",
+        "note",
     ]
     writer.writerow(columns)
     for row in rows:

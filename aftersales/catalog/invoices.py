@@ -1,4 +1,5 @@
-"""Invoices: recorded with their order, reversed by credit notes (红冲) when money goes back."""
+"""Invoices: recorded with their order, reversed by credit notes (红冲) when money goes back,
+endorsed (背书) for an exchange, and followed when the paper travels with goods for repair."""
 
 from __future__ import annotations
 
@@ -27,26 +28,48 @@ def invoice_record(
     )
 
 
-def credit_note_issue(*, case, amount: Decimal, now: dt.datetime) -> InvoiceDocument | None:
-    """Reverse ``amount`` of the order's invoice; ``None`` when no invoice was issued (then there
-    is nothing to reverse). Call inside the refund's transaction."""
-    invoice = InvoiceDocument.objects.filter(
-        order_id=case.order_id, kind=InvoiceKind.INVOICE
-    ).first()
-    if invoice is None or amount <= 0:
+PREFIXES = {
+    InvoiceKind.CREDIT_NOTE: "CN",
+    InvoiceKind.ENDORSEMENT: "EN",
+    InvoiceKind.INVOICE_RECEIVED: "IR",
+    InvoiceKind.INVOICE_RETURNED: "IB",
+}
+
+
+def _order_invoice(case) -> InvoiceDocument | None:
+    return InvoiceDocument.objects.filter(order_id=case.order_id, kind=InvoiceKind.INVOICE).first()
+
+
+def invoice_document_issue(
+    *, case, kind: str, amount: Decimal, now: dt.datetime, note: str = ""
+) -> InvoiceDocument | None:
+    """A document on the order's invoice for a case (credit note, endorsement, the paper invoice
+    received with goods for repair or returned with them); ``None`` when the order has no
+    invoice. Numbered ``<prefix><shop's local date><id>``. Call inside the case's transaction."""
+    invoice = _order_invoice(case)
+    if invoice is None:
         return None
-    note = InvoiceDocument.objects.create(
+    document = InvoiceDocument.objects.create(
         shop_id=case.shop_id,
         order_id=case.order_id,
         case=case,
-        kind=InvoiceKind.CREDIT_NOTE,
+        kind=kind,
         number=f"~{uuid.uuid4().hex[:30]}",  # replaced by the real number once the id exists
         reference=invoice.number,
         title=invoice.title,
-        amount=-amount,
+        amount=amount,
+        note=note[:500],
         issued_at=now,
     )
     day = now.astimezone(zoneinfo.ZoneInfo(case.shop.timezone)).strftime("%Y%m%d")
-    note.number = f"CN{day}{note.id:06d}"
-    InvoiceDocument.objects.filter(pk=note.pk).update(number=note.number)
-    return note
+    document.number = f"{PREFIXES[kind]}{day}{document.id:06d}"
+    InvoiceDocument.objects.filter(pk=document.pk).update(number=document.number)
+    return document
+
+
+def credit_note_issue(*, case, amount: Decimal, now: dt.datetime) -> InvoiceDocument | None:
+    """Reverse ``amount`` of the order's invoice (红冲); ``None`` when no invoice was issued (then
+    there is nothing to reverse). Call inside the refund's transaction."""
+    if amount <= 0:
+        return None
+    return invoice_document_issue(case=case, kind=InvoiceKind.CREDIT_NOTE, amount=-amount, now=now)

@@ -49,6 +49,30 @@ class ReturnAddress(TimestampedModel):
         return f"{self.name} {self.address}"
 
 
+class ServiceCenter(TimestampedModel):
+    """Who diagnoses and repairs goods for the shop: an authorised service center or the upstream
+    supplier, with its address and usual turnaround (which sets the repair deadline)."""
+
+    class Kind(models.TextChoices):
+        SERVICE_CENTER = "service_center", _("Authorised service center")
+        SUPPLIER = "supplier", _("Upstream supplier")
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="service_centers")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.SERVICE_CENTER)
+    name = models.CharField(max_length=200)
+    phone = models.CharField(max_length=40, blank=True)
+    address = models.CharField(max_length=500)
+    turnaround_days = models.PositiveIntegerField(default=7)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "name"], name="service_center_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Customer(TimestampedModel):
     """A buyer as the shop knows them (external id from the shop's platform)."""
 
@@ -200,11 +224,16 @@ class Shipment(TimestampedModel):
 class InvoiceKind(models.TextChoices):
     INVOICE = "invoice", _("Invoice")
     CREDIT_NOTE = "credit_note", _("Credit note (red-letter invoice)")
+    ENDORSEMENT = "endorsement", _("Endorsement for an exchange")
+    INVOICE_RECEIVED = "invoice_received", _("Invoice received with goods for repair")
+    INVOICE_RETURNED = "invoice_returned", _("Invoice returned with the repaired goods")
 
 
 class InvoiceDocument(models.Model):
     """An order's invoice, and the documents that adjust it: a refund reverses part of it with a
-    credit note (红冲) that names the invoice it reverses and carries a negative amount."""
+    credit note (红冲) that names the invoice it reverses and carries a negative amount; an exchange
+    endorses it (背书: the replacement is noted on the invoice, with any price difference); a repair
+    records that the paper invoice travelled with the goods and came back (amount 0)."""
 
     shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="invoice_documents")
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="invoice_documents")
@@ -220,6 +249,7 @@ class InvoiceDocument(models.Model):
     reference = models.CharField(max_length=64, blank=True)
     title = models.CharField(max_length=200, blank=True)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
+    note = models.CharField(max_length=500, blank=True, default="", db_default="")
     issued_at = models.DateTimeField()
 
     class Meta:

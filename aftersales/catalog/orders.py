@@ -239,7 +239,7 @@ class _Existing:
             return cls(orders, lines, {}, set())
         for line in OrderLine.objects.select_for_update().filter(order_id__in=ids):
             lines[line.order_id][line.external_id] = line
-        open_cases = ~Q(case_lines__case__state="closed")
+        open_cases = ~Q(case_lines__case__state__in=["closed", "completed"])
         held = {
             row["id"]: (row["claimed"] or 0, row["refunded_amount"])
             for row in OrderLine.objects.filter(order_id__in=ids, case_lines__isnull=False)

@@ -29,6 +29,23 @@ class ReturnAddressOut(Output):
     is_default: bool
 
 
+class ServiceCenterIn(Input):
+    kind: str = Field("service_center", pattern=r"^(service_center|supplier)$")
+    name: str = Field(min_length=1, max_length=200)
+    address: str = Field(min_length=1, max_length=500)
+    phone: str = Field("", max_length=40)
+    turnaround_days: BodyInt = Field(7, ge=1, le=90)
+
+
+class ServiceCenterOut(Output):
+    id: int
+    kind: str
+    name: str
+    address: str
+    phone: str
+    turnaround_days: int
+
+
 class ShopIn(Input):
     code: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{1,39}$")
     name: str = Field(min_length=1, max_length=200)
@@ -151,6 +168,7 @@ class InvoiceDocumentOut(Output):
     order_external_id: str
     case_number: str | None
     amount: Money
+    note: str
     currency: str
     issued_at: dt.datetime
 

@@ -91,6 +91,7 @@ INVOICE_FIELDS = (
     "reference",
     "title",
     "amount",
+    "note",
     "issued_at",
     "order_id",
     "shop__code",

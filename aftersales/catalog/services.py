@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from aftersales.catalog.models import (
     Platform,
     ReturnAddress,
+    ServiceCenter,
     Shop,
 )
 from aftersales.core.errors import (
@@ -18,6 +19,7 @@ from aftersales.core.errors import (
     InvalidInput,
     PermissionDenied,
 )
+from aftersales.team.models import Role
 from aftersales.team.principal import Principal
 
 
@@ -74,3 +76,35 @@ def shop_create(
         ReturnAddress.objects.create(shop=shop, **address.__dict__)
     policy_create_initial(shop=shop, actor_user_id=actor.user_id)
     return shop
+
+
+def service_center_create(
+    *,
+    actor: Principal,
+    shop: Shop,
+    kind: str,
+    name: str,
+    address: str,
+    phone: str = "",
+    turnaround_days: int = 7,
+) -> ServiceCenter:
+    """Add a service center or supplier that diagnoses and repairs the shop's goods. Admins."""
+    if actor.role != Role.ADMIN and not actor.is_system:
+        raise PermissionDenied(_("Only administrators manage service centers."), code="forbidden")
+    if kind not in ServiceCenter.Kind.values:
+        raise InvalidInput(
+            _("kind must be service_center or supplier."), code="invalid_kind", field="kind"
+        )
+    if ServiceCenter.objects.filter(shop=shop, name=name).exists():
+        raise Conflict(
+            _("The shop has a service center called %(name)s already.") % {"name": name},
+            code="service_center_exists",
+        )
+    return ServiceCenter.objects.create(
+        shop=shop,
+        kind=kind,
+        name=name,
+        address=address,
+        phone=phone,
+        turnaround_days=turnaround_days,
+    )

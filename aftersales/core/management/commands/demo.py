@@ -13,23 +13,26 @@ from aftersales.cases.services import case_open, case_transition
 from aftersales.catalog import order_data
 from aftersales.catalog import orders as order_services
 from aftersales.catalog import services as catalog
-from aftersales.catalog.models import Shop
+from aftersales.catalog.models import Shop, Sku
 from aftersales.core import clock
 from aftersales.team.principal import SYSTEM, Principal
 from aftersales.team.selectors import principal_for_token
 from aftersales.team.services import token_create, user_create
 
 SHOP = "demo"
+# (sku, title, price, flags, product, warranty days)
 PRODUCTS = [
-    ("SKU-WOOL-M", "羊毛针织开衫 M码", Decimal("299.00"), []),
-    ("SKU-WOOL-L", "羊毛针织开衫 L码", Decimal("299.00"), []),
-    ("SKU-SHOE-40", "真皮休闲鞋 40码", Decimal("459.00"), []),
-    ("SKU-TEA-250", "西湖龙井 250克", Decimal("168.00"), ["perishable"]),
-    ("SKU-EARBUD", "蓝牙降噪耳机", Decimal("899.00"), []),
-    ("SKU-SOCKS", "纯棉袜子 5双装", Decimal("39.90"), ["intimate"]),
-    ("SKU-PHOTO", "定制照片台历", Decimal("88.00"), ["custom_made"]),
-    ("SKU-KETTLE", "不锈钢电热水壶", Decimal("129.00"), []),
+    ("SKU-WOOL-M", "羊毛针织开衫 M码", Decimal("299.00"), [], "WOOL", 0),
+    ("SKU-WOOL-L", "羊毛针织开衫 L码", Decimal("299.00"), [], "WOOL", 0),
+    ("SKU-SHOE-40", "真皮休闲鞋 40码", Decimal("459.00"), [], "SHOE", 0),
+    ("SKU-TEA-250", "西湖龙井 250克", Decimal("168.00"), ["perishable"], "TEA", 0),
+    ("SKU-EARBUD", "蓝牙降噪耳机", Decimal("899.00"), [], "EARBUD", 365),
+    ("SKU-SOCKS", "纯棉袜子 5双装", Decimal("39.90"), ["intimate"], "SOCKS", 0),
+    ("SKU-PHOTO", "定制照片台历", Decimal("88.00"), ["custom_made"], "PHOTO", 0),
+    ("SKU-KETTLE", "不锈钢电热水壶", Decimal("129.00"), [], "KETTLE", 365),
 ]
+EXCHANGE_PRODUCT, REPAIR_PRODUCT = 0, 4
+SENT_BACK = ["approve", "ship_return", "receive"]
 CUSTOMERS = [
     ("C001", "张伟", "13800000001", "zhangwei@example.com"),
     ("C002", "王芳", "13800000002", ""),
@@ -77,6 +80,26 @@ SCENARIOS = [
     (CaseKind.REFUND_ONLY, Reason.NOT_SHIPPED, False, 60, ["approve", "refund"]),
     (CaseKind.RETURN_REFUND, Reason.BOUGHT_BY_MISTAKE, True, 48, ["cancel"]),
     (CaseKind.RETURN_REFUND, Reason.WRONG_SIZE, True, 130, ["reject", "cancel"]),
+    (CaseKind.EXCHANGE, Reason.WRONG_SIZE, True, 30, [*SENT_BACK, "inspect"]),
+    (CaseKind.EXCHANGE, Reason.WRONG_SIZE, True, 60, [*SENT_BACK, "inspect", "ship_replacement"]),
+    (
+        CaseKind.EXCHANGE,
+        Reason.WRONG_SIZE,
+        True,
+        200,
+        [*SENT_BACK, "inspect", "ship_replacement", "confirm_receipt"],
+    ),
+    (CaseKind.REPAIR, Reason.QUALITY_ISSUE, True, 30, [*SENT_BACK]),
+    (CaseKind.REPAIR, Reason.QUALITY_ISSUE, True, 50, [*SENT_BACK, "diagnose_free"]),
+    # Bought more than a year ago: out of warranty, so the service center quotes.
+    (CaseKind.REPAIR, Reason.QUALITY_ISSUE, "old", 40, [*SENT_BACK, "diagnose_quote"]),
+    (
+        CaseKind.REPAIR,
+        Reason.QUALITY_ISSUE,
+        "old",
+        70,
+        [*SENT_BACK, "diagnose_quote", "decline_quote"],
+    ),
 ]
 
 
@@ -108,15 +131,29 @@ class Command(BaseCommand):
                 ),
             ],
         )
+        self.center = catalog.service_center_create(
+            actor=SYSTEM,
+            shop=Shop.objects.get(code=SHOP),
+            kind="service_center",
+            name="耳机授权维修中心 (杭州)",
+            address="浙江省杭州市西湖区文三路 90 号",
+            phone="0571-86660000",
+            turnaround_days=10,
+        )
         now = clock.now()
         orders = []
-        for index, (_kind, reason, shipped, hours_ago, _steps) in enumerate(SCENARIOS):
+        for index, (kind, reason, shipped, hours_ago, _steps) in enumerate(SCENARIOS):
             customer = CUSTOMERS[index % len(CUSTOMERS)]
-            sku, title, price, flags = PRODUCTS[index % len(PRODUCTS)]
-            if reason == Reason.NO_REASON and flags:
-                sku, title, price, flags = PRODUCTS[0]
+            product = PRODUCTS[index % len(PRODUCTS)]
+            if kind == CaseKind.EXCHANGE:
+                product = PRODUCTS[EXCHANGE_PRODUCT]
+            elif kind == CaseKind.REPAIR:
+                product = PRODUCTS[REPAIR_PRODUCT]
+            elif reason == Reason.NO_REASON and product[3]:
+                product = PRODUCTS[0]
+            sku, title, price, flags, product_code, warranty_days = product
             opened = now - dt.timedelta(hours=hours_ago)
-            paid = opened - dt.timedelta(days=4)
+            paid = opened - dt.timedelta(days=400 if shipped == "old" else 4)
             order, _ = order_services.order_upsert(
                 actor=SYSTEM,
                 data=order_data.OrderData(
@@ -142,6 +179,8 @@ class Command(BaseCommand):
                             unit_price=price,
                             paid_amount=price * 2,
                             product_flags=flags,
+                            product=product_code,
+                            warranty_days=warranty_days,
                         )
                     ],
                 ),
@@ -161,6 +200,8 @@ class Command(BaseCommand):
         )
         for name, token in TOKENS.items():
             token_create(username=name, name="demo", token=token)
+        # Stock for exchanges: the other size of the cardigan is on the shelf.
+        Sku.objects.filter(shop__code=SHOP).update(stock=20)
         agent = principal_for_token(TOKENS["agent"])
         finance = principal_for_token(TOKENS["finance"])
         for order, (kind, reason, _shipped, hours_ago, steps) in zip(
@@ -199,7 +240,7 @@ class Command(BaseCommand):
                     "ship_return",
                     {"carrier": "顺丰速运", "tracking_number": f"SF{order.id:010d}"},
                 ),
-                "receive": (agent, "receive", {}),
+                "receive": (agent, "receive", {"invoice_enclosed": kind == CaseKind.REPAIR}),
                 "inspect": (agent, "inspect", {"result": "pass"}),
                 "inspect_deduct": (
                     agent,
@@ -207,6 +248,39 @@ class Command(BaseCommand):
                     {"result": "deduct", "deduction": "30.00", "reason": "吊牌已拆,有穿着痕迹"},
                 ),
                 "refund": (finance, "refund", {"idempotency_key": f"demo-{case.number}"}),
+                "ship_replacement": (
+                    agent,
+                    "ship_replacement",
+                    {
+                        "carrier": "顺丰速运",
+                        "tracking_number": f"SF9{order.id:09d}",
+                        "sku": "SKU-WOOL-L",
+                    },
+                ),
+                "confirm_receipt": (customer, "confirm_receipt", {}),
+                "diagnose_free": (
+                    agent,
+                    "diagnose",
+                    {
+                        "diagnosed_by": "service_center",
+                        "service_center_id": self.center.id,
+                        "fault_code": "左耳无声",
+                        "note": "左耳单元损坏,保修期内免费更换单元",
+                    },
+                ),
+                "diagnose_quote": (
+                    agent,
+                    "diagnose",
+                    {
+                        "diagnosed_by": "service_center",
+                        "service_center_id": self.center.id,
+                        "fault_code": "无法充电",
+                        "note": "充电仓主板损坏,已过保修期",
+                        "quote_parts": "120.00",
+                        "quote_labour": "60.00",
+                    },
+                ),
+                "decline_quote": (customer, "decline_quote", {"reason": "维修费太贵"}),
             }[step]
             with clock.shifted(offset):
                 case_transition(case_id=case.id, action=action, actor=actor, data=data)

@@ -1,0 +1,73 @@
+"""A case's steps in the customer's words, with dates (for the API and the portal).
+
+Each step is a state the case entered, plus the moments a customer should hear about without a
+change of state (a repair quote's reminder, an offer while the replacement is out of stock), each
+with a short detail: the service center at work, the quote, the parcel's tracking number.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from aftersales.cases.choices import Action, CaseKind, CaseState
+
+# Same-state moves the customer is told about.
+VISIBLE_ACTIONS = frozenset({Action.REMIND, Action.OFFER})
+
+
+def _detail(event, currency: str) -> str:
+    data = event.data or {}
+    action = event.action
+    if action == Action.DIAGNOSE:
+        parts = []
+        if data.get("service_center"):
+            parts.append(_("At the service center: %(name)s") % {"name": data["service_center"]})
+        if data.get("under_warranty"):
+            parts.append(_("Under warranty: free of charge"))
+        if data.get("quote"):
+            parts.append(
+                _("Quote: %(amount)s %(currency)s")
+                % {"amount": data["quote"], "currency": currency}
+            )
+        if data.get("repairable") is False:
+            parts.append(_("Cannot be repaired"))
+        return "; ".join(parts)
+    if action == Action.CONVERT:
+        return _("Now: %(kind)s") % {"kind": CaseKind(data["to_kind"]).label}
+    if action == Action.REMIND:
+        return _("Please accept or decline the repair quote.")
+    if action == Action.OFFER:
+        return data.get("note", "")
+    if data.get("tracking_number"):
+        return f"{data.get('carrier', '')} {data['tracking_number']}".strip()
+    if data.get("refunded"):
+        return _("%(amount)s %(currency)s refunded") % {
+            "amount": data["refunded"],
+            "currency": currency,
+        }
+    return ""
+
+
+def steps(case) -> list[dict]:
+    """The case's steps, oldest first (reads the prefetched timeline)."""
+    currency = case.shop.currency
+    result = []
+    for event in case.events.all():
+        moved = event.to_state and event.to_state != event.from_state
+        if not moved and event.action not in VISIBLE_ACTIONS:
+            continue
+        state = event.to_state or case.state
+        label = CaseState(state).label
+        if event.action == Action.REMIND:
+            label = _("Reminder: the repair quote is waiting for you")
+        elif event.action == Action.OFFER:
+            label = _("The shop offers an alternative")
+        result.append(
+            {
+                "state": state,
+                "label": str(label),
+                "at": event.at,
+                "detail": str(_detail(event, currency)),
+            }
+        )
+    return result
