@@ -42,6 +42,17 @@ def _subject(notification: Notification) -> str:
         "case_escalated": _("After-sales case %(number)s is overdue"),
         "case_closed": _("After-sales case %(number)s closed"),
         "case_compensated": _("A coupon or store credit for after-sales case %(number)s"),
+        "case_converted": _("After-sales case %(number)s: the resolution changed"),
+        "case_offer": _("After-sales case %(number)s: the shop offers an alternative"),
+        "replacement_shipped": _("After-sales case %(number)s: your replacement is on its way"),
+        "case_diagnosed": _("After-sales case %(number)s: diagnosis done"),
+        "case_quoted": _("After-sales case %(number)s: a repair quote awaits your answer"),
+        "quote_reminder": _("Reminder: the repair quote of case %(number)s awaits your answer"),
+        "quote_expired": _(
+            "After-sales case %(number)s: the quote expired; your goods come back unrepaired"
+        ),
+        "goods_shipped_back": _("After-sales case %(number)s: your goods are on their way back"),
+        "case_completed": _("After-sales case %(number)s completed"),
     }
     template = subjects.get(notification.kind, _("After-sales case %(number)s updated"))
     return template % {"number": number}
