@@ -285,3 +285,11 @@ def test_deadlines_are_shown_to_both_sides(customer, agent, sized):
         "shipped_to_customer",
     ]
     assert seen["steps"][-1]["detail"] == "顺丰速运 SF100200300"
+
+
+def test_an_exchange_has_a_return_label(customer, agent, sized):
+    number = open_case(customer, sized, kind="exchange", reason="wrong_size")["number"]
+    agent.act(number, "approve")
+    response = customer.client.get(f"/api/v1/cases/{number}/label.pdf")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"

@@ -23,7 +23,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
 from aftersales.cases import policy as policy_rules
-from aftersales.cases.choices import CaseKind, CaseState
+from aftersales.cases.choices import KINDS_WITH_GOODS, CaseState
 from aftersales.cases.models import Case
 from aftersales.core.errors import Conflict
 
@@ -48,7 +48,7 @@ def _font() -> str:
 
 
 def ensure_label_available(case: Case) -> None:
-    if case.kind != CaseKind.RETURN_REFUND or case.return_address_id is None:
+    if case.kind not in KINDS_WITH_GOODS or case.return_address_id is None:
         raise Conflict(
             _("This case has no return shipment, so there is no label."),
             code="label_not_available",
