@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "ninja",
+    "django_htmx",
     "aftersales.core",
     "aftersales.catalog",
     "aftersales.team",
@@ -68,6 +69,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "aftersales.core.middleware.PageErrorMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -164,3 +167,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {"aftersales": {"handlers": ["console"], "level": "INFO"}},
 }
+
+LOGIN_URL = "/desk/login/"
+LOGOUT_REDIRECT_URL = "/"

@@ -1,5 +1,7 @@
 from django.contrib import admin
-from django.urls import path
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.i18n import set_language
 
 from aftersales.core import views as core_views
 from aftersales.core.ratelimit import rate_limited_login
@@ -8,9 +10,12 @@ from config.api import api
 admin.site.login = rate_limited_login(admin.site.login)
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("about/", core_views.home, name="about"),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("aftersales.cases.urls")),
 ]
 
 handler404 = "aftersales.core.views.not_found"

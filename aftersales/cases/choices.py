@@ -127,6 +127,34 @@ class ShippingPayer(models.TextChoices):
     SELLER = "seller", _("Seller")
 
 
+class FlagColor(models.TextChoices):
+    """The workbench's coloured flags; each shop gives each colour its meaning (the handbook's
+    "mark the note purple once the refund is confirmed")."""
+
+    RED = "red", _("Red")
+    ORANGE = "orange", _("Orange")
+    YELLOW = "yellow", _("Yellow")
+    GREEN = "green", _("Green")
+    BLUE = "blue", _("Blue")
+    PURPLE = "purple", _("Purple")
+
+
+class ContactChannel(models.TextChoices):
+    CALL = "call", _("Phone call")
+    CHAT = "chat", _("Chat")
+    EMAIL = "email", _("E-mail")
+    SMS = "sms", _("SMS")
+
+
+class RatingReason(models.TextChoices):
+    FAST = "fast", _("Fast")
+    FRIENDLY = "friendly", _("Friendly")
+    FAIR = "fair", _("Fair outcome")
+    SLOW = "slow", _("Too slow")
+    UNCLEAR = "unclear", _("Unclear")
+    UNFAIR = "unfair", _("Unfair outcome")
+
+
 class DeadlineAction(models.TextChoices):
     AUTO_APPROVE = "auto_approve", _("Auto-approve")
     AUTO_CLOSE = "auto_close", _("Auto-close")
@@ -194,6 +222,10 @@ class Action(models.TextChoices):
     AUTO_REFUND = "auto_refund", _("Auto-refunded on timeout")
     ESCALATE = "escalate", _("Escalated on timeout")
     COMPENSATE = "compensate", _("Compensation given")
+    MESSAGE = "message", _("Message to the customer")
+    CONTACT = "contact", _("Contact logged")
+    ASSIGN = "assign", _("Assigned")
+    RATE = "rate", _("Service rated")
     CONVERT = "convert", _("Convert the resolution")
     SHIP_REPLACEMENT = "ship_replacement", _("Ship the replacement")
     OFFER = "offer", _("Offer an alternative")

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from aftersales.cases.choices import FINAL_STATES, CaseState
 from aftersales.cases.models import Case, CaseEvent, CaseLine, Compensation, Evidence
-from aftersales.catalog.models import Shop
+from aftersales.catalog.models import Customer, Order, Shop
 from aftersales.core import clock
 from aftersales.core.errors import Conflict, InvalidInput, NotFound
 from aftersales.team.principal import Principal
@@ -128,6 +129,40 @@ class CaseFilters:
     due_before: dt.datetime | None = None
     customer: str | None = None
     order: int | None = None
+    reason: str | None = None
+    flagged: bool | None = None  # a coloured flag or a dispute flag
+    assignee_id: int | None = None
+    # A case number, order number, return or outbound tracking number, or customer phone.
+    search: str | None = None
+
+
+OPEN_STATES = tuple(s for s in CaseState.values if s not in FINAL_STATES)
+
+
+def _search(actor: Principal, cases: QuerySet[Case], text: str) -> QuerySet[Case]:
+    """Each kind of code through its own index, then one filter on the ids found."""
+    scoped = cases_for(actor)
+    ids = set(scoped.filter(number=text).values_list("id", flat=True)[:50])
+    ids |= set(scoped.filter(return_tracking_number=text).values_list("id", flat=True)[:50])
+    ids |= set(scoped.filter(outbound_tracking_number=text).values_list("id", flat=True)[:50])
+    orders = list(Order.objects.filter(external_id=text).values_list("id", flat=True)[:50])
+    customers = list(Customer.objects.filter(phone=text).values_list("id", flat=True)[:50])
+    return cases.filter(Q(id__in=ids) | Q(order_id__in=orders) | Q(customer_id__in=customers))
+
+
+def queue_extras(case_ids: list[int]) -> dict[int, dict]:
+    """What the workbench's queue shows beside the API's row: flag, assignee, follow-up, phone."""
+    rows = Case.objects.filter(id__in=case_ids).values(
+        "id", "flag", "dispute_flag", "follow_up_on", "assignee__username", "customer__phone"
+    )
+    return {row.pop("id"): row for row in rows}
+
+
+def shops_of(actor: Principal) -> list[tuple[str, str]]:
+    shops = (
+        Shop.objects.all() if actor.shop_ids is None else Shop.objects.filter(id__in=actor.shop_ids)
+    )
+    return list(shops.order_by("code").values_list("code", "name"))
 
 
 def _keyset_page(cases: QuerySet[Case], after: Cursor | None, size: int) -> list[dict]:
@@ -179,6 +214,14 @@ def case_list(
         cases = cases.filter(overdue if filters.overdue else ~overdue | Q(deadline_at=None))
     if filters.due_before:
         cases = cases.filter(deadline_at__lt=filters.due_before)
+    if filters.reason:
+        cases = cases.filter(reason=filters.reason)
+    if filters.flagged:
+        cases = cases.filter(~Q(flag="") | Q(dispute_flag=True))
+    if filters.assignee_id:
+        cases = cases.filter(assignee_id=filters.assignee_id)
+    if filters.search:
+        cases = _search(actor, cases, filters.search)
     rows = _keyset_page(cases, Cursor.decode(cursor) if cursor else None, limit + 1)
     next_cursor = None
     if len(rows) > limit:

@@ -256,3 +256,44 @@ def case_transition(
     event.save()
     Notification.objects.bulk_create(notifications)
     return case
+
+
+class _Preview(Exception):
+    def __init__(self, result: dict):
+        self.result = result
+
+
+def case_preview(
+    *,
+    actor: Principal,
+    order_id: int,
+    kind: str,
+    reason: str,
+    lines: list[eligibility.LineRequest],
+) -> dict:
+    """Whether ``case_open`` would accept this application, and what it would mean: who pays the
+    return shipping and the refund to expect. Runs the very same code and rolls it back, so the
+    answer cannot drift from the real one; refusals raise as they would on opening."""
+    try:
+        with transaction.atomic():
+            case = case_open(actor=actor, order_id=order_id, kind=kind, reason=reason, lines=lines)
+            deduction = ZERO
+            if kind == CaseKind.RETURN_REFUND and case.return_shipping_payer == "buyer":
+                deduction = min(
+                    policy_rules.buyer_shipping_deduction(case.policy), case.requested_amount
+                )
+            raise _Preview(
+                {
+                    "eligible": True,
+                    "kind": kind,
+                    "fault": case.fault,
+                    "return_shipping_payer": case.return_shipping_payer,
+                    "requested_amount": case.requested_amount,
+                    "expected_refund": case.requested_amount - deduction
+                    if kind in (CaseKind.REFUND_ONLY, CaseKind.RETURN_REFUND)
+                    else ZERO,
+                    "currency": case.shop.currency,
+                }
+            )
+    except _Preview as preview:
+        return preview.result

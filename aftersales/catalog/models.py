@@ -24,6 +24,8 @@ class Shop(TimestampedModel):
     preset = models.CharField(max_length=20, choices=Platform.choices, default=Platform.GENERIC)
     timezone = models.CharField(max_length=64, default="Asia/Shanghai")
     currency = models.CharField(max_length=3, default="CNY")
+    # What each flag colour means in this shop's workbench, e.g. {"purple": "退款已确认"}.
+    flag_meanings = models.JSONField(default=dict, blank=True)
 
     def __str__(self) -> str:
         return self.code

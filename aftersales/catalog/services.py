@@ -48,6 +48,7 @@ def shop_create(
     return_addresses: list[AddressData] | None = None,
 ) -> Shop:
     from aftersales.cases.policy import policy_create_initial
+    from aftersales.cases.workbench import reply_templates_seed
 
     if not actor.is_installation_admin and not actor.is_system:
         raise PermissionDenied(
@@ -75,6 +76,7 @@ def shop_create(
     for address in addresses:
         ReturnAddress.objects.create(shop=shop, **address.__dict__)
     policy_create_initial(shop=shop, actor_user_id=actor.user_id)
+    reply_templates_seed(shop)
     return shop
 
 

@@ -41,3 +41,25 @@ class RejectNulMiddleware:
                 return JsonResponse({"code": "malformed_request", "detail": detail}, status=400)
             return HttpResponse(detail, status=400, content_type="text/plain")
         return self.get_response(request)
+
+
+class PageErrorMiddleware:
+    """A refusal raised while rendering a page (not the API, which has its own handler) becomes
+    the matching error page — a case that is not yours is a 404, never a 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.shortcuts import render
+
+        from aftersales.core.errors import ApplicationError
+
+        if request.path.startswith("/api/") or not isinstance(exception, ApplicationError):
+            return None
+        status = exception.status if exception.status in (403, 404) else 400
+        template = "core/404.html" if status == 404 else "core/error.html"
+        return render(request, template, {"detail": exception.detail}, status=status)

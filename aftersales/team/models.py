@@ -58,3 +58,26 @@ class ApiToken(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
+
+
+class ReplyTemplate(models.Model):
+    """A reply template (话术) of a shop, in one language, with variables such as
+    ``{customer_name}``, ``{case_number}``, ``{deadline}`` and ``{return_address}``."""
+
+    shop = models.ForeignKey(
+        "catalog.Shop", on_delete=models.CASCADE, related_name="reply_templates"
+    )
+    language = models.CharField(max_length=10, default="zh-hans")
+    title = models.CharField(max_length=200)
+    body = models.TextField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "language", "title"], name="reply_template_unique_title"
+            )
+        ]
+        ordering = ["shop", "language", "title"]
+
+    def __str__(self) -> str:
+        return self.title

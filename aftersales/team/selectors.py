@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
+from django.db.models import F
+
 from aftersales.team.models import ApiToken, Membership, Role
 from aftersales.team.principal import Principal
 from aftersales.team.services import hash_token
@@ -21,16 +24,41 @@ def principal_for_token(token: str) -> Principal | None:
             user__is_active=True,
             user__membership__isnull=False,
         )
+        .values(*PRINCIPAL_FIELDS)
+        .first()
+    )
+    return _principal(row)
+
+
+def principal_for_user(user_id: int) -> Principal | None:
+    """The principal of a signed-in user of the pages (the same rules as a token's)."""
+    row = (
+        get_user_model()
+        .objects.filter(pk=user_id, is_active=True, membership__isnull=False)
         .values(
-            "user_id",
-            "user__username",
-            "user__membership__id",
-            "user__membership__role",
-            "user__membership__customer_id",
-            "user__membership__customer__shop_id",
+            user_id=F("id"),
+            user__username=F("username"),
+            user__membership__id=F("membership__id"),
+            user__membership__role=F("membership__role"),
+            user__membership__customer_id=F("membership__customer_id"),
+            user__membership__customer__shop_id=F("membership__customer__shop_id"),
         )
         .first()
     )
+    return _principal(row)
+
+
+PRINCIPAL_FIELDS = (
+    "user_id",
+    "user__username",
+    "user__membership__id",
+    "user__membership__role",
+    "user__membership__customer_id",
+    "user__membership__customer__shop_id",
+)
+
+
+def _principal(row: dict | None) -> Principal | None:
     if row is None:
         return None
     role = row["user__membership__role"]

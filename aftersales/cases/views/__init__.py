@@ -1,0 +1,1 @@
+"""Pages: the agent workbench (``desk``) and the customer portal (``portal``)."""

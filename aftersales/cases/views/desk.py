@@ -1,0 +1,378 @@
+"""The agent workbench (``/desk/``): the queue, the case page with its actions, notes, flags,
+reply templates, the contact log, bulk actions and the receiving desk. Thin: every read is a
+selector (the API's), every write a service; the forms come from the state table."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from aftersales.cases import selectors, services, workbench
+from aftersales.cases.choices import Action, CaseKind, CaseState, ContactChannel, FlagColor, Reason
+from aftersales.cases.models import Case, CaseNote, ContactLog
+from aftersales.cases.transitions import available_actions
+from aftersales.cases.views.common import (
+    CONDITIONS,
+    DISPOSITIONS,
+    LINE_FIELDS,
+    action_data,
+    action_fields,
+    deadline_of,
+    signed_in_principal,
+)
+from aftersales.catalog.models import Order, ServiceCenter, Shop
+from aftersales.core import clock
+from aftersales.core.errors import ApplicationError
+from aftersales.core.ratelimit import rate_limited_login
+from aftersales.team.models import ReplyTemplate
+
+PAGE = 50
+
+
+def staff_required(view):
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        principal = signed_in_principal(request)
+        if principal is None:
+            return redirect(
+                f"{reverse('desk:login')}?{urlencode({'next': request.get_full_path()})}"
+            )
+        if not principal.is_staff:
+            return redirect("portal:home")
+        request.principal = principal
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "desk/login.html"
+    redirect_authenticated_user = False
+
+    def get_default_redirect_url(self):
+        principal = signed_in_principal(self.request)
+        if principal is not None and principal.is_customer:
+            return reverse("portal:my_cases")
+        return reverse("desk:queue")
+
+
+login = rate_limited_login(LoginView.as_view())
+
+
+def _filters(request: HttpRequest, principal) -> tuple[selectors.CaseFilters, dict]:
+    get = request.GET
+    states = [s for s in get.getlist("state") if s in CaseState.values]
+    due = get.get("due", "")
+    zone = zoneinfo.ZoneInfo("Asia/Shanghai")
+    due_before = None
+    if due == "today":
+        today = clock.now().astimezone(zone).date() + dt.timedelta(days=1)
+        due_before = dt.datetime.combine(today, dt.time.min, tzinfo=zone)
+    chosen = {
+        "state": states,
+        "kind": get.get("kind", "") if get.get("kind") in CaseKind.values else "",
+        "reason": get.get("reason", "") if get.get("reason") in Reason.values else "",
+        "shop": get.get("shop", "")[:40],
+        "due": due if due in ("today", "overdue") else "",
+        "flagged": get.get("flagged") == "1",
+        "mine": get.get("mine") == "1",
+        "q": get.get("q", "").strip()[:100],
+    }
+    filters = selectors.CaseFilters(
+        state=states or list(selectors.OPEN_STATES),
+        kind=chosen["kind"] or None,
+        reason=chosen["reason"] or None,
+        shop=chosen["shop"] or None,
+        overdue=True if due == "overdue" else None,
+        due_before=due_before,
+        flagged=chosen["flagged"] or None,
+        assignee_id=principal.user_id if chosen["mine"] else None,
+        search=chosen["q"] or None,
+    )
+    return filters, chosen
+
+
+@staff_required
+def queue(request: HttpRequest) -> HttpResponse:
+    principal = request.principal
+    filters, chosen = _filters(request, principal)
+    try:
+        rows, next_cursor = selectors.case_list(
+            actor=principal, filters=filters, cursor=request.GET.get("cursor"), limit=PAGE
+        )
+    except ApplicationError as error:
+        messages.error(request, str(error.detail))
+        rows, next_cursor = [], None
+    extras = selectors.queue_extras([row["id"] for row in rows])
+    zones = dict(Shop.objects.values_list("code", "timezone"))
+    for row in rows:
+        row.update(extras.get(row["id"], {}))
+        row["deadline"] = deadline_of(
+            row["deadline_at"], row["deadline_action"], zones.get(row["shop__code"], "UTC")
+        )
+        row["state_label"] = CaseState(row["state"]).label
+        row["kind_label"] = CaseKind(row["kind"]).label
+        row["reason_label"] = Reason(row["reason"]).label
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    context = {
+        "rows": rows,
+        "next_url": f"?{urlencode({**query.dict(), 'cursor': next_cursor})}" if next_cursor else "",
+        "chosen": chosen,
+        "states": CaseState.choices,
+        "kinds": CaseKind.choices,
+        "reasons": Reason.choices,
+        "shops": selectors.shops_of(principal),
+        "flag_colors": FlagColor.choices,
+        "principal": principal,
+    }
+    template = (
+        "desk/_rows.html" if request.htmx and request.htmx.target == "rows" else "desk/queue.html"
+    )
+    return render(request, template, context)
+
+
+def _case_context(request: HttpRequest, number: str, form_errors: dict | None = None) -> dict:
+    principal = request.principal
+    case = selectors.case_get(actor=principal, number=number)
+    case.shop_addresses = list(case.shop.return_addresses.order_by("-is_default", "id"))
+    case.shop_service_centers = list(ServiceCenter.objects.filter(shop=case.shop).order_by("id"))
+    actions = []
+    for action in available_actions(case, principal.role):
+        actions.append(
+            {
+                "name": action,
+                "label": Action(action).label,
+                "fields": action_fields(action, case),
+                "line_fields": LINE_FIELDS.get(action, ()),
+                "error": (form_errors or {}).get(action),
+            }
+        )
+    language = translation.get_language() or "en"
+    templates = ReplyTemplate.objects.filter(
+        shop=case.shop, language="zh-hans" if language.startswith("zh") else "en"
+    ).order_by("title")
+    other_orders = (
+        Order.objects.filter(customer=case.customer)
+        .exclude(pk=case.order_id)
+        .order_by("-paid_at")[:5]
+    )
+    other_cases = (
+        Case.objects.filter(customer=case.customer)
+        .exclude(pk=case.pk)
+        .order_by("-id")
+        .values("number", "state", "kind")[:5]
+    )
+    return {
+        "case": case,
+        "deadline": deadline_of(case.deadline_at, case.deadline_action, case.shop.timezone),
+        "actions": actions,
+        "conditions": CONDITIONS,
+        "dispositions": DISPOSITIONS,
+        "notes": CaseNote.objects.filter(case=case).order_by("id"),
+        "contacts": ContactLog.objects.filter(case=case).order_by("id"),
+        "templates": templates,
+        "channels": ContactChannel.choices,
+        "flag_colors": FlagColor.choices,
+        "flag_meanings": case.shop.flag_meanings,
+        "other_orders": other_orders,
+        "other_cases": [
+            {**row, "state_label": CaseState(row["state"]).label} for row in other_cases
+        ],
+        "principal": principal,
+        "state_label": CaseState(case.state).label,
+        "kind_label": CaseKind(case.kind).label,
+        "reason_label": Reason(case.reason).label,
+        "form_errors": form_errors or {},
+    }
+
+
+def _case_response(request: HttpRequest, number: str, form_errors=None, status=200):
+    context = _case_context(request, number, form_errors)
+    template = "desk/_case.html" if request.htmx else "desk/case.html"
+    return render(request, template, context, status=status)
+
+
+@staff_required
+def case_page(request: HttpRequest, number: str) -> HttpResponse:
+    return _case_response(request, number)
+
+
+def _error(error: ApplicationError) -> dict:
+    return {"detail": str(error.detail), "field": error.extra.get("field") if error.extra else None}
+
+
+@require_POST
+@staff_required
+def case_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
+    principal = request.principal
+    case = selectors.case_get(actor=principal, number=number)
+    case.shop_addresses = list(case.shop.return_addresses.all())
+    case.shop_service_centers = list(ServiceCenter.objects.filter(shop=case.shop))
+    try:
+        services.case_transition(
+            case_id=case.id,
+            action=action,
+            actor=principal,
+            data=action_data(action, case, request.POST),
+        )
+    except ApplicationError as error:
+        # The form answers with its error in place (422 so htmx still swaps it in).
+        return _case_response(request, number, {action: _error(error)}, status=422)
+    if not request.htmx:
+        return redirect("desk:case", number=number)
+    return _case_response(request, number)
+
+
+def _workbench_write(request: HttpRequest, number: str, form: str, write) -> HttpResponse:
+    principal = request.principal
+    case_id = selectors.case_id_for(actor=principal, number=number)
+    try:
+        write(principal, case_id)
+    except ApplicationError as error:
+        return _case_response(request, number, {form: _error(error)}, status=422)
+    if not request.htmx:
+        return redirect("desk:case", number=number)
+    return _case_response(request, number)
+
+
+@require_POST
+@staff_required
+def case_note(request: HttpRequest, number: str) -> HttpResponse:
+    return _workbench_write(
+        request,
+        number,
+        "note",
+        lambda actor, case_id: workbench.note_add(
+            actor=actor, case_id=case_id, text=request.POST.get("text", "")
+        ),
+    )
+
+
+@require_POST
+@staff_required
+def case_flag(request: HttpRequest, number: str) -> HttpResponse:
+    return _workbench_write(
+        request,
+        number,
+        "flag",
+        lambda actor, case_id: workbench.flag_set(
+            actor=actor, case_id=case_id, color=request.POST.get("flag", "")
+        ),
+    )
+
+
+@require_POST
+@staff_required
+def case_assign(request: HttpRequest, number: str) -> HttpResponse:
+    return _workbench_write(
+        request,
+        number,
+        "assign",
+        lambda actor, case_id: workbench.assign(
+            actor=actor, case_ids=[case_id], username=request.POST.get("assignee") or None
+        ),
+    )
+
+
+@require_POST
+@staff_required
+def case_contact(request: HttpRequest, number: str) -> HttpResponse:
+    def write(actor, case_id):
+        raw = request.POST.get("follow_up_on", "")
+        try:
+            follow_up = dt.date.fromisoformat(raw) if raw else None
+        except ValueError:
+            from aftersales.core.errors import InvalidInput
+
+            raise InvalidInput(
+                _("Enter the date as YYYY-MM-DD."), code="invalid_date", field="follow_up_on"
+            ) from None
+        workbench.contact_log_add(
+            actor=actor,
+            case_id=case_id,
+            channel=request.POST.get("channel", ""),
+            summary=request.POST.get("summary", ""),
+            follow_up_on=follow_up,
+        )
+
+    return _workbench_write(request, number, "contact", write)
+
+
+@require_POST
+@staff_required
+def case_message(request: HttpRequest, number: str) -> HttpResponse:
+    template_id = request.POST.get("template_id", "")
+    return _workbench_write(
+        request,
+        number,
+        "message",
+        lambda actor, case_id: workbench.message_send(
+            actor=actor,
+            case_id=case_id,
+            text=request.POST.get("text", ""),
+            template_id=int(template_id) if template_id.isdigit() else None,
+        ),
+    )
+
+
+@staff_required
+def template_fill(request: HttpRequest, number: str) -> HttpResponse:
+    """A reply template filled in for this case: the message box's new content."""
+    case = selectors.case_get(actor=request.principal, number=number)
+    raw = request.GET.get("template_id", "")
+    template = (
+        ReplyTemplate.objects.filter(shop=case.shop, pk=int(raw)).first() if raw.isdigit() else None
+    )
+    text = workbench.template_render(template.body, case) if template else ""
+    return render(request, "desk/_message_text.html", {"text": text, "template": template})
+
+
+@require_POST
+@staff_required
+def bulk(request: HttpRequest) -> HttpResponse:
+    principal = request.principal
+    ids = [int(v) for v in request.POST.getlist("case") if v.isdigit()][:200]
+    operation = request.POST.get("operation")
+    try:
+        if operation == "approve":
+            result = workbench.bulk_approve(actor=principal, case_ids=ids)
+            if result.done:
+                messages.success(
+                    request, _("Approved: %(numbers)s") % {"numbers": ", ".join(result.done)}
+                )
+            for number, why in result.refused.items():
+                messages.warning(request, f"{number}: {why}")
+        elif operation == "assign":
+            count = workbench.assign(
+                actor=principal, case_ids=ids, username=request.POST.get("assignee") or None
+            )
+            messages.success(request, _("%(count)s cases assigned.") % {"count": count})
+    except ApplicationError as error:
+        messages.error(request, str(error.detail))
+    return redirect(request.POST.get("back") or reverse("desk:queue"))
+
+
+@staff_required
+def receiving(request: HttpRequest) -> HttpResponse:
+    """The receiving desk: scan an RMA or tracking number, land on the case's receive form."""
+    code = request.GET.get("code", "").strip()[:100]
+    error = None
+    if code:
+        try:
+            number = selectors.case_number_for_code(actor=request.principal, code=code)
+            return redirect(f"{reverse('desk:case', args=[number])}#action-receive")
+        except ApplicationError as failure:
+            error = str(failure.detail)
+    return render(request, "desk/receiving.html", {"code": code, "error": error})

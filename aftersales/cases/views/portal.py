@@ -1,0 +1,286 @@
+"""The customer portal (``/``): find an order by its number and phone (or sign in), see its cases
+in plain words with their countdowns, open an application with its eligibility shown before
+submitting, print the return label, and take the customer's actions. Every read is scoped to the
+customer, so editing a URL never shows someone else's case."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from aftersales.cases import labels, progress, selectors, services, workbench
+from aftersales.cases.choices import (
+    KINDS_WITH_GOODS,
+    Action,
+    CaseKind,
+    CaseState,
+    RatingReason,
+    Reason,
+)
+from aftersales.cases.eligibility import LineRequest
+from aftersales.cases.evidence import evidence_add
+from aftersales.cases.models import Case
+from aftersales.cases.transitions import available_actions
+from aftersales.cases.views.common import (
+    PORTAL_SESSION_KEY,
+    action_data,
+    action_fields,
+    consequence,
+    deadline_of,
+    portal_principal,
+)
+from aftersales.catalog import selectors as catalog_selectors
+from aftersales.catalog.models import Order
+from aftersales.core.errors import ApplicationError, InvalidInput
+from aftersales.core.ratelimit import client_address, rate_hit
+
+FIND_LIMIT = 20  # order look-ups per address per 5 minutes: guessing phone numbers is slow
+
+
+def customer_required(view):
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        principal = portal_principal(request)
+        if principal is None:
+            return redirect("portal:home")
+        request.principal = principal
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Find an order by its number and the phone it was bought with."""
+    error = None
+    if request.method == "POST":
+        number = request.POST.get("order", "").strip()[:100]
+        phone = request.POST.get("phone", "").strip()[:40]
+        if not rate_hit(f"portal-find:{client_address(request)}", limit=FIND_LIMIT, period=300):
+            error = _("Too many attempts; try again in a few minutes.")
+        elif not number or not phone:
+            error = _("Enter the order number and the phone number of the order.")
+        else:
+            order = (
+                Order.objects.filter(external_id=number, customer__phone=phone)
+                .select_related("customer")
+                .first()
+            )
+            if order is None:
+                error = _("No order with this number and phone.")
+            else:
+                request.session.cycle_key()
+                request.session[PORTAL_SESSION_KEY] = {
+                    "customer_id": order.customer_id,
+                    "shop_id": order.shop_id,
+                    "name": order.customer.name or order.customer.external_id,
+                }
+                return redirect("portal:order", order_id=order.id)
+    return render(
+        request,
+        "portal/home.html",
+        {"error": error, "signed_in": portal_principal(request) is not None},
+        status=422 if error else 200,
+    )
+
+
+@customer_required
+def my_cases(request: HttpRequest) -> HttpResponse:
+    principal = request.principal
+    orders = (
+        Order.objects.filter(customer_id=principal.customer_id)
+        .select_related("shop")
+        .order_by("-paid_at")[:20]
+    )
+    return render(request, "portal/orders.html", {"orders": orders})
+
+
+def _case_rows(cases, timezone: str) -> list[dict]:
+    rows = []
+    for case in cases:
+        deadline = deadline_of(case.deadline_at, case.deadline_action, timezone)
+        rows.append(
+            {
+                "case": case,
+                "state_label": CaseState(case.state).label,
+                "kind_label": CaseKind(case.kind).label,
+                "deadline": deadline,
+                "consequence": consequence(deadline),
+            }
+        )
+    return rows
+
+
+@customer_required
+def order_page(request: HttpRequest, order_id: int) -> HttpResponse:
+    principal = request.principal
+    order = catalog_selectors.order_get(actor=principal, order_id=order_id)
+    cases = Case.objects.filter(order=order, customer_id=principal.customer_id).order_by("-id")
+    return render(
+        request,
+        "portal/order.html",
+        {"order": order, "cases": _case_rows(cases, order.shop.timezone)},
+    )
+
+
+def _requests(order, post) -> list[LineRequest]:
+    requests = []
+    for line in order.lines.all():
+        raw = post.get(f"qty-{line.id}", "").strip()
+        if raw.isdigit() and int(raw) > 0:
+            requests.append(LineRequest(order_line_id=line.id, quantity=int(raw)))
+    return requests
+
+
+@customer_required
+def apply(request: HttpRequest, order_id: int) -> HttpResponse:
+    """The application form; ``check`` answers whether it is eligible, before submitting."""
+    principal = request.principal
+    order = catalog_selectors.order_get(actor=principal, order_id=order_id)
+    context = {
+        "order": order,
+        "kinds": CaseKind.choices,
+        "reasons": Reason.choices,
+        "chosen": request.POST,
+        "preview": None,
+        "error": None,
+    }
+    if request.method == "POST":
+        kind = request.POST.get("kind", "")
+        reason = request.POST.get("reason", "")
+        description = request.POST.get("description", "")[:5000]
+        try:
+            lines = _requests(order, request.POST)
+            if request.POST.get("check"):
+                context["preview"] = services.case_preview(
+                    actor=principal, order_id=order.id, kind=kind, reason=reason, lines=lines
+                )
+            else:
+                case = services.case_open(
+                    actor=principal,
+                    order_id=order.id,
+                    kind=kind,
+                    reason=reason,
+                    description=description,
+                    lines=lines,
+                )
+                for upload in request.FILES.getlist("photos")[:5]:
+                    evidence_add(actor=principal, case_id=case.id, upload=upload)
+                messages.success(
+                    request, _("Your application %(number)s is in.") % {"number": case.number}
+                )
+                return redirect("portal:case", number=case.number)
+        except ApplicationError as error:
+            context["error"] = {"detail": str(error.detail), "code": error.code}
+        template = "portal/_preview.html" if request.htmx else "portal/apply.html"
+        return render(request, template, context, status=422 if context["error"] else 200)
+    return render(request, "portal/apply.html", context)
+
+
+def _portal_case_context(request: HttpRequest, number: str, form_errors=None) -> dict:
+    principal = request.principal
+    case = selectors.case_get(actor=principal, number=number)
+    case.shop_addresses = []
+    case.shop_service_centers = []
+    deadline = deadline_of(case.deadline_at, case.deadline_action, case.shop.timezone)
+    actions = [
+        {
+            "name": action,
+            "label": Action(action).label,
+            "fields": action_fields(action, case),
+            "error": (form_errors or {}).get(action),
+        }
+        for action in available_actions(case, principal.role)
+    ]
+    messages_to_customer = [e for e in case.events.all() if e.action == "message"]
+    return {
+        "case": case,
+        "state_label": CaseState(case.state).label,
+        "kind_label": CaseKind(case.kind).label,
+        "reason_label": Reason(case.reason).label,
+        "deadline": deadline,
+        "consequence": consequence(deadline),
+        "steps": progress.steps(case),
+        "actions": actions,
+        "label_available": case.kind in KINDS_WITH_GOODS
+        and case.return_address_id is not None
+        and case.state in labels.LABEL_STATES,
+        "can_rate": case.state in (CaseState.REFUNDED, CaseState.COMPLETED, CaseState.CLOSED)
+        and not hasattr(case, "rating"),
+        "rating_reasons": RatingReason.choices,
+        "messages_to_customer": messages_to_customer,
+        "form_errors": form_errors or {},
+    }
+
+
+def _portal_case(request: HttpRequest, number: str, form_errors=None, status=200):
+    context = _portal_case_context(request, number, form_errors)
+    template = "portal/_case.html" if request.htmx else "portal/case.html"
+    return render(request, template, context, status=status)
+
+
+@customer_required
+def case_page(request: HttpRequest, number: str) -> HttpResponse:
+    return _portal_case(request, number)
+
+
+@require_POST
+@customer_required
+def case_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
+    principal = request.principal
+    case = selectors.case_get(actor=principal, number=number)
+    case.shop_addresses, case.shop_service_centers = [], []
+    try:
+        services.case_transition(
+            case_id=case.id,
+            action=action,
+            actor=principal,
+            data=action_data(action, case, request.POST),
+        )
+    except ApplicationError as error:
+        detail = {"detail": str(error.detail), "field": error.extra.get("field")}
+        return _portal_case(request, number, {action: detail}, status=422)
+    if not request.htmx:
+        return redirect("portal:case", number=number)
+    return _portal_case(request, number)
+
+
+@require_POST
+@customer_required
+def case_rate(request: HttpRequest, number: str) -> HttpResponse:
+    principal = request.principal
+    case_id = selectors.case_id_for(actor=principal, number=number)
+    raw = request.POST.get("score", "")
+    try:
+        if not raw.isdigit():
+            raise InvalidInput(_("Give 1 to 5 stars."), code="invalid_score", field="score")
+        workbench.rating_add(
+            actor=principal,
+            case_id=case_id,
+            score=int(raw),
+            reasons=request.POST.getlist("reasons"),
+            comment=request.POST.get("comment", ""),
+        )
+    except ApplicationError as error:
+        return _portal_case(request, number, {"rate": {"detail": str(error.detail)}}, status=422)
+    if not request.htmx:
+        return redirect("portal:case", number=number)
+    return _portal_case(request, number)
+
+
+@customer_required
+def case_label(request: HttpRequest, number: str) -> HttpResponse:
+    case = selectors.case_get(actor=request.principal, number=number)
+    response = HttpResponse(labels.label_pdf(case), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{case.number}-label.pdf"'
+    return response
+
+
+@require_POST
+def leave(request: HttpRequest) -> HttpResponse:
+    request.session.pop(PORTAL_SESSION_KEY, None)
+    return redirect("portal:home")

@@ -1,0 +1,315 @@
+"""Writes of the agent workbench and the portal beside the state table: internal notes, coloured
+flags, assignment, the contact log, messages from reply templates (话术), bulk approval, and the
+customer's rating. None of these changes a case's state; those that the timeline should show
+write a ``CaseEvent`` through ``services.event_build``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import zoneinfo
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from aftersales.cases.choices import (
+    FINAL_STATES,
+    Action,
+    CaseKind,
+    CaseState,
+    ContactChannel,
+    FlagColor,
+    RatingReason,
+)
+from aftersales.cases.models import Case, CaseNote, CaseRating, ContactLog
+from aftersales.cases.services import case_transition, event_build
+from aftersales.catalog.models import Shop
+from aftersales.core import clock
+from aftersales.core.errors import ApplicationError, Conflict, InvalidInput, PermissionDenied
+from aftersales.notify.models import Audience, Notification
+from aftersales.notify.services import notification_build
+from aftersales.team.models import ReplyTemplate
+from aftersales.team.principal import Principal
+
+STARTER_TEMPLATES = (
+    Path(__file__).resolve().parent.parent / "team" / "data" / "reply_templates.json"
+)
+
+
+def _staff_case(actor: Principal, case_id: int) -> Case:
+    if not actor.is_staff:
+        raise PermissionDenied(_("Only the shop's staff may do this."), code="forbidden")
+    case = (
+        actor.scope(Case.objects.select_for_update(of=("self",)))
+        .select_related("shop", "customer", "return_address")
+        .filter(pk=case_id)
+        .first()
+    )
+    if case is None:
+        raise InvalidInput(_("No such case."), code="case_not_found")
+    return case
+
+
+def _text(value: str, field: str, limit: int = 5000) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise InvalidInput(
+            _("%(field)s is required.") % {"field": field}, code=f"{field}_required", field=field
+        )
+    if len(value) > limit:
+        raise InvalidInput(
+            _("%(field)s must be at most %(limit)s characters.") % {"field": field, "limit": limit},
+            code="invalid_input",
+            field=field,
+        )
+    return value
+
+
+@transaction.atomic
+def note_add(*, actor: Principal, case_id: int, text: str) -> CaseNote:
+    case = _staff_case(actor, case_id)
+    return CaseNote.objects.create(
+        case=case,
+        author_id=actor.user_id,
+        author_name=actor.username,
+        text=_text(text, "text"),
+        created_at=clock.now(),
+    )
+
+
+@transaction.atomic
+def flag_set(*, actor: Principal, case_id: int, color: str) -> Case:
+    case = _staff_case(actor, case_id)
+    if color and color not in FlagColor.values:
+        raise InvalidInput(_("Unknown flag colour."), code="invalid_flag", field="flag")
+    case.flag = color
+    case.save(update_fields=["flag", "updated_at"])
+    return case
+
+
+@transaction.atomic
+def assign(*, actor: Principal, case_ids: list[int], username: str | None) -> int:
+    """Give cases to a member of staff of their shop (``None``: to nobody)."""
+    if not actor.is_staff:
+        raise PermissionDenied(_("Only the shop's staff may do this."), code="forbidden")
+    user = None
+    if username:
+        user = get_user_model().objects.filter(username=username, is_active=True).first()
+        membership = getattr(user, "membership", None) if user else None
+        if membership is None or membership.role == "customer":
+            raise InvalidInput(
+                _("%(name)s is not a member of staff.") % {"name": username},
+                code="unknown_assignee",
+                field="assignee",
+            )
+    cases = list(actor.scope(Case.objects.select_for_update(of=("self",))).filter(id__in=case_ids))
+    now = clock.now()
+    events = []
+    for case in cases:
+        if (
+            user is not None
+            and membership.shops.exists()
+            and not membership.shops.filter(pk=case.shop_id).exists()
+        ):
+            raise InvalidInput(
+                _("%(name)s does not work for the shop of %(number)s.")
+                % {"name": username, "number": case.number},
+                code="unknown_assignee",
+                field="assignee",
+            )
+        case.assignee = user
+        case.updated_at = now
+        events.append(
+            event_build(
+                case,
+                actor=actor,
+                action=Action.ASSIGN,
+                from_state=case.state,
+                data={"assignee": username or ""},
+                now=now,
+            )
+        )
+    Case.objects.bulk_update(cases, ["assignee", "updated_at"])
+    for event in events:
+        event.save()
+    return len(cases)
+
+
+@transaction.atomic
+def contact_log_add(
+    *,
+    actor: Principal,
+    case_id: int,
+    channel: str,
+    summary: str,
+    follow_up_on: dt.date | None = None,
+) -> ContactLog:
+    """Record a call, chat or e-mail with the customer; a follow-up date shows in the queue."""
+    case = _staff_case(actor, case_id)
+    if channel not in ContactChannel.values:
+        raise InvalidInput(_("Unknown channel."), code="invalid_channel", field="channel")
+    now = clock.now()
+    entry = ContactLog.objects.create(
+        case=case,
+        channel=channel,
+        summary=_text(summary, "summary"),
+        follow_up_on=follow_up_on,
+        by_id=actor.user_id,
+        by_name=actor.username,
+        created_at=now,
+    )
+    case.follow_up_on = follow_up_on
+    case.save(update_fields=["follow_up_on", "updated_at"])
+    event_build(
+        case,
+        actor=actor,
+        action=Action.CONTACT,
+        from_state=case.state,
+        data={
+            "channel": channel,
+            "summary": entry.summary,
+            "follow_up_on": follow_up_on.isoformat() if follow_up_on else None,
+        },
+        now=now,
+    ).save()
+    return entry
+
+
+# --- reply templates (话术) ---------------------------------------------------------------------
+
+
+def reply_templates_seed(shop: Shop) -> None:
+    """Give a shop the starter set (Chinese and English, from the seeds) if it has none."""
+    if ReplyTemplate.objects.filter(shop=shop).exists():
+        return
+    starter = json.loads(STARTER_TEMPLATES.read_text(encoding="utf-8"))
+    ReplyTemplate.objects.bulk_create(
+        ReplyTemplate(shop=shop, language=language, title=title, body=body)
+        for language, items in starter.items()
+        for title, body in items
+    )
+
+
+def template_variables(case: Case) -> dict[str, str]:
+    zone = zoneinfo.ZoneInfo(case.shop.timezone)
+    deadline = (
+        case.deadline_at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if case.deadline_at else ""
+    )
+    address = case.return_address
+    return {
+        "customer_name": case.customer.name or case.customer.external_id,
+        "case_number": case.number,
+        "order_number": case.order.external_id,
+        "deadline": deadline,
+        "return_address": f"{address.address} {address.name} {address.phone}" if address else "",
+        "shop_name": case.shop.name,
+        "amount": str(case.approved_amount or case.requested_amount),
+    }
+
+
+def template_render(body: str, case: Case) -> str:
+    """Fill ``{variable}``s; unknown ones are left as written (never an error, never code)."""
+    values = template_variables(case)
+    return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), body)
+
+
+@transaction.atomic
+def message_send(*, actor: Principal, case_id: int, text: str, template_id: int | None = None):
+    """Send a message to the customer: on the timeline (the customer sees it) and as a
+    notification."""
+    case = _staff_case(actor, case_id)
+    text = _text(text, "text")
+    now = clock.now()
+    data = {"text": text}
+    if template_id:
+        data["template_id"] = template_id
+    event_build(
+        case, actor=actor, action=Action.MESSAGE, from_state=case.state, data=data, now=now
+    ).save()
+    notification_build(
+        case=case, kind="case_message", audience=Audience.CUSTOMER, payload={"text": text}
+    ).save()
+    case.save(update_fields=["updated_at"])
+
+
+# --- bulk approval ------------------------------------------------------------------------------
+
+
+@dataclass
+class BulkResult:
+    done: list[str]
+    refused: dict[str, str]
+
+
+def bulk_approve(*, actor: Principal, case_ids: list[int]) -> BulkResult:
+    """Approve the selected refund-only cases, each through the state table in its own
+    transaction; cases the table refuses (or of another kind) are reported, not forced."""
+    result = BulkResult(done=[], refused={})
+    rows = actor.scope(Case.objects.filter(id__in=case_ids[:200])).values_list(
+        "id", "number", "kind", "state"
+    )
+    for case_id, number, kind, state in rows:
+        if kind != CaseKind.REFUND_ONLY:
+            result.refused[number] = _("only refund-only cases are approved in bulk")
+            continue
+        if state != CaseState.AWAITING_SELLER:
+            result.refused[number] = str(CaseState(state).label)
+            continue
+        try:
+            case_transition(case_id=case_id, action=Action.APPROVE, actor=actor)
+            result.done.append(number)
+        except ApplicationError as error:
+            result.refused[number] = str(error.detail)
+    return result
+
+
+# --- the customer's rating ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def rating_add(
+    *, actor: Principal, case_id: int, score: int, reasons: list[str], comment: str = ""
+) -> CaseRating:
+    case = actor.scope(Case.objects.select_for_update(of=("self",))).filter(pk=case_id).first()
+    if case is None or not actor.is_customer:
+        raise PermissionDenied(_("Only the customer rates their case."), code="forbidden")
+    if case.state not in FINAL_STATES:
+        raise Conflict(_("A case is rated once it has ended."), code="case_not_ended")
+    if hasattr(case, "rating"):
+        raise Conflict(_("This case has been rated already."), code="already_rated")
+    if not isinstance(score, int) or not 1 <= score <= 5:
+        raise InvalidInput(_("Give 1 to 5 stars."), code="invalid_score", field="score")
+    unknown = set(reasons) - set(RatingReason.values)
+    if unknown:
+        raise InvalidInput(_("Unknown reason."), code="invalid_reason", field="reasons")
+    if len(comment) > 2000:
+        raise InvalidInput(_("The comment is too long."), code="invalid_input", field="comment")
+    now = clock.now()
+    rating = CaseRating.objects.create(
+        case=case,
+        score=score,
+        reasons=sorted(set(reasons)),
+        comment=comment.strip(),
+        created_at=now,
+    )
+    event_build(
+        case,
+        actor=actor,
+        action=Action.RATE,
+        from_state=case.state,
+        data={"score": score, "reasons": rating.reasons},
+        now=now,
+    ).save()
+    Notification.objects.create(
+        shop_id=case.shop_id,
+        case=case,
+        audience=Audience.LEAD,
+        kind="case_rated",
+        payload={"case_number": case.number, "score": score},
+        created_at=now,
+    )
+    return rating
