@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/aftersales
 export AFTERSALES_HOME ?= $(CURDIR)/var
 
-.PHONY: run test test-sqlite test-postgres lint install lock messages clean bench
+.PHONY: run test test-sqlite test-postgres lint install lock messages clean bench browser screenshots
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,14 @@ run: install
 	$(BIN)/aftersales serve --port 8000
 
 ## test: lint, migration check, then the whole suite on SQLite and on PostgreSQL
-test: install lint test-sqlite test-postgres
+test: install browser lint test-sqlite test-postgres
+
+## browser: Debian's Chromium for the Playwright tests (Playwright's own download cannot work
+## here), with a CJK font so that screenshots show Chinese
+browser:
+	{ command -v chromium && fc-list | grep -qi wenquanyi; } >/dev/null 2>&1 || { \
+		$$(command -v sudo) apt-get update -qq && \
+		$$(command -v sudo) apt-get install -y -qq chromium fonts-wqy-microhei; }
 
 lint: install
 	$(BIN)/ruff check .
@@ -55,3 +62,7 @@ messages: install
 
 clean:
 	rm -rf $(VENV) var staticfiles
+
+## screenshots: the README's screenshots of the workbench, from the demo data
+screenshots: install browser
+	$(BIN)/python docs/screenshots.py

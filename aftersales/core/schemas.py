@@ -85,6 +85,18 @@ def refuse_unknown_parameters(request, model: type[BaseModel]) -> None:
             _("Unknown parameters: %(names)s.") % {"names": ", ".join(unknown)},
             code="unknown_parameter",
         )
+    # A single-valued filter given twice (``?customer=a&customer=b``) would keep only the last.
+    repeated = sorted(
+        name
+        for name in request.GET
+        if len(request.GET.getlist(name)) > 1
+        and "list" not in str(model.model_fields[name].annotation)
+    )
+    if repeated:
+        raise InvalidInput(
+            _("Give %(names)s once.") % {"names": ", ".join(repeated)},
+            code="repeated_parameter",
+        )
 
 
 MAX_PAGE = 200
