@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from aftersales.catalog.models import Customer, Order, OrderLine, Product, ReturnAddress, Shop, Sku
+from aftersales.catalog.models import (
+    Customer,
+    Order,
+    OrderLine,
+    Product,
+    ReturnAddress,
+    ServiceCenter,
+    Shop,
+    Sku,
+)
 
 
 class ReturnAddressInline(admin.TabularInline):
@@ -51,3 +60,9 @@ class OrderAdmin(admin.ModelAdmin):
     search_fields = ("external_id", "customer__name", "customer__phone")
     raw_id_fields = ("customer",)
     inlines = [OrderLineInline]
+
+
+@admin.register(ServiceCenter)
+class ServiceCenterAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "shop", "turnaround_days")
+    list_filter = ("kind", "shop")

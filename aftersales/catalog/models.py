@@ -25,7 +25,7 @@ class Shop(TimestampedModel):
     timezone = models.CharField(max_length=64, default="Asia/Shanghai")
     currency = models.CharField(max_length=3, default="CNY")
     # What each flag colour means in this shop's workbench, e.g. {"purple": "退款已确认"}.
-    flag_meanings = models.JSONField(default=dict, blank=True)
+    flag_meanings = models.JSONField(default=dict, blank=True, db_default={})
 
     def __str__(self) -> str:
         return self.code

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from aftersales.team.models import ApiToken, Membership
+from aftersales.team.models import ApiToken, Membership, ReplyTemplate
 
 
 @admin.register(Membership)
@@ -15,3 +15,9 @@ class MembershipAdmin(admin.ModelAdmin):
 class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ("prefix", "user", "name", "created_at", "revoked_at")
     readonly_fields = ("key_hash", "prefix")
+
+
+@admin.register(ReplyTemplate)
+class ReplyTemplateAdmin(admin.ModelAdmin):
+    list_display = ("title", "shop", "language")
+    list_filter = ("language", "shop")
