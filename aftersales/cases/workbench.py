@@ -29,8 +29,14 @@ from aftersales.cases.models import Case, CaseNote, CaseRating, ContactLog
 from aftersales.cases.services import case_transition, event_build
 from aftersales.catalog.models import Shop
 from aftersales.core import clock
-from aftersales.core.errors import ApplicationError, Conflict, InvalidInput, PermissionDenied
-from aftersales.notify.models import Audience, Notification
+from aftersales.core.errors import (
+    ApplicationError,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
+from aftersales.notify.models import Audience
 from aftersales.notify.services import notification_build
 from aftersales.team.models import ReplyTemplate
 from aftersales.team.principal import Principal
@@ -50,7 +56,7 @@ def _staff_case(actor: Principal, case_id: int) -> Case:
         .first()
     )
     if case is None:
-        raise InvalidInput(_("No such case."), code="case_not_found")
+        raise NotFound(_("No such case."), code="case_not_found")
     return case
 
 
@@ -304,12 +310,7 @@ def rating_add(
         data={"score": score, "reasons": rating.reasons},
         now=now,
     ).save()
-    Notification.objects.create(
-        shop_id=case.shop_id,
-        case=case,
-        audience=Audience.LEAD,
-        kind="case_rated",
-        payload={"case_number": case.number, "score": score},
-        created_at=now,
-    )
+    notification_build(
+        case=case, kind="case_rated", audience=Audience.LEAD, payload={"score": score}
+    ).save()
     return rating

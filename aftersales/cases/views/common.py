@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from aftersales.cases import selectors, services
 from aftersales.cases.choices import (
     CaseKind,
     Condition,
@@ -18,7 +19,9 @@ from aftersales.cases.choices import (
     DiagnosedBy,
     Disposition,
 )
+from aftersales.catalog.models import ServiceCenter
 from aftersales.core import clock
+from aftersales.core.errors import ApplicationError
 from aftersales.team.principal import Principal
 from aftersales.team.selectors import principal_for_user
 
@@ -241,3 +244,41 @@ def action_data(action: str, case, post) -> dict:
         if lines:
             data["lines"] = lines
     return data
+
+
+# --- taking an action from a page -------------------------------------------------------------
+
+
+def case_for_forms(actor: Principal, number: str):
+    """The case with what its action forms offer: the shop's return addresses and service
+    centers (staff forms only; a customer's forms never show them)."""
+    case = selectors.case_get(actor=actor, number=number)
+    staff = actor.is_staff
+    case.shop_addresses = (
+        list(case.shop.return_addresses.order_by("-is_default", "id")) if staff else []
+    )
+    case.shop_service_centers = (
+        list(ServiceCenter.objects.filter(shop=case.shop).order_by("id")) if staff else []
+    )
+    return case
+
+
+def form_error(error: ApplicationError) -> dict:
+    return {"detail": str(error.detail), "field": error.extra.get("field")}
+
+
+def form_transition(request: HttpRequest, number: str, action: str) -> dict | None:
+    """Take ``action`` with the posted form through the state table; ``None`` when done, else
+    the form's errors (``{action: {detail, field}}``) to show in place."""
+    actor = request.principal
+    case = case_for_forms(actor, number)
+    try:
+        services.case_transition(
+            case_id=case.id,
+            action=action,
+            actor=actor,
+            data=action_data(action, case, request.POST),
+        )
+    except ApplicationError as error:
+        return {action: form_error(error)}
+    return None

@@ -18,7 +18,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from aftersales.cases import selectors, services, workbench
+from aftersales.cases import selectors, workbench
 from aftersales.cases.choices import Action, CaseKind, CaseState, ContactChannel, FlagColor, Reason
 from aftersales.cases.models import Case, CaseNote, ContactLog
 from aftersales.cases.transitions import available_actions
@@ -26,12 +26,14 @@ from aftersales.cases.views.common import (
     CONDITIONS,
     DISPOSITIONS,
     LINE_FIELDS,
-    action_data,
     action_fields,
+    case_for_forms,
     deadline_of,
+    form_error,
+    form_transition,
     signed_in_principal,
 )
-from aftersales.catalog.models import Order, ServiceCenter, Shop
+from aftersales.catalog.models import Order, Shop
 from aftersales.core import clock
 from aftersales.core.errors import ApplicationError
 from aftersales.core.ratelimit import rate_limited_login
@@ -145,9 +147,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 def _case_context(request: HttpRequest, number: str, form_errors: dict | None = None) -> dict:
     principal = request.principal
-    case = selectors.case_get(actor=principal, number=number)
-    case.shop_addresses = list(case.shop.return_addresses.order_by("-is_default", "id"))
-    case.shop_service_centers = list(ServiceCenter.objects.filter(shop=case.shop).order_by("id"))
+    case = case_for_forms(principal, number)
     actions = []
     for action in available_actions(case, principal.role):
         actions.append(
@@ -209,27 +209,13 @@ def case_page(request: HttpRequest, number: str) -> HttpResponse:
     return _case_response(request, number)
 
 
-def _error(error: ApplicationError) -> dict:
-    return {"detail": str(error.detail), "field": error.extra.get("field") if error.extra else None}
-
-
 @require_POST
 @staff_required
 def case_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
-    principal = request.principal
-    case = selectors.case_get(actor=principal, number=number)
-    case.shop_addresses = list(case.shop.return_addresses.all())
-    case.shop_service_centers = list(ServiceCenter.objects.filter(shop=case.shop))
-    try:
-        services.case_transition(
-            case_id=case.id,
-            action=action,
-            actor=principal,
-            data=action_data(action, case, request.POST),
-        )
-    except ApplicationError as error:
-        # The form answers with its error in place (422 so htmx still swaps it in).
-        return _case_response(request, number, {action: _error(error)}, status=422)
+    errors = form_transition(request, number, action)
+    if errors:
+        # The form answers with its error in place (422, which htmx is told to swap in).
+        return _case_response(request, number, errors, status=422)
     if not request.htmx:
         return redirect("desk:case", number=number)
     return _case_response(request, number)
@@ -241,7 +227,7 @@ def _workbench_write(request: HttpRequest, number: str, form: str, write) -> Htt
     try:
         write(principal, case_id)
     except ApplicationError as error:
-        return _case_response(request, number, {form: _error(error)}, status=422)
+        return _case_response(request, number, {form: form_error(error)}, status=422)
     if not request.htmx:
         return redirect("desk:case", number=number)
     return _case_response(request, number)

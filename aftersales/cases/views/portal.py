@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from aftersales.cases import labels, progress, selectors, services, workbench
 from aftersales.cases.choices import (
+    FINAL_STATES,
     KINDS_WITH_GOODS,
     Action,
     CaseKind,
@@ -28,10 +29,11 @@ from aftersales.cases.models import Case
 from aftersales.cases.transitions import available_actions
 from aftersales.cases.views.common import (
     PORTAL_SESSION_KEY,
-    action_data,
     action_fields,
+    case_for_forms,
     consequence,
     deadline_of,
+    form_transition,
     portal_principal,
 )
 from aftersales.catalog import selectors as catalog_selectors
@@ -183,9 +185,7 @@ def apply(request: HttpRequest, order_id: int) -> HttpResponse:
 
 def _portal_case_context(request: HttpRequest, number: str, form_errors=None) -> dict:
     principal = request.principal
-    case = selectors.case_get(actor=principal, number=number)
-    case.shop_addresses = []
-    case.shop_service_centers = []
+    case = case_for_forms(principal, number)
     deadline = deadline_of(case.deadline_at, case.deadline_action, case.shop.timezone)
     actions = [
         {
@@ -209,8 +209,7 @@ def _portal_case_context(request: HttpRequest, number: str, form_errors=None) ->
         "label_available": case.kind in KINDS_WITH_GOODS
         and case.return_address_id is not None
         and case.state in labels.LABEL_STATES,
-        "can_rate": case.state in (CaseState.REFUNDED, CaseState.COMPLETED, CaseState.CLOSED)
-        and not hasattr(case, "rating"),
+        "can_rate": case.state in FINAL_STATES and not hasattr(case, "rating"),
         "rating_reasons": RatingReason.choices,
         "messages_to_customer": messages_to_customer,
         "form_errors": form_errors or {},
@@ -231,19 +230,9 @@ def case_page(request: HttpRequest, number: str) -> HttpResponse:
 @require_POST
 @customer_required
 def case_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
-    principal = request.principal
-    case = selectors.case_get(actor=principal, number=number)
-    case.shop_addresses, case.shop_service_centers = [], []
-    try:
-        services.case_transition(
-            case_id=case.id,
-            action=action,
-            actor=principal,
-            data=action_data(action, case, request.POST),
-        )
-    except ApplicationError as error:
-        detail = {"detail": str(error.detail), "field": error.extra.get("field")}
-        return _portal_case(request, number, {action: detail}, status=422)
+    errors = form_transition(request, number, action)
+    if errors:
+        return _portal_case(request, number, errors, status=422)
     if not request.htmx:
         return redirect("portal:case", number=number)
     return _portal_case(request, number)
