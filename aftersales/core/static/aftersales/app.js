@@ -4,6 +4,11 @@
   var body = document.body;
   var units = (body.dataset.units || "d|h|min").split("|");
   var overdueWord = body.dataset.overdue || "overdue";
+  // Countdowns run on the server's clock: the page says what time the server had when it was
+  // rendered, and the device's clock (which may be off by hours or days) only measures the time
+  // elapsed since then.
+  var serverNow = Date.parse(body.dataset.now || "");
+  var skew = isNaN(serverNow) ? 0 : serverNow - Date.now();
   function format(ms) {
     var minutes = Math.floor(Math.abs(ms) / 60000);
     var days = Math.floor(minutes / 1440);
@@ -16,7 +21,7 @@
     return parts.join(" ");
   }
   function tick() {
-    var now = Date.now();
+    var now = Date.now() + skew;
     document.querySelectorAll("time.countdown[datetime]").forEach(function (el) {
       var left = new Date(el.getAttribute("datetime")).getTime() - now;
       el.classList.toggle("overdue", left < 0);
