@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import datetime as dt
 import json
+import os
+import signal
+import time
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -30,6 +36,98 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords and not is_postgres:
             item.add_marker(skip)
+
+
+# --- no test leaves a process behind -------------------------------------------------------------
+#
+# The test process makes itself a "child subreaper": a process it started whose parent dies (a
+# server's worker after its master was killed, say) is re-parented to the test process instead of
+# to init, so every process a test started, however deep, stays visible as a descendant. After each
+# test, any descendant still running is killed and fails the test; the session fails the same way.
+
+PR_SET_CHILD_SUBREAPER = 36
+GRACE_SECONDS = 10.0
+
+
+def _become_subreaper() -> None:
+    # Not on Linux: only direct children are seen.
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def _process_table() -> dict[int, tuple[int, str]]:
+    """pid → (parent pid, state) of every process, from /proc."""
+    table = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # "pid (command) state ppid …": the command may hold spaces and parentheses
+        fields = stat[stat.rindex(")") + 2 :].split()
+        table[int(entry.name)] = (int(fields[1]), fields[0])
+    return table
+
+
+def _command_line(pid: int) -> str:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return "?"
+    return raw.replace(b"\0", b" ").decode(errors="replace").strip()
+
+
+def running_descendants() -> dict[int, str]:
+    """Descendants of this process that still run (zombies are reaped, not reported)."""
+    table = _process_table()
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _state) in table.items():
+        children.setdefault(parent, []).append(pid)
+    found, stack = {}, list(children.get(os.getpid(), []))
+    while stack:
+        pid = stack.pop()
+        state = table[pid][1]
+        if state == "Z":
+            if table[pid][0] == os.getpid():
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, os.WNOHANG)
+            continue
+        found[pid] = _command_line(pid)
+        stack.extend(children.get(pid, []))
+    return found
+
+
+def leaked_processes(before: set[int], grace: float = GRACE_SECONDS) -> dict[int, str]:
+    """Processes started since ``before`` that outlive a grace period; they are killed."""
+    give_up = time.monotonic() + grace
+    while True:
+        leaked = {p: c for p, c in running_descendants().items() if p not in before}
+        if not leaked or time.monotonic() > give_up:
+            break
+        time.sleep(0.1)
+    for pid in leaked:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    return leaked
+
+
+@pytest.fixture(autouse=True, scope="session")
+def no_process_outlives_the_session():
+    _become_subreaper()
+    before = set(running_descendants())
+    yield
+    leaked = leaked_processes(before)
+    assert not leaked, f"processes outlived the test session (now killed): {leaked}"
+
+
+@pytest.fixture(autouse=True)
+def no_process_outlives_its_test(no_process_outlives_the_session):
+    before = set(running_descendants())
+    yield
+    leaked = leaked_processes(before)
+    assert not leaked, f"processes outlived the test (now killed): {leaked}"
 
 
 def is_postgres() -> bool:
