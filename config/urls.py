@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from aftersales.core import views as core_views
+from aftersales.core.health import health
 from aftersales.core.ratelimit import rate_limited_login
 from config.api import api
 
@@ -13,6 +14,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("about/", core_views.home, name="about"),
+    path("health", health, name="health"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("aftersales.cases.urls")),

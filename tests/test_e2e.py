@@ -87,9 +87,9 @@ def product(tmp_path, database_url):
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                urllib.request.urlopen(f"{base}/openapi.json", timeout=1)
+                urllib.request.urlopen(f"{base}/openapi.json", timeout=5)
                 break
-            except (urllib.error.URLError, ConnectionError):
+            except OSError:  # refused, reset or timed out: not up yet
                 time.sleep(0.2)
         else:
             pytest.fail("the server did not start: " + (tmp_path / "serve.log").read_text())
@@ -140,11 +140,11 @@ def wait_for_state(base, token, number, state, seconds=20):
     pytest.fail(f"case {number} stayed {case['state']}, expected {state}")
 
 
-def test_a_return_is_approved_and_refunded_by_the_clock(product):
+def quick_shop(product) -> tuple[str, dict]:
+    """A shop whose policy answers in seconds, an order and its buyer: (buyer token, order)."""
     cli, base = product["cli"], product["base"]
     root = cli("token", "create", "root")
 
-    # given a shop whose policy answers in seconds
     status, _ = call(
         base,
         root,
@@ -194,6 +194,13 @@ def test_a_return_is_approved_and_refunded_by_the_clock(product):
     assert status == 201, order
     cli("user", "create", "zhao", "--role", "customer", "--shop", "e2e", "--customer", "C1")
     buyer = cli("token", "create", "zhao")
+    return buyer, order
+
+
+def test_a_return_is_approved_and_refunded_by_the_clock(product):
+    base = product["base"]
+    # given a shop whose policy answers in seconds
+    buyer, order = quick_shop(product)
 
     # when the buyer asks for a return and the shop never answers
     status, case = call(
@@ -235,5 +242,54 @@ def test_a_return_is_approved_and_refunded_by_the_clock(product):
         "auto_refund",
     ]
     assert refunded["events"][-1]["role"] == "system"
+    root = product["cli"]("token", "create", "root")
     status, order_after = call(base, root, "GET", f"/orders/{order['id']}")
     assert order_after["lines"][0]["refunded_amount"] == "99.00"
+
+
+def worker_pid(product) -> int | None:
+    url = product["base"].removesuffix("/api/v1") + "/health"
+    with urllib.request.urlopen(url, timeout=5) as response:
+        worker = json.loads(response.read())["worker"]
+    if worker["status"] != "running":
+        return None
+    return int(worker["worker"].rsplit(":", 1)[1])
+
+
+def wait_for_worker(product, other_than: int | None = None, seconds: float = 30) -> int:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        pid = worker_pid(product)
+        if pid is not None and pid != other_than:
+            return pid
+        time.sleep(0.2)
+    pytest.fail("no deadline worker came up: " + product["log"].read_text())
+
+
+def test_a_killed_worker_is_started_again_and_deadlines_act_again(product):
+    # given the running product, its worker killed without warning
+    first = wait_for_worker(product)
+    os.kill(first, signal.SIGKILL)
+
+    # when a case falls due afterwards
+    buyer, order = quick_shop(product)
+    status, case = call(
+        product["base"],
+        buyer,
+        "POST",
+        "/cases",
+        {
+            "order_id": order["id"],
+            "kind": "return_refund",
+            "reason": "quality_issue",
+            "lines": [{"order_line_id": order["lines"][0]["id"], "quantity": 1}],
+        },
+    )
+    assert status == 201, case
+
+    # then a new worker took over and acted on it, and the exit is in the log
+    second = wait_for_worker(product, other_than=first)
+    approved = wait_for_state(product["base"], buyer, case["number"], "awaiting_return")
+    assert approved["events"][-1]["action"] == "auto_approve"
+    assert second != first
+    assert "deadline worker killed by SIGKILL" in product["log"].read_text()

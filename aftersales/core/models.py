@@ -26,3 +26,18 @@ class RateCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}@{self.window}: {self.hits}"
+
+
+class WorkerHeartbeat(models.Model):
+    """The last sign of life of one deadline worker process: written after every sweep, read by
+    the health endpoint and the workbench, which warn when no worker has swept for a while."""
+
+    worker = models.CharField(max_length=200, unique=True)  # host:pid
+    started_at = models.DateTimeField()
+    beat_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["beat_at"], name="worker_heartbeat_beat")]
+
+    def __str__(self) -> str:
+        return f"{self.worker} @ {self.beat_at}"

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from aftersales.cases.deadlines import sweep_batch
+from aftersales.core.health import heartbeat_beat, heartbeat_start, heartbeat_stop, worker_name
 from aftersales.core.ratelimit import rate_prune
 from aftersales.notify.services import notifications_deliver
 
@@ -29,7 +30,9 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        self.stdout.write(f"worker started (interval {interval}s, batch {batch_size})")
+        name = worker_name()
+        heartbeat_start(worker=name)
+        self.stdout.write(f"worker {name} started (interval {interval}s, batch {batch_size})")
         self.stdout.flush()
         while running:
             close_old_connections()
@@ -37,6 +40,7 @@ class Command(BaseCommand):
                 result = sweep_batch(batch_size=batch_size)
                 delivered = notifications_deliver()
                 rate_prune()
+                heartbeat_beat(worker=name)
             except Exception:  # keep the loop alive; the batch rolled back and will be retried
                 logger.exception("sweep failed")
                 time.sleep(interval)
@@ -45,4 +49,6 @@ class Command(BaseCommand):
                 logger.info("acted on %s due cases", result.processed)
             if result.processed < batch_size and delivered == 0:
                 time.sleep(interval)
+        close_old_connections()
+        heartbeat_stop(worker=name)
         self.stdout.write("worker stopped")

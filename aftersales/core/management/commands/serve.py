@@ -1,10 +1,11 @@
 import os
 import signal
-import subprocess
 import sys
 
 from django.core.management.base import BaseCommand
 from gunicorn.app.base import BaseApplication
+
+from aftersales.core.supervisor import Child, Supervisor
 
 
 class _Gunicorn(BaseApplication):
@@ -23,7 +24,10 @@ class _Gunicorn(BaseApplication):
 
 
 class Command(BaseCommand):
-    help = "Serve the web application and run the deadline worker beside it."
+    help = (
+        "Serve the web application and run the deadline worker beside it, restarting the "
+        "worker whenever it exits."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default=os.environ.get("AFTERSALES_HOST", "127.0.0.1"))
@@ -36,12 +40,9 @@ class Command(BaseCommand):
         parser.add_argument("--no-access-log", action="store_true", help="log errors only")
 
     def handle(self, *args, host, port, workers, threads, no_worker, no_access_log, **options):
-        worker = None
-        if not no_worker:
-            worker = subprocess.Popen([sys.executable, "-m", "aftersales.cli", "worker"])
-        self.stdout.write(f"serving on http://{host}:{port}/ (API docs at /api/v1/docs)")
-        self.stdout.flush()
-        try:
+        if no_worker:
+            self.stdout.write(f"serving on http://{host}:{port}/ (API docs at /api/v1/docs)")
+            self.stdout.flush()
             _Gunicorn(
                 {
                     "bind": f"{host}:{port}",
@@ -52,10 +53,29 @@ class Command(BaseCommand):
                     "graceful_timeout": 5,
                 }
             ).run()
-        finally:
-            if worker is not None and worker.poll() is None:
-                worker.send_signal(signal.SIGTERM)
-                try:
-                    worker.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    worker.kill()
+            return
+        # The web server and the deadline worker as children of a supervisor that restarts the
+        # worker whenever it exits (aftersales.core.supervisor).
+        command = [sys.executable, "-m", "aftersales.cli"]
+        web = [
+            *command,
+            "serve",
+            "--no-worker",
+            f"--host={host}",
+            f"--port={port}",
+            f"--workers={workers}",
+            f"--threads={threads}",
+        ]
+        if no_access_log:
+            web.append("--no-access-log")
+        supervisor = Supervisor(
+            [
+                Child("web server", web, restart=False),
+                Child("deadline worker", [*command, "worker"], restart=True),
+            ]
+        )
+        signal.signal(signal.SIGTERM, supervisor.request_stop)
+        signal.signal(signal.SIGINT, supervisor.request_stop)
+        code = supervisor.run()
+        if code:
+            sys.exit(code)
