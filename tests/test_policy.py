@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -40,7 +43,7 @@ def test_a_new_shop_starts_from_its_preset(admin, shop):
         "seller": "seller",
         "carrier": "seller",
     }
-    assert policy["sources"]["no_reason_days"].startswith("Seed 001")
+    assert policy["sources"]["no_reason_days"].startswith("《售后服务手册》")
 
 
 def test_every_change_makes_a_version_and_open_cases_keep_theirs(admin, customer, order):
@@ -189,3 +192,17 @@ def test_a_longer_shop_window_extends_no_reason(admin, customer, shop, clock):
     clock.set(dt.datetime(2026, 11, 20, tzinfo=dt.UTC))
     case = open_case(customer, order, reason="no_reason")
     assert case["state"] == "awaiting_seller"
+
+
+def test_the_product_names_its_sources_by_title_and_stands_alone():
+    # the presets' sources are shown to users, the docs are read without this repository's
+    # surroundings: neither points outside the repository or cites a source by a file number
+    root = Path(__file__).resolve().parent.parent
+    texts = {path: path.read_text(encoding="utf-8") for path in root.glob("docs/**/*.md")}
+    texts[root / "README.md"] = (root / "README.md").read_text(encoding="utf-8")
+    for preset_file in (root / "aftersales" / "cases" / "presets").glob("*.json"):
+        texts[preset_file] = " ".join(json.loads(preset_file.read_text())["sources"].values())
+    assert (root / "docs" / "domain.md") in texts
+    for path, text in texts.items():
+        found = re.findall(r"\.\./shared|shared/|DOMAIN\.md|ARCHITECTURE\.md|[Ss]eed ?0\d\d", text)
+        assert found == [], (path, found)

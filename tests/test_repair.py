@@ -1,7 +1,8 @@
 """Repair and warranty (维修 / 保修) end to end through the API: diagnosis by the shop, a supplier
 or a service center; free under warranty, quoted out of it; the quote reminds, then returns the
-goods unrepaired with a notice (never seed 003's silent cancellation); 三包 entitlements; costs;
-the paper invoice travelling with the goods; and every deadline with a moved clock."""
+goods unrepaired with a notice (never the silent cancellation of a JD.com repair, docs/domain.md);
+三包 entitlements; costs; the paper invoice travelling with the goods; and every deadline with a
+moved clock."""
 
 from __future__ import annotations
 
@@ -171,7 +172,7 @@ def test_the_quote_reminds_first_then_returns_the_goods_with_a_notice(
     assert case.quote_decision == "expired"
     assert Notification.objects.get(case=case, kind="quote_expired").audience == "customer"
     assert case.deadline_action == "escalate"  # and the shop must now ship them back
-    assert case.state != "closed"  # never the silent cancellation of seed 003
+    assert case.state != "closed"  # never a JD.com repair's silent cancellation
 
 
 def test_a_customer_may_still_answer_after_the_reminder(customer, agent, center, clock):

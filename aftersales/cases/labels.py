@@ -1,4 +1,5 @@
-"""Return labels and packing slips (PDF, A6), so a parcel is identified on arrival (seed 000).
+"""Return labels and packing slips (PDF, A6), so a parcel is identified on arrival
+(《淘宝天猫售后有哪些技巧？售后处理技巧分享》, docs/domain.md).
 
 The label carries the RMA number as Code128 and as QR, the order number, the customer's name and
 phone, the shop's return address, the carrier and tracking number once known, the lines and

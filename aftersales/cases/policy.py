@@ -387,7 +387,8 @@ def no_reason_window(*, order: Order, policy: Policy) -> tuple[dt.datetime, dt.d
     """The no-reason window as ``[start, end)`` in UTC, or ``None`` before the order is signed.
 
     It starts at midnight of the day after signing, in the shop's time zone, and ends at the end of
-    the ``no_reason_days``-th day (seed 001 §a; the law counts from the day after receipt).
+    the ``no_reason_days``-th day (《售后服务手册》, 七天无理由退换; the law counts from the day
+    after receipt).
     """
     if order.signed_at is None:
         return None

@@ -189,7 +189,8 @@ def contact_log_add(
 
 
 def reply_templates_seed(shop: Shop) -> None:
-    """Give a shop the starter set (Chinese and English, from the seeds) if it has none."""
+    """Give a shop the starter set (Chinese and English, the reply wording of the after-sales
+    handbooks, docs/domain.md) if it has none."""
     if ReplyTemplate.objects.filter(shop=shop).exists():
         return
     starter = json.loads(STARTER_TEMPLATES.read_text(encoding="utf-8"))
