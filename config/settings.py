@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "ninja",
     "django_htmx",
+    "csp",
     "aftersales.core",
     "aftersales.catalog",
     "aftersales.team",
@@ -59,6 +61,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Neither of the first two reads the body, so the size limit still comes before anything that
+    # does; they come first so that its refusals carry a request id and the policy too.
+    "aftersales.core.middleware.RequestIdMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "aftersales.core.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "aftersales.core.middleware.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -132,6 +139,14 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Bodies larger than these are refused on their Content-Length before anything reads them
+# (`BodySizeLimitMiddleware`); every other request may send DATA_UPLOAD_MAX_MEMORY_SIZE + 1 MB.
+# Each allows the largest files of its form (evidence: a 50 MB video; the portal's application:
+# five 10 MB photos) and 1 MB for the fields and the multipart envelope.
+AFTERSALES_BODY_LIMITS = [
+    ("POST", r"/api/v1/cases/[^/]+/evidence", 51 * 1024 * 1024),
+    ("POST", r"/orders/\d+/apply/", 51 * 1024 * 1024),
+]
 # Evidence files (photos, short videos) go through the default storage: local files here, any
 # django-storages backend in production. They are served by the API to those who may see the case.
 MEDIA_ROOT = Path(os.environ.get("AFTERSALES_MEDIA_ROOT", WORK_DIR / "media"))
@@ -152,6 +167,20 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# The pages run only their own static scripts and styles (vendored htmx, no inline code), so the
+# policy allows nothing else. A view that needs more says so with csp's decorators.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
 
 # Where people reach this installation: links in e-mails and notifications are built on it.
 AFTERSALES_BASE_URL = os.environ.get("AFTERSALES_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -164,12 +193,31 @@ NINJA_PAGINATION_PER_PAGE = 50
 # The worker's pause between sweeps when nothing was due, in seconds.
 AFTERSALES_WORKER_INTERVAL = float(os.environ.get("AFTERSALES_WORKER_INTERVAL", "1.0"))
 AFTERSALES_SWEEP_BATCH = int(os.environ.get("AFTERSALES_SWEEP_BATCH", "200"))
+# A worker silent for this many seconds is taken for stopped: GET /health says so and the
+# workbench warns (no deadline acts while no worker runs).
+AFTERSALES_WORKER_STALE_AFTER = float(os.environ.get("AFTERSALES_WORKER_STALE_AFTER", "60"))
 
+# Everything goes to the console (the process manager keeps it), each line with the id of its
+# request: the id a person quotes from an error page finds the traceback. Django's errors (500s
+# with their traceback, refused hosts) are logged with DEBUG off too; there is no mail to admins.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"aftersales": {"handlers": ["console"], "level": "INFO"}},
+    "filters": {"request_id": {"()": "aftersales.core.middleware.RequestIdLogFilter"}},
+    "formatters": {
+        "console": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "console",
+        }
+    },
+    "loggers": {
+        "aftersales": {"handlers": ["console"], "level": "INFO"},
+        "django": {"handlers": ["console"], "level": "ERROR"},
+    },
 }
 
 LOGIN_URL = "/desk/login/"

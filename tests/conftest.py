@@ -231,6 +231,12 @@ def make_order(
 
 
 @pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # Tests log in hundreds of times; the production hasher takes a second or more for each.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def media_in_tmp(settings, tmp_path):
     """Uploaded evidence goes to a temporary folder, never into the working tree."""
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -6,7 +6,9 @@ import json
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.test import Client
 
 from aftersales.cases.choices import CaseState
 from aftersales.cases.models import Case
@@ -52,6 +54,35 @@ def test_a_customer_user_is_tied_to_the_shops_customer(order):
     run("user", "create", "buyer", "--role", "customer", "--shop", "shop", "--customer", "C1")
     membership = Membership.objects.get(user__username="buyer")
     assert membership.customer == order.customer
+
+
+def test_an_installation_admin_gets_the_django_admin(db):
+    # given
+    run("user", "create", "root", "--role", "admin", "--password", "pw-root-0123456")
+    client = Client()
+    # when
+    response = client.post(
+        "/admin/login/", {"username": "root", "password": "pw-root-0123456", "next": "/admin/"}
+    )
+    # then
+    assert (response.status_code, response["Location"]) == (302, "/admin/")
+    assert client.get("/admin/cases/case/").status_code == 200
+
+
+def test_a_shop_admin_does_not_get_the_django_admin(shop):
+    # given
+    run("user", "create", "boss", "--role", "admin", "--shop", "shop", "--password", "pw-boss-123")
+    # when
+    response = Client().post(
+        "/admin/login/", {"username": "boss", "password": "pw-boss-123", "next": "/admin/"}
+    )
+    # then
+    assert response.status_code == 200
+    assert "Please enter the correct username and password for a staff account." in (
+        response.content.decode()
+    )
+    user = get_user_model().objects.get(username="boss")
+    assert (user.is_staff, user.is_superuser) == (False, False)
 
 
 @pytest.mark.parametrize(

@@ -128,19 +128,88 @@ def test_password_guessing_is_throttled_then_forgiven(lee, clock):
     assert token_call(client, "correct horse 42").status_code == 201
 
 
-def test_guessing_from_many_addresses_is_throttled_per_user(lee):
-    for number in range(10):
-        Client(REMOTE_ADDR=f"10.0.0.{number}").post(
-            "/api/v1/auth/token",
-            json.dumps({"username": "lee", "password": "guess"}),
-            content_type="application/json",
-        )
-    response = Client(REMOTE_ADDR="10.0.1.1").post(
-        "/api/v1/auth/token",
-        json.dumps({"username": "lee", "password": "correct horse 42"}),
-        content_type="application/json",
+def test_wrong_passwords_from_one_address_do_not_lock_the_user_out_elsewhere(lee):
+    # given
+    attacker = Client(REMOTE_ADDR="10.0.0.1")
+    answers = [token_call(attacker, "guess").status_code for _ in range(12)]
+    # when
+    response = token_call(Client(REMOTE_ADDR="10.0.1.1"), "correct horse 42")
+    # then
+    assert answers == [401] * 10 + [429] * 2
+    assert response.status_code == 201
+
+
+def test_a_success_starts_the_user_and_address_afresh(lee):
+    # given
+    client = Client(REMOTE_ADDR="10.0.0.1")
+    for _ in range(9):
+        assert token_call(client, "guess").status_code == 401
+    # when
+    assert token_call(client, "correct horse 42").status_code == 201
+    # then
+    answers = [token_call(client, "guess").status_code for _ in range(11)]
+    assert answers == [401] * 10 + [429]
+
+
+def test_successful_logins_do_not_count(lee):
+    # given
+    client = Client(REMOTE_ADDR="10.0.0.1")
+    for _ in range(40):
+        assert token_call(client, "correct horse 42").status_code == 201
+    # when
+    answers = [token_call(client, "guess").status_code for _ in range(11)]
+    # then
+    assert answers == [401] * 10 + [429]
+
+
+def test_one_address_spraying_many_user_names_is_stopped(lee):
+    # given
+    sprayer = Client(REMOTE_ADDR="10.0.0.1")
+    answers = [token_call(sprayer, "guess", username=f"user{n}").status_code for n in range(30)]
+    # when
+    from_the_sprayer = token_call(sprayer, "correct horse 42")
+    # then
+    assert answers == [401] * 30
+    assert from_the_sprayer.status_code == 429
+    assert token_call(Client(REMOTE_ADDR="10.0.0.2"), "correct horse 42").status_code == 201
+
+
+def desk_login(address: str, password: str, username: str = "lee"):
+    return Client(REMOTE_ADDR=address).post(
+        "/desk/login/", {"username": username, "password": password}
     )
+
+
+def test_wrong_desk_passwords_from_one_address_do_not_lock_the_user_out_elsewhere(lee):
+    # given
+    answers = [desk_login("10.0.0.1", "guess").status_code for _ in range(12)]
+    # when
+    response = desk_login("10.0.1.1", "correct horse 42")
+    # then
+    assert answers == [200] * 10 + [429] * 2
+    assert (response.status_code, response["Location"]) == (302, "/desk/")
+
+
+def test_a_desk_login_resets_the_user_and_address(lee):
+    # given
+    for _ in range(9):
+        assert desk_login("10.0.0.1", "guess").status_code == 200
+    # when
+    assert desk_login("10.0.0.1", "correct horse 42").status_code == 302
+    # then
+    answers = [desk_login("10.0.0.1", "guess").status_code for _ in range(11)]
+    assert answers == [200] * 10 + [429]
+
+
+def test_the_desk_login_stops_a_spray_of_user_names(lee):
+    # given
+    for number in range(30):
+        assert desk_login("10.0.0.1", "guess", username=f"user{number}").status_code == 200
+    # when
+    response = desk_login("10.0.0.1", "correct horse 42")
+    # then
     assert response.status_code == 429
+    assert desk_login("10.0.0.2", "correct horse 42").status_code == 302
 
 
 def test_the_admin_login_is_throttled(db):
@@ -150,6 +219,20 @@ def test_the_admin_login_is_throttled(db):
         client.post("/admin/login/", {"username": "boss", "password": "nope"})
     response = client.post("/admin/login/", {"username": "boss", "password": "pw-0123456789"})
     assert response.status_code == 429
+
+
+def test_wrong_admin_passwords_from_one_address_do_not_lock_the_admin_out_elsewhere(db):
+    # given
+    get_user_model().objects.create_superuser("boss", "b@example.com", "pw-0123456789")
+    attacker = Client(REMOTE_ADDR="10.0.0.1")
+    for _ in range(12):
+        attacker.post("/admin/login/", {"username": "boss", "password": "nope"})
+    # when
+    response = Client(REMOTE_ADDR="10.0.1.1").post(
+        "/admin/login/", {"username": "boss", "password": "pw-0123456789", "next": "/admin/"}
+    )
+    # then
+    assert (response.status_code, response["Location"]) == (302, "/admin/")
 
 
 # --- production settings ---------------------------------------------------------------------

@@ -58,7 +58,7 @@ class WorkerStatus:
 
 
 def stale_after() -> dt.timedelta:
-    return dt.timedelta(seconds=getattr(settings, "AFTERSALES_WORKER_STALE_AFTER", 60))
+    return dt.timedelta(seconds=settings.AFTERSALES_WORKER_STALE_AFTER)
 
 
 def worker_status() -> WorkerStatus:

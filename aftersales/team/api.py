@@ -1,4 +1,5 @@
-"""Tokens over HTTP: exchange a user name and password for a bearer token (rate-limited)."""
+"""Tokens over HTTP: exchange a user name and password for a bearer token (failures are
+rate-limited per user name and address, and per address)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Status
 
 from aftersales.core.errors import Throttled, Unauthenticated
-from aftersales.core.ratelimit import login_allowed
+from aftersales.core.ratelimit import login_allowed, login_succeeded
 from aftersales.core.schemas import ERROR_RESPONSES, Input, Output
 from aftersales.team.services import token_for_credentials
 
@@ -33,4 +34,5 @@ def create_token(request: HttpRequest, payload: TokenIn):
     )
     if token is None:
         raise Unauthenticated(_("Unknown user name or wrong password."), code="invalid_credentials")
+    login_succeeded(request, payload.username)
     return Status(201, {"token": token})

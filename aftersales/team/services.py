@@ -58,7 +58,16 @@ def user_create(
         )
     elif customer_external_id:
         raise InvalidInput(_("Only customer users are tied to a customer."), code="invalid_input")
-    user = user_model.objects.create_user(username=username, email=email, password=password)
+    # An admin tied to no shop administers the whole installation, the Django admin included; a
+    # shop's admin does not get it (it shows every shop's data).
+    is_installation_admin = role == Role.ADMIN and not shops
+    user = user_model.objects.create_user(
+        username=username,
+        email=email,
+        password=password,
+        is_staff=is_installation_admin,
+        is_superuser=is_installation_admin,
+    )
     membership = Membership.objects.create(user=user, role=role, customer=customer)
     if role != Role.CUSTOMER and shops:
         membership.shops.set(shops)

@@ -13,7 +13,13 @@ class Command(BaseCommand):
         create = sub.add_parser("create", help="create a user with a role")
         create.add_argument("name")
         create.add_argument("--role", required=True, choices=Role.values)
-        create.add_argument("--shop", action="append", default=[], help="shop code (repeatable)")
+        create.add_argument(
+            "--shop",
+            action="append",
+            default=[],
+            help="shop code (repeatable); an admin without one administers the installation, "
+            "the Django admin (/admin/) included",
+        )
         create.add_argument("--customer", help="the shop customer's external id (customer role)")
         create.add_argument("--password", help="for logging in to pages; API use needs a token")
         create.add_argument("--email", default="")
