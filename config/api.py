@@ -1,11 +1,13 @@
-"""The one NinjaAPI: token auth, the routers, and the single mapping of errors to HTTP."""
+"""The one NinjaAPI: token auth, the routers, operation ids, and the single mapping of errors to
+HTTP."""
 
 from __future__ import annotations
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ImproperlyConfigured, RequestDataTooBig
 from django.http import Http404, HttpRequest
+from django.http.request import RawPostDataException
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
@@ -39,11 +41,48 @@ class Utf8JSONRenderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}
 
 
-api = NinjaAPI(
+class CleanIdsAPI(NinjaAPI):
+    """Operation ids are the view functions' names (``list_cases``), not ninja's module-prefixed
+    ``aftersales_cases_api_list_cases``: a client generated from the document reads well."""
+
+    def get_openapi_operation_id(self, operation) -> str:
+        return operation.operation_id or operation.view_func.__name__
+
+
+def _routers_within(routers) -> list[Router]:
+    found: dict[int, Router] = {}
+    pending = list(routers)
+    while pending:
+        router = pending.pop(0)
+        if id(router) not in found:
+            found[id(router)] = router
+            pending.extend(child for _prefix, child, *_tags in router._routers)
+    return list(found.values())
+
+
+def check_operation_ids(routers) -> None:
+    """Two operations with one id would make a generated client drop one of them: refuse to
+    start instead."""
+    seen: dict[str, str] = {}
+    for router in _routers_within(routers):
+        for view in router.path_operations.values():
+            for operation in view.operations:
+                operation_id = operation.operation_id or operation.view_func.__name__
+                where = f"{operation.view_func.__module__}.{operation.view_func.__name__}"
+                if operation_id in seen:
+                    raise ImproperlyConfigured(
+                        f"API operation id {operation_id!r} is used by {seen[operation_id]} "
+                        f"and {where}; rename one of the view functions."
+                    )
+                seen[operation_id] = where
+
+
+api = CleanIdsAPI(
     title="aftersales API",
     version="1",
     description="After-sales cases, orders and shop policies. Authenticate with "
-    "`Authorization: Bearer <token>` (create one with `aftersales token create NAME`).",
+    "`Authorization: Bearer <token>` (create one with `aftersales token create NAME`). "
+    "Text may not contain the NUL character (refused with 400).",
     auth=TokenAuth(),
     urls_namespace="api-v1",
     renderer=Utf8JSONRenderer(),
@@ -108,6 +147,16 @@ def validation_error(request: HttpRequest, error: ValidationError):
     )
 
 
+@api.exception_handler(RawPostDataException)
+def form_body_for_json(request: HttpRequest, error: RawPostDataException):
+    # A form body (read as a form by the middleware) sent to an operation that takes JSON.
+    return api.create_response(
+        request,
+        {"code": "unsupported_media_type", "detail": _("Send the body as JSON.")},
+        status=415,
+    )
+
+
 @api.exception_handler(Http404)
 def not_found(request: HttpRequest, error: Http404):
     return api.create_response(
@@ -122,3 +171,7 @@ def too_big(request: HttpRequest, error: RequestDataTooBig):
         {"code": "payload_too_large", "detail": _("The request body is too large.")},
         status=413,
     )
+
+
+# Last in this module, after every router and operation has been added.
+check_operation_ids(router for _prefix, router in api._routers)

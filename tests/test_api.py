@@ -400,3 +400,14 @@ def test_list_queries_do_not_grow_with_the_page(agent, customer, shop, path, exp
     for index in range(3, 20):
         open_case(customer, make_order(external_id=f"P{index}"))
     assert count() == few == expected
+
+
+def test_a_form_body_sent_to_a_json_operation_is_415(customer, agent, order):
+    # given a case waiting for the shop
+    number = open_case(customer, order)["number"]
+    # when an action is sent as a form instead of JSON
+    response = agent.client.post(f"/api/v1/cases/{number}/actions/reject", {"reason": "照片不清"})
+    # then it is refused, not a 500, and the case waits still
+    assert response.status_code == 415
+    assert response.json() == {"code": "unsupported_media_type", "detail": "Send the body as JSON."}
+    assert Case.objects.get(number=number).state == "awaiting_seller"

@@ -6,9 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from aftersales.cases.models import Compensation
+from aftersales.cases.compensation import counterfeit_proven
+from aftersales.cases.models import Case, CaseEvent, Compensation
 from aftersales.catalog.models import OrderLine
-from tests.conftest import make_order, open_case
+from tests.conftest import make_order, make_user, open_case
 
 
 def grant(api, number, **body):
@@ -84,17 +85,94 @@ def test_a_retried_grant_gives_once(agent, unshipped):
     assert Compensation.objects.count() == 1
 
 
-def test_ten_fold_for_a_counterfeit_decided_by_an_admin(customer, agent, order, db):
-    from tests.conftest import make_user
+def inspect(agent, customer, number, **inspection):
+    """Bring a return to the inspection bench and inspect it as ``inspection`` says."""
+    assert agent.act(number, "approve").status_code == 200
+    shipped = customer.act(number, "ship_return", {"carrier": "SF", "tracking_number": "SF1"})
+    assert shipped.status_code == 200
+    assert agent.act(number, "receive").status_code == 200
+    response = agent.act(number, "inspect", {"result": "pass", **inspection})
+    assert response.status_code == 200, response.content
+    return response.json()
 
+
+def test_ten_fold_for_a_counterfeit_decided_by_an_admin(customer, agent, order, db):
+    # given a counterfeit claim whose goods the inspection found counterfeit
     number = open_case(customer, order, reason="counterfeit")["number"]
-    assert grant(agent, number, reason="counterfeit", kind="store_credit").status_code == 403
+    inspect(agent, customer, number, authenticity="counterfeit")
     shop_admin = make_user("boss", "admin", shop="shop")
+    # when an agent, then an admin grants ten-fold
+    refused_to_agent = grant(agent, number, reason="counterfeit", kind="store_credit")
     response = grant(shop_admin, number, reason="counterfeit", kind="store_credit")
-    assert response.json()["amount"] == "1000.00"  # ten times the price of 100.00
-    other = open_case(customer, order, reason="quality_issue")["number"]
-    refused = grant(shop_admin, other, reason="counterfeit", kind="store_credit")
-    assert refused.json()["code"] == "not_a_counterfeit_case"
+    # then only the admin may, and it is ten times the price of 100.00
+    assert refused_to_agent.status_code == 403
+    assert response.status_code == 201, response.content
+    assert response.json()["amount"] == "1000.00"
+
+
+def test_ten_fold_is_only_for_a_counterfeit_claim(customer, order, db):
+    # given a quality complaint
+    number = open_case(customer, order, reason="quality_issue")["number"]
+    shop_admin = make_user("boss", "admin", shop="shop")
+    # when an admin grants ten-fold on it
+    refused = grant(shop_admin, number, reason="counterfeit", kind="store_credit")
+    # then it is refused
+    assert (refused.status_code, refused.json()["code"]) == (422, "not_a_counterfeit_case")
+
+
+def test_ten_fold_needs_the_goods_proven_counterfeit(customer, order, db):
+    # given a counterfeit claim nobody has inspected
+    number = open_case(customer, order, reason="counterfeit")["number"]
+    shop_admin = make_user("boss", "admin", shop="shop")
+    # when an admin grants ten-fold
+    refused = grant(shop_admin, number, reason="counterfeit", kind="store_credit")
+    # then it is refused for want of proof, in words, and nothing is given
+    assert (refused.status_code, refused.json()["code"]) == (409, "counterfeit_not_proven")
+    assert refused.json()["detail"] == (
+        "Ten-fold compensation needs proof: record the inspection's verdict “Counterfeit” first."
+    )
+    assert Compensation.objects.count() == 0
+    assert not CaseEvent.objects.filter(action="compensate").exists()
+
+
+@pytest.mark.parametrize("verdict", [None, "genuine", "inconclusive"])
+def test_an_inspection_without_a_counterfeit_verdict_is_no_proof(
+    customer, agent, order, db, verdict
+):
+    # given a counterfeit claim inspected without finding the goods counterfeit
+    number = open_case(customer, order, reason="counterfeit")["number"]
+    inspect(agent, customer, number, **({"authenticity": verdict} if verdict else {}))
+    shop_admin = make_user("boss", "admin", shop="shop")
+    # when an admin grants ten-fold
+    refused = grant(shop_admin, number, reason="counterfeit", kind="store_credit")
+    # then it is refused
+    assert (refused.status_code, refused.json()["code"]) == (409, "counterfeit_not_proven")
+    assert Compensation.objects.count() == 0
+
+
+def test_the_verdict_is_recorded_on_the_case_and_its_timeline(customer, agent, order):
+    # given a counterfeit claim at the inspection bench
+    number = open_case(customer, order, reason="counterfeit")["number"]
+    # when the inspector finds the goods counterfeit
+    case = inspect(agent, customer, number, authenticity="counterfeit")
+    # then the case keeps the verdict and the inspection's event says it
+    assert Case.objects.get(number=number).authenticity_verdict == "counterfeit"
+    assert counterfeit_proven(Case.objects.get(number=number))
+    assert case["events"][-1]["action"] == "inspect"
+    assert case["events"][-1]["data"]["authenticity"] == "counterfeit"
+
+
+def test_an_unknown_verdict_is_refused(customer, agent, order):
+    # given a return at the inspection bench
+    number = open_case(customer, order, reason="counterfeit")["number"]
+    agent.act(number, "approve")
+    customer.act(number, "ship_return", {"carrier": "SF", "tracking_number": "SF1"})
+    agent.act(number, "receive")
+    # when the verdict is not one of the words
+    response = agent.act(number, "inspect", {"result": "pass", "authenticity": "fake-ish"})
+    # then it is refused and the case waits still
+    assert (response.status_code, response.json()["code"]) == (422, "validation_error")
+    assert Case.objects.get(number=number).state == "inspecting"
 
 
 def test_customers_and_finance_do_not_grant(customer, finance, unshipped):

@@ -184,7 +184,7 @@ def test_a_conversion_needs_a_reason_and_a_kind(apis, order):
     assert apis["agent"].act(number, "convert", {"kind": "exchange"}).json()["code"] == (
         "reason_required"
     )
-    assert apis["agent"].act(number, "convert", {"reason": "x"}).json()["code"] == "invalid_kind"
+    assert apis["agent"].act(number, "convert", {"reason": "x"}).json()["code"] == "kind_required"
     assert apis["agent"].act(number, "convert", {"kind": "swap", "reason": "x"}).status_code == 422
     assert (
         apis["customer"].act(number, "convert", {"kind": "exchange", "reason": "x"}).status_code

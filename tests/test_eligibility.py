@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
 
+from aftersales.cases import services
+from aftersales.cases.eligibility import LineRequest
 from aftersales.cases.models import Case, CaseEvent
+from aftersales.core.errors import InvalidInput
 from aftersales.notify.models import Notification
 from tests.conftest import NOW, make_order, make_shop, make_user, open_case
 
@@ -287,3 +291,92 @@ def test_a_customer_login_can_come_before_the_customers_orders(db, shop, agent):
     order = make_order(external_id="LATE", customer="C-NEW")
     assert buyer.get(f"/orders/{order.id}").json()["customer"]["name"] == "顾客C-NEW"
     assert open_case(buyer, order)["state"] == "awaiting_seller"
+
+
+# --- nothing to refund is no case; refusals in words, in the shop's time --------------------
+
+ISO_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T")
+FIELD_NAME = re.compile(r"\b[a-z]+_[a-z_]+\b")
+
+
+@pytest.mark.parametrize("amount", ["0", "0.00", 0, "-0.01"])
+def test_an_amount_of_nothing_is_refused(customer, order, counts, amount):
+    # given an application for a return of nothing
+    before = counts()
+    # when it is sent
+    response = customer.post("/cases", body(order, amount=amount))
+    # then it is refused and nothing is written
+    assert_refused(response, 422, "validation_error")
+    assert response.json()["errors"][0]["field"] == "lines.0.amount"
+    assert counts() == before
+
+
+def test_the_forms_refuse_an_amount_of_nothing_too(customer, order, counts):
+    # given an application that bypasses the API's schema, as the portal's form does
+    line = order.lines.get()
+    before = counts()
+    # when it is opened with an amount of 0
+    with pytest.raises(InvalidInput) as refused:
+        services.case_open(
+            actor=customer.principal,
+            order_id=order.id,
+            kind="return_refund",
+            reason="quality_issue",
+            lines=[LineRequest(order_line_id=line.id, quantity=1, amount=Decimal("0.00"))],
+        )
+    # then the service refuses it, in words, naming the field for the form
+    assert (refused.value.code, refused.value.extra["field"]) == ("invalid_amount", "amount")
+    assert str(refused.value.detail) == "The amount for 商品 SKU-1 must be more than 0."
+    assert counts() == before
+
+
+def test_a_modified_amount_of_nothing_is_refused(customer, agent, order):
+    # given a rejected application
+    number = open_case(customer, order)["number"]
+    agent.act(number, "reject", {"reason": "照片不清"})
+    case_id = Case.objects.get(number=number).id
+    # when the customer resubmits it for nothing, by the API and by the form's path
+    by_api = customer.act(number, "modify", {"amount": "0"})
+    with pytest.raises(InvalidInput) as by_form:
+        services.case_transition(
+            case_id=case_id, action="modify", actor=customer.principal, data={"amount": "0"}
+        )
+    # then both are refused and the case stays rejected at its amount
+    assert (by_api.status_code, by_api.json()["code"]) == (422, "validation_error")
+    assert by_form.value.code == "invalid_amount"
+    assert (
+        Case.objects.get(number=number).state,
+        Case.objects.get(number=number).requested_amount,
+    ) == (
+        "rejected",
+        Decimal("90.00"),
+    )
+
+
+def test_the_closed_window_is_told_in_the_shops_time(customer, shop, clock):
+    # given a no-reason window that ended with 17 Nov in Shanghai
+    order = make_order(external_id="O4", paid_at=dt.datetime(2026, 11, 8, 2, tzinfo=dt.UTC))
+    clock.set(dt.datetime(2026, 11, 17, 16, 0, tzinfo=dt.UTC))
+    # when a no-reason return is asked for
+    response = customer.post("/cases", body(order, reason="no_reason"))
+    # then the refusal says when it ended, as people write it there
+    detail = response.json()["detail"]
+    assert detail == "The 7-day no-reason window ended at 2026-11-17 24:00."
+    assert not ISO_TIMESTAMP.search(detail)
+    assert response.json()["window_end"] == "2026-11-17T16:00:00+00:00"
+
+
+def test_refusals_name_reasons_and_dates_in_words(customer, order, shop):
+    # given an order signed on 22 Nov at 10:00 in Shanghai, and one not yet signed
+    unsigned = make_order(external_id="O10", signed=False)
+    # when a return for a reason without goods, and "not received" after signing, are asked for
+    no_goods = customer.post("/cases", body(unsigned, kind="return_refund", reason="not_received"))
+    signed = customer.post("/cases", body(order, kind="refund_only", reason="not_received"))
+    # then the refusals name the reason by its label and the moment in local time
+    assert no_goods.json()["detail"] == (
+        "The reason Not received leaves no goods to send back; ask for a refund only."
+    )
+    assert signed.json()["detail"].startswith("The order was signed for on 2026-11-22 10:00;")
+    for detail in (no_goods.json()["detail"], signed.json()["detail"]):
+        assert not FIELD_NAME.search(detail), detail
+        assert not ISO_TIMESTAMP.search(detail), detail

@@ -91,7 +91,7 @@ def test_no_label_without_a_return_shipment(customer, agent, order, setup, code)
 
 
 def test_a_bad_variant_and_a_foreign_case(customer, approved, db):
-    assert download(customer, approved, variant="poster").json()["code"] == "invalid_variant"
+    assert download(customer, approved, variant="poster").json()["code"] == "validation_error"
     make_shop("other")
     outsider = make_user("outsider", "agent", shop="other")
     assert download(outsider, approved).status_code == 404

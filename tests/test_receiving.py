@@ -3,11 +3,16 @@ from the policy's table, and the dispute flag."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
 
+from aftersales.cases import services
+from aftersales.cases.choices import FIELD_LABELS, field_label
 from aftersales.cases.models import Case
+from aftersales.cases.schemas import ActionIn, ActionLineIn
+from aftersales.core.errors import InvalidInput
 from tests.conftest import make_order, open_case
 
 
@@ -178,3 +183,92 @@ def test_old_policy_versions_use_their_presets_table(customer, agent, order):
         number, "inspect", {"lines": [{"order_line_id": line_id, "condition": "damaged"}]}
     ).json()
     assert case["suggested_deduction"] == "45.00"  # 50% of 90.00
+
+
+# --- refusals name fields by their labels ------------------------------------------------------
+
+ISO_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T")
+FIELD_NAME = re.compile(r"\b[a-z]+_[a-z_]+\b")
+
+
+@pytest.mark.parametrize(
+    ("action", "data", "code", "field", "detail"),
+    [
+        (
+            "inspect",
+            {"result": "meh"},
+            "invalid_inspection_result",
+            "result",
+            "Result must be one of: Intact: refund in full / Damaged or used: deduct.",
+        ),
+        (
+            "inspect",
+            {"result": "deduct", "deduction": "a lot"},
+            "invalid_amount",
+            "deduction",
+            "Deduction must be an amount such as 12.50.",
+        ),
+        (
+            "inspect",
+            {"result": "pass", "authenticity": "maybe"},
+            "invalid_authenticity",
+            "authenticity",
+            "Authenticity must be one of: Genuine / Counterfeit / Inconclusive.",
+        ),
+        (
+            "receive",
+            {"note": "x" * 2001},
+            "invalid_input",
+            "note",
+            "Note must be text of at most 2000 characters.",
+        ),
+    ],
+)
+def test_the_forms_refusals_name_the_field_in_words(
+    agent, arrived, action, data, code, field, detail
+):
+    # given a parcel at the desk (and on the bench for an inspection)
+    number, _lines = arrived
+    if action == "inspect":
+        agent.act(number, "receive")
+    case = Case.objects.get(number=number)
+    # when a form sends what the API's schema would have refused
+    with pytest.raises(InvalidInput) as refused:
+        services.case_transition(case_id=case.id, action=action, actor=agent.principal, data=data)
+    # then the detail names the field by its label; the field's name stays for the form
+    assert (refused.value.code, refused.value.extra["field"]) == (code, field)
+    assert str(refused.value.detail) == detail
+    assert not FIELD_NAME.search(str(refused.value.detail))
+    assert not ISO_TIMESTAMP.search(str(refused.value.detail))
+    assert Case.objects.get(number=number).state == case.state
+
+
+def test_a_missing_tracking_number_is_named_in_words(customer, agent, two_lines):
+    # given an approved return
+    number = open_case(customer, two_lines)["number"]
+    agent.act(number, "approve")
+    # when it is shipped without a tracking number
+    response = customer.act(number, "ship_return", {"carrier": "SF"})
+    # then the refusal names the tracking number in words, and the field for the form
+    answer = response.json()
+    assert response.status_code == 422
+    assert (answer["code"], answer["field"]) == ("tracking_number_required", "tracking_number")
+    assert answer["detail"] == "Tracking number is required for this action."
+    assert not FIELD_NAME.search(answer["detail"])
+    zh = customer.client.post(
+        f"/api/v1/cases/{number}/actions/ship_return",
+        '{"carrier": "SF"}',
+        content_type="application/json",
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    assert zh.json()["detail"] == "此操作需要填写 快递单号。"
+
+
+def test_every_field_of_an_action_has_a_label():
+    # given every field an action's body can carry
+    names = set(ActionIn.model_fields) | set(ActionLineIn.model_fields)
+    # when their labels are looked up
+    labels = {name: field_label(name) for name in names if name in FIELD_LABELS}
+    # then each has one, in words
+    assert names - set(FIELD_LABELS) == set()
+    assert [label for label in labels.values() if "_" in label] == []

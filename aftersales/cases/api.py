@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from typing import Annotated
 
 from django.http import FileResponse, HttpRequest, HttpResponse
-from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
+from pydantic import WithJsonSchema
 
 from aftersales.cases import labels, progress, selectors, services
-from aftersales.cases.choices import CaseKind, CaseState
+from aftersales.cases.choices import Action, CaseKind, CaseState
 from aftersales.cases.compensation import compensation_grant
 from aftersales.cases.eligibility import LineRequest
 from aftersales.cases.evidence import evidence_add
@@ -22,11 +24,13 @@ from aftersales.cases.schemas import (
     CompensationIn,
     CompensationOut,
     EvidenceOut,
+    EvidencePurpose,
+    LabelVariant,
 )
 from aftersales.cases.selectors import SUMMARY_FIELDS
-from aftersales.cases.transitions import available_actions
+from aftersales.cases.timeline import events_for
+from aftersales.cases.transitions import USER_ACTIONS, available_actions
 from aftersales.core import clock
-from aftersales.core.errors import InvalidInput
 from aftersales.core.schemas import (
     ERROR_RESPONSES,
     Id,
@@ -34,6 +38,7 @@ from aftersales.core.schemas import (
     page_limit,
     refuse_unknown_parameters,
 )
+from aftersales.team.principal import Principal
 
 router = Router(tags=["cases"])
 
@@ -117,7 +122,8 @@ def present_repair(case: Case) -> dict | None:
     }
 
 
-def present_case(case: Case, role: str) -> dict:
+def present_case(case: Case, principal: Principal) -> dict:
+    """The case as ``principal`` may see it (the timeline through ``timeline.events_for``)."""
     return {
         **present_summary(case, clock.now()),
         "description": case.description,
@@ -144,7 +150,7 @@ def present_case(case: Case, role: str) -> dict:
         "confirmed_at": case.confirmed_at,
         "repair": present_repair(case),
         "steps": progress.steps(case),
-        "available_actions": available_actions(case, role),
+        "available_actions": available_actions(case, principal.role),
         "compensations": list(case.compensations.all()),
         "evidence": [present_evidence(item) for item in case.evidence.all()],
         "lines": [
@@ -165,18 +171,7 @@ def present_case(case: Case, role: str) -> dict:
             }
             for line in case.lines.all()
         ],
-        "events": [
-            {
-                "actor": event.actor_name,
-                "role": event.role,
-                "action": event.action,
-                "from_state": event.from_state,
-                "to_state": event.to_state,
-                "at": event.at,
-                "data": event.data,
-            }
-            for event in case.events.all()
-        ],
+        "events": [dataclasses.asdict(entry) for entry in events_for(principal, case.events.all())],
     }
 
 
@@ -196,9 +191,7 @@ def open_case(request: HttpRequest, payload: CaseOpenIn):
             for line in payload.lines
         ],
     )
-    return Status(
-        201, present_case(selectors.case_get(actor=actor, number=case.number), actor.role)
-    )
+    return Status(201, present_case(selectors.case_get(actor=actor, number=case.number), actor))
 
 
 class CaseQuery(Schema):
@@ -246,7 +239,7 @@ def lookup_case(request: HttpRequest, code: str = Query(..., min_length=1, max_l
     """The receiving desk: a scanned RMA number or return tracking number → the case."""
     actor = request.auth
     number = selectors.case_number_for_code(actor=actor, code=code.strip())
-    return present_case(selectors.case_get(actor=actor, number=number), actor.role)
+    return present_case(selectors.case_get(actor=actor, number=number), actor)
 
 
 PDF_ANSWER = {
@@ -264,11 +257,9 @@ PDF_ANSWER = {
     response={200: None, **ERROR_RESPONSES},
     openapi_extra=PDF_ANSWER,
 )
-def case_label(request: HttpRequest, number: str, variant: str = "label"):
+def case_label(request: HttpRequest, number: str, variant: LabelVariant = "label"):
     """The return label (``variant=label``) or the packing slip (``variant=packing_slip``)."""
     case = selectors.case_get(actor=request.auth, number=number)
-    if variant not in ("label", "packing_slip"):
-        raise InvalidInput(_("variant is label or packing_slip."), code="invalid_variant")
     document = (
         labels.packing_slip_pdf(case) if variant == "packing_slip" else labels.label_pdf(case)
     )
@@ -280,16 +271,25 @@ def case_label(request: HttpRequest, number: str, variant: str = "label"):
 @router.get("/cases/{number}", response={200: CaseOut, **ERROR_RESPONSES})
 def get_case(request: HttpRequest, number: str):
     actor = request.auth
-    return present_case(selectors.case_get(actor=actor, number=number), actor.role)
+    return present_case(selectors.case_get(actor=actor, number=number), actor)
+
+
+# Any other word names no action: the path is not found (404 ``unknown_action``).
+ActionName = Annotated[
+    str, WithJsonSchema({"type": "string", "enum": sorted(USER_ACTIONS - {Action.OPEN})})
+]
 
 
 @router.post("/cases/{number}/actions/{action}", response={200: CaseOut, **ERROR_RESPONSES})
-def act_on_case(request: HttpRequest, number: str, action: str, payload: ActionIn | None = None):
+def act_on_case(
+    request: HttpRequest, number: str, action: ActionName, payload: ActionIn | None = None
+):
+    """Take an action on the case: the state table decides whether the caller may, now."""
     actor = request.auth
     case_id = selectors.case_id_for(actor=actor, number=number)
     data = payload.model_dump(exclude_none=True) if payload else {}
     services.case_transition(case_id=case_id, action=action, actor=actor, data=data)
-    return present_case(selectors.case_get(actor=actor, number=number), actor.role)
+    return present_case(selectors.case_get(actor=actor, number=number), actor)
 
 
 @router.post("/cases/{number}/compensations", response={201: CompensationOut, **ERROR_RESPONSES})
@@ -314,7 +314,7 @@ def add_evidence(
     number: str,
     file: File[UploadedFile],
     caption: Form[str] = "",
-    purpose: Form[str] = "application",
+    purpose: Form[EvidencePurpose] = "application",
 ):
     """Attach a photo (JPEG, PNG, WebP; ≤ 10 MB) or a short video (MP4, MOV, WebM; ≤ 50 MB)."""
     actor = request.auth
@@ -328,10 +328,25 @@ def add_evidence(
     return Status(201, present_evidence(item))
 
 
+# Photos are stored re-encoded as JPEG (thumbnails too); videos keep their container.
+EVIDENCE_MEDIA_TYPES = ("image/jpeg", "video/mp4", "video/quicktime", "video/webm")
+EVIDENCE_ANSWER = {
+    "responses": {
+        200: {
+            "description": "The photo (JPEG), its thumbnail (JPEG) or the video",
+            "content": {
+                media_type: {"schema": {"type": "string", "format": "binary"}}
+                for media_type in EVIDENCE_MEDIA_TYPES
+            },
+        }
+    }
+}
+
+
 @router.get(
     "/cases/{number}/evidence/{evidence_id}",
     response={200: None, **ERROR_RESPONSES},
-    openapi_extra={"responses": {200: {"description": "The file", "content": {"*/*": {}}}}},
+    openapi_extra=EVIDENCE_ANSWER,
 )
 def get_evidence(request: HttpRequest, number: str, evidence_id: Id, thumbnail: bool = False):
     """The file itself, for those who may see the case."""

@@ -1,6 +1,6 @@
 """The case's vocabulary: states, kinds, reasons and their fault, actions, deadline actions.
 
-Codes and labels follow the words sellers use on the platforms (shared/DOMAIN.md, glossary).
+Codes and labels follow the words sellers use on the platforms (docs/domain.md, the glossary).
 """
 
 from __future__ import annotations
@@ -171,8 +171,8 @@ class InspectionResult(models.TextChoices):
 
 
 class Condition(models.TextChoices):
-    """How a returned line arrived (seed 001: intact → refund; damaged packaging, worn, dirty →
-    deduct by the degree of damage)."""
+    """How a returned line arrived (《售后服务手册》, the after-sales handbook: intact → refund;
+    damaged packaging, worn, dirty → deduct by the degree of damage)."""
 
     INTACT = "intact", _("Intact")
     PACKAGING_DAMAGED = "packaging_damaged", _("Packaging damaged")
@@ -182,6 +182,15 @@ class Condition(models.TextChoices):
     WRONG_ITEM = "wrong_item", _("Wrong item returned")
     MISSING_PARTS = "missing_parts", _("Missing parts")
     EMPTY_BOX = "empty_box", _("Empty box")
+
+
+class Authenticity(models.TextChoices):
+    """The inspection's verdict on whether the returned goods are the shop's genuine article: the
+    recorded proof that a counterfeit claim (假一赔十) needs."""
+
+    GENUINE = "genuine", _("Genuine")
+    COUNTERFEIT = "counterfeit", _("Counterfeit")
+    INCONCLUSIVE = "inconclusive", _("Inconclusive")
 
 
 # Conditions that mean the buyer did not send back what they should have: the case is flagged.
@@ -237,3 +246,44 @@ class Action(models.TextChoices):
     REMIND = "remind", _("Reminder sent on timeout")
     AUTO_DECLINE = "auto_decline", _("Quote expired: returned unrepaired")
     AUTO_CONFIRM = "auto_confirm", _("Receipt confirmed on timeout")
+
+
+# What people read for each field an action takes (``schemas.ActionIn`` and its lines): errors
+# name the field by its label and keep the machine name in their ``field`` key for the forms.
+FIELD_LABELS = {
+    "reason": _("Reason"),
+    "description": _("Description"),
+    "amount": _("Amount"),
+    "carrier": _("Carrier"),
+    "tracking_number": _("Tracking number"),
+    "result": _("Result"),
+    "deduction": _("Deduction"),
+    "authenticity": _("Authenticity"),
+    "idempotency_key": _("Request key"),
+    "return_address_id": _("Return address"),
+    "note": _("Note"),
+    "lines": _("Lines"),
+    "order_line_id": _("Order line"),
+    "quantity": _("Quantity"),
+    "condition": _("Condition"),
+    "disposition": _("Disposition"),
+    "kind": _("New resolution"),
+    "sku": _("Variant (SKU)"),
+    "price_difference": _("Price difference"),
+    "discount": _("Discount"),
+    "payment_reference": _("Payment reference"),
+    "invoice_enclosed": _("Invoice"),
+    "diagnosed_by": _("Diagnosed by"),
+    "service_center_id": _("Service center"),
+    "fault_code": _("Fault"),
+    "repairable": _("Can be repaired"),
+    "quote_parts": _("Quote: parts"),
+    "quote_labour": _("Quote: labour"),
+    "parts_cost": _("Parts cost"),
+    "labour_cost": _("Labour cost"),
+}
+
+
+def field_label(name: str) -> str:
+    """The label of an action's field, in the active language."""
+    return str(FIELD_LABELS[name])

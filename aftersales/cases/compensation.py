@@ -1,5 +1,6 @@
-"""Coupons and store credit on a case, by the shop policy's rules (seed 001: out of stock after
-payment, 5% of the amount, at most 30 yuan; 假一赔十 for a proven counterfeit; goodwill)."""
+"""Coupons and store credit on a case, by the shop policy's rules (《售后服务手册》, the after-sales
+handbook: out of stock after payment, 5% of the amount, at most 30 yuan; 假一赔十 for a proven
+counterfeit; goodwill)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,13 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
-from aftersales.cases.choices import Action, CompensationKind, CompensationReason, Reason
+from aftersales.cases.choices import (
+    Action,
+    Authenticity,
+    CompensationKind,
+    CompensationReason,
+    Reason,
+)
 from aftersales.cases.models import Case, Compensation
 from aftersales.cases.policy import compensation_rule
 from aftersales.cases.services import event_build
@@ -54,6 +61,12 @@ def _price(case: Case) -> Decimal:
     )
 
 
+def counterfeit_proven(case: Case) -> bool:
+    """Whether the case holds recorded proof that its goods are counterfeit: today the
+    inspection's authenticity verdict; a platform's dispute decision is the next kind of proof."""
+    return case.authenticity_verdict == Authenticity.COUNTERFEIT
+
+
 def _amount_for(case: Case, reason: str, requested: Decimal | None) -> Decimal:
     rule = compensation_rule(case.policy, reason)
     if reason in (CompensationReason.OUT_OF_STOCK, CompensationReason.LATE_SHIPMENT):
@@ -71,6 +84,14 @@ def _amount_for(case: Case, reason: str, requested: Decimal | None) -> Decimal:
             raise Ineligible(
                 _("Ten-fold compensation is for a counterfeit claim."),
                 code="not_a_counterfeit_case",
+            )
+        if not counterfeit_proven(case):
+            raise Conflict(
+                _(
+                    "Ten-fold compensation needs proof: record the inspection's verdict "
+                    "“Counterfeit” first."
+                ),
+                code="counterfeit_not_proven",
             )
         return _price(case) * rule["multiple"]
     # goodwill: the agent names the amount, within what the policy allows per case

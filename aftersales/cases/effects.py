@@ -19,11 +19,13 @@ from aftersales.cases.choices import (
     DISPUTED_CONDITIONS,
     KINDS_WITH_GOODS,
     REASON_FAULT,
+    Authenticity,
     CaseKind,
     Condition,
     InspectionResult,
     Reason,
     ShippingPayer,
+    field_label,
 )
 from aftersales.catalog.invoices import credit_note_issue, invoice_document_issue
 from aftersales.catalog.models import InvoiceKind, ReturnAddress
@@ -46,7 +48,7 @@ def _text(ctx: TransitionContext, name: str, *, required: bool, limit: int = 200
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             raise InvalidInput(
-                _("%(field)s is required for this action.") % {"field": name},
+                _("%(field)s is required for this action.") % {"field": field_label(name)},
                 code=f"{name}_required",
                 field=name,
             )
@@ -54,11 +56,19 @@ def _text(ctx: TransitionContext, name: str, *, required: bool, limit: int = 200
     if not isinstance(value, str) or len(value) > limit:
         raise InvalidInput(
             _("%(field)s must be text of at most %(limit)s characters.")
-            % {"field": name, "limit": limit},
+            % {"field": field_label(name), "limit": limit},
             code="invalid_input",
             field=name,
         )
     return value.strip()
+
+
+def one_of(name: str, choices) -> str:
+    """The refusal of a value outside ``choices`` (a ``TextChoices`` or its members), in words."""
+    return _("%(field)s must be one of: %(choices)s.") % {
+        "field": field_label(name),
+        "choices": " / ".join(str(choice.label) for choice in choices),
+    }
 
 
 def _amount(ctx: TransitionContext, name: str) -> Decimal | None:
@@ -69,7 +79,7 @@ def _amount(ctx: TransitionContext, name: str) -> Decimal | None:
         amount = money(str(value))
     except (InvalidOperation, ValueError):
         raise InvalidInput(
-            _("%(field)s must be an amount such as 12.50.") % {"field": name},
+            _("%(field)s must be an amount such as 12.50.") % {"field": field_label(name)},
             code="invalid_amount",
             field=name,
         ) from None
@@ -161,7 +171,7 @@ def modify(case, ctx: TransitionContext) -> None:
         raise InvalidInput(
             _("Unknown reason %(reason)s.") % {"reason": reason}, code="invalid_reason"
         )
-    description = _text(ctx, "description", required=False)
+    description = _text(ctx, "description", required=False, limit=5000)
     amount = _amount(ctx, "amount")
     order_lines = ledger.lock_order_lines(line.order_line_id for line in case.lines.all())
     eligibility.check_kind_and_reason(
@@ -325,7 +335,12 @@ def inspect(case, ctx: TransitionContext) -> None:
         result = InspectionResult.DEDUCT if suggested else InspectionResult.PASS
     if result not in InspectionResult.values:
         raise InvalidInput(
-            _("result must be pass or deduct."), code="invalid_inspection_result", field="result"
+            one_of("result", InspectionResult), code="invalid_inspection_result", field="result"
+        )
+    authenticity = ctx.data.get("authenticity")
+    if authenticity is not None and authenticity not in Authenticity.values:
+        raise InvalidInput(
+            one_of("authenticity", Authenticity), code="invalid_authenticity", field="authenticity"
         )
     deduction = _amount(ctx, "deduction")
     if deduction is None:
@@ -350,6 +365,9 @@ def inspect(case, ctx: TransitionContext) -> None:
     case.inspection_result = result
     case.inspection_note = note
     case.inspection_deduction = deduction
+    if authenticity is not None:
+        case.authenticity_verdict = Authenticity(authenticity).value
+        ctx.event_data["authenticity"] = case.authenticity_verdict
     if deduction:
         if deduction == suggested:  # each line carries its own deduction
             for line in case.lines.all():

@@ -23,7 +23,8 @@ from aftersales.cases.choices import (
 )
 from aftersales.cases.ledger import reserved_by_open_cases
 from aftersales.cases.models import Policy
-from aftersales.catalog.models import Order, OrderLine, OrderStatus
+from aftersales.cases.timeline import readable_time
+from aftersales.catalog.models import Order, OrderLine, OrderStatus, ProductFlag
 from aftersales.core.errors import Ineligible, InvalidInput
 from aftersales.core.money import ZERO, money
 
@@ -68,19 +69,19 @@ def check_kind_and_reason(
     if kind in KINDS_WITH_GOODS and reason in REASONS_WITHOUT_GOODS:
         raise Ineligible(
             _("The reason %(reason)s leaves no goods to send back; ask for a refund only.")
-            % {"reason": reason},
+            % {"reason": Reason(reason).label},
             code="reason_not_for_kind",
         )
     if kind == CaseKind.REPAIR and REASON_FAULT[reason] == Fault.BUYER:
         raise Ineligible(
             _("A repair is for a fault of the goods; the reason %(reason)s is not one.")
-            % {"reason": reason},
+            % {"reason": Reason(reason).label},
             code="reason_not_for_kind",
         )
     if reason == Reason.NOT_RECEIVED and order.is_signed:
         raise Ineligible(
             _("The order was signed for on %(date)s; it cannot be reported as not received.")
-            % {"date": order.signed_at.date().isoformat()},
+            % {"date": readable_time(order.signed_at, order.shop.timezone)},
             code="not_received_but_signed",
         )
     if reason == Reason.NOT_SHIPPED and order.is_shipped:
@@ -94,7 +95,10 @@ def check_kind_and_reason(
             if excluded:
                 raise Ineligible(
                     _("%(title)s is excluded from no-reason returns (%(flags)s).")
-                    % {"title": line.title, "flags": ", ".join(excluded)},
+                    % {
+                        "title": line.title,
+                        "flags": ", ".join(str(ProductFlag(flag).label) for flag in excluded),
+                    },
                     code="no_reason_excluded_product",
                     order_line_id=line.id,
                 )
@@ -102,7 +106,10 @@ def check_kind_and_reason(
         if window is not None and now >= window[1]:
             raise Ineligible(
                 _("The %(days)s-day no-reason window ended at %(end)s.")
-                % {"days": policy.data["no_reason_days"], "end": window[1].isoformat()},
+                % {
+                    "days": policy.data["no_reason_days"],
+                    "end": readable_time(window[1], order.shop.timezone, ends_period=True),
+                },
                 code="no_reason_window_closed",
                 window_end=window[1].isoformat(),
             )
@@ -165,6 +172,14 @@ def grant_lines(
             amount = min(share, refundable)
         else:
             amount = money(request.amount)
+            if amount <= 0:
+                # Nothing to refund is not a case (the API's schema says so too; forms land here).
+                raise InvalidInput(
+                    _("The amount for %(title)s must be more than 0.") % {"title": line.title},
+                    code="invalid_amount",
+                    field="amount",
+                    order_line_id=line.id,
+                )
         if amount > refundable:
             raise Ineligible(
                 _("At most %(left)s can still be refunded for %(title)s.")
@@ -180,7 +195,5 @@ def grant_lines(
                 order_line_id=line.id,
                 refundable_amount="0.00",
             )
-        if amount < 0:
-            raise InvalidInput(_("Amounts cannot be negative."), code="invalid_amount")
         grants.append(LineGrant(order_line=line, quantity=request.quantity, amount=amount))
     return grants

@@ -10,6 +10,7 @@ from django.db.models import Q
 
 from aftersales.cases.choices import (
     Action,
+    Authenticity,
     CaseKind,
     CaseState,
     CompensationKind,
@@ -89,6 +90,10 @@ class Case(TimestampedModel):
     reject_reason = models.TextField(blank=True)
     inspection_result = models.CharField(max_length=10, blank=True)
     inspection_note = models.TextField(blank=True)
+    # The proof a counterfeit claim needs (``compensation.counterfeit_proven``).
+    authenticity_verdict = models.CharField(
+        max_length=20, choices=Authenticity.choices, blank=True, default="", db_default=""
+    )
     suggested_deduction = models.DecimalField(**MONEY, db_default=Decimal("0.00"))
     dispute_flag = models.BooleanField(default=False, db_default=False)
     dispute_reason = models.CharField(max_length=200, blank=True, default="", db_default="")

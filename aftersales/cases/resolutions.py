@@ -25,8 +25,9 @@ from aftersales.cases.choices import (
     DiagnosedBy,
     QuoteDecision,
     WarrantyEntitlement,
+    field_label,
 )
-from aftersales.cases.effects import TransitionContext, _amount, _respond, _text
+from aftersales.cases.effects import TransitionContext, _amount, _respond, _text, one_of
 from aftersales.cases.models import Case
 from aftersales.catalog.invoices import credit_note_issue, invoice_document_issue
 from aftersales.catalog.models import InvoiceDocument, InvoiceKind, ServiceCenter, Sku
@@ -35,6 +36,7 @@ from aftersales.core.money import ZERO, money, split_proportionally
 
 # --- changing the resolution ------------------------------------------------------------------
 
+CONVERSION_TARGETS = (CaseKind.RETURN_REFUND, CaseKind.EXCHANGE, CaseKind.REPAIR)
 STATE_AFTER_CONVERSION = {
     CaseKind.RETURN_REFUND: CaseState.REFUND_PENDING,
     CaseKind.EXCHANGE: CaseState.REPLACEMENT_PENDING,
@@ -50,10 +52,14 @@ def convert(case, ctx: TransitionContext) -> None:
     """Change the case's kind after inspection or diagnosis. The number, the lines, the
     approved amounts and the ledger stay as they are; the next state is the new kind's."""
     target = ctx.data.get("kind")
-    if target not in CaseKind.values:
+    if target is None:
         raise InvalidInput(
-            _("kind must be return_refund, exchange or repair."), code="invalid_kind", field="kind"
+            _("%(field)s is required for this action.") % {"field": field_label("kind")},
+            code="kind_required",
+            field="kind",
         )
+    if target not in CaseKind.values:
+        raise InvalidInput(one_of("kind", CONVERSION_TARGETS), code="invalid_kind", field="kind")
     states = CONVERSIONS.get((case.kind, target))
     if states is None or case.state not in states:
         raise Conflict(
@@ -86,7 +92,7 @@ def _signed_amount(ctx: TransitionContext, name: str) -> Decimal:
         return money(str(value))
     except (InvalidOperation, ValueError):
         raise InvalidInput(
-            _("%(field)s must be an amount such as -12.50.") % {"field": name},
+            _("%(field)s must be an amount such as -12.50.") % {"field": field_label(name)},
             code="invalid_amount",
             field=name,
         ) from None
@@ -328,7 +334,7 @@ def diagnose(case, ctx: TransitionContext) -> None:
     by = ctx.data.get("diagnosed_by")
     if by not in DiagnosedBy.values:
         raise InvalidInput(
-            _("diagnosed_by must be shop, supplier or service_center."),
+            one_of("diagnosed_by", DiagnosedBy),
             code="diagnosed_by_required",
             field="diagnosed_by",
         )
@@ -342,7 +348,7 @@ def diagnose(case, ctx: TransitionContext) -> None:
         )
         if center is None:
             raise Ineligible(
-                _("Name one of the shop's service centers or suppliers (service_center_id)."),
+                _("Name one of the shop's service centers or suppliers."),
                 code="service_center_required",
                 field="service_center_id",
             )
@@ -356,7 +362,8 @@ def diagnose(case, ctx: TransitionContext) -> None:
         quote = parts + labour
         if quote <= 0:
             raise InvalidInput(
-                _("Out of warranty the customer needs a quote (quote_parts, quote_labour)."),
+                _("Out of warranty the customer needs a quote (%(parts)s, %(labour)s).")
+                % {"parts": field_label("quote_parts"), "labour": field_label("quote_labour")},
                 code="quote_required",
                 field="quote_parts",
             )

@@ -1,0 +1,287 @@
+"""The OpenAPI document is as strict as the validation: clean operation ids, binary answers with
+their media types, and no request the document calls valid is refused for its shape."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from decimal import Decimal
+
+import pytest
+import schemathesis
+from django.core.exceptions import ImproperlyConfigured
+from hypothesis import HealthCheck, Phase, given, settings
+from ninja import Router
+from schemathesis.core import NOT_SET
+
+from aftersales.cases.transitions import MOVES, SYSTEM, USER_ACTIONS
+from config.api import check_operation_ids
+from config.wsgi import application
+from tests.conftest import make_order, make_user, open_case
+
+schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
+# NUL is refused in any text by the JSON parser, as the document's description says.
+schema.config.generation.update(allow_x00=False)
+ACT = schema["/api/v1/cases/{number}/actions/{action}"]["POST"]
+OPEN = schema["/api/v1/cases"]["POST"]
+
+# Refusals that say the request's shape was wrong: the document must have refused it first.
+# (``invalid_reason`` is not among them: ``reason`` is free text for most actions and a reason
+# code for ``modify``; one body for every action cannot say both, one body per action will.)
+SHAPE_CODES = frozenset(
+    {
+        "validation_error",
+        "malformed_request",
+        "invalid_input",
+        "invalid_kind",
+        "invalid_inspection_result",
+        "invalid_authenticity",
+        "invalid_purpose",
+        "invalid_variant",
+        "invalid_amount",
+    }
+)
+FUZZING = settings(
+    deadline=None,
+    derandomize=True,  # the same examples every run
+    database=None,
+    phases=[Phase.explicit, Phase.generate],  # a failure is reported as found: no slow shrinking
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+def openapi(client) -> dict:
+    return client.get("/api/v1/openapi.json").json()
+
+
+def operations(document: dict):
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            yield path, method, operation
+
+
+def test_operation_ids_are_the_view_names(admin):
+    # given the document
+    document = openapi(admin.client)
+    # when its operation ids are read
+    ids = [operation["operationId"] for _path, _method, operation in operations(document)]
+    # then each is a clean snake_case name, without the module path, and unique
+    assert [i for i in ids if not re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)*", i)] == []
+    assert [i for i in ids if "aftersales" in i or "api_" in i] == []
+    assert len(ids) == len(set(ids))
+    assert {"list_cases", "get_case", "open_case", "act_on_case", "get_evidence"} <= set(ids)
+
+
+def test_two_operations_with_one_id_stop_the_start():
+    # given two routers whose views share a name
+    first, second = Router(), Router()
+
+    @first.get("/a")
+    def list_things(request):
+        return []
+
+    @second.get("/b", operation_id="list_things")
+    def list_other_things(request):
+        return []
+
+    # when the ids are checked, then the start is refused, naming both
+    with pytest.raises(ImproperlyConfigured, match=r"'list_things' is used by .*list_things and"):
+        check_operation_ids([first, second])
+
+
+BINARY = {"type": "string", "format": "binary"}
+
+
+def test_the_label_and_the_evidence_files_declare_their_media_types(admin):
+    # given the document
+    paths = openapi(admin.client)["paths"]
+    # when the answers of the downloads are read
+    label = paths["/api/v1/cases/{number}/label.pdf"]["get"]["responses"]["200"]["content"]
+    evidence = paths["/api/v1/cases/{number}/evidence/{evidence_id}"]["get"]["responses"]["200"]
+    # then each names its binary media types, none is */*
+    assert label == {"application/pdf": {"schema": BINARY}}
+    assert evidence["content"] == {
+        media_type: {"schema": BINARY}
+        for media_type in ("image/jpeg", "video/mp4", "video/quicktime", "video/webm")
+    }
+
+
+def _parameter(operation: dict, name: str) -> dict:
+    return next(p for p in operation["parameters"] if p["name"] == name)["schema"]
+
+
+def test_words_from_a_fixed_set_are_enums(admin):
+    # given the document
+    document = openapi(admin.client)
+    paths, schemas = document["paths"], document["components"]["schemas"]
+    # when the fields that take one of a few words are read
+    label = paths["/api/v1/cases/{number}/label.pdf"]["get"]
+    upload = paths["/api/v1/cases/{number}/evidence"]["post"]["requestBody"]["content"]
+    act = paths["/api/v1/cases/{number}/actions/{action}"]["post"]
+    purpose = upload["multipart/form-data"]["schema"]["properties"]["purpose"]
+    # then each lists its words
+    assert _parameter(label, "variant")["enum"] == ["label", "packing_slip"]
+    assert purpose["enum"] == ["application", "inspection"]
+    assert _parameter(act, "action")["enum"] == sorted(USER_ACTIONS - {"open"})
+    assert schemas["InspectionResult"]["enum"] == ["pass", "deduct"]
+    assert schemas["Authenticity"]["enum"] == ["genuine", "counterfeit", "inconclusive"]
+    assert schemas["ActionIn"]["properties"]["result"]["anyOf"][0] == {
+        "$ref": "#/components/schemas/InspectionResult"
+    }
+
+
+def test_the_policy_declares_its_bounds(admin):
+    # given the document
+    schemas = openapi(admin.client)["components"]["schemas"]
+    # when the policy's body is read
+    policy = schemas["PolicyIn"]["properties"]
+    # then its numbers, keys and durations are bounded as the policy's rules bound them
+    assert (policy["no_reason_days"]["minimum"], policy["no_reason_days"]["maximum"]) == (7, 365)
+    assert policy["timeouts"]["additionalProperties"] is False
+    assert re.fullmatch(policy["timeouts"]["properties"]["refund_duty"]["pattern"], "PT48H")
+    assert not re.fullmatch(policy["timeouts"]["properties"]["refund_duty"]["pattern"], "48 hours")
+    assert policy["return_shipping_payer"]["required"] == ["buyer", "seller", "carrier"]
+    assert policy["inspection_deduction_percent"]["properties"]["used"] == {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": 100,
+    }
+    assert schemas["CounterfeitRule"]["properties"]["multiple"]["maximum"] == 10
+    assert schemas["WarrantyRules"]["properties"]["return_days"]["minimum"] == 7
+    assert "null" not in json.dumps(policy["compensation"])
+
+
+def test_an_amount_of_zero_is_outside_the_document(admin):
+    # given the document
+    schemas = openapi(admin.client)["components"]["schemas"]
+    # when the amount of a case line is read
+    amount = schemas["CaseLineIn"]["properties"]["amount"]["anyOf"][0]["anyOf"]
+    # then neither "0" nor 0 fits it, and "0.01" and 1 do
+    pattern = amount[0]["pattern"]
+    fits = {text: bool(re.fullmatch(pattern, text)) for text in ("0", "0.00", "0.01", "1.234")}
+    assert fits == {"0": False, "0.00": False, "0.01": True, "1.234": False}
+    assert amount[1]["minimum"] == 1
+
+
+# --- schema-valid requests are never refused for their shape ---------------------------------
+
+SHIPPED = {"carrier": "SF", "tracking_number": "SF100"}
+INSPECTED = ("agent", "inspect", {"result": "pass"})
+TO_INSPECTION = [
+    ("agent", "approve", {}),
+    ("customer", "ship_return", SHIPPED),
+    ("agent", "receive", {}),
+]
+REPAIR_WALK = [
+    *TO_INSPECTION,
+    ("agent", "diagnose", {"diagnosed_by": "shop", "fault_code": "F1", "quote_parts": "50"}),
+    ("customer", "accept_quote", {}),
+    ("agent", "ship_back", SHIPPED),
+]
+# Where each action can be taken: the kind of case, and the moves that bring it there.
+WHERE = {
+    "approve": ("return_refund", []),
+    "reject": ("return_refund", []),
+    "cancel": ("return_refund", []),
+    "modify": ("return_refund", [("agent", "reject", {"reason": "照片不清"})]),
+    "ship_return": ("return_refund", TO_INSPECTION[:1]),
+    "receive": ("return_refund", TO_INSPECTION[:2]),
+    "inspect": ("return_refund", TO_INSPECTION),
+    "refund": ("return_refund", [*TO_INSPECTION, INSPECTED]),
+    "convert": ("return_refund", [*TO_INSPECTION, INSPECTED]),
+    "ship_replacement": ("exchange", [*TO_INSPECTION, INSPECTED]),
+    "offer": ("exchange", [*TO_INSPECTION, INSPECTED]),
+    "diagnose": ("repair", REPAIR_WALK[:3]),
+    "accept_quote": ("repair", REPAIR_WALK[:4]),
+    "decline_quote": ("repair", REPAIR_WALK[:4]),
+    "ship_back": ("repair", REPAIR_WALK[:5]),
+    "confirm_receipt": ("repair", REPAIR_WALK),
+}
+
+
+def test_every_action_has_a_place_to_be_taken():
+    # given the actions a person can take
+    # when the fuzzing below looks up where each can be taken
+    # then it knows every one of them (a new action must be added to WHERE)
+    assert set(WHERE) == USER_ACTIONS - {"open"}
+
+
+def _role_for(action: str) -> str:
+    roles = next(m.roles for m in MOVES if m.action == action and m.roles != SYSTEM)
+    return next(role for role in ("customer", "agent", "finance") if role in roles)
+
+
+@pytest.fixture
+def apis(shop):
+    return {
+        "customer": make_user("buyer", "customer", shop="shop", customer="C1"),
+        "agent": make_user("agent", "agent", shop="shop"),
+        "finance": make_user("finance", "finance", shop="shop"),
+    }
+
+
+ORDER_NUMBERS = itertools.count(1)
+
+
+def _case_ready_for(apis, action: str) -> tuple[str, int]:
+    """A new case brought to a state where ``action`` can be taken; its number and line id."""
+    kind, walk = WHERE[action]
+    order = make_order(
+        external_id=f"FUZZ{next(ORDER_NUMBERS)}",
+        lines=[("L1", "SKU-1", 2, Decimal("100.00"), Decimal("180.00"))],
+    )
+    number = open_case(apis["customer"], order, kind=kind)["number"]
+    for role, step, body in walk:
+        response = apis[role].act(number, step, body)
+        assert response.status_code == 200, (step, response.content)
+    return number, order.lines.get().id
+
+
+def _send(api, path: str, body) -> tuple[int, dict]:
+    if body is NOT_SET:
+        response = api.client.post(path, content_type="application/json")
+    else:
+        response = api.client.post(path, json.dumps(body), content_type="application/json")
+    return response.status_code, response.json()
+
+
+def _refused_for_shape(status: int, answer: dict) -> bool:
+    return status >= 500 or answer.get("code") in SHAPE_CODES
+
+
+@settings(FUZZING, max_examples=30)
+@given(generated=ACT.as_strategy())
+def test_valid_action_bodies_are_never_refused_for_their_shape(generated, apis, clock):
+    # given a case where the generated action can be taken, and a body the document allows
+    action = generated.path_parameters["action"]
+    number, line_id = _case_ready_for(apis, action)
+    body = generated.body
+    if isinstance(body, dict):
+        # the document cannot know the ids of this case's lines
+        for line in body.get("lines") or []:
+            line["order_line_id"] = line_id
+    # when the caller allowed to take it sends it
+    status, answer = _send(
+        apis[_role_for(action)], f"/api/v1/cases/{number}/actions/{action}", body
+    )
+    # then a refusal, if any, is a rule of the business, never the body's shape
+    assert not _refused_for_shape(status, answer), (action, body, status, answer)
+
+
+@settings(FUZZING, max_examples=25)
+@given(generated=OPEN.as_strategy())
+def test_valid_applications_are_never_refused_for_their_shape(generated, apis, clock):
+    # given an order and an application the document allows, naming that order's line
+    order = make_order(
+        external_id=f"FUZZ{next(ORDER_NUMBERS)}",
+        lines=[("L1", "SKU-1", 2, Decimal("100.00"), Decimal("180.00"))],
+    )
+    body = generated.body
+    body["order_id"] = order.id
+    for line in body["lines"]:
+        line["order_line_id"] = order.lines.get().id
+    # when the customer sends it
+    status, answer = _send(apis["customer"], "/api/v1/cases", body)
+    # then a refusal, if any, is a rule of the business, never the body's shape
+    assert not _refused_for_shape(status, answer), (body, status, answer)
