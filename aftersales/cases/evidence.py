@@ -1,15 +1,21 @@
 """Evidence: photos and short videos on a case.
 
-The type is decided by the bytes, never by the name or the client's content type. Photos are
-decoded with Pillow (with its decompression-bomb guard), re-encoded as JPEG without metadata — the
-EXIF of a phone photo carries the buyer's GPS position — and thumbnailed; videos are kept as sent
-after their container is recognised. Files go through Django's storage API.
+The type is decided by the bytes, never by the name or the client's content type. A photo's
+size is read from its header and refused above ``MAX_PHOTO_PIXELS`` before any pixel is decoded:
+a 20 KB PNG can declare 169 million pixels and cost a gigabyte of memory to decode. Photos within
+the cap are decoded with Pillow, re-encoded as JPEG without metadata — the EXIF of a phone photo
+carries the buyer's GPS position — and thumbnailed; videos are kept as sent after their container
+is recognised. Files go through Django's storage API.
+
+Decoding and storing happen before the case's row is locked; the lock is held only to count the
+case's files and write the row, so a slow photo never holds up other work on the case.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import struct
 import uuid
 
 from django.core.files.base import ContentFile
@@ -33,6 +39,9 @@ from aftersales.team.principal import Principal
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_VIDEO_BYTES = 50 * 1024 * 1024
 MAX_PER_CASE = 30
+# 40 megapixels: more than any phone camera takes (a 200 MP sensor saves 12.5 MP by default), and
+# about 160 MB of RGBA while decoding. The bytes limit cannot catch this: pixels compress away.
+MAX_PHOTO_PIXELS = 40_000_000
 LONGEST_SIDE = 2560
 THUMBNAIL_SIDE = 320
 UPLOADERS = frozenset({Role.CUSTOMER, Role.AGENT, Role.ADMIN})
@@ -58,15 +67,64 @@ def sniff(head: bytes) -> tuple[str, str] | None:
     return None
 
 
-def _photo(data: bytes) -> tuple[bytes, bytes, int, int]:
-    """The re-encoded photo and its thumbnail (JPEG, no metadata), with the photo's size."""
+def _webp_canvas(data: bytes) -> tuple[int, int] | None:
+    """A WebP's canvas size from its first chunk; Pillow's WebP reader allocates the canvas as
+    soon as it opens the file, so the size is checked before Pillow sees it."""
+    chunk = data[12:16]
+    if chunk == b"VP8X" and len(data) >= 30:
+        width, height = data[24:27] + b"\0", data[27:30] + b"\0"
+        return struct.unpack("<I", width)[0] + 1, struct.unpack("<I", height)[0] + 1
+    if chunk == b"VP8 " and len(data) >= 30 and data[23:26] == b"\x9d\x01\x2a":
+        width, height = struct.unpack("<HH", data[26:30])
+        return width & 0x3FFF, height & 0x3FFF
+    if chunk == b"VP8L" and len(data) >= 25 and data[20] == 0x2F:
+        bits = struct.unpack("<I", data[21:25])[0]
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    return None
+
+
+def _unreadable() -> InvalidInput:
+    return InvalidInput(_("The photo cannot be read."), code="invalid_image")
+
+
+def _too_many_pixels() -> PayloadTooLarge:
+    return PayloadTooLarge(
+        _("Photos may have at most %(megapixels)s megapixels.")
+        % {"megapixels": MAX_PHOTO_PIXELS // 1_000_000},
+        code="image_too_large",
+    )
+
+
+def photo_check_size(data: bytes, content_type: str) -> None:
+    """Refuse a photo whose header declares more than ``MAX_PHOTO_PIXELS``, reading only the
+    header (``Image.open`` decodes nothing)."""
+    if content_type == "image/webp":
+        canvas = _webp_canvas(data)
+        if canvas is None:
+            raise _unreadable()
+        if canvas[0] * canvas[1] > MAX_PHOTO_PIXELS:
+            raise _too_many_pixels()
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+    except Image.DecompressionBombError:
+        raise _too_many_pixels() from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        raise _unreadable() from None
+    if width * height > MAX_PHOTO_PIXELS:
+        raise _too_many_pixels()
+
+
+def photo_reencode(data: bytes) -> tuple[bytes, bytes, int, int]:
+    """The re-encoded photo and its thumbnail (JPEG, no metadata), with the photo's size. Decodes
+    every pixel: call it after ``photo_check_size`` and never while holding a row lock."""
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.load()
             image = ImageOps.exif_transpose(image)  # keep what the eye saw, drop the EXIF
             image = image.convert("RGB")
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-        raise InvalidInput(_("The photo cannot be read."), code="invalid_image") from None
+        raise _unreadable() from None
     image.thumbnail((LONGEST_SIDE, LONGEST_SIDE))
     photo = io.BytesIO()
     image.save(photo, "JPEG", quality=85, optimize=True)
@@ -82,7 +140,21 @@ def _may_upload(actor: Principal) -> None:
         raise PermissionDenied(_("Your role may not add evidence."), code="forbidden")
 
 
-@transaction.atomic
+def _case_is_full(case_id: int) -> Conflict | None:
+    if Evidence.objects.filter(case_id=case_id).count() >= MAX_PER_CASE:
+        return Conflict(
+            _("A case holds at most %(count)s files.") % {"count": MAX_PER_CASE},
+            code="too_much_evidence",
+        )
+    return None
+
+
+def _delete_stored(evidence: Evidence) -> None:
+    for stored in (evidence.file, evidence.thumbnail):
+        if stored:
+            stored.delete(save=False)
+
+
 def evidence_add(
     *,
     actor: Principal,
@@ -91,17 +163,16 @@ def evidence_add(
     caption: str = "",
     purpose: str = "application",
 ) -> Evidence:
-    case = Case.objects.select_for_update(of=("self",)).get(pk=case_id)
+    """Check, decode and store the file without any lock, then lock the case only to count its
+    files and write the row; the stored files are deleted when the row is not written."""
     _may_upload(actor)
     if purpose not in PURPOSES:
         raise InvalidInput(_("purpose is application or inspection."), code="invalid_purpose")
     if purpose == "inspection" and actor.role == Role.CUSTOMER:
         raise PermissionDenied(_("Inspection photos come from the shop."), code="forbidden")
-    if case.evidence.count() >= MAX_PER_CASE:
-        raise Conflict(
-            _("A case holds at most %(count)s files.") % {"count": MAX_PER_CASE},
-            code="too_much_evidence",
-        )
+    full = _case_is_full(case_id)  # refused early, before any decoding; checked again below
+    if full is not None:
+        raise full
     if upload.size > MAX_VIDEO_BYTES:
         raise PayloadTooLarge(_("Files may be at most 50 MB."), code="file_too_large")
     head = upload.read(16)
@@ -115,9 +186,11 @@ def evidence_add(
     if kind == "photo" and upload.size > MAX_PHOTO_BYTES:
         raise PayloadTooLarge(_("Photos may be at most 10 MB."), code="file_too_large")
     data = upload.read()
+    if kind == "photo":
+        photo_check_size(data, content_type)
     name = uuid.uuid4().hex
     evidence = Evidence(
-        case=case,
+        case_id=case_id,
         uploaded_by_id=actor.user_id,
         role=actor.role,
         kind=kind,
@@ -129,21 +202,30 @@ def evidence_add(
         created_at=clock.now(),
     )
     if kind == "photo":
-        photo, thumb, evidence.width, evidence.height = _photo(data)
+        photo, thumb, evidence.width, evidence.height = photo_reencode(data)
         evidence.size = len(photo)
-        evidence.file.save(f"{name}.jpg", ContentFile(photo), save=False)
-        evidence.thumbnail.save(f"{name}-thumb.jpg", ContentFile(thumb), save=False)
-    else:
-        extension = {"video/mp4": "mp4", "video/quicktime": "mov", "video/webm": "webm"}[
-            content_type
-        ]
-        evidence.file.save(f"{name}.{extension}", ContentFile(data), save=False)
     try:
-        evidence.save()
+        if kind == "photo":
+            evidence.file.save(f"{name}.jpg", ContentFile(photo), save=False)
+            evidence.thumbnail.save(f"{name}-thumb.jpg", ContentFile(thumb), save=False)
+        else:
+            extension = {"video/mp4": "mp4", "video/quicktime": "mov", "video/webm": "webm"}[
+                content_type
+            ]
+            evidence.file.save(f"{name}.{extension}", ContentFile(data), save=False)
+        _evidence_write(evidence)
     except Exception:
         # the row was not written: the stored files must not outlive it
-        for stored in (evidence.file, evidence.thumbnail):
-            if stored:
-                stored.delete(save=False)
+        _delete_stored(evidence)
         raise
     return evidence
+
+
+@transaction.atomic
+def _evidence_write(evidence: Evidence) -> None:
+    """Write the row under the case's lock, so two uploads cannot both pass the count."""
+    Case.objects.select_for_update(of=("self",)).filter(pk=evidence.case_id).get()
+    full = _case_is_full(evidence.case_id)
+    if full is not None:
+        raise full
+    evidence.save()

@@ -26,8 +26,8 @@ class ShopAdmin(admin.ModelAdmin):
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ("external_id", "name", "phone", "shop")
-    list_filter = ("shop",)
+    list_display = ("external_id", "name", "phone", "language", "shop")
+    list_filter = ("shop", "language")
     search_fields = ("external_id", "name", "phone")
 
 

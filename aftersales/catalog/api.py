@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
-from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router, Schema, Status
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema, Status
 
 from aftersales.cases.policy import policy_current, policy_data_complete, policy_update, preset
 from aftersales.cases.schemas import PolicyIn, PolicyOut
 from aftersales.catalog import orders as order_services
 from aftersales.catalog import selectors, services
-from aftersales.catalog.models import InvoiceKind, Order, Shop
+from aftersales.catalog.models import InvoiceKind, Order, Shop, Sku
 from aftersales.catalog.order_data import OrderData, order_data_from
 from aftersales.catalog.schemas import (
     InvoicePage,
@@ -23,7 +20,10 @@ from aftersales.catalog.schemas import (
     ServiceCenterOut,
     ShopIn,
     ShopOut,
+    SkuOut,
+    SkuStockIn,
 )
+from aftersales.core.exports import CSV_OPENAPI, csv_response
 from aftersales.core.schemas import ERROR_RESPONSES, Id, page_limit, refuse_unknown_parameters
 
 router = Router(tags=["shops and orders"])
@@ -190,6 +190,38 @@ def get_order(request: HttpRequest, order_id: Id):
     return present_order(selectors.order_get(actor=request.auth, order_id=order_id))
 
 
+def present_sku(sku: Sku) -> dict:
+    return {
+        "shop": sku.shop.code,
+        "code": sku.code,
+        "product": sku.product.code,
+        "product_name": sku.product.name,
+        "title": sku.title,
+        "stock": sku.stock,
+        "variants": selectors.sku_variants(sku=sku),
+    }
+
+
+class SkuFilters(Schema):
+    shop: str | None = Field(None, min_length=1, max_length=40)
+
+
+@router.get("/skus/{code}", response={200: SkuOut, **ERROR_RESPONSES}, tags=["stock"])
+def get_sku(request: HttpRequest, code: str, filters: Query[SkuFilters]):
+    """A SKU of your shops with its stock and the other variants of its product. Name the
+    ``shop`` when several of your shops have this code (409 ``ambiguous_sku`` otherwise)."""
+    refuse_unknown_parameters(request, SkuFilters)
+    return present_sku(selectors.sku_get(actor=request.auth, code=code, shop=filters.shop))
+
+
+@router.put("/skus/{code}/stock", response={200: SkuOut, **ERROR_RESPONSES}, tags=["stock"])
+def put_sku_stock(request: HttpRequest, code: str, payload: SkuStockIn):
+    """Set the SKU's stock (units on the shelf now). Administrators and agents of its shop."""
+    actor = request.auth
+    sku = selectors.sku_get(actor=actor, code=code, shop=payload.shop)
+    return present_sku(services.sku_stock_set(actor=actor, sku_id=sku.id, stock=payload.stock))
+
+
 class InvoiceFilters(Schema):
     shop: str | None = None
     kind: InvoiceKind | None = None
@@ -235,45 +267,38 @@ def list_invoices(request: HttpRequest, filters: Query[InvoiceFilters]):
     return {"items": [present_invoice(row) for row in rows], "next_cursor": next_cursor}
 
 
-CSV_ANSWER = {
-    "responses": {
-        200: {"description": "CSV (UTF-8 with BOM, for spreadsheets)", "content": {"text/csv": {}}}
-    }
-}
+INVOICE_COLUMNS = (
+    "number",
+    "kind",
+    "reference",
+    "shop",
+    "order_external_id",
+    "case_number",
+    "amount",
+    "currency",
+    "issued_at",
+    "title",
+    "note",
+)
 
 
 @router.get(
     "/invoices/export.csv",
     response={200: None, **ERROR_RESPONSES},
-    openapi_extra=CSV_ANSWER,
+    openapi_extra=CSV_OPENAPI,
     tags=["invoices"],
 )
 def export_invoices(request: HttpRequest, filters: Query[InvoiceFilters]):
-    """The same documents as a CSV file for the accountant (all pages)."""
+    """The same documents as a CSV file for the accountant (all pages). Text cells a spreadsheet
+    would run as a formula (starting with =, +, -, @, a tab or a carriage return) start with an
+    apostrophe; amounts stay numbers."""
     refuse_unknown_parameters(request, InvoiceFilters)
     rows = selectors.invoice_documents(
         actor=request.auth, shop=filters.shop, kind=filters.kind, order=filters.order, limit=None
     )
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    columns = [
-        "number",
-        "kind",
-        "reference",
-        "shop",
-        "order_external_id",
-        "case_number",
-        "amount",
-        "currency",
-        "issued_at",
-        "title",
-        "note",
-    ]
-    writer.writerow(columns)
-    for row in rows:
-        document = present_invoice(row)
-        document["issued_at"] = document["issued_at"].isoformat()
-        writer.writerow([document[name] if document[name] is not None else "" for name in columns])
-    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="invoices.csv"'
-    return response
+    documents = (present_invoice(row) for row in rows)
+    return csv_response(
+        filename="invoices.csv",
+        header=INVOICE_COLUMNS,
+        rows=([document[name] for name in INVOICE_COLUMNS] for document in documents),
+    )

@@ -2,6 +2,8 @@
 
 Both formats go through the API's ``OrderIn`` schema, so a file and an HTTP call are checked the
 same way. Bad records are reported with their line number and skipped; good ones are upserted.
+Optional columns: ``customer_language`` (zh-hans or en; kept when empty) and ``stock`` (the SKU's
+stock now; kept when empty).
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ CSV_CUSTOMER_FIELDS = {
     "customer_phone": "phone",
     "customer_email": "email",
 }
+# Left empty, these are left out (the customer keeps the language they have).
+CSV_OPTIONAL_CUSTOMER_FIELDS = {"customer_language": "language"}
 CSV_LINE_FIELDS = {
     "line_external_id": "external_id",
     "sku": "sku",
@@ -46,12 +50,13 @@ CSV_LINE_FIELDS = {
     "product_flags": "product_flags",
     "category": "category",
     "warranty_days": "warranty_days",
+    "stock": "stock",
 }
 
 
 # CSV cells are text; these become JSON integers before the API's schema checks them, so "2"
 # imports as 2 and "two" is reported like a bad JSON value.
-CSV_INTEGER_FIELDS = ("quantity", "warranty_days")
+CSV_INTEGER_FIELDS = ("quantity", "warranty_days", "stock")
 
 
 def _integer(value: str | None) -> int | str | None:
@@ -84,6 +89,9 @@ def _csv_records(text: str) -> Iterator[tuple[int, dict]]:
             record["customer"] = {
                 target: row.get(source) or "" for source, target in CSV_CUSTOMER_FIELDS.items()
             }
+            for source, target in CSV_OPTIONAL_CUSTOMER_FIELDS.items():
+                if row.get(source):
+                    record["customer"][target] = row[source]
             record["lines"] = []
         line = {target: row.get(source) or None for source, target in CSV_LINE_FIELDS.items()}
         for name in CSV_INTEGER_FIELDS:

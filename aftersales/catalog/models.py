@@ -75,6 +75,14 @@ class ServiceCenter(TimestampedModel):
         return self.name
 
 
+class CustomerLanguage(models.TextChoices):
+    """The language a customer is written to in. Each name is in its own language (an endonym),
+    so a reader finds theirs whatever language the page is in; hence not translated."""
+
+    ZH_HANS = "zh-hans", "简体中文"
+    EN = "en", "English"
+
+
 class Customer(TimestampedModel):
     """A buyer as the shop knows them (external id from the shop's platform)."""
 
@@ -83,6 +91,13 @@ class Customer(TimestampedModel):
     name = models.CharField(max_length=200, blank=True)
     phone = models.CharField(max_length=40, blank=True)
     email = models.EmailField(blank=True)
+    # A database default too, so loaders that write rows with raw SQL (bench/) need not name it.
+    language = models.CharField(
+        max_length=10,
+        choices=CustomerLanguage.choices,
+        default=CustomerLanguage.ZH_HANS,
+        db_default=CustomerLanguage.ZH_HANS,
+    )
 
     class Meta:
         constraints = [

@@ -9,8 +9,12 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from aftersales.catalog.models import OrderStatus, ProductFlag
+from aftersales.catalog.services import check_language, check_stock
 from aftersales.core.errors import InvalidInput
 from aftersales.core.money import ZERO, money
+
+# What the amount columns hold (12 digits, 2 of them decimals); an order's total must fit too.
+LARGEST_AMOUNT = Decimal("9999999999.99")
 
 
 @dataclass
@@ -19,6 +23,7 @@ class CustomerData:
     name: str = ""
     phone: str = ""
     email: str = ""
+    language: str | None = None  # None: a new customer gets the default, a known one keeps theirs
 
 
 @dataclass
@@ -33,6 +38,7 @@ class LineData:
     product: str | None = None
     category: str | None = None
     warranty_days: int | None = None
+    stock: int | None = None  # the SKU's stock now; None leaves it as it is
 
 
 @dataclass
@@ -101,8 +107,11 @@ def check_order_data(data: OrderData) -> None:
         raise InvalidInput(
             _("Unknown order status %(s)s.") % {"s": data.status}, code="invalid_status"
         )
+    if data.customer.language is not None:
+        check_language(data.customer.language)
     moments = [m for m in (data.paid_at, data.shipped_at, data.signed_at) if m is not None]
-    if any(m.tzinfo is None for m in moments):
+    invoiced_at = [data.invoice.issued_at] if data.invoice is not None else []
+    if any(m.tzinfo is None for m in [*moments, *invoiced_at]):
         raise InvalidInput(
             _("Times need a time zone offset, e.g. 2026-11-11T10:00:00+08:00."),
             code="naive_datetime",
@@ -129,6 +138,8 @@ def check_order_data(data: OrderData) -> None:
             raise InvalidInput(_("Quantities start at 1."), code="invalid_quantity")
         if money(line.unit_price) < 0 or money(line.paid_amount) < 0:
             raise InvalidInput(_("Amounts cannot be negative."), code="invalid_amount")
+        if line.stock is not None:
+            check_stock(line.stock)
         unknown = set(line.product_flags or []) - set(ProductFlag.values)
         if unknown:
             raise InvalidInput(

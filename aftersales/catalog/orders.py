@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from aftersales.catalog.invoices import invoice_record
 from aftersales.catalog.models import (
     Customer,
+    CustomerLanguage,
     Order,
     OrderLine,
     Product,
@@ -27,6 +28,7 @@ from aftersales.catalog.models import (
     Sku,
 )
 from aftersales.catalog.order_data import (
+    LARGEST_AMOUNT,
     CustomerData,
     LineData,
     OrderData,
@@ -65,7 +67,8 @@ def _pairs_query(pairs: set[tuple[int, str]], field_name: str) -> Q:
 
 
 # What the upsert reads of existing rows: no timestamps to parse, nothing else to build.
-CUSTOMER_COLUMNS = ("id", "shop_id", "external_id", "name", "phone", "email")
+CUSTOMER_COLUMNS = ("id", "shop_id", "external_id", "name", "phone", "email", "language")
+CUSTOMER_UPDATES = ("name", "phone", "email", "language")
 SKU_COLUMNS = (
     "id",
     "shop_id",
@@ -92,17 +95,23 @@ def _customers(items: list[OrderData], shop_of: list[Shop], now) -> dict[tuple[i
         customer = found.get(key)
         if customer is None:
             continue
-        updates = {n: getattr(data, n) for n in ("name", "phone", "email") if getattr(data, n)}
+        # what an order leaves out (an empty name, no language) keeps what is known
+        updates = {n: getattr(data, n) for n in CUSTOMER_UPDATES if getattr(data, n)}
         if any(getattr(customer, n) != v for n, v in updates.items()):
             for name, value in updates.items():
                 setattr(customer, name, value)
             customer.updated_at = now
             changed.append(customer)
     if changed:
-        bulk_update_rows(Customer, changed, ["name", "phone", "email", "updated_at"])
+        bulk_update_rows(Customer, changed, [*CUSTOMER_UPDATES, "updated_at"])
     new = [
         Customer(
-            shop_id=shop_id, external_id=external_id, name=d.name, phone=d.phone, email=d.email
+            shop_id=shop_id,
+            external_id=external_id,
+            name=d.name,
+            phone=d.phone,
+            email=d.email,
+            language=d.language or CustomerLanguage.ZH_HANS,
         )
         for (shop_id, external_id), d in wanted.items()
         if (shop_id, external_id) not in found
@@ -119,7 +128,9 @@ def _customers(items: list[OrderData], shop_of: list[Shop], now) -> dict[tuple[i
     return found
 
 
-def _skus(items: list[OrderData], shop_of: list[Shop], now) -> dict[tuple[int, str], Sku]:
+def _skus(
+    items: list[OrderData], shop_of: list[Shop], stock_given: dict[tuple[int, str], int], now
+) -> dict[tuple[int, str], Sku]:
     wanted: dict[tuple[int, str], LineData] = {}
     for item, shop in zip(items, shop_of, strict=True):
         for line in item.lines:
@@ -177,6 +188,7 @@ def _skus(items: list[OrderData], shop_of: list[Shop], now) -> dict[tuple[int, s
                     product_id=product_ids[(shop_id, line.product or code)],
                     code=code,
                     title=line.title,
+                    stock=stock_given.get((shop_id, code), 0),
                 )
                 for (shop_id, code), line in missing.items()
             ],
@@ -186,6 +198,38 @@ def _skus(items: list[OrderData], shop_of: list[Shop], now) -> dict[tuple[int, s
             (s.shop_id, s.code): s for s in Sku.objects.filter(_pairs_query(set(missing), "code"))
         }
     return found
+
+
+def _stock_given(items: list[OrderData], shop_of: list[Shop]) -> dict[tuple[int, str], int]:
+    """(shop id, SKU code) → the stock the batch's lines give (the last line naming it wins)."""
+    given: dict[tuple[int, str], int] = {}
+    for item, shop in zip(items, shop_of, strict=True):
+        for line in item.lines:
+            if line.stock is not None:
+                given[(shop.id, line.sku)] = line.stock
+    return given
+
+
+def _stock_set(given: dict[tuple[int, str], int], now) -> None:
+    """Set the stock the lines give on SKUs that exist. Runs before the orders are locked: an
+    exchange locks SKUs before order lines too, so the two never wait on each other in a circle.
+    SKUs created by this batch get their stock when they are inserted."""
+    if not given:
+        return
+    # Locked in id order, as the exchange's replacement does, so imports never deadlock either.
+    skus = (
+        Sku.objects.select_for_update()
+        .filter(_pairs_query(set(given), "code"))
+        .only("id", "shop_id", "code", "stock")
+        .order_by("id")
+    )
+    changed = []
+    for sku in skus:
+        stock = given[(sku.shop_id, sku.code)]
+        if sku.stock != stock:
+            sku.stock, sku.updated_at = stock, now
+            changed.append(sku)
+    bulk_update_rows(Sku, changed, ["stock", "updated_at"])
 
 
 def _authorise(actor: Principal) -> None:
@@ -311,6 +355,11 @@ def _apply(item, shop, customer, skus, existing: _Existing, writes: _Writes, now
         lines[data.external_id] = line
     order.goods_amount = sum((line.paid_amount for line in lines.values()), ZERO)
     order.total_amount = order.goods_amount + order.shipping_fee
+    if order.total_amount > LARGEST_AMOUNT:
+        raise InvalidInput(
+            _("The order's total is above %(largest)s.") % {"largest": LARGEST_AMOUNT},
+            code="amount_too_large",
+        )
     if not created and _values(order, ORDER_FIELDS) != before:
         order.updated_at = now
         writes.changed_orders.append(order)
@@ -344,9 +393,11 @@ def _orders_upsert(*, actor: Principal, items: list[OrderData]) -> list[tuple[Or
         raise InvalidInput(_("Send at least one order."), code="lines_required")
     now = timezone.now()
     shop_of = _resolve_shops(actor, items)
+    stock_given = _stock_given(items, shop_of)
+    _stock_set(stock_given, now)
     existing = _Existing.load({(s.id, i.external_id) for s, i in zip(shop_of, items, strict=True)})
     customers = _customers(items, shop_of, now)
-    skus = _skus(items, shop_of, now)
+    skus = _skus(items, shop_of, stock_given, now)
     writes = _Writes()
     results = []
     for index, (item, shop) in enumerate(zip(items, shop_of, strict=True)):

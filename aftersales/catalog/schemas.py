@@ -3,15 +3,80 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
+from typing import Annotated
 
 from ninja import Field
+from pydantic import BeforeValidator, StrictInt, WithJsonSchema
 
-from aftersales.catalog.models import OrderStatus, Platform, ProductFlag
-from aftersales.core.schemas import BodyBool, BodyInt, Input, Output, Timestamp
+from aftersales.catalog.models import (
+    CustomerLanguage,
+    OrderStatus,
+    Platform,
+    ProductFlag,
+    ServiceCenter,
+)
+from aftersales.catalog.services import MAX_STOCK
+from aftersales.core.schemas import BodyBool, Input, Output, Timestamp
 
 Money = Decimal
-MONEY = {"ge": 0, "max_digits": 12, "decimal_places": 2}
+
+
+def _whole_number(value: object) -> object:
+    # JSON Schema counts 2.0 as the integer 2, so the body takes it; booleans, text and
+    # fractions stay refused.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def whole_number(low: int, high: int):
+    """An integer from ``low`` to ``high`` (the bounds inside, so the document states them even
+    when the field may also be null)."""
+    return Annotated[StrictInt, Field(ge=low, le=high), BeforeValidator(_whole_number)]
+
+
+Quantity = whole_number(1, 1_000_000)
+TurnaroundDays = whole_number(1, 90)
+WarrantyDays = whole_number(0, 36500)
+Stock = whole_number(0, MAX_STOCK)
+
+# An amount in a body: text of digits with at most two decimals ("12.50") or a whole number. The
+# document says exactly what is taken, so a client built from it never sends "", "1e3" or "-0"
+# as text; a JSON fraction (12.5) is still taken, as the API guide promises, though a float is
+# not money and the document does not offer it. The cases' bodies declare amounts the same way.
+AMOUNT_PATTERN = r"^[0-9]{1,10}(\.[0-9]{1,2})?$"
+LARGEST_WHOLE_AMOUNT = 9_999_999_999  # 12 digits, 2 of them decimals: the columns' size
+
+
+def _amount_text(value: object) -> object:
+    if isinstance(value, bool) or (
+        isinstance(value, str) and not re.fullmatch(AMOUNT_PATTERN, value)
+    ):
+        raise ValueError("expected an amount such as 12.50 (at most two decimals)")
+    return value
+
+
+Amount = Annotated[
+    Decimal,
+    BeforeValidator(_amount_text),
+    Field(ge=0, max_digits=12, decimal_places=2),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": AMOUNT_PATTERN},
+                {"type": "integer", "minimum": 0, "maximum": LARGEST_WHOLE_AMOUNT},
+            ],
+            "description": 'An amount of 0 or more with at most two decimals: "12.50".',
+        }
+    ),
+]
+
+# IANA time zone names (Asia/Shanghai, America/Port-au-Prince, Etc/GMT-8); the service also
+# checks that the name is a zone this installation knows.
+TIMEZONE_PATTERN = r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9][A-Za-z0-9_+-]*)*$"
+SHOP_CODE_PATTERN = r"^[a-z0-9][a-z0-9_-]{1,39}$"
 
 
 class ReturnAddressIn(Input):
@@ -30,11 +95,15 @@ class ReturnAddressOut(Output):
 
 
 class ServiceCenterIn(Input):
-    kind: str = Field("service_center", pattern=r"^(service_center|supplier)$")
+    # inline, not a component: the enum's class name ("Kind") says nothing on its own
+    kind: Annotated[
+        ServiceCenter.Kind,
+        WithJsonSchema({"type": "string", "enum": ServiceCenter.Kind.values}),
+    ] = ServiceCenter.Kind.SERVICE_CENTER
     name: str = Field(min_length=1, max_length=200)
     address: str = Field(min_length=1, max_length=500)
     phone: str = Field("", max_length=40)
-    turnaround_days: BodyInt = Field(7, ge=1, le=90)
+    turnaround_days: TurnaroundDays = 7
 
 
 class ServiceCenterOut(Output):
@@ -47,11 +116,20 @@ class ServiceCenterOut(Output):
 
 
 class ShopIn(Input):
-    code: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{1,39}$")
+    code: str = Field(pattern=SHOP_CODE_PATTERN)
     name: str = Field(min_length=1, max_length=200)
     preset: Platform = Platform.GENERIC
-    timezone: str = Field("Asia/Shanghai", max_length=64)
-    currency: str = Field("CNY", pattern=r"^[A-Za-z]{3}$")
+    timezone: str = Field(
+        "Asia/Shanghai",
+        min_length=1,
+        max_length=64,
+        pattern=TIMEZONE_PATTERN,
+        description="An IANA time zone name such as Asia/Shanghai; an unknown one is refused "
+        "with invalid_timezone.",
+    )
+    currency: str = Field(
+        "CNY", pattern=r"^[A-Z]{3}$", description="An ISO 4217 code in capitals, e.g. CNY."
+    )
     return_addresses: list[ReturnAddressIn] = Field(default_factory=list, max_length=50)
 
 
@@ -70,6 +148,9 @@ class CustomerIn(Input):
     name: str = Field("", max_length=200)
     phone: str = Field("", max_length=40)
     email: str = Field("", max_length=254)
+    language: CustomerLanguage | None = Field(
+        None, description="The language the customer is written to in; kept when left out."
+    )
 
 
 class CustomerOut(Output):
@@ -78,19 +159,23 @@ class CustomerOut(Output):
     name: str
     phone: str
     email: str
+    language: str
 
 
 class OrderLineIn(Input):
     external_id: str = Field(min_length=1, max_length=100)
     sku: str = Field(min_length=1, max_length=100)
     title: str = Field(min_length=1, max_length=300)
-    quantity: BodyInt = Field(ge=1, le=1_000_000)
-    unit_price: Money = Field(**MONEY)
-    paid_amount: Money = Field(**MONEY)
+    quantity: Quantity
+    unit_price: Amount
+    paid_amount: Amount
     product_flags: list[ProductFlag] | None = Field(None, max_length=20)
     product: str | None = Field(None, max_length=100)
     category: str | None = Field(None, max_length=100)
-    warranty_days: BodyInt | None = Field(None, ge=0, le=36500)
+    warranty_days: WarrantyDays | None = None
+    stock: Stock | None = Field(
+        None, description="The SKU's stock now; sets it when given, keeps it when left out."
+    )
 
 
 class ShipmentIn(Input):
@@ -100,7 +185,7 @@ class ShipmentIn(Input):
 
 class InvoiceIn(Input):
     number: str = Field(min_length=1, max_length=64)
-    amount: Money = Field(**MONEY)
+    amount: Amount
     issued_at: Timestamp
     title: str = Field("", max_length=200)
 
@@ -112,7 +197,7 @@ class OrderIn(Input):
     paid_at: Timestamp | None = None
     shipped_at: Timestamp | None = None
     signed_at: Timestamp | None = None
-    shipping_fee: Money = Field(Decimal("0.00"), **MONEY)
+    shipping_fee: Amount = Decimal("0.00")
     status: OrderStatus | None = None
     lines: list[OrderLineIn] = Field(min_length=1, max_length=500)
     shipments: list[ShipmentIn] = Field(default_factory=list, max_length=20)
@@ -176,3 +261,29 @@ class InvoiceDocumentOut(Output):
 class InvoicePage(Output):
     items: list[InvoiceDocumentOut]
     next_cursor: str | None
+
+
+class SkuStockIn(Input):
+    stock: Stock = Field(description="Units on the shelf now.")
+    shop: str | None = Field(
+        None,
+        min_length=1,
+        max_length=40,
+        description="The shop's code; needed only when several of your shops have this SKU.",
+    )
+
+
+class SkuVariantOut(Output):
+    code: str
+    title: str
+    stock: int
+
+
+class SkuOut(Output):
+    shop: str
+    code: str
+    product: str
+    product_name: str
+    title: str
+    stock: int
+    variants: list[SkuVariantOut]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from aftersales.catalog.models import InvoiceDocument, Order, Shop
-from aftersales.core.errors import NotFound
+from aftersales.catalog.models import InvoiceDocument, Order, Shop, Sku
+from aftersales.core.errors import Conflict, NotFound, PermissionDenied
 from aftersales.team.principal import Principal
 
 
@@ -22,6 +22,40 @@ def shop_get(*, actor: Principal, code: str) -> Shop:
     if shop is None:
         raise NotFound(_("No shop %(code)s.") % {"code": code}, code="shop_not_found")
     return shop
+
+
+# A code shared by more shops than this is answered with the first ones' names.
+AMBIGUOUS_SHOPS_NAMED = 20
+
+
+def sku_get(*, actor: Principal, code: str, shop: str | None = None) -> Sku:
+    """The SKU ``code`` of one of the caller's shops (``shop`` when the code is in several), with
+    its shop and product. Stock is shop business: customers are refused."""
+    if not (actor.is_staff or actor.is_system):
+        raise PermissionDenied(_("Only shop staff can see stock."), code="forbidden")
+    skus = actor.scope(Sku.objects.filter(code=code))
+    if shop is not None:
+        skus = skus.filter(shop__code=shop)
+    found = list(
+        skus.select_related("shop", "product").order_by("shop__code")[: AMBIGUOUS_SHOPS_NAMED + 1]
+    )
+    if not found:
+        # the code the caller sent is not repeated: the answer says nothing about other shops
+        raise NotFound(_("No such SKU in your shops."), code="sku_not_found")
+    if len(found) > 1:
+        shops = [sku.shop.code for sku in found[:AMBIGUOUS_SHOPS_NAMED]]
+        raise Conflict(
+            _("Several of your shops have this SKU (%(shops)s): name the shop.")
+            % {"shops": ", ".join(shops)},
+            code="ambiguous_sku",
+            shops=shops,
+        )
+    return found[0]
+
+
+def sku_variants(*, sku: Sku) -> list[Sku]:
+    """The other SKUs of the same product (same shop), by code."""
+    return list(Sku.objects.filter(product_id=sku.product_id).exclude(pk=sku.pk).order_by("code"))
 
 
 def orders_for(actor: Principal) -> QuerySet[Order]:

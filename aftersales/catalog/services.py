@@ -1,4 +1,5 @@
-"""Writes to the catalog: shops and their return addresses. Orders: ``catalog.orders``."""
+"""Writes to the catalog: shops and their return addresses, service centers, SKU stock, a
+customer's language. Orders: ``catalog.orders``."""
 
 from __future__ import annotations
 
@@ -9,14 +10,18 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from aftersales.catalog.models import (
+    Customer,
+    CustomerLanguage,
     Platform,
     ReturnAddress,
     ServiceCenter,
     Shop,
+    Sku,
 )
 from aftersales.core.errors import (
     Conflict,
     InvalidInput,
+    NotFound,
     PermissionDenied,
 )
 from aftersales.team.models import Role
@@ -110,3 +115,65 @@ def service_center_create(
         phone=phone,
         turnaround_days=turnaround_days,
     )
+
+
+# A billion units: more than any shop holds, well inside the column's 32-bit range.
+MAX_STOCK = 1_000_000_000
+STOCK_KEEPERS = frozenset({Role.ADMIN, Role.AGENT})
+
+
+def check_stock(stock: object) -> int:
+    """A stock level is a whole number from 0 to ``MAX_STOCK``."""
+    if not isinstance(stock, int) or isinstance(stock, bool) or not 0 <= stock <= MAX_STOCK:
+        raise InvalidInput(
+            _("Stock is a whole number from 0 to %(max)s.") % {"max": f"{MAX_STOCK:,}"},
+            code="invalid_stock",
+            field="stock",
+        )
+    return stock
+
+
+@transaction.atomic
+def sku_stock_set(*, actor: Principal, sku_id: int, stock: int) -> Sku:
+    """Set a SKU's stock (what is on the shelf now), under its row lock, so it never interleaves
+    with an exchange taking units from it. Administrators and agents of the SKU's shop."""
+    sku = (
+        Sku.objects.select_for_update(of=("self",))
+        .select_related("shop", "product")
+        .filter(pk=sku_id)
+        .first()
+    )
+    if sku is None or not (actor.is_system or actor.can_see_shop(sku.shop_id)):
+        raise NotFound(_("No such SKU in your shops."), code="sku_not_found")
+    if not (actor.is_system or actor.role in STOCK_KEEPERS):
+        raise PermissionDenied(
+            _("Only administrators and agents of the shop set stock."), code="forbidden"
+        )
+    sku.stock = check_stock(stock)
+    sku.save(update_fields=["stock", "updated_at"])
+    return sku
+
+
+def check_language(language: object) -> str:
+    if language not in CustomerLanguage.values:
+        raise InvalidInput(
+            _("The language is one of: %(languages)s.")
+            % {"languages": ", ".join(CustomerLanguage.values)},
+            code="invalid_language",
+            field="language",
+        )
+    return str(language)
+
+
+@transaction.atomic
+def customer_language_set(*, customer_id: int, language: str) -> Customer:
+    """Write to the customer in ``language`` from now on (the portal calls this when a customer
+    applies in a language). The caller has already scoped ``customer_id`` to itself."""
+    check_language(language)
+    customer = Customer.objects.select_for_update().filter(pk=customer_id).first()
+    if customer is None:
+        raise NotFound(_("No such customer."), code="customer_not_found")
+    if customer.language != language:
+        customer.language = language
+        customer.save(update_fields=["language", "updated_at"])
+    return customer

@@ -18,6 +18,7 @@ from pydantic import (
     Field,
     StrictBool,
     StrictInt,
+    WithJsonSchema,
 )
 
 from aftersales.core.errors import InvalidInput
@@ -53,14 +54,20 @@ BodyInt = StrictInt
 BodyBool = StrictBool
 
 
-ISO_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}")
+# Years 1900 to 2999: every moment of a trade, and one that any time zone can convert to UTC
+# (a date-time in year 1 or 9999 with an offset cannot be, in Python or PostgreSQL).
+DATE_TIME_PATTERN = r"^(19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}"
+ISO_DATE_TIME = re.compile(DATE_TIME_PATTERN)
 
 
 def _iso_text(value: object) -> object:
     # pydantic alone would also read 0.5 or "1700000000" as a Unix time
     if isinstance(value, dt.datetime) or (isinstance(value, str) and ISO_DATE_TIME.match(value)):
         return value
-    raise ValueError("expected an ISO 8601 date-time such as 2026-11-24T10:00:00+08:00")
+    raise ValueError(
+        "expected an ISO 8601 date-time from the years 1900 to 2999, such as "
+        "2026-11-24T10:00:00+08:00"
+    )
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -73,7 +80,12 @@ def _utc(value: dt.datetime) -> dt.datetime:
         raise ValueError("date-time out of range") from error
 
 
-Timestamp = Annotated[dt.datetime, BeforeValidator(_iso_text), AfterValidator(_utc)]
+Timestamp = Annotated[
+    dt.datetime,
+    BeforeValidator(_iso_text),
+    AfterValidator(_utc),
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": DATE_TIME_PATTERN}),
+]
 
 
 def refuse_unknown_parameters(request, model: type[BaseModel]) -> None:
