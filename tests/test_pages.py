@@ -85,7 +85,7 @@ def test_notes_flags_contacts_and_templates(desk, case_number):
     assert str(case.follow_up_on) == "2026-11-26"
     assert CaseNote.objects.get().text == "已电话联系"
     assert ContactLog.objects.get().channel == "call"
-    template = ReplyTemplate.objects.filter(language="zh-hans").first()
+    template = ReplyTemplate.objects.get(language="zh-hans", title="快递延误致歉")
     filled = desk.get(f"/desk/cases/{case_number}/template/", {"template_id": template.id})
     assert "顾客C1" in filled.content.decode()
     desk.post(f"/desk/cases/{case_number}/message/", {"text": "您好", "template_id": template.id})
@@ -171,3 +171,17 @@ def test_a_customer_cannot_open_another_customers_case(order, customer, shop):
 def test_forms_need_the_csrf_token(order, case_number):
     client = Client(enforce_csrf_checks=True)
     assert client.post("/", {"order": order.external_id, "phone": "13800000000"}).status_code == 403
+
+
+def test_the_portal_look_up_limits_guesses_per_order_number(order):
+    # given five wrong phone numbers for one order, each from another address
+    for n in range(5):
+        wrong = Client(REMOTE_ADDR=f"10.0.0.{n}").post(
+            "/", {"order": "O1", "phone": "13900000000"}
+        )
+        assert wrong.status_code == 422
+
+    # then even the right phone from a new address waits
+    refused = Client(REMOTE_ADDR="10.0.9.9").post("/", {"order": "O1", "phone": "13800000000"})
+    assert refused.status_code == 422
+    assert "Too many attempts" in refused.content.decode()

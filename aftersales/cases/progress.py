@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from aftersales.cases.choices import Action, CaseKind, CaseState
+from aftersales.cases.choices import Action, CaseKind
+from aftersales.cases.wording import carrier_label, state_label
 
 # Same-state moves the customer is told about.
 VISIBLE_ACTIONS = frozenset({Action.REMIND, Action.OFFER})
@@ -39,7 +40,7 @@ def _detail(event, currency: str) -> str:
     if action == Action.OFFER:
         return data.get("note", "")
     if data.get("tracking_number"):
-        return f"{data.get('carrier', '')} {data['tracking_number']}".strip()
+        return f"{carrier_label(data.get('carrier', ''))} {data['tracking_number']}".strip()
     if data.get("refunded"):
         return _("%(amount)s %(currency)s refunded") % {
             "amount": data["refunded"],
@@ -57,7 +58,7 @@ def steps(case) -> list[dict]:
         if not moved and event.action not in VISIBLE_ACTIONS:
             continue
         state = event.to_state or case.state
-        label = CaseState(state).label
+        label = state_label(state, case.kind)
         if event.action == Action.REMIND:
             label = _("Reminder: the repair quote is waiting for you")
         elif event.action == Action.OFFER:

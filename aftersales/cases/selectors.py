@@ -48,12 +48,16 @@ def case_get(*, actor: Principal, number: str) -> Case:
 
 
 def case_number_for_code(*, actor: Principal, code: str) -> str:
-    """The case a scanned code names: its RMA number, or the tracking number of its return."""
+    """The case a scanned or typed code names: its RMA number, or the tracking number of its
+    return, in any letter case (a typed ``as2026…`` or ``sf123`` finds ``AS2026…``/``SF123``).
+    Each spelling is looked up through the index: as given, then in capitals."""
     cases = cases_for(actor)
-    if cases.filter(number=code).exists():
-        return code
+    spellings = list(dict.fromkeys([code, code.upper()]))
+    number = cases.filter(number__in=spellings).values_list("number", flat=True).first()
+    if number is not None:
+        return number
     numbers = list(
-        cases.filter(return_tracking_number=code)
+        cases.filter(return_tracking_number__in=spellings)
         .order_by("-id")
         .values_list("number", flat=True)[:10]
     )
@@ -140,13 +144,23 @@ OPEN_STATES = tuple(s for s in CaseState.values if s not in FINAL_STATES)
 
 
 def _search(actor: Principal, cases: QuerySet[Case], text: str) -> QuerySet[Case]:
-    """Each kind of code through its own index, then one filter on the ids found."""
+    """Each kind of code through its own index, then one filter on the ids found: a case,
+    order, tracking number or phone as typed (codes also in capitals), or the start of a
+    customer's name."""
     scoped = cases_for(actor)
-    ids = set(scoped.filter(number=text).values_list("id", flat=True)[:50])
-    ids |= set(scoped.filter(return_tracking_number=text).values_list("id", flat=True)[:50])
-    ids |= set(scoped.filter(outbound_tracking_number=text).values_list("id", flat=True)[:50])
+    spellings = list(dict.fromkeys([text, text.upper()]))
+    ids = set(scoped.filter(number__in=spellings).values_list("id", flat=True)[:50])
+    ids |= set(
+        scoped.filter(return_tracking_number__in=spellings).values_list("id", flat=True)[:50]
+    )
+    ids |= set(
+        scoped.filter(outbound_tracking_number__in=spellings).values_list("id", flat=True)[:50]
+    )
     orders = list(Order.objects.filter(external_id=text).values_list("id", flat=True)[:50])
-    customers = list(Customer.objects.filter(phone=text).values_list("id", flat=True)[:50])
+    customers = Customer.objects.filter(Q(phone=text) | Q(name__startswith=text))
+    if actor.shop_ids is not None:
+        customers = customers.filter(shop_id__in=actor.shop_ids)
+    customers = list(customers.values_list("id", flat=True)[:50])
     return cases.filter(Q(id__in=ids) | Q(order_id__in=orders) | Q(customer_id__in=customers))
 
 

@@ -18,6 +18,17 @@ desk_patterns = (
         path("cases/<str:number>/contact/", desk.case_contact, name="contact"),
         path("cases/<str:number>/message/", desk.case_message, name="message"),
         path("cases/<str:number>/template/", desk.template_fill, name="template"),
+        path("cases/<str:number>/label.pdf", desk.case_label, name="label"),
+        path(
+            "cases/<str:number>/inspection-preview/",
+            desk.case_inspection_preview,
+            name="inspection_preview",
+        ),
+        path(
+            "cases/<str:number>/evidence/<int:evidence_id>/",
+            desk.case_evidence,
+            name="evidence",
+        ),
     ],
     "desk",
 )

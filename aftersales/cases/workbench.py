@@ -8,13 +8,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from aftersales.cases.choices import (
     FINAL_STATES,
@@ -25,8 +25,9 @@ from aftersales.cases.choices import (
     FlagColor,
     RatingReason,
 )
-from aftersales.cases.models import Case, CaseNote, CaseRating, ContactLog
+from aftersales.cases.models import Case, CaseEvent, CaseNote, CaseRating, ContactLog
 from aftersales.cases.services import case_transition, event_build
+from aftersales.cases.timeline import readable_time
 from aftersales.catalog.models import Shop
 from aftersales.core import clock
 from aftersales.core.errors import (
@@ -97,36 +98,39 @@ def flag_set(*, actor: Principal, case_id: int, color: str) -> Case:
     return case
 
 
+def _unknown_assignee(username: str) -> InvalidInput:
+    # One answer whether the name is unknown, a customer, or staff of another shop: the form
+    # must not tell who works where.
+    return InvalidInput(
+        _("No colleague called %(name)s works for this shop.") % {"name": username},
+        code="unknown_assignee",
+        field="assignee",
+    )
+
+
 @transaction.atomic
 def assign(*, actor: Principal, case_ids: list[int], username: str | None) -> int:
     """Give cases to a member of staff of their shop (``None``: to nobody)."""
     if not actor.is_staff:
         raise PermissionDenied(_("Only the shop's staff may do this."), code="forbidden")
-    user = None
+    user, shop_ids = None, None
     if username:
-        user = get_user_model().objects.filter(username=username, is_active=True).first()
-        membership = getattr(user, "membership", None) if user else None
-        if membership is None or membership.role == "customer":
-            raise InvalidInput(
-                _("%(name)s is not a member of staff.") % {"name": username},
-                code="unknown_assignee",
-                field="assignee",
-            )
+        user = (
+            get_user_model()
+            .objects.filter(username=username, is_active=True, membership__isnull=False)
+            .select_related("membership")
+            .first()
+        )
+        if user is None or user.membership.role == "customer":
+            raise _unknown_assignee(username)
+        shop_ids = set(user.membership.shops.values_list("id", flat=True))
     cases = list(actor.scope(Case.objects.select_for_update(of=("self",))).filter(id__in=case_ids))
     now = clock.now()
     events = []
     for case in cases:
-        if (
-            user is not None
-            and membership.shops.exists()
-            and not membership.shops.filter(pk=case.shop_id).exists()
-        ):
-            raise InvalidInput(
-                _("%(name)s does not work for the shop of %(number)s.")
-                % {"name": username, "number": case.number},
-                code="unknown_assignee",
-                field="assignee",
-            )
+        # staff tied to no shop (an installation admin) may take any case
+        if shop_ids and case.shop_id not in shop_ids:
+            raise _unknown_assignee(username)
         case.assignee = user
         case.updated_at = now
         events.append(
@@ -140,8 +144,7 @@ def assign(*, actor: Principal, case_ids: list[int], username: str | None) -> in
             )
         )
     Case.objects.bulk_update(cases, ["assignee", "updated_at"])
-    for event in events:
-        event.save()
+    CaseEvent.objects.bulk_create(events)
     return len(cases)
 
 
@@ -201,11 +204,21 @@ def reply_templates_seed(shop: Shop) -> None:
     )
 
 
+# The variables a reply template may use, in words (a template that cannot be filled names them).
+TEMPLATE_VARIABLES = {
+    "customer_name": gettext_lazy("the customer's name"),
+    "case_number": gettext_lazy("the case number"),
+    "order_number": gettext_lazy("the order number"),
+    "deadline": gettext_lazy("the deadline"),
+    "return_address": gettext_lazy("the return address (known once the case is approved)"),
+    "shop_name": gettext_lazy("the shop's name"),
+    "amount": gettext_lazy("the amount"),
+}
+VARIABLE = re.compile(r"\{(\w+)\}")
+
+
 def template_variables(case: Case) -> dict[str, str]:
-    zone = zoneinfo.ZoneInfo(case.shop.timezone)
-    deadline = (
-        case.deadline_at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if case.deadline_at else ""
-    )
+    deadline = readable_time(case.deadline_at, case.shop.timezone) if case.deadline_at else ""
     address = case.return_address
     return {
         "customer_name": case.customer.name or case.customer.external_id,
@@ -218,18 +231,50 @@ def template_variables(case: Case) -> dict[str, str]:
     }
 
 
+def template_missing(body: str, case: Case) -> list[str]:
+    """The variables ``body`` uses that this case cannot fill now, in words."""
+    values = template_variables(case)
+    used = dict.fromkeys(VARIABLE.findall(body))
+    return [str(TEMPLATE_VARIABLES[name]) for name in used if name in values and not values[name]]
+
+
 def template_render(body: str, case: Case) -> str:
     """Fill ``{variable}``s; unknown ones are left as written (never an error, never code)."""
     values = template_variables(case)
-    return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), body)
+    return VARIABLE.sub(lambda m: values.get(m.group(1), m.group(0)), body)
+
+
+def templates_for(case: Case, *, language: str) -> list[ReplyTemplate]:
+    """The shop's reply templates in a language, each with what this case still lacks for it
+    (``missing``: empty when it can be sent now)."""
+    templates = list(
+        ReplyTemplate.objects.filter(shop=case.shop, language=language).order_by("title")
+    )
+    for template in templates:
+        template.missing = template_missing(template.body, case)
+    return templates
 
 
 @transaction.atomic
 def message_send(*, actor: Principal, case_id: int, text: str, template_id: int | None = None):
     """Send a message to the customer: on the timeline (the customer sees it) and as a
-    notification."""
+    notification. A message from a reply template is refused while the case cannot fill the
+    template's variables (the customer would read a blank where a value belongs)."""
     case = _staff_case(actor, case_id)
     text = _text(text, "text")
+    if template_id:
+        template = ReplyTemplate.objects.filter(shop_id=case.shop_id, pk=template_id).first()
+        if template is None:
+            raise InvalidInput(_("No such reply template."), code="template_not_found")
+        missing = template_missing(template.body, case)
+        if missing:
+            raise InvalidInput(
+                _("This reply needs %(missing)s, which this case does not have yet.")
+                % {"missing": ", ".join(missing)},
+                code="template_variables_missing",
+                field="text",
+                missing=missing,
+            )
     now = clock.now()
     data = {"text": text}
     if template_id:

@@ -15,22 +15,23 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from aftersales.cases import selectors, workbench
+from aftersales.cases import labels, selectors, wording, workbench
 from aftersales.cases.choices import Action, CaseKind, CaseState, ContactChannel, FlagColor, Reason
 from aftersales.cases.models import Case, CaseNote, ContactLog
-from aftersales.cases.transitions import available_actions
 from aftersales.cases.views.common import (
-    CONDITIONS,
-    DISPOSITIONS,
-    LINE_FIELDS,
-    action_fields,
+    action_forms,
     case_for_forms,
+    conditions,
     deadline_of,
+    dispositions,
+    evidence_response,
     form_error,
     form_transition,
+    inspection_preview,
     signed_in_principal,
 )
 from aftersales.catalog.models import Order, Shop
@@ -123,7 +124,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         row["deadline"] = deadline_of(
             row["deadline_at"], row["deadline_action"], zones.get(row["shop__code"], "UTC")
         )
-        row["state_label"] = CaseState(row["state"]).label
+        row["state_label"] = wording.state_label(row["state"], row["kind"])
         row["kind_label"] = CaseKind(row["kind"]).label
         row["reason_label"] = Reason(row["reason"]).label
     query = request.GET.copy()
@@ -148,21 +149,11 @@ def queue(request: HttpRequest) -> HttpResponse:
 def _case_context(request: HttpRequest, number: str, form_errors: dict | None = None) -> dict:
     principal = request.principal
     case = case_for_forms(principal, number)
-    actions = []
-    for action in available_actions(case, principal.role):
-        actions.append(
-            {
-                "name": action,
-                "label": Action(action).label,
-                "fields": action_fields(action, case),
-                "line_fields": LINE_FIELDS.get(action, ()),
-                "error": (form_errors or {}).get(action),
-            }
-        )
+    actions = action_forms(case, principal, form_errors)
     language = translation.get_language() or "en"
-    templates = ReplyTemplate.objects.filter(
-        shop=case.shop, language="zh-hans" if language.startswith("zh") else "en"
-    ).order_by("title")
+    templates = workbench.templates_for(
+        case, language="zh-hans" if language.startswith("zh") else "en"
+    )
     other_orders = (
         Order.objects.filter(customer=case.customer)
         .exclude(pk=case.order_id)
@@ -177,9 +168,15 @@ def _case_context(request: HttpRequest, number: str, form_errors: dict | None = 
     return {
         "case": case,
         "deadline": deadline_of(case.deadline_at, case.deadline_action, case.shop.timezone),
+        "deadline_action_label": wording.deadline_action_label(case.deadline_action),
+        "waiting_on": wording.waiting_on(case),
+        "dispute_reasons": wording.dispute_reasons(case),
         "actions": actions,
-        "conditions": CONDITIONS,
-        "dispositions": DISPOSITIONS,
+        "conditions": conditions(),
+        "inspection_preview": inspection_preview(case)
+        if Action.INSPECT in {a["name"] for a in actions}
+        else None,
+        "dispositions": dispositions(),
         "notes": CaseNote.objects.filter(case=case).order_by("id"),
         "contacts": ContactLog.objects.filter(case=case).order_by("id"),
         "templates": templates,
@@ -188,10 +185,17 @@ def _case_context(request: HttpRequest, number: str, form_errors: dict | None = 
         "flag_meanings": case.shop.flag_meanings,
         "other_orders": other_orders,
         "other_cases": [
-            {**row, "state_label": CaseState(row["state"]).label} for row in other_cases
+            {**row, "state_label": wording.state_label(row["state"], row["kind"])}
+            for row in other_cases
         ],
+        "timeline": [
+            {"event": event, "details": wording.describe(event, case)}
+            for event in case.events.all()
+        ],
+        "return_carrier": wording.carrier_label(case.return_carrier),
+        "outbound_carrier": wording.carrier_label(case.outbound_carrier),
         "principal": principal,
-        "state_label": CaseState(case.state).label,
+        "state_label": wording.state_label(case.state, case.kind),
         "kind_label": CaseKind(case.kind).label,
         "reason_label": Reason(case.reason).label,
         "form_errors": form_errors or {},
@@ -315,14 +319,23 @@ def case_message(request: HttpRequest, number: str) -> HttpResponse:
 
 @staff_required
 def template_fill(request: HttpRequest, number: str) -> HttpResponse:
-    """A reply template filled in for this case: the message box's new content."""
+    """A reply template filled in for this case: the message box's new content, or what the case
+    still lacks for it (a template is never sent with a blank where a value belongs)."""
     case = selectors.case_get(actor=request.principal, number=number)
     raw = request.GET.get("template_id", "")
     template = (
         ReplyTemplate.objects.filter(shop=case.shop, pk=int(raw)).first() if raw.isdigit() else None
     )
-    text = workbench.template_render(template.body, case) if template else ""
-    return render(request, "desk/_message_text.html", {"text": text, "template": template})
+    text, missing = "", []
+    if template is not None:
+        missing = workbench.template_missing(template.body, case)
+        if not missing:
+            text = workbench.template_render(template.body, case)
+    return render(
+        request,
+        "desk/_message_text.html",
+        {"text": text, "template": template, "missing": missing},
+    )
 
 
 @require_POST
@@ -347,7 +360,19 @@ def bulk(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("%(count)s cases assigned.") % {"count": count})
     except ApplicationError as error:
         messages.error(request, str(error.detail))
-    return redirect(request.POST.get("back") or reverse("desk:queue"))
+    return redirect(_back_to_queue(request))
+
+
+def _back_to_queue(request: HttpRequest) -> str:
+    """Where a bulk action returns: the queue view it came from, never another site or a
+    ``javascript:`` address."""
+    back = request.POST.get("back", "")
+    queue_url = reverse("desk:queue")
+    if back.startswith(queue_url) and url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return back
+    return queue_url
 
 
 @staff_required
@@ -362,3 +387,35 @@ def receiving(request: HttpRequest) -> HttpResponse:
         except ApplicationError as failure:
             error = str(failure.detail)
     return render(request, "desk/receiving.html", {"code": code, "error": error})
+
+
+@staff_required
+def case_label(request: HttpRequest, number: str) -> HttpResponse:
+    """The return label or packing slip for the signed-in team (the API's needs a token)."""
+    case = selectors.case_get(actor=request.principal, number=number)
+    variant = request.GET.get("variant", "label")
+    if variant not in ("label", "packing_slip"):
+        variant = "label"
+    document = (
+        labels.packing_slip_pdf(case) if variant == "packing_slip" else labels.label_pdf(case)
+    )
+    response = HttpResponse(document, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{case.number}-{variant}.pdf"'
+    return response
+
+
+@staff_required
+def case_evidence(request: HttpRequest, number: str, evidence_id: int) -> HttpResponse:
+    """An evidence file or its thumbnail for the signed-in team."""
+    item = selectors.evidence_get(actor=request.principal, number=number, evidence_id=evidence_id)
+    return evidence_response(item, thumbnail=request.GET.get("thumbnail") == "1")
+
+
+@require_POST
+@staff_required
+def case_inspection_preview(request: HttpRequest, number: str) -> HttpResponse:
+    """The inspection form's suggested deduction and the refund after it, as grades are chosen."""
+    case = case_for_forms(request.principal, number)
+    return render(
+        request, "desk/_deduction.html", {"preview": inspection_preview(case, request.POST)}
+    )

@@ -13,23 +13,20 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from aftersales.cases import labels, progress, selectors, services, workbench
+from aftersales.cases import labels, progress, selectors, services, wording, workbench
 from aftersales.cases.choices import (
     FINAL_STATES,
     KINDS_WITH_GOODS,
-    Action,
     CaseKind,
-    CaseState,
     RatingReason,
     Reason,
 )
 from aftersales.cases.eligibility import LineRequest
 from aftersales.cases.evidence import evidence_add
 from aftersales.cases.models import Case
-from aftersales.cases.transitions import available_actions
 from aftersales.cases.views.common import (
     PORTAL_SESSION_KEY,
-    action_fields,
+    action_forms,
     case_for_forms,
     consequence,
     deadline_of,
@@ -38,10 +35,9 @@ from aftersales.cases.views.common import (
 )
 from aftersales.catalog import selectors as catalog_selectors
 from aftersales.catalog.models import Order
+from aftersales.catalog.services import customer_language_set
 from aftersales.core.errors import ApplicationError, InvalidInput
-from aftersales.core.ratelimit import client_address, rate_hit
-
-FIND_LIMIT = 20  # order look-ups per address per 5 minutes: guessing phone numbers is slow
+from aftersales.core.ratelimit import portal_lookup_allowed, portal_lookup_succeeded
 
 
 def customer_required(view):
@@ -62,7 +58,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         number = request.POST.get("order", "").strip()[:100]
         phone = request.POST.get("phone", "").strip()[:40]
-        if not rate_hit(f"portal-find:{client_address(request)}", limit=FIND_LIMIT, period=300):
+        if not portal_lookup_allowed(request, number):
             error = _("Too many attempts; try again in a few minutes.")
         elif not number or not phone:
             error = _("Enter the order number and the phone number of the order.")
@@ -75,6 +71,7 @@ def home(request: HttpRequest) -> HttpResponse:
             if order is None:
                 error = _("No order with this number and phone.")
             else:
+                portal_lookup_succeeded(request, number)
                 request.session.cycle_key()
                 request.session[PORTAL_SESSION_KEY] = {
                     "customer_id": order.customer_id,
@@ -108,7 +105,7 @@ def _case_rows(cases, timezone: str) -> list[dict]:
         rows.append(
             {
                 "case": case,
-                "state_label": CaseState(case.state).label,
+                "state_label": wording.state_label(case.state, case.kind),
                 "kind_label": CaseKind(case.kind).label,
                 "deadline": deadline,
                 "consequence": consequence(deadline),
@@ -170,6 +167,11 @@ def apply(request: HttpRequest, order_id: int) -> HttpResponse:
                     description=description,
                     lines=lines,
                 )
+                # later notices reach the customer in the language they applied in
+                customer_language_set(
+                    customer_id=principal.customer_id,
+                    language="zh-hans" if request.LANGUAGE_CODE.startswith("zh") else "en",
+                )
                 for upload in request.FILES.getlist("photos")[:5]:
                     evidence_add(actor=principal, case_id=case.id, upload=upload)
                 messages.success(
@@ -187,19 +189,11 @@ def _portal_case_context(request: HttpRequest, number: str, form_errors=None) ->
     principal = request.principal
     case = case_for_forms(principal, number)
     deadline = deadline_of(case.deadline_at, case.deadline_action, case.shop.timezone)
-    actions = [
-        {
-            "name": action,
-            "label": Action(action).label,
-            "fields": action_fields(action, case),
-            "error": (form_errors or {}).get(action),
-        }
-        for action in available_actions(case, principal.role)
-    ]
+    actions = action_forms(case, principal, form_errors)
     messages_to_customer = [e for e in case.events.all() if e.action == "message"]
     return {
         "case": case,
-        "state_label": CaseState(case.state).label,
+        "state_label": wording.state_label(case.state, case.kind),
         "kind_label": CaseKind(case.kind).label,
         "reason_label": Reason(case.reason).label,
         "deadline": deadline,

@@ -1,0 +1,253 @@
+"""The words people read about a case, beside its codes: carriers, the state in the words of the
+case's kind, who acts next, what a deadline does, and each timeline entry in sentences.
+
+Codes (``return_refund``, ``quality_issue``, ``SF``) and machine formats (ISO times) stay in the
+API; the pages and e-mails read them through here, in the reader's language and the shop's time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import models
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from aftersales.cases.choices import (
+    Action,
+    Authenticity,
+    CaseKind,
+    CaseState,
+    CompensationKind,
+    CompensationReason,
+    Condition,
+    ContactChannel,
+    DeadlineAction,
+    DiagnosedBy,
+    InspectionResult,
+    RatingReason,
+    Reason,
+)
+from aftersales.cases.timeline import readable_time
+
+
+class Carrier(models.TextChoices):
+    """The parcel carriers a shop in China ships with, by the codes the marketplaces use."""
+
+    SF = "SF", gettext_lazy("SF Express")
+    ZTO = "ZTO", gettext_lazy("ZTO Express")
+    YTO = "YTO", gettext_lazy("YTO Express")
+    STO = "STO", gettext_lazy("STO Express")
+    YUNDA = "YUNDA", gettext_lazy("Yunda Express")
+    JD = "JD", gettext_lazy("JD Logistics")
+    EMS = "EMS", gettext_lazy("China Post EMS")
+    JT = "JT", gettext_lazy("J&T Express")
+    DEPPON = "DEPPON", gettext_lazy("Deppon Express")
+    OTHER = "OTHER", gettext_lazy("Other carrier")
+
+
+def carrier_label(value: str) -> str:
+    """A carrier code in words; a name typed by hand (the API takes any) as it was typed."""
+    if value in Carrier.values and value != Carrier.OTHER:
+        return str(Carrier(value).label)
+    return value
+
+
+# The platforms word the waiting states of a return; an exchange or a repair waits for the same
+# parcel, but nothing was agreed about a refund.
+_KIND_STATE_LABELS = {
+    (CaseKind.EXCHANGE, CaseState.AWAITING_RETURN): gettext_lazy(
+        "Exchange agreed: awaiting the buyer's parcel"
+    ),
+    (CaseKind.REPAIR, CaseState.AWAITING_RETURN): gettext_lazy(
+        "Repair agreed: awaiting the buyer's parcel"
+    ),
+    (CaseKind.EXCHANGE, CaseState.RETURN_IN_TRANSIT): gettext_lazy(
+        "The buyer has sent the goods: awaiting receipt"
+    ),
+    (CaseKind.REPAIR, CaseState.RETURN_IN_TRANSIT): gettext_lazy(
+        "The buyer has sent the goods: awaiting receipt"
+    ),
+}
+
+
+def state_label(state: str, kind: str) -> str:
+    return str(_KIND_STATE_LABELS.get((kind, state)) or CaseState(state).label)
+
+
+def money_text(amount, currency: str) -> str:
+    return f"{amount} {currency}"
+
+
+def waiting_on(case) -> str:
+    """Who acts next, in a sentence for the team."""
+    amount = money_text(case.approved_amount - case.refunded_amount, case.shop.currency)
+    quote = money_text(case.quote_amount, case.shop.currency)
+    sentences = {
+        CaseState.AWAITING_SELLER: _("The shop answers the application: approve or reject."),
+        CaseState.REJECTED: _("Waiting for the customer to change the application or cancel it."),
+        CaseState.AWAITING_RETURN: _("Waiting for the customer to send the goods."),
+        CaseState.RETURN_IN_TRANSIT: _("Waiting for the parcel at the receiving desk."),
+        CaseState.INSPECTING: _("The goods are in: inspect them."),
+        CaseState.REFUND_PENDING: _("Waiting for finance to pay the refund of %(amount)s.")
+        % {"amount": amount},
+        CaseState.REPLACEMENT_PENDING: _("Ship the replacement."),
+        CaseState.DIAGNOSING: _("Diagnose the goods."),
+        CaseState.QUOTE_PENDING: _(
+            "Waiting for the customer to accept or decline the quote of %(amount)s."
+        )
+        % {"amount": quote},
+        CaseState.REPAIRING: _("Repair the goods and send them back."),
+        CaseState.RETURN_UNREPAIRED: _("Send the goods back unrepaired."),
+        CaseState.SHIPPED_TO_CUSTOMER: _("Waiting for the customer to confirm receipt."),
+    }
+    return sentences.get(case.state, _("This case has ended."))
+
+
+def dispute_reasons(case) -> list[str]:
+    """Why the case is flagged for a dispute, in words (stored as codes, comma-joined)."""
+    words = {"short_delivery": _("Fewer units arrived than expected"), **dict(Condition.choices)}
+    return [str(words.get(code, code)) for code in case.dispute_reason.split(",") if code]
+
+
+def deadline_action_label(action: str) -> str:
+    """What the deadline does; a deadline whose action was taken already (an escalation) says
+    that it went to the team lead."""
+    if not action:
+        return _("Escalated to the team lead")
+    return str(DeadlineAction(action).label)
+
+
+def _label(choices, value) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value)
+
+
+def _lines(data: dict, key: str, titles: dict[str, str], word) -> list[str]:
+    return [
+        f"{titles.get(str(line_id), line_id)}: {word(value)}"
+        for line_id, value in (data.get(key) or {}).items()
+    ]
+
+
+def describe(event, case) -> list[str]:
+    """A timeline entry's details in sentences (``event`` is a ``CaseEvent`` or a
+    ``timeline.TimelineEntry`` whose data a customer may see)."""
+    data = event.data or {}
+    currency = case.shop.currency
+    zone = case.shop.timezone
+    titles = {str(line.order_line_id): line.order_line.title for line in case.lines.all()}
+    action = event.action
+    parts: list[str] = []
+
+    def amount(key, text):
+        if data.get(key) not in (None, "", "0.00"):
+            parts.append(text % {"amount": money_text(data[key], currency)})
+
+    if action == Action.OPEN:
+        parts.append(f"{_label(CaseKind, data.get('kind'))} · {_label(Reason, data.get('reason'))}")
+        amount("requested_amount", _("Requested: %(amount)s"))
+    elif action == Action.MODIFY:
+        if data.get("reason"):
+            parts.append(_("Reason: %(reason)s") % {"reason": _label(Reason, data["reason"])})
+        amount("amount", _("Requested: %(amount)s"))
+        if data.get("description"):
+            parts.append(data["description"])
+    elif action in (Action.APPROVE, Action.AUTO_APPROVE):
+        amount("approved_amount", _("Approved: %(amount)s"))
+        amount("shipping_deduction", _("Return shipping deducted: %(amount)s"))
+    elif action == Action.RECEIVE:
+        parts += _lines(data, "received", titles, lambda n: _("%(count)s received") % {"count": n})
+        parts += _lines(data, "short", titles, lambda n: _("%(count)s missing") % {"count": n})
+    elif action == Action.INSPECT:
+        parts.append(_label(InspectionResult, data.get("result")))
+        parts += _lines(
+            data, "lines", titles, lambda grade: _label(Condition, grade.get("condition"))
+        )
+        amount("deduction", _("Deducted: %(amount)s"))
+        amount("approved_amount", _("To refund: %(amount)s"))
+        if data.get("authenticity"):
+            parts.append(
+                _("Authenticity: %(verdict)s")
+                % {"verdict": _label(Authenticity, data["authenticity"])}
+            )
+    elif action == Action.ESCALATE:
+        if data.get("failed_action"):
+            parts.append(
+                _("The automatic step “%(action)s” was refused: %(detail)s")
+                % {
+                    "action": _label(DeadlineAction, data["failed_action"]),
+                    "detail": data.get("detail", ""),
+                }
+            )
+        elif case.deadline_at:
+            parts.append(
+                _("Overdue since %(when)s") % {"when": readable_time(case.deadline_at, zone)}
+            )
+    elif action == Action.COMPENSATE:
+        parts.append(
+            f"{_label(CompensationKind, data.get('kind'))} · "
+            f"{_label(CompensationReason, data.get('reason'))} · "
+            f"{money_text(data.get('amount'), currency)}"
+        )
+    elif action == Action.CONTACT:
+        parts.append(f"{_label(ContactChannel, data.get('channel'))}: {data.get('summary', '')}")
+    elif action == Action.ASSIGN:
+        parts.append(data.get("assignee") or _("Nobody"))
+    elif action == Action.RATE:
+        reasons = ", ".join(_label(RatingReason, r) for r in data.get("reasons") or [])
+        parts.append(_("%(score)s of 5 stars") % {"score": data.get("score")})
+        if reasons:
+            parts.append(reasons)
+    elif action == Action.CONVERT:
+        kinds = {
+            "from": _label(CaseKind, data.get("from_kind")),
+            "to": _label(CaseKind, data.get("to_kind")),
+        }
+        parts.append(_("%(from)s → %(to)s") % kinds)
+    elif action == Action.DIAGNOSE:
+        parts.append(_label(DiagnosedBy, data.get("diagnosed_by")))
+        if data.get("service_center"):
+            parts.append(data["service_center"])
+        if data.get("fault_code"):
+            parts.append(_("Fault: %(fault)s") % {"fault": data["fault_code"]})
+        if data.get("repairable") is False:
+            parts.append(_("Cannot be repaired"))
+        if data.get("under_warranty"):
+            parts.append(_("Under warranty: free of charge"))
+        amount("quote", _("Quote: %(amount)s"))
+    elif action in (Action.ACCEPT_QUOTE, Action.AUTO_DECLINE):
+        amount("quote", _("Quote: %(amount)s"))
+    elif action == Action.REMIND:
+        parts.append(_("Please accept or decline the repair quote."))
+        if data.get("expires_at"):
+            expires = dt.datetime.fromisoformat(data["expires_at"])
+            parts.append(
+                _("Unanswered, the goods come back unrepaired on %(when)s.")
+                % {"when": readable_time(expires, zone)}
+            )
+    elif action == Action.OFFER:
+        parts.append(data.get("note", ""))
+        if data.get("sku"):
+            parts.append(_("Variant: %(sku)s") % {"sku": data["sku"]})
+        amount("discount", _("Discount: %(amount)s"))
+    if action in (Action.SHIP_RETURN, Action.SHIP_REPLACEMENT, Action.SHIP_BACK) and data.get(
+        "tracking_number"
+    ):
+        parts.append(f"{carrier_label(data.get('carrier', ''))} {data['tracking_number']}".strip())
+    if action == Action.SHIP_REPLACEMENT:
+        amount("price_difference", _("Price difference: %(amount)s"))
+        amount("discount", _("Discount: %(amount)s"))
+    if action in (Action.REFUND, Action.AUTO_REFUND, Action.AUTO_APPROVE, Action.SHIP_REPLACEMENT):
+        amount("refunded", _("%(amount)s refunded"))
+    # Free text people wrote: a rejection, a cancellation, a conversion, a declined quote, a
+    # message, and the inspector's or receiving desk's note (kept from customers by the timeline).
+    if action not in (Action.OPEN, Action.MODIFY) and data.get("reason"):
+        parts.append(data["reason"])
+    if action != Action.OFFER and data.get("note"):
+        parts.append(data["note"])
+    if data.get("text"):
+        parts.append(data["text"])
+    return [str(part) for part in parts if part]
