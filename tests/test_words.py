@@ -522,3 +522,9 @@ def test_times_are_not_on_utc(desk, customer, order, clock):
     page = desk.get(f"/desk/cases/{number}/").content.decode()
     assert "2026-11-25 01:30" in page
     assert "2026-11-24 17:30" not in page
+
+
+def test_the_api_names_an_exchanges_state_in_its_words(customer, agent):
+    number = exchange_in(customer, agent, "awaiting_return")
+    customer.client.defaults["HTTP_ACCEPT_LANGUAGE"] = "zh-hans"
+    assert customer.get(f"/cases/{number}").json()["state_label"] == "换货申请已同意，待买家寄回"

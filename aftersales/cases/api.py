@@ -30,6 +30,7 @@ from aftersales.cases.schemas import (
 from aftersales.cases.selectors import SUMMARY_FIELDS
 from aftersales.cases.timeline import events_for
 from aftersales.cases.transitions import USER_ACTIONS, available_actions
+from aftersales.cases.wording import state_label
 from aftersales.core import clock
 from aftersales.core.schemas import (
     ERROR_RESPONSES,
@@ -57,7 +58,7 @@ def present_row(row: dict, now: dt.datetime) -> dict:
         "fault": row["fault"],
         "return_shipping_payer": row["return_shipping_payer"],
         "state": row["state"],
-        "state_label": str(CaseState(row["state"]).label),
+        "state_label": state_label(row["state"], row["kind"]),
         "requested_amount": row["requested_amount"],
         "approved_amount": row["approved_amount"],
         "refunded_amount": row["refunded_amount"],

@@ -10,7 +10,12 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from aftersales.cases.choices import Action, CaseKind
+from aftersales.cases.timeline import events_for
 from aftersales.cases.wording import carrier_label, state_label
+from aftersales.team.principal import Principal
+
+# Steps are the customer's account of the case, whoever reads them.
+CUSTOMER_VIEW = Principal(user_id=None, username="", role="customer")
 
 # Same-state moves the customer is told about.
 VISIBLE_ACTIONS = frozenset({Action.REMIND, Action.OFFER})
@@ -50,10 +55,11 @@ def _detail(event, currency: str) -> str:
 
 
 def steps(case) -> list[dict]:
-    """The case's steps, oldest first (reads the prefetched timeline)."""
+    """The case's steps, oldest first, as the customer may see them (the timeline's visibility
+    rule, ``timeline.events_for``); reads the prefetched timeline."""
     currency = case.shop.currency
     result = []
-    for event in case.events.all():
+    for event in events_for(CUSTOMER_VIEW, case.events.all()):
         moved = event.to_state and event.to_state != event.from_state
         if not moved and event.action not in VISIBLE_ACTIONS:
             continue
