@@ -176,9 +176,7 @@ def test_forms_need_the_csrf_token(order, case_number):
 def test_the_portal_look_up_limits_guesses_per_order_number(order):
     # given five wrong phone numbers for one order, each from another address
     for n in range(5):
-        wrong = Client(REMOTE_ADDR=f"10.0.0.{n}").post(
-            "/", {"order": "O1", "phone": "13900000000"}
-        )
+        wrong = Client(REMOTE_ADDR=f"10.0.0.{n}").post("/", {"order": "O1", "phone": "13900000000"})
         assert wrong.status_code == 422
 
     # then even the right phone from a new address waits
