@@ -135,7 +135,8 @@ TABLES = {
     "escalated_at created_at updated_at",
     "cases_caseline": "id case_id order_line_id quantity requested_amount approved_amount "
     "refunded_amount",
-    "cases_caseevent": "id case_id actor_id actor_name role action from_state to_state data at",
+    "core_event": "id subject_type_id subject_id shop_id actor_id actor_name role action "
+    "from_state to_state data at",
     "cases_refundentry": "id order_line_id case_id amount idempotency_key created_at",
 }
 
@@ -154,7 +155,7 @@ class Generator:
         self.products = 2000
         self.rng = random.Random(seed)
         self.now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-        preset = Path(__file__).resolve().parent.parent / "aftersales/cases/presets/taobao.json"
+        preset = Path(__file__).resolve().parent.parent / "aftersales/policy/presets/taobao.json"
         self.policy = json.loads(preset.read_text(encoding="utf-8"))["policy"]
         self.line_of_order: dict[int, tuple[int, Decimal]] = {}
 
@@ -413,11 +414,14 @@ def _fill_case_refs(cases, orders_by_id):
     return filled
 
 
-def rows_by_table(generator: Generator) -> dict[str, list[tuple]]:
+def rows_by_table(generator: Generator, case_type_id: int) -> dict[str, list[tuple]]:
     orders, lines = generator.order_and_line_rows()
     orders, lines = list(orders), list(lines)
     cases, case_lines, events, refunds, refunded_lines = generator.case_rows()
     cases = _fill_case_refs(cases, {row[0]: row for row in orders})
+    # The timeline is the kernel's: each event names its subject (the case) and its shop.
+    shop_of_case = {row[0]: row[2] for row in cases}
+    events = [(row[0], case_type_id, row[1], shop_of_case[row[1]], *row[2:]) for row in events]
     lines = [
         (*row[:8], refunded_lines.get(row[0], row[8]), *row[9:])
         if row[0] in refunded_lines
@@ -435,7 +439,7 @@ def rows_by_table(generator: Generator) -> dict[str, list[tuple]]:
         "catalog_orderline": lines,
         "cases_case": cases,
         "cases_caseline": case_lines,
-        "cases_caseevent": events,
+        "core_event": events,
         "cases_refundentry": refunds,
     }
 
@@ -480,9 +484,26 @@ def write_sqlite(path: str, tables: dict[str, list[tuple]]) -> None:
     connection.close()
 
 
+CASE_TYPE = "SELECT id FROM django_content_type WHERE app_label = 'cases' AND model = 'case'"
+
+
+def case_type_id(database_url: str) -> int:
+    """The content type of cases in this (migrated) database: what events point at."""
+    if database_url.startswith("sqlite:///"):
+        connection = sqlite3.connect(database_url.removeprefix("sqlite:///"))
+        try:
+            return connection.execute(CASE_TYPE).fetchone()[0]
+        finally:
+            connection.close()
+    import psycopg
+
+    with psycopg.connect(database_url) as connection:
+        return connection.execute(CASE_TYPE).fetchone()[0]
+
+
 def generate(database_url: str, orders: int, cases: int) -> dict[str, float]:
     started = time.perf_counter()
-    tables = rows_by_table(Generator(orders, cases))
+    tables = rows_by_table(Generator(orders, cases), case_type_id(database_url))
     built = time.perf_counter()
     if database_url.startswith("sqlite:///"):
         write_sqlite(database_url.removeprefix("sqlite:///"), tables)

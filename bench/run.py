@@ -178,6 +178,8 @@ OPEN_FLOOR = [
 def _open_floor(name: str, orders, concurrency: int) -> dict:
     local = threading.local()
     connections = []
+    with psycopg.connect(pg_url(name)) as connection:
+        case_type = case_type_of(connection)
 
     def work(pair):
         if not hasattr(local, "connection"):
@@ -198,16 +200,16 @@ def _open_floor(name: str, orders, concurrency: int) -> dict:
                 [case_id, pair[1]],
             )
             local.connection.execute(
-                "INSERT INTO cases_caseevent (case_id, actor_name, role, action, from_state, "
-                "to_state, data, at) VALUES (%s, 'bench', 'customer', 'open', '', "
-                "'awaiting_seller', '{}', now())",
-                [case_id],
+                "INSERT INTO core_event (subject_type_id, subject_id, shop_id, actor_name, role, "
+                "action, from_state, to_state, data, at) VALUES (%s, %s, 1, 'bench', 'customer', "
+                "'open', '', 'awaiting_seller', '{}', now())",
+                [case_type, case_id],
             )
             local.connection.execute(
-                "INSERT INTO notify_notification (shop_id, case_id, audience, kind, payload, "
-                "created_at, channel, attempts, last_error) VALUES (1, %s, 'customer', "
-                "'case_opened', '{}', now(), '', 0, '')",
-                [case_id],
+                "INSERT INTO core_notice (subject_type_id, subject_id, shop_id, audience, kind, "
+                "payload, created_at, channel, attempts, last_error) VALUES (%s, %s, 1, "
+                "'customer', 'case_opened', '{}', now(), '', 0, '')",
+                [case_type, case_id],
             )
         return (time.perf_counter() - started) * 1000
 
@@ -286,8 +288,8 @@ def _make_due(name: str, count: int) -> list[int]:
 def _duplicates(name: str, ids: list[int]) -> tuple[int, int]:
     with psycopg.connect(pg_url(name)) as connection:
         twice = connection.execute(
-            "SELECT count(*) FROM (SELECT case_id FROM cases_caseevent WHERE action = 'auto_close' "
-            "AND case_id = ANY(%s) GROUP BY case_id HAVING count(*) > 1) t",
+            "SELECT count(*) FROM (SELECT subject_id FROM core_event WHERE action = 'auto_close' "
+            "AND subject_id = ANY(%s) GROUP BY subject_id HAVING count(*) > 1) t",
             [ids],
         ).fetchone()[0]
         left = connection.execute(
@@ -323,13 +325,15 @@ WITH due AS (
          resolved_at = now(), updated_at = now()
   FROM due WHERE c.id = due.id RETURNING c.id, c.shop_id, c.number, due.state AS from_state
 ), events AS (
-  INSERT INTO cases_caseevent (case_id, actor_name, role, action, from_state, to_state, data, at)
-  SELECT id, 'system', 'system', 'auto_close', from_state, 'closed', '{}', now() FROM moved
+  INSERT INTO core_event (subject_type_id, subject_id, shop_id, actor_name, role, action,
+                          from_state, to_state, data, at)
+  SELECT (SELECT id FROM django_content_type WHERE app_label = 'cases' AND model = 'case'), id, shop_id, 'system', 'system', 'auto_close', from_state, 'closed', '{}',
+         now() FROM moved
 )
-INSERT INTO notify_notification (shop_id, case_id, audience, kind, payload, created_at, channel,
-                                 attempts, last_error)
-SELECT shop_id, id, 'customer', 'case_closed', json_build_object('case_number', number), now(),
-       '', 0, '' FROM moved
+INSERT INTO core_notice (subject_type_id, subject_id, shop_id, audience, kind, payload,
+                         created_at, channel, attempts, last_error)
+SELECT (SELECT id FROM django_content_type WHERE app_label = 'cases' AND model = 'case'), id, shop_id, 'customer', 'case_closed', json_build_object('number', number),
+       now(), '', 0, '' FROM moved
 RETURNING 1
 """
 
@@ -493,8 +497,15 @@ DETAIL_FLOOR = [
     "ON ra.id = c.return_address_id WHERE c.number = %(number)s",
     "SELECT cl.*, l.*, k.* FROM cases_caseline cl JOIN catalog_orderline l ON l.id = cl.order_line_id "
     "JOIN catalog_sku k ON k.id = l.sku_id WHERE cl.case_id = %(id)s ORDER BY cl.id",
-    "SELECT * FROM cases_caseevent WHERE case_id = %(id)s ORDER BY at, id",
+    "SELECT * FROM core_event WHERE subject_type_id = %(type)s AND subject_id = %(id)s "
+    "ORDER BY at, id",
 ]
+
+
+def case_type_of(connection) -> int:
+    return connection.execute(
+        "SELECT id FROM django_content_type WHERE app_label = 'cases' AND model = 'case'"
+    ).fetchone()[0]
 
 
 def _detail_queries(env, numbers: list[str]) -> dict[str, int]:
@@ -529,16 +540,19 @@ def bench_detail(name: str, repeat: int = 300) -> dict:
             "SELECT id, number FROM cases_case WHERE state = 'refunded' ORDER BY id LIMIT 1"
         ).fetchone()
         # give the long case a realistic long timeline: 60 more events
+        case_type = case_type_of(connection)
         connection.execute(
-            "INSERT INTO cases_caseevent (case_id, actor_name, role, action, from_state, to_state, "
-            "data, at) SELECT %s, 'bench', 'agent', 'receive', 'refunded', 'refunded', '{}', now() "
-            "FROM generate_series(1, 60)",
-            [long[0]],
+            "INSERT INTO core_event (subject_type_id, subject_id, shop_id, actor_name, role, action, "
+            "from_state, to_state, data, at) SELECT %s, %s, 1, 'bench', 'agent', 'receive', "
+            "'refunded', 'refunded', '{}', now() FROM generate_series(1, 60)",
+            [case_type, long[0]],
         )
         connection.commit()
         floor = timed(
             lambda: [
-                connection.execute(sql, {"number": long[1], "id": long[0]}).fetchall()
+                connection.execute(
+                    sql, {"number": long[1], "id": long[0], "type": case_type}
+                ).fetchall()
                 for sql in DETAIL_FLOOR
             ],
             repeat,

@@ -56,8 +56,11 @@ INSTALLED_APPS = [
     "aftersales.core",
     "aftersales.catalog",
     "aftersales.team",
+    "aftersales.policy",
     "aftersales.cases",
     "aftersales.notify",
+    "aftersales.onboarding",
+    "aftersales.operations",
 ]
 
 MIDDLEWARE = [

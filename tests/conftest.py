@@ -19,7 +19,9 @@ from django.test import Client
 from aftersales.catalog import order_data
 from aftersales.catalog import orders as order_services
 from aftersales.catalog import services as catalog
-from aftersales.team.principal import SYSTEM
+from aftersales.core.actors import SYSTEM
+from aftersales.onboarding.services import shop_onboard
+from aftersales.policy.services import policy_update
 from aftersales.team.selectors import principal_for_token
 from aftersales.team.services import token_create, user_create
 
@@ -174,9 +176,7 @@ def make_user(username, role, shop=None, customer=None) -> Api:
 
 
 def make_shop(code="shop", preset="taobao", addresses=True, **policy_changes):
-    from aftersales.cases.policy import policy_update
-
-    shop = catalog.shop_create(
+    shop = shop_onboard(
         actor=SYSTEM,
         code=code,
         name=f"{code} 旗舰店",

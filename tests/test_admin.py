@@ -22,11 +22,11 @@ def superuser_client(db):
     "path",
     [
         "/admin/cases/case/",
-        "/admin/cases/policy/",
+        "/admin/policy/policy/",
         "/admin/catalog/order/",
         "/admin/catalog/shop/",
         "/admin/team/membership/",
-        "/admin/notify/notification/",
+        "/admin/core/notice/",
     ],
 )
 def test_admin_lists_render(superuser_client, customer, order, path):

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from PIL import Image
 
+from aftersales.cases.lifecycle import USER_ACTIONS
 from aftersales.cases.models import Case
 from aftersales.catalog.models import ServiceCenter
 from aftersales.team.services import token_revoke
@@ -121,10 +122,27 @@ def requests_for(world, target):
         ),
         ("/api/v1/invoices", "get"): ("/invoices", {"order": order.id}),
         ("/api/v1/invoices/export.csv", "get"): ("/invoices/export.csv", {"order": order.id}),
-        ("/api/v1/cases/{number}/actions/{action}", "post"): (f"/cases/{case}/actions/approve", {}),
+        **{
+            (f"/api/v1/cases/{{number}}/actions/{action}", "post"): (
+                f"/cases/{case}/actions/{action}",
+                ACTION_BODIES.get(action, {}),
+            )
+            for action in USER_ACTIONS
+        },
     }
 
 
+# A body each action would take (the matrix must be refused for who asks, never for the body).
+ACTION_BODIES = {
+    "reject": {"reason": "x"},
+    "ship_return": {"carrier": "SF", "tracking_number": "SF1"},
+    "refund": {"idempotency_key": "k"},
+    "convert": {"kind": "exchange", "reason": "x"},
+    "ship_replacement": {"carrier": "SF", "tracking_number": "SF2"},
+    "offer": {"note": "x"},
+    "diagnose": {"diagnosed_by": "shop", "fault_code": "F"},
+    "ship_back": {"carrier": "SF", "tracking_number": "SF3"},
+}
 PUBLIC = {("/api/v1/auth/token", "post")}
 MULTIPART = {"__multipart__": True}
 

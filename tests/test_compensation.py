@@ -7,8 +7,9 @@ from decimal import Decimal
 import pytest
 
 from aftersales.cases.compensation import counterfeit_proven
-from aftersales.cases.models import Case, CaseEvent, Compensation
+from aftersales.cases.models import Case, Compensation
 from aftersales.catalog.models import OrderLine
+from aftersales.core.models import Event
 from tests.conftest import make_order, make_user, open_case
 
 
@@ -132,7 +133,7 @@ def test_ten_fold_needs_the_goods_proven_counterfeit(customer, order, db):
         "Ten-fold compensation needs proof: record the inspection's verdict “Counterfeit” first."
     )
     assert Compensation.objects.count() == 0
-    assert not CaseEvent.objects.filter(action="compensate").exists()
+    assert not Event.objects.filter(action="compensate").exists()
 
 
 @pytest.mark.parametrize("verdict", [None, "genuine", "inconclusive"])
@@ -171,7 +172,7 @@ def test_an_unknown_verdict_is_refused(customer, agent, order):
     # when the verdict is not one of the words
     response = agent.act(number, "inspect", {"result": "pass", "authenticity": "fake-ish"})
     # then it is refused and the case waits still
-    assert (response.status_code, response.json()["code"]) == (422, "validation_error")
+    assert (response.status_code, response.json()["code"]) == (422, "invalid_authenticity")
     assert Case.objects.get(number=number).state == "inspecting"
 
 

@@ -8,11 +8,11 @@ from decimal import Decimal
 import pytest
 from django.db import close_old_connections, connection
 
-from aftersales.cases import deadlines
-from aftersales.cases.eligibility import LineRequest
-from aftersales.cases.models import Case, CaseEvent, RefundEntry
+from aftersales.cases.models import Case, RefundEntry
 from aftersales.cases.services import case_open, case_transition
 from aftersales.core.errors import ApplicationError
+from aftersales.core.models import Event
+from aftersales.core.sweep import sweep
 from tests.conftest import make_order, make_shop, make_user
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -63,10 +63,12 @@ def world(db):
 def open_one(world, **kwargs):
     return case_open(
         actor=world["customer"],
-        order_id=world["order"].id,
-        kind=kwargs.get("kind", "refund_only"),
-        reason=kwargs.get("reason", "missing_item"),
-        lines=[LineRequest(world["line"].id, 1)],
+        data={
+            "order_id": world["order"].id,
+            "kind": kwargs.get("kind", "refund_only"),
+            "reason": kwargs.get("reason", "missing_item"),
+            "lines": [{"order_line_id": world["line"].id, "quantity": 1}],
+        },
     )
 
 
@@ -84,7 +86,7 @@ def test_simultaneous_approvals(world):
     )
     assert results == ["refund_pending"]
     assert errors == ["action_not_allowed"] * (THREADS - 1)
-    assert CaseEvent.objects.filter(case=case, action="approve").count() == 1
+    assert Event.objects.filter(case=case, action="approve").count() == 1
 
 
 def test_simultaneous_refunds_with_different_keys(world):
@@ -139,18 +141,20 @@ def test_two_workers_never_act_on_a_case_twice(world, time_machine):
         numbers.append(
             case_open(
                 actor=world["agent"],
-                order_id=order.id,
-                kind="refund_only",
-                reason="not_shipped",
-                lines=[LineRequest(order.lines.get().id, 1)],
+                data={
+                    "order_id": order.id,
+                    "kind": "refund_only",
+                    "reason": "not_shipped",
+                    "lines": [{"order_line_id": order.lines.get().id, "quantity": 1}],
+                },
             ).number
         )
     time_machine.move_to(NOW + dt.timedelta(days=3), tick=False)
-    results, errors = race(lambda i: deadlines.sweep(batch_size=5).acted, count=2)
+    results, errors = race(lambda i: sweep(batch_size=5).acted, count=2)
     assert errors == []
     assert sum(results) == 40
     assert set(Case.objects.filter(number__in=numbers).values_list("state", flat=True)) == {
         "refunded"
     }
-    assert CaseEvent.objects.filter(action="auto_approve").count() == 40
+    assert Event.objects.filter(action="auto_approve").count() == 40
     assert RefundEntry.objects.filter(case__number__in=numbers).count() == 40

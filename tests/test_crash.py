@@ -15,8 +15,9 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from aftersales.cases.models import Case, CaseEvent
+from aftersales.cases.models import Case
 from aftersales.core import clock
+from aftersales.core.models import Event
 from tests.conftest import make_order, make_shop, make_user, open_case
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -99,7 +100,7 @@ def test_a_killed_worker_loses_nothing_and_acts_once(db):
     # the batch died with its transaction: nothing half-done
     connection.close()
     assert Case.objects.filter(id__in=ids, state="closed").count() == 0
-    assert CaseEvent.objects.filter(case_id__in=ids, action="auto_close").count() == 0
+    assert Event.objects.filter(case__in=ids, action="auto_close").count() == 0
     # a restarted worker finishes the job, once per case
     restarted = subprocess.run(
         [sys.executable, "-m", "aftersales.cli", "sweep"],
@@ -111,4 +112,4 @@ def test_a_killed_worker_loses_nothing_and_acts_once(db):
     )
     assert f"acted={DUE}" in restarted.stdout
     assert Case.objects.filter(id__in=ids, state="closed").count() == DUE
-    assert CaseEvent.objects.filter(case_id__in=ids, action="auto_close").count() == DUE
+    assert Event.objects.filter(case__in=ids, action="auto_close").count() == DUE

@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
-from aftersales.cases import deadlines
 from aftersales.cases.models import Case, RefundEntry
 from aftersales.catalog.models import ReturnAddress
-from aftersales.notify.models import Notification
+from aftersales.core.models import Notice
+from aftersales.core.sweep import sweep
 from tests.conftest import NOW, make_order, open_case
 
 
@@ -35,14 +35,14 @@ def test_seller_response_is_five_days_once_shipped_and_48_hours_before(customer,
 def test_nothing_happens_before_the_deadline(customer, order, clock):
     number = open_case(customer, order)["number"]
     clock.shift(days=5, seconds=-1)
-    assert deadlines.sweep().processed == 0
+    assert sweep().processed == 0
     assert case_of(number).state == "awaiting_seller"
 
 
 def test_auto_approve_a_return_sends_the_default_address(customer, order, clock):
     number = open_case(customer, order)["number"]
     clock.shift(days=5)
-    result = deadlines.sweep()
+    result = sweep()
     case = case_of(number)
     assert result.acted == 1
     assert case.state == "awaiting_return"
@@ -61,7 +61,7 @@ def test_auto_approve_refund_only_refunds_at_once(customer, shop, clock):
         "number"
     ]
     clock.shift(hours=48)
-    deadlines.sweep()
+    sweep()
     case = case_of(number)
     assert case.state == "refunded"
     assert case.refunded_amount == Decimal("180.00")
@@ -75,7 +75,7 @@ def test_auto_close_after_a_rejection(customer, agent, order, clock):
     agent.act(number, "reject", {"reason": "请提供照片"})
     assert case_of(number).deadline_action == "auto_close"
     clock.shift(days=7)
-    deadlines.sweep()
+    sweep()
     assert case_of(number).state == "closed"
     assert last_event(number).action == "auto_close"
 
@@ -102,7 +102,7 @@ def test_auto_close_when_the_buyer_never_ships(customer, agent, order, clock):
     number = open_case(customer, order)["number"]
     agent.act(number, "approve")
     clock.shift(days=7)
-    deadlines.sweep()
+    sweep()
     assert case_of(number).state == "closed"
 
 
@@ -113,7 +113,7 @@ def test_auto_refund_when_the_seller_never_confirms_receipt(customer, agent, adm
     customer.act(number, "ship_return", {"carrier": "顺丰", "tracking_number": "SF123"})
     assert case_of(number).deadline_at == clock.now + dt.timedelta(days=10)
     clock.shift(days=10)
-    deadlines.sweep()
+    sweep()
     case = case_of(number)
     assert case.state == "refunded"
     # wrong size is the buyer's reason, and this shop deducts the 10.00 shipping it paid
@@ -134,22 +134,22 @@ def test_the_refund_duty_escalates_and_never_goes_silent(customer, agent, order,
         agent.act(number, "inspect", {"result": "pass"})
     assert case_of(number).deadline_at == received + dt.timedelta(days=7)
     clock.shift(days=7)
-    assert deadlines.sweep().acted == 1
+    assert sweep().acted == 1
     case = case_of(number)
     assert case.state == state
     assert case.escalated_at == clock.now
     assert case.deadline_action == ""
     assert case.deadline_at == received + dt.timedelta(days=7)  # still shown as overdue
-    assert Notification.objects.filter(case=case, kind="case_escalated", audience="lead").exists()
+    assert Notice.objects.filter(case=case, kind="case_escalated", audience="lead").exists()
     # escalated once, not on every sweep
-    assert deadlines.sweep().processed == 0
+    assert sweep().processed == 0
 
 
 def test_a_refused_automatic_action_escalates_instead(customer, order, clock):
     ReturnAddress.objects.all().delete()
     number = open_case(customer, order)["number"]
     clock.shift(days=5)
-    result = deadlines.sweep()
+    result = sweep()
     case = case_of(number)
     assert result.escalated_on_error == 1
     assert case.state == "awaiting_seller"
@@ -165,7 +165,7 @@ def test_a_case_that_moved_on_is_skipped(customer, agent, order, clock):
     clock.shift(days=5)
     # the deadline has passed, but the agent approves before the worker comes round
     agent.act(number, "approve")
-    result = deadlines.sweep()
+    result = sweep()
     assert result.processed == 0
     assert case_of(number).state == "awaiting_return"
     assert case_of(number).events.filter(role="system").count() == 0
@@ -180,7 +180,7 @@ def test_a_refused_refund_leaves_nothing_half_done(customer, agent, order, clock
     case.lines.update(approved_amount=Decimal("180.01"))
     clock.shift(days=10)
     # when the worker's auto-refund is refused by the ledger
-    result = deadlines.sweep()
+    result = sweep()
     # then nothing was paid, the case is escalated, and the rest of the batch went on
     assert result.escalated_on_error == 1
     assert RefundEntry.objects.count() == 0
@@ -197,7 +197,7 @@ def test_the_case_keeps_the_timeouts_of_its_policy_version(customer, admin, orde
     number = open_case(customer, order)["number"]
     admin.put("/shops/shop/policy", {"timeouts": {"buyer_return_shipment": "P3D"}})
     clock.shift(days=5)
-    deadlines.sweep()
+    sweep()
     assert case_of(number).deadline_at == clock.now + dt.timedelta(days=7)
 
 
@@ -207,7 +207,7 @@ def test_sweep_processes_in_batches(customer, shop, clock):
         order = make_order(external_id=f"B{index}")
         numbers.append(open_case(customer, order)["number"])
     clock.shift(days=6)
-    result = deadlines.sweep(batch_size=2)
+    result = sweep(batch_size=2)
     assert result.acted == 5
     assert set(Case.objects.values_list("state", flat=True)) == {"awaiting_return"}
 

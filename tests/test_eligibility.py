@@ -9,10 +9,9 @@ from decimal import Decimal
 import pytest
 
 from aftersales.cases import services
-from aftersales.cases.eligibility import LineRequest
-from aftersales.cases.models import Case, CaseEvent
+from aftersales.cases.models import Case
 from aftersales.core.errors import InvalidInput
-from aftersales.notify.models import Notification
+from aftersales.core.models import Event, Notice
 from tests.conftest import NOW, make_order, make_shop, make_user, open_case
 
 
@@ -36,7 +35,7 @@ def assert_refused(response, status, code):
 @pytest.fixture
 def counts():
     def snapshot():
-        return (Case.objects.count(), CaseEvent.objects.count(), Notification.objects.count())
+        return (Case.objects.count(), Event.objects.count(), Notice.objects.count())
 
     return snapshot
 
@@ -319,14 +318,17 @@ def test_the_forms_refuse_an_amount_of_nothing_too(customer, order, counts):
     with pytest.raises(InvalidInput) as refused:
         services.case_open(
             actor=customer.principal,
-            order_id=order.id,
-            kind="return_refund",
-            reason="quality_issue",
-            lines=[LineRequest(order_line_id=line.id, quantity=1, amount=Decimal("0.00"))],
+            data={
+                "order_id": order.id,
+                "kind": "return_refund",
+                "reason": "quality_issue",
+                "lines": [{"order_line_id": line.id, "quantity": 1, "amount": "0.00"}],
+            },
         )
-    # then the service refuses it, in words, naming the field for the form
-    assert (refused.value.code, refused.value.extra["field"]) == ("invalid_amount", "amount")
-    assert str(refused.value.detail) == "The amount for 商品 SKU-1 must be more than 0."
+    # then the opening's input refuses it, in words, naming the field for the form
+    assert refused.value.code == "invalid_amount"
+    assert refused.value.extra["field"] == "lines.0.amount"
+    assert str(refused.value.detail) == "Amount must be more than 0."
     assert counts() == before
 
 
@@ -342,7 +344,7 @@ def test_a_modified_amount_of_nothing_is_refused(customer, agent, order):
             case_id=case_id, action="modify", actor=customer.principal, data={"amount": "0"}
         )
     # then both are refused and the case stays rejected at its amount
-    assert (by_api.status_code, by_api.json()["code"]) == (422, "validation_error")
+    assert (by_api.status_code, by_api.json()["code"]) == (422, "invalid_amount")
     assert by_form.value.code == "invalid_amount"
     assert (
         Case.objects.get(number=number).state,

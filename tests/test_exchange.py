@@ -10,10 +10,10 @@ from decimal import Decimal
 
 import pytest
 
-from aftersales.cases import deadlines
 from aftersales.cases.models import Case, RefundEntry
 from aftersales.catalog.models import InvoiceDocument, OrderLine, Product, Sku
-from aftersales.notify.models import Notification
+from aftersales.core.models import Notice
+from aftersales.core.sweep import sweep
 from tests.conftest import make_order, open_case, order_payload
 
 SHIP = {"carrier": "顺丰速运", "tracking_number": "SF100200300"}
@@ -88,7 +88,7 @@ def test_ship_another_variant_takes_its_stock_and_completes_on_confirmation(cust
     assert done["state"] == "completed"
     assert done["confirmed_at"] is not None
     assert done["deadline_at"] is None
-    assert Notification.objects.filter(case__number=number, kind="case_completed").exists()
+    assert Notice.objects.filter(case__number=number, kind="case_completed").exists()
 
 
 def test_the_units_of_a_completed_exchange_can_be_claimed_again(customer, agent, sized):
@@ -151,7 +151,7 @@ def test_an_offer_is_recorded_and_reaches_the_customer(customer, agent, sized):
         "discount": "20.00",
     }
     assert case["steps"][-1]["label"] == "The shop offers an alternative"
-    assert Notification.objects.filter(case__number=number, kind="case_offer").exists()
+    assert Notice.objects.filter(case__number=number, kind="case_offer").exists()
     assert agent.act(number, "offer", {}).json()["code"] == "note_required"
 
 
@@ -226,9 +226,9 @@ def test_replacement_receipt_confirms_itself_after_the_policy_timeout(
     number = to_replacement_pending(customer, agent, sized)
     agent.act(number, "ship_replacement", {**SHIP, "sku": "CARDIGAN-L"})
     clock.shift(days=10, seconds=-1)
-    assert deadlines.sweep().processed == 0
+    assert sweep().processed == 0
     clock.shift(seconds=1)
-    assert deadlines.sweep().acted == 1
+    assert sweep().acted == 1
     case = case_of(number)
     assert case.state == "completed"
     assert case.confirmed_at == clock.now
@@ -240,11 +240,11 @@ def test_replacement_receipt_confirms_itself_after_the_policy_timeout(
 def test_an_unshipped_replacement_escalates_after_three_days(customer, agent, sized, clock):
     number = to_replacement_pending(customer, agent, sized)
     clock.shift(days=3)
-    assert deadlines.sweep().acted == 1
+    assert sweep().acted == 1
     case = case_of(number)
     assert case.state == "replacement_pending"
     assert case.escalated_at == clock.now
-    assert Notification.objects.filter(case=case, kind="case_escalated").exists()
+    assert Notice.objects.filter(case=case, kind="case_escalated").exists()
 
 
 def test_an_exchange_parcel_the_shop_never_confirms_goes_to_a_person(customer, agent, sized, clock):
@@ -253,7 +253,7 @@ def test_an_exchange_parcel_the_shop_never_confirms_goes_to_a_person(customer, a
     customer.act(number, "ship_return", {"carrier": "中通", "tracking_number": "ZT1"})
     assert case_of(number).deadline_action == "escalate"  # not a refund: nothing to refund
     clock.shift(days=10)
-    deadlines.sweep()
+    sweep()
     case = case_of(number)
     assert (case.state, case.refunded_amount) == ("return_in_transit", Decimal("0.00"))
     assert case.escalated_at == clock.now
@@ -262,12 +262,12 @@ def test_an_exchange_parcel_the_shop_never_confirms_goes_to_a_person(customer, a
 def test_an_unanswered_exchange_is_approved_like_a_return(customer, sized, clock):
     number = open_case(customer, sized, kind="exchange", reason="wrong_size")["number"]
     clock.shift(days=5)
-    deadlines.sweep()
+    sweep()
     case = case_of(number)
     assert case.state == "awaiting_return"
     assert case.return_address is not None
     clock.shift(days=7)
-    deadlines.sweep()
+    sweep()
     assert case_of(number).state == "closed"
 
 

@@ -12,9 +12,9 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from aftersales.cases import deadlines
 from aftersales.catalog.models import InvoiceDocument
 from aftersales.core.exports import csv_cell
+from aftersales.core.sweep import sweep
 from config.api import api as ninja_api
 from config.wsgi import application
 from tests.conftest import make_order, open_case, order_payload
@@ -68,7 +68,7 @@ def test_automatic_refunds_issue_credit_notes_too(customer, agent, invoiced, clo
     agent.act(number, "approve")
     customer.act(number, "ship_return", {"carrier": "SF", "tracking_number": "SF1"})
     clock.shift(days=10)
-    deadlines.sweep()
+    sweep()
     note = InvoiceDocument.objects.get(kind="credit_note")
     assert (note.case.number, note.amount) == (number, Decimal("-90.00"))
 

@@ -97,7 +97,7 @@ def test_inspection_deducts_by_the_damage(customer, staff, order):
         ({"result": "deduct", "deduction": "90.01", "reason": "x"}, "invalid_deduction"),
         ({"result": "deduct", "deduction": "5"}, "reason_required"),
         ({"result": "pass", "deduction": "5"}, "invalid_deduction"),
-        ({"result": "meh"}, "validation_error"),
+        ({"result": "meh"}, "invalid_inspection_result"),
     ],
 )
 def test_invalid_inspections_change_nothing(customer, staff, order, body, code):

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from aftersales.cases.models import Case, Policy
+from aftersales.cases.models import Case
 from aftersales.catalog.models import Shop
+from aftersales.policy.models import Policy
 from tests.conftest import make_order, make_shop, make_user, open_case
 
 

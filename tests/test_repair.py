@@ -11,10 +11,10 @@ from decimal import Decimal
 
 import pytest
 
-from aftersales.cases import deadlines
 from aftersales.cases.models import Case
 from aftersales.catalog.models import InvoiceDocument, Product, ServiceCenter
-from aftersales.notify.models import Notification
+from aftersales.core.models import Notice
+from aftersales.core.sweep import sweep
 from tests.conftest import NOW, make_order, make_shop, open_case, order_payload
 
 SHIP_BACK = {"carrier": "顺丰速运", "tracking_number": "SF-BACK-1"}
@@ -119,7 +119,7 @@ def test_out_of_warranty_the_quote_goes_to_the_customer_who_accepts(customer, ag
     assert quoted["repair"]["under_warranty"] is False
     assert quoted["repair"]["quote_amount"] == "180.00"
     assert quoted["deadline_action"] == "remind"
-    assert Notification.objects.filter(case__number=number, kind="case_quoted").exists()
+    assert Notice.objects.filter(case__number=number, kind="case_quoted").exists()
     seen = customer.get(f"/cases/{number}").json()
     assert set(seen["available_actions"]) == {"accept_quote", "decline_quote"}
     assert agent.act(number, "accept_quote").json()["code"] == "action_forbidden"
@@ -149,9 +149,9 @@ def test_the_quote_reminds_first_then_returns_the_goods_with_a_notice(
     quoted_at = clock.now
     # the first deadline (policy quote_reminder, 3 days) reminds the customer; nothing else
     clock.shift(days=3, seconds=-1)
-    assert deadlines.sweep().processed == 0
+    assert sweep().processed == 0
     clock.shift(seconds=1)
-    assert deadlines.sweep().acted == 1
+    assert sweep().acted == 1
     case = case_of(number)
     assert case.state == "quote_pending"
     assert case.quote_reminded_at == clock.now
@@ -159,18 +159,18 @@ def test_the_quote_reminds_first_then_returns_the_goods_with_a_notice(
         quoted_at + dt.timedelta(days=7),
         "auto_decline",
     )
-    reminder = Notification.objects.get(case=case, kind="quote_reminder")
+    reminder = Notice.objects.get(case=case, kind="quote_reminder")
     assert reminder.audience == "customer"
     assert customer.get(f"/cases/{number}").json()["steps"][-1]["label"] == (
         "Reminder: the repair quote is waiting for you"
     )
     # the last deadline (quote_response, 7 days from the quote) returns the goods, loudly
     clock.shift(days=4)
-    assert deadlines.sweep().acted == 1
+    assert sweep().acted == 1
     case = case_of(number)
     assert case.state == "return_unrepaired"
     assert case.quote_decision == "expired"
-    assert Notification.objects.get(case=case, kind="quote_expired").audience == "customer"
+    assert Notice.objects.get(case=case, kind="quote_expired").audience == "customer"
     assert case.deadline_action == "escalate"  # and the shop must now ship them back
     assert case.state != "closed"  # never a JD.com repair's silent cancellation
 
@@ -180,7 +180,7 @@ def test_a_customer_may_still_answer_after_the_reminder(customer, agent, center,
     number = to_diagnosing(customer, agent, order)
     diagnose(agent, number, center, quote_parts="120.00")
     clock.shift(days=3)
-    deadlines.sweep()
+    sweep()
     assert customer.act(number, "accept_quote").json()["state"] == "repairing"
 
 
@@ -204,12 +204,12 @@ def test_waiting_states_of_a_repair_escalate_on_time(
         customer.act(number, "decline_quote")
     assert case_of(number).state == state
     clock.shift(**{"seconds": timeout.total_seconds() - 1})
-    assert deadlines.sweep().processed == 0
+    assert sweep().processed == 0
     clock.shift(seconds=1)
-    assert deadlines.sweep().acted == 1
+    assert sweep().acted == 1
     case = case_of(number)
     assert (case.state, case.escalated_at) == (state, clock.now)
-    assert Notification.objects.filter(case=case, kind="case_escalated").exists()
+    assert Notice.objects.filter(case=case, kind="case_escalated").exists()
 
 
 def test_repaired_goods_confirm_themselves_after_the_timeout(customer, agent, clock):
@@ -217,7 +217,7 @@ def test_repaired_goods_confirm_themselves_after_the_timeout(customer, agent, cl
     diagnose(agent, number)
     agent.act(number, "ship_back", SHIP_BACK)
     clock.shift(days=10)
-    deadlines.sweep()
+    sweep()
     assert case_of(number).state == "completed"
 
 

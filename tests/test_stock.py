@@ -12,8 +12,8 @@ from aftersales.catalog import order_data
 from aftersales.catalog import orders as order_services
 from aftersales.catalog import services as catalog
 from aftersales.catalog.models import Customer, Product, Sku
+from aftersales.core.actors import SYSTEM
 from aftersales.core.errors import InvalidInput
-from aftersales.team.principal import SYSTEM
 from aftersales.team.services import token_create, user_create
 from tests.conftest import Api, make_order, make_shop, make_user, open_case, order_payload
 

@@ -8,12 +8,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from aftersales.cases import deadlines, workbench
+from aftersales.cases import workbench
 from aftersales.cases.choices import Action
 from aftersales.cases.models import Case
 from aftersales.cases.timeline import VISIBILITY, events_for, readable_time
+from aftersales.core.actors import SYSTEM
+from aftersales.core.sweep import sweep
 from aftersales.team.models import ReplyTemplate
-from aftersales.team.principal import SYSTEM
 from tests.conftest import NOW, open_case
 
 
@@ -49,7 +50,7 @@ def busy_case(customer, agent, order, clock, template):
     customer.act(number, "ship_return", {"carrier": "SF", "tracking_number": "SF1"})
     agent.act(number, "receive", {"note": "外箱破损，疑似二次销售"})
     clock.shift(days=8)  # past the refund duty: the worker escalates the inspection
-    assert deadlines.sweep().acted == 1
+    assert sweep().acted == 1
     return number
 
 

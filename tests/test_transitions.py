@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from aftersales.cases.choices import CaseState
+from aftersales.cases.lifecycle import CASES, USER_ACTIONS
 from aftersales.cases.models import Case
-from aftersales.cases.transitions import MOVE_INDEX, USER_ACTIONS
 from aftersales.catalog.models import Sku
 from tests.conftest import open_case
 
@@ -125,7 +125,7 @@ def walk(apis, order, state):
 
 def test_the_expected_table_is_the_table():
     # given / when: the user moves of the table
-    table = {(src, action) for (src, action) in MOVE_INDEX if src and action in USER_ACTIONS}
+    table = {(src, action) for (src, action) in CASES.index if src and action in USER_ACTIONS}
     # then: exactly the rows this test expects (a new row needs a test)
     assert table == set(EXPECTED_NEXT)
 

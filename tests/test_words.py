@@ -15,8 +15,9 @@ from django.test import Client
 from django.utils import translation
 
 from aftersales.cases import choices, wording
-from aftersales.cases.models import Case, CaseEvent
+from aftersales.cases.models import Case
 from aftersales.catalog.models import Product, ReturnAddress, Sku
+from aftersales.core.models import Event
 from aftersales.team.models import ReplyTemplate
 from aftersales.team.services import user_create
 from tests.conftest import make_order, make_shop, make_user, open_case
@@ -282,7 +283,7 @@ def test_a_refund_only_preview_asks_for_no_parcel(customer):
 
 
 def test_an_escalated_case_says_it_went_to_the_lead(desk, customer, agent, order, clock):
-    from aftersales.cases.deadlines import sweep
+    from aftersales.core.sweep import sweep
 
     number = open_case(customer, order)["number"]
     act(agent, number, "approve")
@@ -424,7 +425,7 @@ def test_a_template_the_case_cannot_fill_is_refused_with_what_it_lacks(desk, cus
     )
     assert response.status_code == 422
     assert "退货地址" in response.content.decode()
-    assert not CaseEvent.objects.filter(case__number=number, action="message").exists()
+    assert not Event.objects.filter(case__number=number, action="message").exists()
 
 
 # --- the desk's files and forms ------------------------------------------------------------------

@@ -1,11 +1,14 @@
 """Cases are read-only here: every change goes through the state table (``case_transition``)."""
 
 from django.contrib import admin
+from django.contrib.contenttypes.admin import GenericTabularInline
 
-from aftersales.cases.models import Case, CaseEvent, CaseLine, Policy
+from aftersales.cases.models import Case, CaseLine
+from aftersales.core.models import Event
 
 
-class ReadOnlyInline(admin.TabularInline):
+class CaseLineInline(admin.TabularInline):
+    model = CaseLine
     extra = 0
     can_delete = False
 
@@ -16,12 +19,19 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
-class CaseLineInline(ReadOnlyInline):
-    model = CaseLine
+class CaseEventInline(GenericTabularInline):
+    model = Event
+    ct_field = "subject_type"
+    ct_fk_field = "subject_id"
+    extra = 0
+    can_delete = False
+    exclude = ("shop_id",)
 
+    def has_add_permission(self, request, obj=None):
+        return False
 
-class CaseEventInline(ReadOnlyInline):
-    model = CaseEvent
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Case)
@@ -39,12 +49,3 @@ class CaseAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-@admin.register(Policy)
-class PolicyAdmin(admin.ModelAdmin):
-    list_display = ("shop", "version", "preset", "created_at")
-    list_filter = ("shop",)
-
-    def has_change_permission(self, request, obj=None):
-        return False  # a policy version is immutable; change it through the API (new version)

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Annotated
 
 from django.http import FileResponse, HttpRequest, HttpResponse
 from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
-from pydantic import WithJsonSchema
 
 from aftersales.cases import labels, progress, selectors, services
-from aftersales.cases.choices import Action, CaseKind, CaseState
+from aftersales.cases.choices import CaseKind, CaseState
 from aftersales.cases.compensation import compensation_grant
-from aftersales.cases.eligibility import LineRequest
 from aftersales.cases.evidence import evidence_add
+from aftersales.cases.lifecycle import CASES, available_actions
 from aftersales.cases.models import Case
+from aftersales.cases.moves.opening import OpenIn
 from aftersales.cases.schemas import (
-    ActionIn,
-    CaseOpenIn,
     CaseOut,
     CasePage,
     CompensationIn,
@@ -29,9 +26,10 @@ from aftersales.cases.schemas import (
 )
 from aftersales.cases.selectors import SUMMARY_FIELDS
 from aftersales.cases.timeline import events_for
-from aftersales.cases.transitions import USER_ACTIONS, available_actions
 from aftersales.cases.wording import state_label
 from aftersales.core import clock
+from aftersales.core.actors import Principal
+from aftersales.core.api import add_action_operations
 from aftersales.core.schemas import (
     ERROR_RESPONSES,
     Id,
@@ -39,7 +37,6 @@ from aftersales.core.schemas import (
     page_limit,
     refuse_unknown_parameters,
 )
-from aftersales.team.principal import Principal
 
 router = Router(tags=["cases"])
 
@@ -137,8 +134,9 @@ def present_case(case: Case, principal: Principal) -> dict:
         "reject_reason": case.reject_reason,
         "inspection_result": case.inspection_result,
         "suggested_deduction": case.suggested_deduction,
-        "dispute_flag": case.dispute_flag,
-        "dispute_reason": case.dispute_reason,
+        "dispute_flag": bool(case.dispute_signals),
+        "dispute_reason": ",".join(case.dispute_signals),
+        "dispute_signals": case.dispute_signals,
         "first_response_at": case.first_response_at,
         "resolved_at": case.resolved_at,
         "escalated_at": case.escalated_at,
@@ -177,21 +175,9 @@ def present_case(case: Case, principal: Principal) -> dict:
 
 
 @router.post("/cases", response={201: CaseOut, **ERROR_RESPONSES})
-def open_case(request: HttpRequest, payload: CaseOpenIn):
+def open_case(request: HttpRequest, payload: OpenIn):
     actor = request.auth
-    case = services.case_open(
-        actor=actor,
-        order_id=payload.order_id,
-        kind=payload.kind,
-        reason=payload.reason,
-        description=payload.description,
-        lines=[
-            LineRequest(
-                order_line_id=line.order_line_id, quantity=line.quantity, amount=line.amount
-            )
-            for line in payload.lines
-        ],
-    )
+    case = services.case_open(actor=actor, data=payload)
     return Status(201, present_case(selectors.case_get(actor=actor, number=case.number), actor))
 
 
@@ -275,22 +261,26 @@ def get_case(request: HttpRequest, number: str):
     return present_case(selectors.case_get(actor=actor, number=number), actor)
 
 
-# Any other word names no action: the path is not found (404 ``unknown_action``).
-ActionName = Annotated[
-    str, WithJsonSchema({"type": "string", "enum": sorted(USER_ACTIONS - {Action.OPEN})})
-]
+# --- the actions: one operation each, its body the action's typed input --------------------------
 
 
-@router.post("/cases/{number}/actions/{action}", response={200: CaseOut, **ERROR_RESPONSES})
-def act_on_case(
-    request: HttpRequest, number: str, action: ActionName, payload: ActionIn | None = None
-):
-    """Take an action on the case: the state table decides whether the caller may, now."""
+def _take(request: HttpRequest, number: str, action: str, payload: dict | None):
+    """Take an action on the case: the table decides whether the caller may, now, and the action's
+    typed input judges the body (its refusals name the field: ``reason_required``, …)."""
     actor = request.auth
     case_id = selectors.case_id_for(actor=actor, number=number)
-    data = payload.model_dump(exclude_none=True) if payload else {}
-    services.case_transition(case_id=case_id, action=action, actor=actor, data=data)
+    services.case_transition(case_id=case_id, action=action, actor=actor, data=payload or {})
     return present_case(selectors.case_get(actor=actor, number=number), actor)
+
+
+add_action_operations(
+    router,
+    CASES,
+    path="/cases/{number}/actions/",
+    noun="case",
+    take=_take,
+    response=CaseOut,
+)
 
 
 @router.post("/cases/{number}/compensations", response={201: CompensationOut, **ERROR_RESPONSES})

@@ -8,6 +8,10 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from aftersales.policy.choices import Condition, Fault
+
+# (Fault, ShippingPayer, Condition and CompensationReason are the policy's words: policy.choices.)
+
 
 class CaseState(models.TextChoices):
     AWAITING_SELLER = "awaiting_seller", _("Awaiting seller")
@@ -55,12 +59,6 @@ CONVERSIONS: dict[tuple[str, str], frozenset[str]] = {
     ),
     (CaseKind.REPAIR, CaseKind.EXCHANGE): frozenset({CaseState.DIAGNOSING, CaseState.REPAIRING}),
 }
-
-
-class Fault(models.TextChoices):
-    BUYER = "buyer", _("Buyer")
-    SELLER = "seller", _("Seller")
-    CARRIER = "carrier", _("Carrier")
 
 
 class Reason(models.TextChoices):
@@ -122,11 +120,6 @@ class QuoteDecision(models.TextChoices):
     EXPIRED = "expired", _("Expired: returned unrepaired")
 
 
-class ShippingPayer(models.TextChoices):
-    BUYER = "buyer", _("Buyer")
-    SELLER = "seller", _("Seller")
-
-
 class FlagColor(models.TextChoices):
     """The workbench's coloured flags; each shop gives each colour its meaning (the handbook's
     "mark the note purple once the refund is confirmed")."""
@@ -170,20 +163,6 @@ class InspectionResult(models.TextChoices):
     DEDUCT = "deduct", _("Damaged or used: deduct")
 
 
-class Condition(models.TextChoices):
-    """How a returned line arrived (《售后服务手册》, the after-sales handbook: intact → refund;
-    damaged packaging, worn, dirty → deduct by the degree of damage)."""
-
-    INTACT = "intact", _("Intact")
-    PACKAGING_DAMAGED = "packaging_damaged", _("Packaging damaged")
-    USED = "used", _("Used / worn")
-    DIRTY = "dirty", _("Dirty")
-    DAMAGED = "damaged", _("Damaged")
-    WRONG_ITEM = "wrong_item", _("Wrong item returned")
-    MISSING_PARTS = "missing_parts", _("Missing parts")
-    EMPTY_BOX = "empty_box", _("Empty box")
-
-
 class Authenticity(models.TextChoices):
     """The inspection's verdict on whether the returned goods are the shop's genuine article: the
     recorded proof that a counterfeit claim (假一赔十) needs."""
@@ -202,13 +181,6 @@ class Disposition(models.TextChoices):
     REFURBISH = "refurbish", _("Refurbish")
     SCRAP = "scrap", _("Scrap")
     RETURN_TO_VENDOR = "return_to_vendor", _("Return to vendor")
-
-
-class CompensationReason(models.TextChoices):
-    GOODWILL = "goodwill", _("Goodwill")
-    OUT_OF_STOCK = "out_of_stock", _("Out of stock after payment")
-    LATE_SHIPMENT = "late_shipment", _("Late shipment")
-    COUNTERFEIT = "counterfeit", _("Counterfeit proven (ten-fold)")
 
 
 class CompensationKind(models.TextChoices):
@@ -246,44 +218,3 @@ class Action(models.TextChoices):
     REMIND = "remind", _("Reminder sent on timeout")
     AUTO_DECLINE = "auto_decline", _("Quote expired: returned unrepaired")
     AUTO_CONFIRM = "auto_confirm", _("Receipt confirmed on timeout")
-
-
-# What people read for each field an action takes (``schemas.ActionIn`` and its lines): errors
-# name the field by its label and keep the machine name in their ``field`` key for the forms.
-FIELD_LABELS = {
-    "reason": _("Reason"),
-    "description": _("Description"),
-    "amount": _("Amount"),
-    "carrier": _("Carrier"),
-    "tracking_number": _("Tracking number"),
-    "result": _("Result"),
-    "deduction": _("Deduction"),
-    "authenticity": _("Authenticity"),
-    "idempotency_key": _("Request key"),
-    "return_address_id": _("Return address"),
-    "note": _("Note"),
-    "lines": _("Lines"),
-    "order_line_id": _("Order line"),
-    "quantity": _("Quantity"),
-    "condition": _("Condition"),
-    "disposition": _("Disposition"),
-    "kind": _("New resolution"),
-    "sku": _("Variant (SKU)"),
-    "price_difference": _("Price difference"),
-    "discount": _("Discount"),
-    "payment_reference": _("Payment reference"),
-    "invoice_enclosed": _("Invoice"),
-    "diagnosed_by": _("Diagnosed by"),
-    "service_center_id": _("Service center"),
-    "fault_code": _("Fault"),
-    "repairable": _("Can be repaired"),
-    "quote_parts": _("Quote: parts"),
-    "quote_labour": _("Quote: labour"),
-    "parts_cost": _("Parts cost"),
-    "labour_cost": _("Labour cost"),
-}
-
-
-def field_label(name: str) -> str:
-    """The label of an action's field, in the active language."""
-    return str(FIELD_LABELS[name])

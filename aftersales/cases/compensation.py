@@ -11,23 +11,17 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
-from aftersales.cases.choices import (
-    Action,
-    Authenticity,
-    CompensationKind,
-    CompensationReason,
-    Reason,
-)
+from aftersales.cases.choices import Action, Authenticity, CompensationKind, Reason
 from aftersales.cases.models import Case, Compensation
-from aftersales.cases.policy import compensation_rule
-from aftersales.cases.services import event_build
+from aftersales.cases.services import case_lock
 from aftersales.core import clock
-from aftersales.core.errors import Conflict, Ineligible, InvalidInput, NotFound, PermissionDenied
+from aftersales.core.actors import Principal, Role
+from aftersales.core.errors import Conflict, Ineligible, InvalidInput, PermissionDenied
+from aftersales.core.gate import event_for
 from aftersales.core.money import ZERO, money
-from aftersales.notify.models import Audience, Notification
-from aftersales.notify.services import notification_build
-from aftersales.team.models import Role
-from aftersales.team.principal import Principal
+from aftersales.core.notices import notice_build
+from aftersales.policy.choices import CompensationReason
+from aftersales.policy.rules import compensation_rule
 
 GRANTERS = frozenset({Role.AGENT, Role.ADMIN})
 # Ten times the price is a decision on a proven claim, not an agent's gesture.
@@ -126,14 +120,7 @@ def compensation_grant(
     allowed = COUNTERFEIT_GRANTERS if reason == CompensationReason.COUNTERFEIT else GRANTERS
     if actor.role not in allowed:
         raise PermissionDenied(_("Your role may not grant this compensation."), code="forbidden")
-    case = (
-        Case.objects.select_for_update(of=("self",))
-        .select_related("policy", "shop")
-        .filter(pk=case_id)
-        .first()
-    )
-    if case is None:
-        raise NotFound(_("No such case."), code="case_not_found")
+    case = case_lock(case_id)
     if idempotency_key:
         done = Compensation.objects.filter(case=case, idempotency_key=idempotency_key).first()
         if done is not None:
@@ -158,7 +145,7 @@ def compensation_grant(
         granted_by_id=actor.user_id,
         created_at=now,
     )
-    event_build(
+    event_for(
         case,
         actor=actor,
         action=Action.COMPENSATE,
@@ -166,7 +153,5 @@ def compensation_grant(
         data={"kind": kind, "reason": reason, "amount": str(value), "code": granted.code},
         now=now,
     ).save()
-    Notification.objects.bulk_create(
-        [notification_build(case=case, kind="case_compensated", audience=Audience.CUSTOMER)]
-    )
+    notice_build(case, "case_compensated", {"compensation_code": granted.code}).save()
     return granted

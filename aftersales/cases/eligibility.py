@@ -12,21 +12,21 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from aftersales.cases import policy as policy_rules
 from aftersales.cases.choices import (
     KINDS_WITH_GOODS,
     REASON_FAULT,
     REASONS_WITHOUT_GOODS,
     CaseKind,
-    Fault,
     Reason,
 )
 from aftersales.cases.ledger import reserved_by_open_cases
-from aftersales.cases.models import Policy
 from aftersales.cases.timeline import readable_time
 from aftersales.catalog.models import Order, OrderLine, OrderStatus, ProductFlag
 from aftersales.core.errors import Ineligible, InvalidInput
 from aftersales.core.money import ZERO, money
+from aftersales.policy import rules as policy_rules
+from aftersales.policy.choices import Fault
+from aftersales.policy.models import Policy
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from aftersales.cases.models import Case, Evidence
+from aftersales.cases.lifecycle import CASES
+from aftersales.cases.models import Evidence
 from aftersales.core import clock
+from aftersales.core.actors import Principal, Role
 from aftersales.core.errors import (
     Conflict,
     InvalidInput,
@@ -33,8 +35,6 @@ from aftersales.core.errors import (
     PermissionDenied,
     UnsupportedMediaType,
 )
-from aftersales.team.models import Role
-from aftersales.team.principal import Principal
 
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_VIDEO_BYTES = 50 * 1024 * 1024
@@ -155,24 +155,20 @@ def _delete_stored(evidence: Evidence) -> None:
             stored.delete(save=False)
 
 
-def evidence_add(
+def evidence_prepare(
     *,
     actor: Principal,
-    case_id: int,
     upload: UploadedFile,
     caption: str = "",
     purpose: str = "application",
 ) -> Evidence:
-    """Check, decode and store the file without any lock, then lock the case only to count its
-    files and write the row; the stored files are deleted when the row is not written."""
+    """Check, decode and store a file, without any lock or transaction: an unsaved row with its
+    stored files, for ``evidence_attach`` (or ``evidence_discard`` if it is not attached)."""
     _may_upload(actor)
     if purpose not in PURPOSES:
         raise InvalidInput(_("purpose is application or inspection."), code="invalid_purpose")
     if purpose == "inspection" and actor.role == Role.CUSTOMER:
         raise PermissionDenied(_("Inspection photos come from the shop."), code="forbidden")
-    full = _case_is_full(case_id)  # refused early, before any decoding; checked again below
-    if full is not None:
-        raise full
     if upload.size > MAX_VIDEO_BYTES:
         raise PayloadTooLarge(_("Files may be at most 50 MB."), code="file_too_large")
     head = upload.read(16)
@@ -190,7 +186,6 @@ def evidence_add(
         photo_check_size(data, content_type)
     name = uuid.uuid4().hex
     evidence = Evidence(
-        case_id=case_id,
         uploaded_by_id=actor.user_id,
         role=actor.role,
         kind=kind,
@@ -213,19 +208,47 @@ def evidence_add(
                 content_type
             ]
             evidence.file.save(f"{name}.{extension}", ContentFile(data), save=False)
-        _evidence_write(evidence)
     except Exception:
-        # the row was not written: the stored files must not outlive it
-        _delete_stored(evidence)
+        evidence_discard(evidence)
         raise
     return evidence
 
 
+def evidence_discard(evidence: Evidence) -> None:
+    """Delete the stored files of a prepared row that was never written."""
+    _delete_stored(evidence)
+
+
 @transaction.atomic
-def _evidence_write(evidence: Evidence) -> None:
-    """Write the row under the case's lock, so two uploads cannot both pass the count."""
-    Case.objects.select_for_update(of=("self",)).filter(pk=evidence.case_id).get()
-    full = _case_is_full(evidence.case_id)
+def evidence_attach(*, case_id: int, evidence: Evidence) -> Evidence:
+    """Write a prepared row on its case, under the case's lock (two uploads cannot both pass the
+    count); the caller discards the files if this refuses."""
+    CASES.lock(case_id)
+    full = _case_is_full(case_id)
     if full is not None:
         raise full
+    evidence.case_id = case_id
     evidence.save()
+    return evidence
+
+
+def evidence_add(
+    *,
+    actor: Principal,
+    case_id: int,
+    upload: UploadedFile,
+    caption: str = "",
+    purpose: str = "application",
+) -> Evidence:
+    """Check, decode and store the file without any lock, then lock the case only to count its
+    files and write the row; the stored files are deleted when the row is not written."""
+    full = _case_is_full(case_id)  # refused early, before any decoding; checked again below
+    if full is not None:
+        raise full
+    evidence = evidence_prepare(actor=actor, upload=upload, caption=caption, purpose=purpose)
+    try:
+        return evidence_attach(case_id=case_id, evidence=evidence)
+    except Exception:
+        # the row was not written: the stored files must not outlive it
+        evidence_discard(evidence)
+        raise

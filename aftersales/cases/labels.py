@@ -23,10 +23,10 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
-from aftersales.cases import policy as policy_rules
 from aftersales.cases.choices import KINDS_WITH_GOODS, CaseState
 from aftersales.cases.models import Case
 from aftersales.core.errors import Conflict
+from aftersales.policy import rules as policy_rules
 
 # WenQuanYi Micro Hei, embedded (as the subset used): a label must print with its Chinese on any
 # reader or label printer, and a font the reader is expected to supply (STSong) shows as boxes on

@@ -1,58 +1,33 @@
-"""The after-sales case, its lines, its timeline, the refund ledger and the shop policy versions."""
+"""The after-sales case, its lines, the refund ledger, compensation and evidence. Its timeline and
+notices are the kernel's (``core.models.Event``, ``core.models.Notice``)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.db.models import Q
 
 from aftersales.cases.choices import (
-    Action,
     Authenticity,
     CaseKind,
     CaseState,
     CompensationKind,
-    CompensationReason,
-    Condition,
     ContactChannel,
     DeadlineAction,
     DiagnosedBy,
     Disposition,
-    Fault,
     FlagColor,
     QuoteDecision,
     Reason,
-    ShippingPayer,
     WarrantyEntitlement,
 )
 from aftersales.core.models import TimestampedModel
+from aftersales.policy.choices import CompensationReason, Condition, Fault, ShippingPayer
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "default": Decimal("0.00")}
-
-
-class Policy(models.Model):
-    """One immutable version of a shop's after-sales policy. Editing makes a new version; a case
-    keeps the version it was opened under."""
-
-    shop = models.ForeignKey("catalog.Shop", on_delete=models.CASCADE, related_name="policies")
-    version = models.PositiveIntegerField()
-    preset = models.CharField(max_length=20)
-    data = models.JSONField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["shop", "version"], name="policy_unique_version")
-        ]
-        ordering = ["shop", "-version"]
-
-    def __str__(self) -> str:
-        return f"{self.shop_id} v{self.version}"
 
 
 class Case(TimestampedModel):
@@ -63,7 +38,7 @@ class Case(TimestampedModel):
     shop = models.ForeignKey("catalog.Shop", on_delete=models.PROTECT, related_name="cases")
     order = models.ForeignKey("catalog.Order", on_delete=models.PROTECT, related_name="cases")
     customer = models.ForeignKey("catalog.Customer", on_delete=models.PROTECT, related_name="cases")
-    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="cases")
+    policy = models.ForeignKey("policy.Policy", on_delete=models.PROTECT, related_name="cases")
     kind = models.CharField(max_length=20, choices=CaseKind.choices)
     reason = models.CharField(max_length=30, choices=Reason.choices)
     fault = models.CharField(max_length=10, choices=Fault.choices)
@@ -95,8 +70,9 @@ class Case(TimestampedModel):
         max_length=20, choices=Authenticity.choices, blank=True, default="", db_default=""
     )
     suggested_deduction = models.DecimalField(**MONEY, db_default=Decimal("0.00"))
-    dispute_flag = models.BooleanField(default=False, db_default=False)
-    dispute_reason = models.CharField(max_length=200, blank=True, default="", db_default="")
+    # Signs that the customer and the shop may disagree, by code (``short_delivery`` and the
+    # disputed conditions, ``wrong_item`` and ``empty_box``), in the order they appeared.
+    dispute_signals = models.JSONField(default=list, blank=True, db_default=[])
 
     # Conversions: the kind the case was opened as, when it has been converted since.
     converted_from = models.CharField(max_length=20, blank=True, default="", db_default="")
@@ -159,6 +135,20 @@ class Case(TimestampedModel):
     resolved_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
 
+    # The timeline and the notices of the case (the kernel's, about any subject).
+    events = GenericRelation(
+        "core.Event",
+        content_type_field="subject_type",
+        object_id_field="subject_id",
+        related_query_name="case",
+    )
+    notices = GenericRelation(
+        "core.Notice",
+        content_type_field="subject_type",
+        object_id_field="subject_id",
+        related_query_name="case",
+    )
+
     class Meta:
         indexes = [
             # The agent queue: a shop's cases in a state, soonest deadline first.
@@ -220,29 +210,6 @@ class CaseLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}:{self.order_line_id}x{self.quantity}"
-
-
-class CaseEvent(models.Model):
-    """One entry of a case's append-only timeline."""
-
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    actor_name = models.CharField(max_length=150)
-    role = models.CharField(max_length=20)
-    action = models.CharField(max_length=30, choices=Action.choices)
-    from_state = models.CharField(max_length=30, blank=True)
-    to_state = models.CharField(max_length=30, blank=True)
-    data = models.JSONField(default=dict, blank=True)
-    at = models.DateTimeField()
-
-    class Meta:
-        indexes = [models.Index(fields=["case", "at", "id"], name="case_event_timeline")]
-        ordering = ["at", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.case_id} {self.action}"
 
 
 class RefundEntry(models.Model):

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from aftersales.cases.choices import Action, CaseKind
 from aftersales.cases.timeline import events_for
 from aftersales.cases.wording import carrier_label, state_label
-from aftersales.team.principal import Principal
+from aftersales.core.actors import Principal
 
 # Steps are the customer's account of the case, whoever reads them.
 CUSTOMER_VIEW = Principal(user_id=None, username="", role="customer")

@@ -12,11 +12,12 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from aftersales.cases.choices import FINAL_STATES, CaseState
-from aftersales.cases.models import Case, CaseEvent, CaseLine, Compensation, Evidence
+from aftersales.cases.models import Case, CaseLine, Compensation, Evidence
 from aftersales.catalog.models import Customer, Order, Shop
 from aftersales.core import clock
+from aftersales.core.actors import Principal
 from aftersales.core.errors import Conflict, InvalidInput, NotFound
-from aftersales.team.principal import Principal
+from aftersales.core.models import Event
 
 
 def cases_for(actor: Principal) -> QuerySet[Case]:
@@ -35,7 +36,7 @@ def case_get(*, actor: Principal, number: str) -> Case:
                     "order_line__sku", "replacement_sku"
                 ).order_by("id"),
             ),
-            Prefetch("events", queryset=CaseEvent.objects.order_by("at", "id")),
+            Prefetch("events", queryset=Event.objects.order_by("at", "id")),
             Prefetch("compensations", queryset=Compensation.objects.order_by("id")),
             Prefetch("evidence", queryset=Evidence.objects.order_by("id")),
         )
@@ -167,7 +168,7 @@ def _search(actor: Principal, cases: QuerySet[Case], text: str) -> QuerySet[Case
 def queue_extras(case_ids: list[int]) -> dict[int, dict]:
     """What the workbench's queue shows beside the API's row: flag, assignee, follow-up, phone."""
     rows = Case.objects.filter(id__in=case_ids).values(
-        "id", "flag", "dispute_flag", "follow_up_on", "assignee__username", "customer__phone"
+        "id", "flag", "dispute_signals", "follow_up_on", "assignee__username", "customer__phone"
     )
     return {row.pop("id"): row for row in rows}
 
@@ -231,7 +232,7 @@ def case_list(
     if filters.reason:
         cases = cases.filter(reason=filters.reason)
     if filters.flagged:
-        cases = cases.filter(~Q(flag="") | Q(dispute_flag=True))
+        cases = cases.filter(~Q(flag="") | ~Q(dispute_signals=[]))
     if filters.assignee_id:
         cases = cases.filter(assignee_id=filters.assignee_id)
     if filters.search:

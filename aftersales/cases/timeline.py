@@ -22,8 +22,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from aftersales.cases.choices import Action
-from aftersales.team.models import STAFF_ROLES
-from aftersales.team.principal import Principal
+from aftersales.core.actors import STAFF_ROLES, Principal
 
 
 @dataclass(frozen=True)
@@ -99,12 +98,11 @@ def sees_everything(principal: Principal) -> bool:
 
 
 def events_for(principal: Principal, events: Iterable) -> list[TimelineEntry]:
-    """``events_for(principal, events) -> list[TimelineEntry]``: the entries of ``events`` (a
-    case's ``CaseEvent`` rows, oldest first, e.g. ``case.events.all()``) that ``principal`` may
-    see, in the same order. Staff and the system see every entry with all its data and the real
-    actor names; anyone else (a customer) sees only customer-visible kinds, without their
-    staff-only data keys, and "The shop" instead of a staff member's name. An event kind missing
-    from ``VISIBILITY`` is treated as staff-only."""
+    """The entries of ``events`` (a case's ``core.models.Event`` rows, oldest first, e.g.
+    ``case.events.all()``) that ``principal`` may see, in the same order. Staff and the system
+    see every entry with all its data and the real actor names; anyone else (a customer) sees
+    only customer-visible kinds, without their staff-only data keys, and "The shop" instead of a
+    staff member's name. An event kind missing from ``VISIBILITY`` is treated as staff-only."""
     everything = sees_everything(principal)
     entries = []
     for event in events:

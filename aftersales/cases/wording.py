@@ -19,8 +19,6 @@ from aftersales.cases.choices import (
     CaseKind,
     CaseState,
     CompensationKind,
-    CompensationReason,
-    Condition,
     ContactChannel,
     DeadlineAction,
     DiagnosedBy,
@@ -29,6 +27,7 @@ from aftersales.cases.choices import (
     Reason,
 )
 from aftersales.cases.timeline import readable_time
+from aftersales.policy.choices import CompensationReason, Condition
 
 
 class Carrier(models.TextChoices):
@@ -105,9 +104,33 @@ def waiting_on(case) -> str:
 
 
 def dispute_reasons(case) -> list[str]:
-    """Why the case is flagged for a dispute, in words (stored as codes, comma-joined)."""
+    """Why the case is flagged for a dispute, in words (stored as codes)."""
     words = {"short_delivery": _("Fewer units arrived than expected"), **dict(Condition.choices)}
-    return [str(words.get(code, code)) for code in case.dispute_reason.split(",") if code]
+    return [str(words.get(code, code)) for code in case.dispute_signals]
+
+
+# What happens when a deadline passes, in the customer's words.
+CUSTOMER_CONSEQUENCES = {
+    DeadlineAction.AUTO_APPROVE: gettext_lazy(
+        "If the shop does not answer by %(when)s, your application is approved automatically."
+    ),
+    DeadlineAction.AUTO_CLOSE: gettext_lazy(
+        "If nothing happens by %(when)s, the case closes automatically."
+    ),
+    DeadlineAction.AUTO_REFUND: gettext_lazy(
+        "If the shop does not confirm receipt by %(when)s, you are refunded automatically."
+    ),
+    DeadlineAction.ESCALATE: gettext_lazy(
+        "The shop must act by %(when)s; if it does not, a team lead takes over your case."
+    ),
+    DeadlineAction.REMIND: gettext_lazy(
+        "Please answer the repair quote; we remind you on %(when)s."
+    ),
+    DeadlineAction.AUTO_DECLINE: gettext_lazy(
+        "If you do not answer by %(when)s, your goods come back unrepaired."
+    ),
+    DeadlineAction.AUTO_CONFIRM: gettext_lazy("Receipt is confirmed automatically on %(when)s."),
+}
 
 
 def deadline_action_label(action: str) -> str:
@@ -133,7 +156,7 @@ def _lines(data: dict, key: str, titles: dict[str, str], word) -> list[str]:
 
 
 def describe(event, case) -> list[str]:
-    """A timeline entry's details in sentences (``event`` is a ``CaseEvent`` or a
+    """A timeline entry's details in sentences (``event`` is a ``core.models.Event`` or a
     ``timeline.TimelineEntry`` whose data a customer may see)."""
     data = event.data or {}
     currency = case.shop.currency

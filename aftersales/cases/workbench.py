@@ -1,15 +1,13 @@
 """Writes of the agent workbench and the portal beside the state table: internal notes, coloured
 flags, assignment, the contact log, messages from reply templates (话术), bulk approval, and the
 customer's rating. None of these changes a case's state; those that the timeline should show
-write a ``CaseEvent`` through ``services.event_build``."""
+write a timeline event through the kernel (``core.gate.event_for``)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -25,11 +23,11 @@ from aftersales.cases.choices import (
     FlagColor,
     RatingReason,
 )
-from aftersales.cases.models import Case, CaseEvent, CaseNote, CaseRating, ContactLog
-from aftersales.cases.services import case_transition, event_build
+from aftersales.cases.models import Case, CaseNote, CaseRating, ContactLog
+from aftersales.cases.services import case_transition
 from aftersales.cases.timeline import readable_time
-from aftersales.catalog.models import Shop
 from aftersales.core import clock
+from aftersales.core.actors import Principal
 from aftersales.core.errors import (
     ApplicationError,
     Conflict,
@@ -37,14 +35,10 @@ from aftersales.core.errors import (
     NotFound,
     PermissionDenied,
 )
-from aftersales.notify.models import Audience
-from aftersales.notify.services import notification_build
+from aftersales.core.gate import event_for
+from aftersales.core.models import Event
+from aftersales.core.notices import notice_build
 from aftersales.team.models import ReplyTemplate
-from aftersales.team.principal import Principal
-
-STARTER_TEMPLATES = (
-    Path(__file__).resolve().parent.parent / "team" / "data" / "reply_templates.json"
-)
 
 
 def _staff_case(actor: Principal, case_id: int) -> Case:
@@ -134,7 +128,7 @@ def assign(*, actor: Principal, case_ids: list[int], username: str | None) -> in
         case.assignee = user
         case.updated_at = now
         events.append(
-            event_build(
+            event_for(
                 case,
                 actor=actor,
                 action=Action.ASSIGN,
@@ -144,7 +138,7 @@ def assign(*, actor: Principal, case_ids: list[int], username: str | None) -> in
             )
         )
     Case.objects.bulk_update(cases, ["assignee", "updated_at"])
-    CaseEvent.objects.bulk_create(events)
+    Event.objects.bulk_create(events)
     return len(cases)
 
 
@@ -173,7 +167,7 @@ def contact_log_add(
     )
     case.follow_up_on = follow_up_on
     case.save(update_fields=["follow_up_on", "updated_at"])
-    event_build(
+    event_for(
         case,
         actor=actor,
         action=Action.CONTACT,
@@ -189,19 +183,6 @@ def contact_log_add(
 
 
 # --- reply templates (话术) ---------------------------------------------------------------------
-
-
-def reply_templates_seed(shop: Shop) -> None:
-    """Give a shop the starter set (Chinese and English, the reply wording of the after-sales
-    handbooks, docs/domain.md) if it has none."""
-    if ReplyTemplate.objects.filter(shop=shop).exists():
-        return
-    starter = json.loads(STARTER_TEMPLATES.read_text(encoding="utf-8"))
-    ReplyTemplate.objects.bulk_create(
-        ReplyTemplate(shop=shop, language=language, title=title, body=body)
-        for language, items in starter.items()
-        for title, body in items
-    )
 
 
 # The variables a reply template may use, in words (a template that cannot be filled names them).
@@ -279,12 +260,10 @@ def message_send(*, actor: Principal, case_id: int, text: str, template_id: int 
     data = {"text": text}
     if template_id:
         data["template_id"] = template_id
-    event_build(
+    event_for(
         case, actor=actor, action=Action.MESSAGE, from_state=case.state, data=data, now=now
     ).save()
-    notification_build(
-        case=case, kind="case_message", audience=Audience.CUSTOMER, payload={"text": text}
-    ).save()
+    notice_build(case, "case_message", {"text": text}).save()
     case.save(update_fields=["updated_at"])
 
 
@@ -348,7 +327,7 @@ def rating_add(
         comment=comment.strip(),
         created_at=now,
     )
-    event_build(
+    event_for(
         case,
         actor=actor,
         action=Action.RATE,
@@ -356,7 +335,5 @@ def rating_add(
         data={"score": score, "reasons": rating.reasons},
         now=now,
     ).save()
-    notification_build(
-        case=case, kind="case_rated", audience=Audience.LEAD, payload={"score": score}
-    ).save()
+    notice_build(case, "case_rated", {"score": score}).save()
     return rating

@@ -5,11 +5,9 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
-from aftersales.cases.policy import policy_current, policy_data_complete, policy_update, preset
-from aftersales.cases.schemas import PolicyIn, PolicyOut
 from aftersales.catalog import orders as order_services
 from aftersales.catalog import selectors, services
-from aftersales.catalog.models import InvoiceKind, Order, Shop, Sku
+from aftersales.catalog.models import InvoiceKind, Order, Sku
 from aftersales.catalog.order_data import OrderData, order_data_from
 from aftersales.catalog.schemas import (
     InvoicePage,
@@ -18,8 +16,6 @@ from aftersales.catalog.schemas import (
     OrderPage,
     ServiceCenterIn,
     ServiceCenterOut,
-    ShopIn,
-    ShopOut,
     SkuOut,
     SkuStockIn,
 )
@@ -27,18 +23,6 @@ from aftersales.core.exports import CSV_OPENAPI, csv_response
 from aftersales.core.schemas import ERROR_RESPONSES, Id, page_limit, refuse_unknown_parameters
 
 router = Router(tags=["shops and orders"])
-
-
-def present_shop(shop: Shop) -> dict:
-    return {
-        "code": shop.code,
-        "name": shop.name,
-        "preset": shop.preset,
-        "timezone": shop.timezone,
-        "currency": shop.currency,
-        "return_addresses": list(shop.return_addresses.order_by("id")),
-        "policy_version": policy_current(shop=shop).version,
-    }
 
 
 def present_order(order: Order) -> dict:
@@ -72,36 +56,6 @@ def present_order(order: Order) -> dict:
     }
 
 
-def present_policy(policy) -> dict:
-    return {
-        "shop": policy.shop.code,
-        "version": policy.version,
-        "preset": policy.preset,
-        "created_at": policy.created_at,
-        **policy_data_complete(policy),  # with rules added since this version was written
-        "sources": preset(policy.preset)["sources"],
-    }
-
-
-@router.post("/shops", response={201: ShopOut, **ERROR_RESPONSES})
-def create_shop(request: HttpRequest, payload: ShopIn):
-    shop = services.shop_create(
-        actor=request.auth,
-        code=payload.code,
-        name=payload.name,
-        preset=payload.preset,
-        timezone=payload.timezone,
-        currency=payload.currency,
-        return_addresses=[services.AddressData(**a.model_dump()) for a in payload.return_addresses],
-    )
-    return Status(201, present_shop(shop))
-
-
-@router.get("/shops/{code}", response={200: ShopOut, **ERROR_RESPONSES})
-def get_shop(request: HttpRequest, code: str):
-    return present_shop(selectors.shop_get(actor=request.auth, code=code))
-
-
 @router.get(
     "/shops/{code}/service-centers",
     response={200: list[ServiceCenterOut], **ERROR_RESPONSES},
@@ -118,22 +72,6 @@ def create_service_center(request: HttpRequest, code: str, payload: ServiceCente
     shop = selectors.shop_get(actor=actor, code=code)
     center = services.service_center_create(actor=actor, shop=shop, **payload.model_dump())
     return Status(201, center)
-
-
-@router.get("/shops/{code}/policy", response={200: PolicyOut, **ERROR_RESPONSES})
-def get_policy(request: HttpRequest, code: str):
-    shop = selectors.shop_get(actor=request.auth, code=code)
-    return present_policy(policy_current(shop=shop))
-
-
-@router.put("/shops/{code}/policy", response={200: PolicyOut, **ERROR_RESPONSES})
-def put_policy(request: HttpRequest, code: str, payload: PolicyIn):
-    actor = request.auth
-    shop = selectors.shop_get(actor=actor, code=code)
-    changes = payload.model_dump(exclude_unset=True)
-    preset_name = changes.pop("preset", None)
-    policy = policy_update(actor=actor, shop=shop, changes=changes, preset_name=preset_name)
-    return present_policy(policy)
 
 
 def _order_data(payload: OrderIn) -> OrderData:

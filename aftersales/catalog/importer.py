@@ -20,8 +20,8 @@ from pydantic import ValidationError
 from aftersales.catalog.order_data import OrderData, order_data_from
 from aftersales.catalog.orders import orders_upsert
 from aftersales.catalog.schemas import OrderIn
+from aftersales.core.actors import Principal
 from aftersales.core.errors import ApplicationError
-from aftersales.team.principal import Principal
 
 CSV_ORDER_FIELDS = (
     "shop",

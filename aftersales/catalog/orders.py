@@ -35,6 +35,7 @@ from aftersales.catalog.order_data import (
     check_order_data,
     derive_status,
 )
+from aftersales.core.actors import Principal, Role
 from aftersales.core.bulk import bulk_insert_rows, bulk_update_rows
 from aftersales.core.errors import (
     ApplicationError,
@@ -45,8 +46,6 @@ from aftersales.core.errors import (
     PermissionDenied,
 )
 from aftersales.core.money import ZERO, money
-from aftersales.team.models import Role
-from aftersales.team.principal import Principal
 
 MAX_ORDERS_PER_CALL = 500
 

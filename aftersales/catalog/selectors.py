@@ -6,8 +6,8 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from aftersales.catalog.models import InvoiceDocument, Order, Shop, Sku
+from aftersales.core.actors import Principal
 from aftersales.core.errors import Conflict, NotFound, PermissionDenied
-from aftersales.team.principal import Principal
 
 
 def shops_for(actor: Principal) -> QuerySet[Shop]:

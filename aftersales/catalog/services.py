@@ -18,14 +18,13 @@ from aftersales.catalog.models import (
     Shop,
     Sku,
 )
+from aftersales.core.actors import Principal, Role
 from aftersales.core.errors import (
     Conflict,
     InvalidInput,
     NotFound,
     PermissionDenied,
 )
-from aftersales.team.models import Role
-from aftersales.team.principal import Principal
 
 
 @dataclass
@@ -52,9 +51,6 @@ def shop_create(
     currency: str = "CNY",
     return_addresses: list[AddressData] | None = None,
 ) -> Shop:
-    from aftersales.cases.policy import policy_create_initial
-    from aftersales.cases.workbench import reply_templates_seed
-
     if not actor.is_installation_admin and not actor.is_system:
         raise PermissionDenied(
             _("Only an installation administrator can create shops."), code="forbidden"
@@ -80,8 +76,6 @@ def shop_create(
     )
     for address in addresses:
         ReturnAddress.objects.create(shop=shop, **address.__dict__)
-    policy_create_initial(shop=shop, actor_user_id=actor.user_id)
-    reply_templates_seed(shop)
     return shop
 
 

@@ -7,6 +7,7 @@ attributes, so plain pydantic does; query-parameter groups keep ``ninja.Schema``
 
 import datetime as dt
 import re
+from decimal import Decimal
 from typing import Annotated
 
 from django.utils.translation import gettext as _
@@ -22,6 +23,7 @@ from pydantic import (
 )
 
 from aftersales.core.errors import InvalidInput
+from aftersales.core.money import money
 
 
 class Output(BaseModel):
@@ -117,3 +119,80 @@ MAX_PAGE = 200
 def page_limit(requested: int) -> int:
     """A list's page size, kept between 1 and ``MAX_PAGE``."""
     return max(1, min(requested, MAX_PAGE))
+
+
+# --- numbers and money in bodies ------------------------------------------------------------------
+# JSON Schema counts 2.0 as the integer 2 (a client may well write it so): a body takes what its
+# document admits. Booleans, text and fractions stay refused. Bounds go before the validator, so
+# the document states them even where the field may also be null.
+
+
+def _whole_number(value: object) -> object:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def whole_number(low: int, high: int):
+    """An integer from ``low`` to ``high``."""
+    return Annotated[StrictInt, Field(ge=low, le=high), BeforeValidator(_whole_number)]
+
+
+WholeInt = Annotated[StrictInt, BeforeValidator(_whole_number)]
+WholeId = whole_number(1, 2**63 - 1)
+
+# An amount is text of digits with at most two decimals ("12.50") or a whole number; a JSON
+# fraction (12.5) is taken too, though a float is not money and the document does not offer it.
+# The patterns and bounds are the validation's, so a client built from the document never sends
+# an amount refused for its shape ("", "1e3", "-0").
+LARGEST_WHOLE_AMOUNT = 9_999_999_999  # 12 digits, 2 of them decimals: the columns' size
+MONEY_OR_ZERO = r"^[0-9]{1,10}(\.[0-9]{1,2})?$"
+POSITIVE_MONEY = r"^([1-9][0-9]{0,9}(\.[0-9]{1,2})?|0\.(0[1-9]|[1-9][0-9]?))$"
+SIGNED_MONEY = r"^-?([0-9]{1,6}(\.[0-9]{1,2})?|1000000(\.00?)?)$"
+
+
+def _money(pattern: str, minimum: int, maximum: int, description: str, **bounds):
+    def amount_text(value: object) -> object:
+        if isinstance(value, bool) or (isinstance(value, str) and not re.fullmatch(pattern, value)):
+            raise ValueError("expected an amount such as 12.50 (at most two decimals)")
+        return value
+
+    return Annotated[
+        Decimal,
+        BeforeValidator(amount_text),
+        Field(max_digits=12, decimal_places=2, **bounds),
+        AfterValidator(money),
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "string", "pattern": pattern},
+                    {"type": "integer", "minimum": minimum, "maximum": maximum},
+                ],
+                "description": description,
+            }
+        ),
+    ]
+
+
+Amount = _money(
+    MONEY_OR_ZERO,
+    0,
+    LARGEST_WHOLE_AMOUNT,
+    'An amount of 0 or more, at most two decimals: "12.50".',
+    ge=0,
+)
+PositiveAmount = _money(
+    POSITIVE_MONEY,
+    1,
+    LARGEST_WHOLE_AMOUNT,
+    'More than 0, at most two decimal places: "12.50".',
+    gt=0,
+)
+SignedAmount = _money(
+    SIGNED_MONEY,
+    -1_000_000,
+    1_000_000,
+    "-1000000 to 1000000, at most two decimal places.",
+    ge=-1_000_000,
+    le=1_000_000,
+)

@@ -1,8 +1,10 @@
-"""Queue and deliver notifications."""
+"""Deliver the outbox: notices about any subject (``core.models.Notice``), each turned into a
+message by the composer its subject's app registered (``core.notices``), sent over its channel."""
 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
@@ -10,8 +12,8 @@ from django.db import transaction
 
 from aftersales.core import clock
 from aftersales.core.bulk import bulk_update_rows
-from aftersales.notify.emails import BatchDetails, batch_details, case_email
-from aftersales.notify.models import Audience, Notification
+from aftersales.core.models import Audience, Notice
+from aftersales.core.notices import composer_for
 
 logger = logging.getLogger("aftersales.notify")
 
@@ -19,37 +21,19 @@ MAX_ATTEMPTS = 5
 DELIVERY_FIELDS = ("attempts", "channel", "delivered_at", "last_error")
 
 
-def notification_build(
-    *, case, kind: str, audience: str, payload: dict | None = None
-) -> Notification:
-    """An unsaved notification; the caller writes it in the transaction that makes the change."""
-    return Notification(
-        shop_id=case.shop_id,
-        case=case,
-        audience=audience,
-        kind=kind,
-        payload={"case_number": case.number, "state": case.state, **(payload or {})},
-        created_at=clock.now(),
-    )
-
-
-def _deliver(
-    notification: Notification, *, extra: BatchDetails, connection: BaseEmailBackend
-) -> str:
-    """Send one notification; returns the channel used."""
-    if notification.audience == Audience.CUSTOMER and notification.case_id:
-        message = case_email(notification, extra)
+def _deliver(notice: Notice, prepared, composer, connection: BaseEmailBackend) -> str:
+    """Send one notice; returns the channel used."""
+    if notice.audience == Audience.CUSTOMER and composer is not None:
+        message = composer.email(notice, prepared)
         if message is not None:
             # Opens the batch's one connection on first use (a no-op once open); a refused
-            # connection fails this notification only, and the next one tries again.
+            # connection fails this notice only, and the next one tries again.
             connection.open()
             message.connection = connection
             message.send()
             return "email"
-    # No address to reach: the notification stays on record for the workbench and the portal.
-    logger.debug(
-        "notification %s %s → %s", notification.kind, notification.payload, notification.audience
-    )
+    # No address to reach: the notice stays on record for the workbench and the portal.
+    logger.debug("notice %s %s → %s", notice.kind, notice.payload, notice.audience)
     return "log"
 
 
@@ -63,36 +47,41 @@ def _close(connection: BaseEmailBackend) -> None:
 
 
 def notifications_deliver(*, batch_size: int = 100) -> int:
-    """Deliver pending notifications; safe to run in several workers at once."""
+    """Deliver pending notices; safe to run in several workers at once."""
     delivered = 0
     with transaction.atomic():
         pending = list(
-            Notification.objects.select_for_update(skip_locked=True, of=("self",))
+            Notice.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(delivered_at=None, attempts__lt=MAX_ATTEMPTS)
-            # The case as it is now, with what its e-mail tells, in this one query.
-            .select_related("shop", "case__customer", "case__order", "case__return_address")
+            .select_related("subject_type")
             .order_by("created_at")[:batch_size]
         )
         if not pending:
             return 0
-        extra = batch_details(pending)
+        by_type = defaultdict(list)
+        for notice in pending:
+            by_type[notice.subject_type_id].append(notice)
+        # Each kind of subject reads what its messages tell in a few queries for the batch.
+        prepared = {}
+        for type_id, notices in by_type.items():
+            composer = composer_for(notices[0].subject_type)
+            prepared[type_id] = (composer, composer.prepare(notices) if composer else None)
         connection = mail.get_connection()
         try:
-            for notification in pending:
-                notification.attempts += 1
+            for notice in pending:
+                composer, batch = prepared[notice.subject_type_id]
+                notice.attempts += 1
                 try:
-                    notification.channel = _deliver(
-                        notification, extra=extra, connection=connection
-                    )
-                    notification.delivered_at = clock.now()
+                    notice.channel = _deliver(notice, batch, composer, connection)
+                    notice.delivered_at = clock.now()
                     delivered += 1
                 except Exception as error:  # a failed channel must not stop the others
-                    notification.last_error = str(error)[:1000] or type(error).__name__
-                    logger.warning("notification %s failed: %s", notification.pk, error)
+                    notice.last_error = str(error)[:1000] or type(error).__name__
+                    logger.warning("notice %s failed: %s", notice.pk, error)
                     # A connection that failed once is not trusted again: the next e-mail dials
                     # anew.
                     _close(connection)
         finally:
             _close(connection)
-        bulk_update_rows(Notification, pending, DELIVERY_FIELDS)
+        bulk_update_rows(Notice, pending, DELIVERY_FIELDS)
     return delivered

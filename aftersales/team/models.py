@@ -4,19 +4,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import gettext_lazy as _
 
+from aftersales.core.actors import Role
 from aftersales.core.models import TimestampedModel
-
-
-class Role(models.TextChoices):
-    ADMIN = "admin", _("Administrator")
-    AGENT = "agent", _("After-sales agent")
-    FINANCE = "finance", _("Finance")
-    CUSTOMER = "customer", _("Customer")
-
-
-STAFF_ROLES = frozenset({Role.ADMIN, Role.AGENT, Role.FINANCE})
 
 
 class Membership(TimestampedModel):

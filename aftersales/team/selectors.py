@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db.models import F
 
-from aftersales.team.models import ApiToken, Membership, Role
-from aftersales.team.principal import Principal
+from aftersales.core.actors import Principal, Role
+from aftersales.team.models import ApiToken, Membership
 from aftersales.team.services import hash_token
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -11,10 +13,12 @@ from django.utils.translation import gettext as _
 
 from aftersales.catalog.models import Customer, Shop
 from aftersales.core import clock
+from aftersales.core.actors import Role
 from aftersales.core.errors import Conflict, InvalidInput, NotFound
-from aftersales.team.models import ApiToken, Membership, Role
+from aftersales.team.models import ApiToken, Membership, ReplyTemplate
 
 TOKEN_PREFIX = "as_"
+STARTER_TEMPLATES = Path(__file__).resolve().parent / "data" / "reply_templates.json"
 
 
 def hash_token(token: str) -> str:
@@ -102,3 +106,16 @@ def token_revoke(*, token: str) -> None:
     )
     if not updated:
         raise NotFound(_("No such active token."), code="token_not_found")
+
+
+def reply_templates_seed(shop: Shop) -> None:
+    """Give a shop the starter set (Chinese and English, the reply wording of the after-sales
+    handbooks, docs/domain.md) if it has none."""
+    if ReplyTemplate.objects.filter(shop=shop).exists():
+        return
+    starter = json.loads(STARTER_TEMPLATES.read_text(encoding="utf-8"))
+    ReplyTemplate.objects.bulk_create(
+        ReplyTemplate(shop=shop, language=language, title=title, body=body)
+        for language, items in starter.items()
+        for title, body in items
+    )

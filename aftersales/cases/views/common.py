@@ -5,31 +5,22 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.http import FileResponse, HttpRequest
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from aftersales.cases import selectors, services
-from aftersales.cases.choices import (
-    Action,
-    Authenticity,
-    CaseKind,
-    Condition,
-    DeadlineAction,
-    DiagnosedBy,
-    Disposition,
-    InspectionResult,
-)
-from aftersales.cases.effects import _line_deductions as suggested_deductions
-from aftersales.cases.transitions import available_actions
-from aftersales.cases.wording import Carrier
+from aftersales.cases.choices import Action, CaseKind
+from aftersales.cases.lifecycle import available_actions
+from aftersales.cases.moves.refund import suggested_deductions
+from aftersales.cases.views.forms import action_data, action_fields, line_fields
+from aftersales.cases.wording import CUSTOMER_CONSEQUENCES
 from aftersales.catalog.models import ServiceCenter, Sku
 from aftersales.core import clock
+from aftersales.core.actors import Principal
 from aftersales.core.errors import ApplicationError
 from aftersales.core.money import ZERO
-from aftersales.team.principal import Principal
+from aftersales.policy.choices import Condition
 from aftersales.team.selectors import principal_for_user
 
 PORTAL_SESSION_KEY = "portal"
@@ -83,30 +74,6 @@ def deadline_of(deadline_at: dt.datetime | None, action: str | None, timezone: s
     )
 
 
-# What happens when a deadline passes, in the customer's words.
-CUSTOMER_CONSEQUENCES = {
-    DeadlineAction.AUTO_APPROVE: gettext_lazy(
-        "If the shop does not answer by %(when)s, your application is approved automatically."
-    ),
-    DeadlineAction.AUTO_CLOSE: gettext_lazy(
-        "If nothing happens by %(when)s, the case closes automatically."
-    ),
-    DeadlineAction.AUTO_REFUND: gettext_lazy(
-        "If the shop does not confirm receipt by %(when)s, you are refunded automatically."
-    ),
-    DeadlineAction.ESCALATE: gettext_lazy(
-        "The shop must act by %(when)s; if it does not, a team lead takes over your case."
-    ),
-    DeadlineAction.REMIND: gettext_lazy(
-        "Please answer the repair quote; we remind you on %(when)s."
-    ),
-    DeadlineAction.AUTO_DECLINE: gettext_lazy(
-        "If you do not answer by %(when)s, your goods come back unrepaired."
-    ),
-    DeadlineAction.AUTO_CONFIRM: gettext_lazy("Receipt is confirmed automatically on %(when)s."),
-}
-
-
 def consequence(deadline: Deadline | None) -> str:
     if deadline is None or not deadline.action:
         return ""
@@ -115,209 +82,6 @@ def consequence(deadline: Deadline | None) -> str:
 
 
 # --- the forms of the actions -------------------------------------------------------------------
-
-
-@dataclass
-class Field:
-    name: str
-    label: str
-    kind: str = "text"  # text | textarea | number | select | checkbox | date
-    required: bool = False
-    choices: list[tuple[str, str]] = field(default_factory=list)
-    # A select's one empty option (optional selects, or a required one with nothing chosen yet);
-    # ``initial`` is what the form shows chosen.
-    empty_label: str = "—"
-    initial: str = ""
-
-
-def _choices(enum) -> list[tuple[str, str]]:
-    """A ``TextChoices``' options in the language of the request (never at import time: the
-    labels are lazy and must be read per request)."""
-    return [(value, str(label)) for value, label in enum.choices]
-
-
-def _carrier_fields() -> list[Field]:
-    return [
-        Field(
-            "carrier",
-            _("Carrier"),
-            "select",
-            True,
-            _choices(Carrier),
-            empty_label=_("Choose the carrier"),
-        ),
-        Field("carrier_other", _("Carrier name (when “Other carrier”)")),
-        Field("tracking_number", _("Tracking number"), required=True),
-    ]
-
-
-def action_fields(action: str, case) -> list[Field]:
-    """The fields of an action's form (``lines`` are drawn per case line by the template)."""
-    addresses = [(str(a.id), f"{a.name} · {a.address}") for a in case.shop_addresses]
-    forms = {
-        "approve": [
-            Field(
-                "return_address_id",
-                _("Return address"),
-                "select",
-                choices=addresses,
-                empty_label=_("The shop's default address"),
-                # the only address needs no choosing
-                initial=addresses[0][0] if len(addresses) == 1 else "",
-            )
-        ]
-        if case.kind != CaseKind.REFUND_ONLY
-        else [],
-        "reject": [Field("reason", _("Reason (the customer reads it)"), "textarea", True)],
-        "cancel": [Field("reason", _("Reason"), "textarea")],
-        "modify": [
-            Field("description", _("Description"), "textarea"),
-            Field("amount", _("Amount"), "number"),
-        ],
-        "ship_return": _carrier_fields(),
-        "receive": [Field("note", _("Note"), "textarea")],
-        "inspect": [
-            Field(
-                "result",
-                _("Result"),
-                "select",
-                choices=_choices(InspectionResult),
-                empty_label=_("Suggested from the grades"),
-            ),
-            Field("deduction", _("Deduction"), "number"),
-            Field("reason", _("Reason for a different deduction"), "textarea"),
-            Field(
-                "authenticity",
-                _("Authenticity"),
-                "select",
-                choices=_choices(Authenticity),
-                empty_label=_("Not checked"),
-            ),
-        ],
-        "refund": [],
-        "convert": [
-            Field(
-                "kind",
-                _("New resolution"),
-                "select",
-                True,
-                [(v, label) for v, label in _choices(CaseKind) if v != case.kind],
-                empty_label=_("Choose the new resolution"),
-            ),
-            Field("reason", _("Reason"), "textarea", True),
-        ],
-        "ship_replacement": [
-            *_carrier_fields(),
-            Field("price_difference", _("Price difference (negative: refunded)"), "number"),
-            Field("discount", _("Discount"), "number"),
-            Field("payment_reference", _("Payment reference of the difference")),
-        ],
-        "offer": [
-            Field("note", _("Offer to the customer"), "textarea", True),
-            Field(
-                "sku",
-                _("Another variant"),
-                "select",
-                choices=variant_choices(case),
-                empty_label=_("None"),
-            ),
-            Field("discount", _("Discount"), "number"),
-        ],
-        "diagnose": [
-            Field(
-                "diagnosed_by",
-                _("Diagnosed by"),
-                "select",
-                True,
-                _choices(DiagnosedBy),
-                empty_label=_("Choose who diagnosed"),
-            ),
-            Field(
-                "service_center_id",
-                _("Service center"),
-                "select",
-                choices=[(str(c.id), c.name) for c in case.shop_service_centers],
-            ),
-            Field("fault_code", _("Fault"), required=True),
-            Field("note", _("Diagnosis"), "textarea"),
-            Field("repairable", _("Can be repaired"), "checkbox"),
-            Field("quote_parts", _("Quote: parts"), "number"),
-            Field("quote_labour", _("Quote: labour"), "number"),
-        ],
-        "accept_quote": [],
-        "decline_quote": [Field("reason", _("Reason"), "textarea")],
-        "ship_back": [
-            *_carrier_fields(),
-            Field("parts_cost", _("Parts cost"), "number"),
-            Field("labour_cost", _("Labour cost"), "number"),
-            Field("note", _("Note"), "textarea"),
-        ],
-        "confirm_receipt": [],
-    }
-    return forms.get(action, [])
-
-
-def variant_choices(case) -> list[tuple[str, str]]:
-    """The variants of the case's products, with their stock, for an exchange's replacement."""
-    in_stock = _("%(code)s (%(stock)s in stock)")
-    return [
-        (sku.code, in_stock % {"code": sku.code, "stock": max(sku.stock, 0)})
-        for sku in case.variants
-    ]
-
-
-# Per-line fields of an action's form: ``line-<order line id>-<name>``.
-LINE_FIELDS = {
-    "receive": ("quantity",),
-    "inspect": ("condition", "disposition"),
-    "ship_replacement": ("sku",),
-}
-
-
-def conditions() -> list[tuple[str, str]]:
-    return _choices(Condition)
-
-
-def dispositions() -> list[tuple[str, str]]:
-    return _choices(Disposition)
-
-
-def action_data(action: str, case, post) -> dict:
-    """Read an action's form into the dict the state table's effects take."""
-    data: dict = {}
-    for spec in action_fields(action, case):
-        if spec.kind == "checkbox":
-            data[spec.name] = post.get(spec.name) == "on"
-            continue
-        value = (post.get(spec.name) or "").strip()
-        if value == "":
-            continue
-        if spec.name.endswith("_id"):
-            value = int(value) if value.isdigit() else value
-        data[spec.name] = value
-    if data.get("carrier") == Carrier.OTHER:
-        # "Other carrier" is a choice of the form, not a carrier: the name typed beside it is.
-        data.pop("carrier")
-        if data.get("carrier_other"):
-            data["carrier"] = data["carrier_other"]
-    data.pop("carrier_other", None)
-    if action == "refund":
-        data["idempotency_key"] = post.get("idempotency_key") or f"desk:{case.number}"
-    if action == "receive" and case.kind == CaseKind.REPAIR:
-        data["invoice_enclosed"] = post.get("invoice_enclosed") == "on"
-    if action in LINE_FIELDS:
-        lines = []
-        for line in case.lines.all():
-            entry = {"order_line_id": line.order_line_id}
-            for name in LINE_FIELDS[action]:
-                value = post.get(f"line-{line.order_line_id}-{name}", "").strip()
-                if value:
-                    entry[name] = int(value) if name == "quantity" and value.isdigit() else value
-            if len(entry) > 1:
-                lines.append(entry)
-        if lines:
-            data["lines"] = lines
-    return data
 
 
 # --- taking an action from a page -------------------------------------------------------------
@@ -357,7 +121,7 @@ def action_forms(case, principal: Principal, form_errors: dict | None = None) ->
                 "name": action,
                 "label": Action(action).label,
                 "fields": fields,
-                "line_fields": LINE_FIELDS.get(action, ()) if principal.is_staff else (),
+                "line_fields": line_fields(action) if principal.is_staff else (),
                 "error": error,
             }
         )

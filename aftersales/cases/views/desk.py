@@ -25,15 +25,14 @@ from aftersales.cases.models import Case, CaseNote, ContactLog
 from aftersales.cases.views.common import (
     action_forms,
     case_for_forms,
-    conditions,
     deadline_of,
-    dispositions,
     evidence_response,
     form_error,
     form_transition,
     inspection_preview,
     signed_in_principal,
 )
+from aftersales.cases.views.forms import conditions, dispositions
 from aftersales.catalog.models import Order, Shop
 from aftersales.core import clock
 from aftersales.core.errors import ApplicationError

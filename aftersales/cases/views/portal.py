@@ -21,8 +21,6 @@ from aftersales.cases.choices import (
     RatingReason,
     Reason,
 )
-from aftersales.cases.eligibility import LineRequest
-from aftersales.cases.evidence import evidence_add
 from aftersales.cases.models import Case
 from aftersales.cases.views.common import (
     PORTAL_SESSION_KEY,
@@ -35,7 +33,6 @@ from aftersales.cases.views.common import (
 )
 from aftersales.catalog import selectors as catalog_selectors
 from aftersales.catalog.models import Order
-from aftersales.catalog.services import customer_language_set
 from aftersales.core.errors import ApplicationError, InvalidInput
 from aftersales.core.ratelimit import portal_lookup_allowed, portal_lookup_succeeded
 
@@ -126,13 +123,20 @@ def order_page(request: HttpRequest, order_id: int) -> HttpResponse:
     )
 
 
-def _requests(order, post) -> list[LineRequest]:
-    requests = []
+def _application(order, post) -> dict:
+    """The application form as the opening's input (the gate validates it)."""
+    lines = []
     for line in order.lines.all():
         raw = post.get(f"qty-{line.id}", "").strip()
         if raw.isdigit() and int(raw) > 0:
-            requests.append(LineRequest(order_line_id=line.id, quantity=int(raw)))
-    return requests
+            lines.append({"order_line_id": line.id, "quantity": int(raw)})
+    return {
+        "order_id": order.id,
+        "kind": post.get("kind", ""),
+        "reason": post.get("reason", ""),
+        "description": post.get("description", "")[:5000],
+        "lines": lines,
+    }
 
 
 @customer_required
@@ -149,31 +153,18 @@ def apply(request: HttpRequest, order_id: int) -> HttpResponse:
         "error": None,
     }
     if request.method == "POST":
-        kind = request.POST.get("kind", "")
-        reason = request.POST.get("reason", "")
-        description = request.POST.get("description", "")[:5000]
+        application = _application(order, request.POST)
         try:
-            lines = _requests(order, request.POST)
             if request.POST.get("check"):
-                context["preview"] = services.case_preview(
-                    actor=principal, order_id=order.id, kind=kind, reason=reason, lines=lines
-                )
+                context["preview"] = services.case_preview(actor=principal, data=application)
             else:
-                case = services.case_open(
+                case = services.case_apply(
                     actor=principal,
-                    order_id=order.id,
-                    kind=kind,
-                    reason=reason,
-                    description=description,
-                    lines=lines,
-                )
-                # later notices reach the customer in the language they applied in
-                customer_language_set(
-                    customer_id=principal.customer_id,
+                    data=application,
+                    uploads=request.FILES.getlist("photos")[:5],
+                    # later notices reach the customer in the language they applied in
                     language="zh-hans" if request.LANGUAGE_CODE.startswith("zh") else "en",
                 )
-                for upload in request.FILES.getlist("photos")[:5]:
-                    evidence_add(actor=principal, case_id=case.id, upload=upload)
                 messages.success(
                     request, _("Your application %(number)s is in.") % {"number": case.number}
                 )

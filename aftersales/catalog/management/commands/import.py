@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from aftersales.catalog.importer import import_orders
-from aftersales.team.principal import SYSTEM
+from aftersales.core.actors import SYSTEM
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from aftersales.core.actors import Role
 from aftersales.core.errors import ApplicationError
-from aftersales.team.models import Role
 from aftersales.team.services import user_create
 
 

@@ -6,9 +6,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
-from aftersales.cases.deadlines import sweep_batch
 from aftersales.core.health import heartbeat_beat, heartbeat_start, heartbeat_stop, worker_name
 from aftersales.core.ratelimit import rate_prune
+from aftersales.core.sweep import sweep_batch
 from aftersales.notify.services import notifications_deliver
 
 logger = logging.getLogger("aftersales.worker")
@@ -47,7 +47,7 @@ class Command(BaseCommand):
                 continue
             if result.processed:
                 logger.info("acted on %s due cases", result.processed)
-            if result.processed < batch_size and delivered == 0:
+            if not result.full and delivered == 0:
                 time.sleep(interval)
         close_old_connections()
         heartbeat_stop(worker=name)

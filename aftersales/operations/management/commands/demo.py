@@ -8,14 +8,14 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from aftersales.cases.choices import CaseKind, Reason
-from aftersales.cases.eligibility import LineRequest
 from aftersales.cases.services import case_open, case_transition
 from aftersales.catalog import order_data
 from aftersales.catalog import orders as order_services
 from aftersales.catalog import services as catalog
 from aftersales.catalog.models import Shop, Sku
 from aftersales.core import clock
-from aftersales.team.principal import SYSTEM, Principal
+from aftersales.core.actors import SYSTEM, Principal
+from aftersales.onboarding.services import shop_onboard
 from aftersales.team.selectors import principal_for_token
 from aftersales.team.services import token_create, user_create
 
@@ -117,7 +117,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  {name:8} {token}")
 
     def _load(self):
-        catalog.shop_create(
+        shop_onboard(
             actor=SYSTEM,
             code=SHOP,
             name="示例旗舰店 Demo Flagship Store",
@@ -221,11 +221,13 @@ class Command(BaseCommand):
         with clock.shifted(-dt.timedelta(hours=hours_ago)):
             case = case_open(
                 actor=customer,
-                order_id=order.id,
-                kind=kind,
-                reason=reason,
-                description="演示数据 demo case",
-                lines=[LineRequest(line.id, 1)],
+                data={
+                    "order_id": order.id,
+                    "kind": kind,
+                    "reason": reason,
+                    "description": "演示数据 demo case",
+                    "lines": [{"order_line_id": line.id, "quantity": 1}],
+                },
             )
         # Each later step happened a little after the one before, so deadlines stay realistic.
         step_gap = dt.timedelta(hours=hours_ago) / (len(steps) + 1)

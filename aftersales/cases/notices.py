@@ -1,9 +1,6 @@
-"""The e-mail a customer receives about their case: a subject, a plain-text body and an HTML body,
-in the customer's language, telling what happened and where the case stands at delivery time.
-
-The words describe a case, so this module reads the case's vocabulary and the rows a case links
-to; it is the one place where notify looks at cases, and it only reads.
-"""
+"""The notices a case sends (each kind with its e-mail subject and the team's wording), and the
+e-mail a customer receives about their case: a subject, a plain-text body and an HTML body, in
+the customer's language, telling what happened and where the case stands at delivery time."""
 
 from __future__ import annotations
 
@@ -11,11 +8,12 @@ import datetime as dt
 import re
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -23,71 +21,143 @@ from django.utils import dateformat, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from aftersales.cases.choices import Action, CaseKind, CaseState, CompensationKind, DeadlineAction
-from aftersales.cases.models import Case, CaseEvent, Compensation
-from aftersales.cases.wording import carrier_label
-from aftersales.notify.models import Notification
+from aftersales.cases.choices import Action, CaseKind, CaseState, CompensationKind
+from aftersales.cases.models import Case, Compensation
+from aftersales.cases.wording import CUSTOMER_CONSEQUENCES, carrier_label, state_label
+from aftersales.core.models import Audience, Event, Notice
+from aftersales.core.notices import NoticeKind, notice_kind, notice_kinds, register_composer
 
 # A date as people write it in each language; never ISO, never a bare code.
 DATETIME_FORMATS = {"zh-hans": "Y年n月j日 H:i", "en": "j M Y, H:i"}
 
-# What happens when the deadline passes, in the customer's words (the portal says the same).
-DEADLINE_CONSEQUENCES = {
-    DeadlineAction.AUTO_APPROVE: gettext_lazy(
-        "If the shop does not answer by %(when)s, your application is approved automatically."
-    ),
-    DeadlineAction.AUTO_CLOSE: gettext_lazy(
-        "If nothing happens by %(when)s, the case closes automatically."
-    ),
-    DeadlineAction.AUTO_REFUND: gettext_lazy(
-        "If the shop does not confirm receipt by %(when)s, you are refunded automatically."
-    ),
-    DeadlineAction.ESCALATE: gettext_lazy(
-        "The shop must act by %(when)s; if it does not, a team lead takes over your case."
-    ),
-    DeadlineAction.REMIND: gettext_lazy(
-        "Please answer the repair quote; we remind you on %(when)s."
-    ),
-    DeadlineAction.AUTO_DECLINE: gettext_lazy(
-        "If you do not answer by %(when)s, your goods come back unrepaired."
-    ),
-    DeadlineAction.AUTO_CONFIRM: gettext_lazy("Receipt is confirmed automatically on %(when)s."),
-}
 
-SUBJECTS = {
-    "case_opened": gettext_lazy("After-sales case %(number)s received"),
-    "case_approved": gettext_lazy("After-sales case %(number)s approved"),
-    "case_auto_approved": gettext_lazy("After-sales case %(number)s approved automatically"),
-    "case_rejected": gettext_lazy("After-sales case %(number)s rejected"),
-    "case_refunded": gettext_lazy("After-sales case %(number)s refunded"),
-    "case_escalated": gettext_lazy("After-sales case %(number)s is overdue"),
-    "case_closed": gettext_lazy("After-sales case %(number)s closed"),
-    "case_compensated": gettext_lazy("A coupon or store credit for after-sales case %(number)s"),
-    "case_converted": gettext_lazy("After-sales case %(number)s: the resolution changed"),
-    "case_offer": gettext_lazy("After-sales case %(number)s: the shop offers an alternative"),
-    "replacement_shipped": gettext_lazy(
-        "After-sales case %(number)s: your replacement is on its way"
+CUSTOMER, LEAD = Audience.CUSTOMER, Audience.LEAD
+# Every notice a case queues: who reads it, the subject line of its e-mail, and the words the
+# team reads for it.
+notice_kinds(
+    NoticeKind(
+        "case_opened",
+        CUSTOMER,
+        gettext_lazy("After-sales case %(number)s received"),
+        gettext_lazy("A new application"),
     ),
-    "case_diagnosed": gettext_lazy("After-sales case %(number)s: diagnosis done"),
-    "case_quoted": gettext_lazy("After-sales case %(number)s: a repair quote awaits your answer"),
-    "quote_reminder": gettext_lazy(
-        "Reminder: the repair quote of case %(number)s awaits your answer"
+    NoticeKind(
+        "case_approved",
+        CUSTOMER,
+        gettext_lazy("After-sales case %(number)s approved"),
+        gettext_lazy("Approved"),
     ),
-    "quote_expired": gettext_lazy(
-        "After-sales case %(number)s: the quote expired; your goods come back unrepaired"
+    NoticeKind(
+        "case_auto_approved",
+        CUSTOMER,
+        gettext_lazy("After-sales case %(number)s approved automatically"),
+        gettext_lazy("Approved automatically: the shop did not answer in time"),
     ),
-    "goods_shipped_back": gettext_lazy(
-        "After-sales case %(number)s: your goods are on their way back"
+    NoticeKind(
+        "case_rejected",
+        CUSTOMER,
+        gettext_lazy("After-sales case %(number)s rejected"),
+        gettext_lazy("Rejected"),
     ),
-    "case_completed": gettext_lazy("After-sales case %(number)s completed"),
-    "case_message": gettext_lazy("After-sales case %(number)s: a message from the shop"),
-}
+    NoticeKind(
+        "case_refunded",
+        CUSTOMER,
+        gettext_lazy("After-sales case %(number)s refunded"),
+        gettext_lazy("Refunded"),
+    ),
+    NoticeKind(
+        "case_escalated",
+        LEAD,
+        gettext_lazy("After-sales case %(number)s is overdue"),
+        gettext_lazy("Overdue: its deadline passed and it went to the team lead"),
+    ),
+    NoticeKind(
+        "case_closed",
+        CUSTOMER,
+        gettext_lazy("After-sales case %(number)s closed"),
+        gettext_lazy("Closed"),
+    ),
+    NoticeKind(
+        "case_compensated",
+        CUSTOMER,
+        gettext_lazy("A coupon or store credit for after-sales case %(number)s"),
+        gettext_lazy("Compensation given"),
+    ),
+    NoticeKind(
+        "case_converted",
+        CUSTOMER,
+        gettext_lazy("After-sales case %(number)s: the resolution changed"),
+        gettext_lazy("Resolution changed"),
+    ),
+    NoticeKind(
+        "case_offer",
+        CUSTOMER,
+        gettext_lazy("After-sales case %(number)s: the shop offers an alternative"),
+        gettext_lazy("An alternative was offered"),
+    ),
+    NoticeKind(
+        "replacement_shipped",
+        CUSTOMER,
+        gettext_lazy("After-sales case %(number)s: your replacement is on its way"),
+        gettext_lazy("Replacement shipped"),
+    ),
+    NoticeKind(
+        "case_diagnosed",
+        CUSTOMER,
+        gettext_lazy("After-sales case %(number)s: diagnosis done"),
+        gettext_lazy("Diagnosed"),
+    ),
+    NoticeKind(
+        "case_quoted",
+        CUSTOMER,
+        gettext_lazy("After-sales case %(number)s: a repair quote awaits your answer"),
+        gettext_lazy("Repair quote sent to the customer"),
+    ),
+    NoticeKind(
+        "quote_reminder",
+        CUSTOMER,
+        gettext_lazy("Reminder: the repair quote of case %(number)s awaits your answer"),
+        gettext_lazy("The customer was reminded of the quote"),
+    ),
+    NoticeKind(
+        "quote_expired",
+        CUSTOMER,
+        gettext_lazy(
+            "After-sales case %(number)s: the quote expired; your goods come back unrepaired"
+        ),
+        gettext_lazy("The quote expired: the goods go back unrepaired"),
+    ),
+    NoticeKind(
+        "goods_shipped_back",
+        CUSTOMER,
+        gettext_lazy("After-sales case %(number)s: your goods are on their way back"),
+        gettext_lazy("Goods shipped back"),
+    ),
+    NoticeKind(
+        "case_completed",
+        CUSTOMER,
+        gettext_lazy("After-sales case %(number)s completed"),
+        gettext_lazy("Completed"),
+    ),
+    NoticeKind(
+        "case_message",
+        CUSTOMER,
+        gettext_lazy("After-sales case %(number)s: a message from the shop"),
+        gettext_lazy("Message sent to the customer"),
+    ),
+    NoticeKind(
+        "case_rated",
+        LEAD,
+        gettext_lazy("After-sales case %(number)s was rated"),
+        gettext_lazy("The customer rated the service"),
+    ),
+)
 
 
-def subject_of(notification: Notification) -> str:
+def subject_of(notice: Notice) -> str:
     """The subject line in the active language."""
-    template = SUBJECTS.get(notification.kind) or _("After-sales case %(number)s updated")
-    return str(template) % {"number": notification.payload.get("case_number", "")}
+    number = notice.payload.get("number") or notice.payload.get("case_number", "")
+    return str(notice_kind(notice.kind).subject) % {"number": number}
 
 
 # --- what a batch needs beyond the case row ------------------------------------------------------
@@ -95,37 +165,48 @@ def subject_of(notification: Notification) -> str:
 
 @dataclass
 class BatchDetails:
-    """Rows some kinds describe besides the case itself, read once for a whole batch; newest
-    first per case."""
+    """What a batch of notices tells besides their notice rows, read once for the whole batch:
+    the cases as they are now (with customer, order, shop and return address), and rows some
+    kinds describe (newest first per case)."""
 
+    cases: dict[int, Case] = field(default_factory=dict)
     compensations: dict[int, list[Compensation]] = field(default_factory=dict)
-    offers: dict[int, list[CaseEvent]] = field(default_factory=dict)
+    offers: dict[int, list[Event]] = field(default_factory=dict)
 
 
-def batch_details(notifications: Iterable[Notification]) -> BatchDetails:
-    """One query per kind that needs more than the case row, and only if the batch has one."""
+def batch_details(notices: Sequence[Notice]) -> BatchDetails:
+    """One query for the cases, and one per kind that needs more, only if the batch has one."""
     case_ids: dict[str, set[int]] = defaultdict(set)
-    for notification in notifications:
-        if notification.case_id:
-            case_ids[notification.kind].add(notification.case_id)
-    details = BatchDetails()
+    for notice in notices:
+        case_ids[notice.kind].add(notice.subject_id)
+    every = {notice.subject_id for notice in notices}
+    details = BatchDetails(
+        cases={
+            case.id: case
+            for case in Case.objects.filter(id__in=every).select_related(
+                "shop", "customer", "order", "return_address"
+            )
+        }
+    )
     if case_ids["case_compensated"]:
         compensations = Compensation.objects.filter(
             case_id__in=case_ids["case_compensated"]
         ).order_by("-created_at", "-id")
-        details.compensations = _by_case(compensations)
+        details.compensations = _by_case(compensations, lambda row: row.case_id)
     if case_ids["case_offer"]:
-        offers = CaseEvent.objects.filter(
-            case_id__in=case_ids["case_offer"], action=Action.OFFER
+        offers = Event.objects.filter(
+            subject_type=ContentType.objects.get_for_model(Case),
+            subject_id__in=case_ids["case_offer"],
+            action=Action.OFFER,
         ).order_by("-at", "-id")
-        details.offers = _by_case(offers)
+        details.offers = _by_case(offers, lambda row: row.subject_id)
     return details
 
 
-def _by_case(rows) -> dict[int, list]:
+def _by_case(rows, case_of: Callable) -> dict[int, list]:
     grouped: dict[int, list] = defaultdict(list)
     for row in rows:
-        grouped[row.case_id].append(row)
+        grouped[case_of(row)].append(row)
     return grouped
 
 
@@ -185,9 +266,9 @@ def _shipment(case: Case, story: Story) -> None:
         story.details.append(Detail(_("Tracking number"), case.outbound_tracking_number))
 
 
-def _story(notification: Notification, case: Case, extra: BatchDetails) -> Story:
-    currency = notification.shop.currency
-    kind = notification.kind
+def _story(notice: Notice, case: Case, extra: BatchDetails) -> Story:
+    currency = case.shop.currency
+    kind = notice.kind
     story = Story()
     say = story.paragraphs.append
     if kind == "case_opened":
@@ -226,7 +307,7 @@ def _story(notification: Notification, case: Case, extra: BatchDetails) -> Story
     elif kind == "case_compensated":
         say(_("The shop has given you compensation for this case."))
         given = _latest(
-            extra.compensations.get(case.id, []), notification.created_at, lambda c: c.created_at
+            extra.compensations.get(case.id, []), notice.created_at, lambda c: c.created_at
         )
         if given is not None:
             story.details.append(
@@ -245,7 +326,7 @@ def _story(notification: Notification, case: Case, extra: BatchDetails) -> Story
                 "Please answer it on the case page."
             )
         )
-        offer = _latest(extra.offers.get(case.id, []), notification.created_at, lambda e: e.at)
+        offer = _latest(extra.offers.get(case.id, []), notice.created_at, lambda e: e.at)
         if offer is not None:
             if offer.data.get("note"):
                 story.details.append(Detail(_("The shop's offer"), offer.data["note"]))
@@ -285,7 +366,7 @@ def _story(notification: Notification, case: Case, extra: BatchDetails) -> Story
         say(_("Your after-sales case is completed. Thank you for your patience."))
     elif kind == "case_message":
         say(_("The shop has sent you a message:"))
-        story.quoted = str(notification.payload.get("text", ""))
+        story.quoted = str(notice.payload.get("text", ""))
     else:
         say(_("Your after-sales case has been updated."))
     return story
@@ -298,7 +379,7 @@ def local_datetime(moment: dt.datetime, timezone: str, language: str) -> str:
 
 
 def _deadline(case: Case, timezone: str, language: str) -> str:
-    sentence = DEADLINE_CONSEQUENCES.get(case.deadline_action)
+    sentence = CUSTOMER_CONSEQUENCES.get(case.deadline_action)
     if case.deadline_at is None or sentence is None:
         return ""
     return str(sentence) % {"when": local_datetime(case.deadline_at, timezone, language)}
@@ -308,23 +389,22 @@ def case_link(case: Case) -> str:
     return settings.AFTERSALES_BASE_URL + reverse("portal:case", kwargs={"number": case.number})
 
 
-def case_email(notification: Notification, extra: BatchDetails) -> EmailMultiAlternatives | None:
-    """The e-mail for a customer notification, or ``None`` when the customer has no address.
-
-    ``notification.case`` must come with its customer, order and return address, and
-    ``notification.shop``, read at delivery time: the e-mail tells the case as it is now.
-    """
-    case = notification.case
+def case_email(notice: Notice, extra: BatchDetails) -> EmailMultiAlternatives | None:
+    """The e-mail for a customer notice, or ``None`` when the customer has no address. It tells
+    the case as it is at delivery time (``extra.cases``)."""
+    case = extra.cases.get(notice.subject_id)
+    if case is None:
+        return None
     customer = case.customer
     if not customer.email:
         return None
-    shop = notification.shop
+    shop = case.shop
     with translation.override(customer.language):
         language = translation.get_language()
-        story = _story(notification, case, extra)
+        story = _story(notice, case, extra)
         context = {
             "language": language,
-            "subject": subject_of(notification),
+            "subject": subject_of(notice),
             "greeting": _("Hello %(name)s,") % {"name": customer.name}
             if customer.name
             else _("Hello,"),
@@ -333,7 +413,7 @@ def case_email(notification: Notification, extra: BatchDetails) -> EmailMultiAlt
                 *story.details,
                 Detail(_("Case"), case.number),
                 Detail(_("Order"), case.order.external_id),
-                Detail(_("State"), str(CaseState(case.state).label)),
+                Detail(_("State"), state_label(case.state, case.kind)),
             ],
             "deadline": _deadline(case, shop.timezone, language),
             "link": case_link(case),
@@ -350,3 +430,16 @@ def _tidy(text: str) -> str:
     """Template tags leave blank lines behind; a plain-text e-mail keeps at most one in a row."""
     lines = [line.rstrip() for line in text.strip().splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
+
+
+class CaseComposer:
+    """The e-mails of notices about cases (registered with the kernel's notices)."""
+
+    def prepare(self, notices: Sequence[Notice]) -> BatchDetails:
+        return batch_details(notices)
+
+    def email(self, notice: Notice, prepared: BatchDetails) -> EmailMultiAlternatives | None:
+        return case_email(notice, prepared)
+
+
+register_composer(Case, CaseComposer())

@@ -3,7 +3,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from aftersales.cases.deadlines import sweep
+from aftersales.core.sweep import sweep
 from aftersales.notify.services import notifications_deliver
 
 

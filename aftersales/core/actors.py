@@ -1,10 +1,23 @@
-"""The caller of a request, resolved once from the token, and the scoping rules built on it."""
+"""Who acts: the roles, and the caller of a request resolved once (from a token or a session),
+with the scoping rules built on it. The lifecycle kernel checks its tables' roles against these."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from aftersales.team.models import STAFF_ROLES, Role
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Administrator")
+    AGENT = "agent", _("After-sales agent")
+    FINANCE = "finance", _("Finance")
+    CUSTOMER = "customer", _("Customer")
+
+
+STAFF_ROLES = frozenset({Role.ADMIN, Role.AGENT, Role.FINANCE})
+SYSTEM_ROLE = "system"
 
 
 @dataclass(frozen=True)
@@ -47,5 +60,4 @@ class Principal:
         return queryset
 
 
-SYSTEM_ROLE = "system"
 SYSTEM = Principal(user_id=None, username="system", role=SYSTEM_ROLE, shop_ids=None)

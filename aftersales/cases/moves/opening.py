@@ -1,0 +1,166 @@
+"""Opening a case, the first row of the table: the application on an order (kind, reason, lines
+and quantities), checked against the order, the policy and what other cases hold.
+
+``opening_plan`` is the whole decision as a pure evaluation: the eligibility preview calls it
+without locking or writing anything; the opening effect calls it with the order's lines locked,
+so that the quantities and amounts it grants cannot be taken by another case at the same moment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+import zoneinfo
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils.translation import gettext_noop
+from pydantic import Field
+
+from aftersales.cases import eligibility, ledger
+from aftersales.cases.choices import REASON_FAULT, CaseKind, Reason
+from aftersales.cases.models import Case, CaseLine
+from aftersales.cases.moves.common import labelled, text
+from aftersales.catalog.models import Order
+from aftersales.catalog.selectors import order_head
+from aftersales.core.actors import Principal
+from aftersales.core.lifecycle import ActionInput, Context
+from aftersales.core.money import ZERO
+from aftersales.core.schemas import PositiveAmount, WholeId, whole_number
+from aftersales.policy import rules as policy_rules
+from aftersales.policy.models import Policy
+from aftersales.policy.services import policy_current
+
+
+class CaseLineIn(ActionInput):
+    order_line_id: labelled(WholeId, gettext_noop("Order line"))
+    quantity: labelled(whole_number(1, 1_000_000), gettext_noop("Quantity"))
+    amount: labelled(PositiveAmount | None, gettext_noop("Amount")) = None
+
+
+class OpenIn(ActionInput):
+    order_id: labelled(WholeId, gettext_noop("Order"))
+    kind: labelled(CaseKind, gettext_noop("What do you want?"))
+    reason: labelled(Reason, gettext_noop("Reason"))
+    description: text(5000, gettext_noop("Describe the problem"), widget="textarea") = ""
+    lines: list[CaseLineIn] = Field(min_length=1, max_length=200, title=gettext_noop("Order lines"))
+
+
+@dataclass(frozen=True)
+class OpeningPlan:
+    order: Order
+    policy: Policy
+    kind: str
+    reason: str
+    fault: str
+    return_shipping_payer: str
+    grants: list[eligibility.LineGrant]
+
+    @property
+    def requested_amount(self) -> Decimal:
+        return sum((grant.amount for grant in self.grants), ZERO)
+
+    @property
+    def expected_refund(self) -> Decimal:
+        """What a refund case should pay back, before inspection (the return shipping a buyer
+        owes may be deducted)."""
+        if self.kind not in (CaseKind.REFUND_ONLY, CaseKind.RETURN_REFUND):
+            return ZERO
+        deduction = ZERO
+        if self.kind == CaseKind.RETURN_REFUND and self.return_shipping_payer == "buyer":
+            deduction = min(
+                policy_rules.buyer_shipping_deduction(self.policy), self.requested_amount
+            )
+        return self.requested_amount - deduction
+
+
+def opening_plan(*, actor: Principal, data: OpenIn, now: dt.datetime, lock: bool) -> OpeningPlan:
+    """Whether the application may be opened, and what it grants; refusals raise. With ``lock``
+    the order's lines are locked for the caller's transaction (opening); without, nothing is
+    locked or written (the preview)."""
+    order = order_head(actor=actor, order_id=data.order_id)
+    eligibility.check_order(order)
+    if lock:
+        order_lines = ledger.lock_lines_of_order(order.id)
+    else:
+        order_lines = {
+            line.id: line for line in order.lines.select_related("sku__product").order_by("id")
+        }
+    policy = policy_current(shop=order.shop)
+    requests = [
+        eligibility.LineRequest(
+            order_line_id=line.order_line_id, quantity=line.quantity, amount=line.amount
+        )
+        for line in data.lines
+    ]
+    eligibility.check_kind_and_reason(
+        kind=data.kind,
+        reason=data.reason,
+        order=order,
+        order_lines=[
+            order_lines[r.order_line_id] for r in requests if r.order_line_id in order_lines
+        ],
+        policy=policy,
+        now=now,
+    )
+    grants = eligibility.grant_lines(order=order, requests=requests, locked_lines=order_lines)
+    fault = REASON_FAULT[data.reason]
+    return OpeningPlan(
+        order=order,
+        policy=policy,
+        kind=data.kind,
+        reason=data.reason,
+        fault=fault,
+        return_shipping_payer=policy_rules.shipping_payer(policy, fault),
+        grants=grants,
+    )
+
+
+def case_number(case: Case, now: dt.datetime) -> str:
+    """``AS`` + the shop's local date + the case id, e.g. ``AS20261124000123``: readable, unique,
+    and taken from the row itself, so opening cases never queues on a shared counter."""
+    day = now.astimezone(zoneinfo.ZoneInfo(case.shop.timezone)).strftime("%Y%m%d")
+    return f"AS{day}{case.id:06d}"
+
+
+def open_case(case: Case, ctx: Context) -> None:
+    """Fill the new case from the plan, under the order lines' locks; its number and lines
+    follow its insert (they need its id)."""
+    plan = opening_plan(actor=ctx.actor, data=ctx.input, now=ctx.now, lock=True)
+    case.number = f"~{uuid.uuid4().hex[:30]}"  # replaced by the real number once the id exists
+    case.shop = plan.order.shop
+    case.order = plan.order
+    case.customer = plan.order.customer
+    case.policy = plan.policy
+    case.kind = plan.kind
+    case.reason = plan.reason
+    case.fault = plan.fault
+    case.return_shipping_payer = plan.return_shipping_payer
+    case.description = ctx.input.description
+    case.requested_amount = plan.requested_amount
+    case.opened_by_id = ctx.actor.user_id
+
+    def after_insert(case: Case) -> None:
+        case.number = case_number(case, ctx.now)
+        Case.objects.filter(pk=case.pk).update(number=case.number)
+        CaseLine.objects.bulk_create(
+            CaseLine(
+                case=case,
+                order_line=grant.order_line,
+                quantity=grant.quantity,
+                requested_amount=grant.amount,
+            )
+            for grant in plan.grants
+        )
+
+    ctx.after_insert.append(after_insert)
+    ctx.event_data.update(
+        kind=plan.kind,
+        reason=plan.reason,
+        requested_amount=str(plan.requested_amount),
+        lines=[
+            {"order_line_id": g.order_line.id, "quantity": g.quantity, "amount": str(g.amount)}
+            for g in plan.grants
+        ],
+    )
+    ctx.notices.append("case_opened")

@@ -1,0 +1,212 @@
+"""The one gate that changes a subject's state, and the code it shares with the deadline sweep.
+
+``open_subject`` takes a lifecycle's opening row; ``transition`` takes any other row on a locked
+subject. Both validate the action's typed input, run the effect (in a savepoint once the subject
+exists), set the next state and its deadline, and write the subject, one timeline event and the
+notices in one transaction. ``apply`` and ``record`` are the steps they share with
+``core.sweep``, which writes a whole batch at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
+
+from aftersales.core import clock
+from aftersales.core.actors import Principal
+from aftersales.core.lifecycle import Context, Lifecycle, Move, input_error
+from aftersales.core.models import Event, Notice
+from aftersales.core.notices import notice_build
+
+
+def parse_input(move: Move, data: Mapping[str, Any] | BaseModel | None) -> BaseModel:
+    """The action's typed input from a body or a form's values (refusals in words)."""
+    if isinstance(data, move.input):
+        return data
+    try:
+        return move.input.model_validate(dict(data or {}))
+    except PydanticValidationError as error:
+        raise input_error(error, move.input) from None
+
+
+def snapshot(subject: models.Model) -> dict[str, Any]:
+    """The subject's own columns, to tell what a move changed (or to undo it in memory)."""
+    return {f.attname: getattr(subject, f.attname) for f in subject._meta.concrete_fields}
+
+
+def restore(subject: models.Model, before: dict[str, Any]) -> None:
+    for name, value in before.items():
+        setattr(subject, name, value)
+
+
+def changed_fields(subject: models.Model, before: dict[str, Any]) -> list[str]:
+    attnames = {f.attname: f.name for f in subject._meta.concrete_fields}
+    return sorted(
+        attnames[name] for name, value in before.items() if getattr(subject, name) != value
+    )
+
+
+@dataclass
+class Applied:
+    """What a move did to a subject in memory, for the caller to write."""
+
+    move: Move
+    ctx: Context
+    from_state: str
+    changed: list[str]
+
+
+def set_deadline(lifecycle: Lifecycle, subject, now: dt.datetime) -> None:
+    """The deadline of the state the subject is in now (none for a state without one)."""
+    rule = lifecycle.deadlines.get(subject.state)
+    if rule is None:
+        subject.deadline_at = None
+        subject.deadline_action = ""
+        return
+    anchor = (rule.anchor(subject) if rule.anchor else None) or now
+    duration = (rule.duration(subject) if rule.duration else None) or lifecycle.timeout(
+        subject, rule.timeout_name(subject)
+    )
+    subject.deadline_at = lifecycle.deadline_after(subject, anchor, duration)
+    subject.deadline_action = rule.action_for(subject)
+
+
+def apply(
+    lifecycle: Lifecycle,
+    subject,
+    move: Move,
+    *,
+    actor: Principal,
+    input: BaseModel,
+    now: dt.datetime,
+) -> Applied:
+    """Run ``move`` on ``subject`` (locked, or new for an opening) in memory: the guard, the
+    effect (in a savepoint when the subject exists, so a refusal leaves none of its writes), the
+    next state and its deadline. Writes nothing of the subject itself."""
+    ctx = Context(actor=actor, input=input, now=now)
+    before = snapshot(subject)
+    from_state = subject.state or ""
+    if move.guard is not None:
+        move.guard(subject, ctx)
+    if move.effect is not None:
+        if subject.pk is None:
+            move.effect(subject, ctx)
+        else:
+            with transaction.atomic():
+                move.effect(subject, ctx)
+    subject.state = move.next_state(subject)
+    if subject.state != from_state:
+        set_deadline(lifecycle, subject, now)
+        if subject.state in lifecycle.final_states:
+            subject.resolved_at = now
+        ctx.notices.extend(lifecycle.entry_notices.get(subject.state, ()))
+    elif move.action == lifecycle.escalate_action:
+        # The escalation used up the deadline's action; the deadline itself stays, so the
+        # subject keeps showing as overdue.
+        subject.deadline_action = ""
+    if hasattr(subject, "updated_at"):
+        subject.updated_at = now
+    return Applied(move, ctx, from_state, changed_fields(subject, before))
+
+
+def event_for(
+    subject, *, actor: Principal, action: str, from_state: str, data: dict, now: dt.datetime
+) -> Event:
+    """An unsaved timeline entry of ``subject`` (its ``to_state`` is the state it is in now)."""
+    return Event(
+        subject_type=ContentType.objects.get_for_model(subject),
+        subject_id=subject.pk,
+        shop_id=subject.shop_id,
+        actor_id=actor.user_id,
+        actor_name=actor.username,
+        role=actor.role,
+        action=action,
+        from_state=from_state,
+        to_state=getattr(subject, "state", ""),
+        data=data,
+        at=now,
+    )
+
+
+def record(subject, applied: Applied) -> tuple[Event, list[Notice]]:
+    """The timeline event and the notices of an applied move (unsaved)."""
+    ctx = applied.ctx
+    event = event_for(
+        subject,
+        actor=ctx.actor,
+        action=applied.move.action,
+        from_state=applied.from_state,
+        data=ctx.event_data,
+        now=ctx.now,
+    )
+    return event, [notice_build(subject, code) for code in ctx.notices]
+
+
+def _write(subject, applied: Applied) -> None:
+    event, notices = record(subject, applied)
+    event.save()
+    if notices:
+        Notice.objects.bulk_create(notices)
+
+
+@transaction.atomic
+def open_subject(
+    lifecycle: Lifecycle, *, actor: Principal, data: Mapping[str, Any] | BaseModel | None
+):
+    """Take the lifecycle's opening row: a new subject in its first state."""
+    move = lifecycle.check_opening(actor)
+    input = parse_input(move, data)
+    subject = lifecycle.model()
+    applied = apply(lifecycle, subject, move, actor=actor, input=input, now=clock.now())
+    subject.save()
+    for after_insert in applied.ctx.after_insert:
+        after_insert(subject)
+    _write(subject, applied)
+    return subject
+
+
+@transaction.atomic
+def transition(
+    lifecycle: Lifecycle,
+    *,
+    subject_id: int,
+    action: str,
+    actor: Principal,
+    data: Mapping[str, Any] | BaseModel | None = None,
+):
+    """Take ``action`` on a subject: lock it, check the table, validate the input, apply the
+    move, and write the changed fields, one event and the notices."""
+    subject = lifecycle.lock(subject_id)
+    key = (
+        data.get("idempotency_key")
+        if isinstance(data, Mapping)
+        else getattr(data, "idempotency_key", None)
+    )
+    if (
+        key
+        and isinstance(key, str)
+        and (
+            Event.objects.filter(
+                subject_type=ContentType.objects.get_for_model(subject),
+                subject_id=subject.pk,
+                action=action,
+                data__idempotency_key=key,
+            ).exists()
+        )
+    ):
+        # A retried request was done once and is not done again, whatever happened since.
+        return subject
+    move = lifecycle.check(subject, action, actor)
+    input = parse_input(move, data)
+    applied = apply(lifecycle, subject, move, actor=actor, input=input, now=clock.now())
+    if applied.changed:
+        subject.save(update_fields=applied.changed)
+    _write(subject, applied)
+    return subject

@@ -1,0 +1,161 @@
+"""The deadline sweep: claim due subjects of every registered lifecycle in batches and take their
+deadline actions through the gate's own steps (``gate.apply``) with the actor ``system``.
+
+Each batch is one transaction. Rows are claimed with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL,
+so several workers share the due subjects without waiting on each other and none is acted on
+twice; a worker that dies mid-batch rolls its whole batch back and another takes it. A subject
+that moved on before the claim is no longer due, so it is not claimed. An automatic action that
+a rule refuses leaves nothing of its effect (the effect ran in a savepoint) and escalates the
+subject to the team lead instead of stopping the batch, so nothing stays overdue in silence.
+The batch is written in bulk: the subjects by the set of fields each changed (one ``UPDATE …
+FROM VALUES`` per set), then the events and the notices.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+
+from aftersales.core import clock
+from aftersales.core.actors import SYSTEM
+from aftersales.core.bulk import bulk_update_rows
+from aftersales.core.errors import ApplicationError, Conflict
+from aftersales.core.gate import (
+    Applied,
+    apply,
+    changed_fields,
+    event_for,
+    record,
+    restore,
+    snapshot,
+)
+from aftersales.core.lifecycle import Lifecycle, lifecycles
+from aftersales.core.models import Event, Notice
+from aftersales.core.notices import notice_build
+
+logger = logging.getLogger("aftersales.deadlines")
+
+
+@dataclass
+class SweepResult:
+    acted: int = 0
+    escalated_on_error: int = 0
+    # Whether some lifecycle filled its batch: more may be due right now.
+    full: bool = False
+
+    @property
+    def processed(self) -> int:
+        return self.acted + self.escalated_on_error
+
+    def add(self, other: SweepResult) -> None:
+        self.acted += other.acted
+        self.escalated_on_error += other.escalated_on_error
+        self.full = self.full or other.full
+
+
+def _claim(lifecycle: Lifecycle, batch_size: int) -> list:
+    due = lifecycle.model.objects.filter(deadline_at__lte=clock.now()).exclude(deadline_action="")
+    if connection.features.has_select_for_update_skip_locked:
+        due = due.select_for_update(skip_locked=True, of=("self",))
+    if lifecycle.related:
+        due = due.select_related(*lifecycle.related)
+    if lifecycle.prefetch:
+        due = due.prefetch_related(*lifecycle.prefetch)
+    return list(due.order_by("deadline_at")[:batch_size])
+
+
+def _act(lifecycle: Lifecycle, subject, now) -> Applied:
+    move = lifecycle.index.get((subject.state, subject.deadline_action))
+    if move is None or SYSTEM.role not in move.roles:
+        raise Conflict(
+            _("No automatic action %(action)s for this state.")
+            % {"action": subject.deadline_action},
+            code="deadline_action_invalid",
+        )
+    return apply(lifecycle, subject, move, actor=SYSTEM, input=move.input(), now=now)
+
+
+def _escalation(lifecycle: Lifecycle, subject, error: ApplicationError, now):
+    """The automatic action was refused by a rule: hand the subject to a person, loudly."""
+    before = snapshot(subject)
+    failed = subject.deadline_action
+    subject.deadline_action = ""
+    subject.escalated_at = now
+    if hasattr(subject, "updated_at"):
+        subject.updated_at = now
+    event = event_for(
+        subject,
+        actor=SYSTEM,
+        action=lifecycle.escalate_action,
+        from_state=subject.state,
+        data={"failed_action": failed, "code": error.code, "detail": str(error.detail)},
+        now=now,
+    )
+    notices = [notice_build(subject, lifecycle.escalate_notice, {"code": error.code})]
+    return changed_fields(subject, before), event, notices
+
+
+def sweep_lifecycle(lifecycle: Lifecycle, *, batch_size: int = 200) -> SweepResult:
+    """Act on up to ``batch_size`` due subjects of one lifecycle, in one transaction."""
+    result = SweepResult()
+    with transaction.atomic():
+        subjects = _claim(lifecycle, batch_size)
+        now = clock.now()
+        events: list[Event] = []
+        notices: list[Notice] = []
+        by_fields: dict[tuple[str, ...], list] = defaultdict(list)
+        for subject in subjects:
+            action = subject.deadline_action
+            before = snapshot(subject)
+            try:
+                applied = _act(lifecycle, subject, now)
+                event, queued = record(subject, applied)
+                changed = applied.changed
+                result.acted += 1
+            except ApplicationError as error:
+                logger.warning(
+                    "deadline %s on %s %s refused: %s",
+                    action,
+                    lifecycle.subject_type,
+                    getattr(subject, "number", subject.pk),
+                    error,
+                )
+                restore(subject, before)  # forget what the refused effect changed in memory
+                changed, event, queued = _escalation(lifecycle, subject, error, now)
+                result.escalated_on_error += 1
+            by_fields[tuple(changed)].append(subject)
+            events.append(event)
+            notices.extend(queued)
+        for fields, group in by_fields.items():
+            if fields:
+                bulk_update_rows(lifecycle.model, group, fields)
+        Event.objects.bulk_create(events)
+        Notice.objects.bulk_create(notices)
+    result.full = len(subjects) == batch_size
+    return result
+
+
+def sweep_batch(*, batch_size: int = 200) -> SweepResult:
+    """One batch of each registered lifecycle."""
+    total = SweepResult()
+    for lifecycle in lifecycles():
+        total.add(sweep_lifecycle(lifecycle, batch_size=batch_size))
+    return total
+
+
+def sweep(*, batch_size: int = 200, max_batches: int | None = None) -> SweepResult:
+    """Act on everything due now, batch after batch; returns the totals."""
+    total = SweepResult()
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        result = sweep_batch(batch_size=batch_size)
+        batches += 1
+        total.add(result)
+        if not result.full:
+            break
+    total.full = False
+    return total

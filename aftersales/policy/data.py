@@ -1,0 +1,256 @@
+"""A policy's data as a typed model: its shape, its bounds and the legal floor it cannot go below,
+all from the types (``PolicyData``). ``policy_validate`` turns the model's verdict into the
+product's refusals: ``unknown_policy_field``, ``invalid_duration``, ``invalid_policy`` and, with
+the law's reason, ``policy_below_legal_floor``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any
+
+from django.utils.dateparse import parse_duration
+from django.utils.translation import gettext as _
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    model_validator,
+)
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_core import PydanticCustomError
+
+from aftersales.catalog.models import ProductFlag
+from aftersales.core.errors import Ineligible, InvalidInput
+from aftersales.core.money import money
+from aftersales.policy.choices import ShippingPayer
+
+TIMEOUT_NAMES = (
+    "seller_response_unshipped",
+    "seller_response_shipped",
+    "buyer_reaction_after_reject",
+    "buyer_return_shipment",
+    "seller_receipt",
+    "refund_duty",
+    "seller_replacement_shipment",
+    "buyer_confirm_receipt",
+    "diagnosis",
+    "quote_reminder",
+    "quote_response",
+    "repair",
+    "seller_ship_back",
+)
+LONGEST_TIMEOUT = dt.timedelta(days=90)
+# The law: 7-day no-reason returns, a refund within 7 days of receiving the return; 三包: return
+# within 7 days, exchange within 15, replacement or return after two failed repairs.
+LEGAL_NO_REASON_DAYS = 7
+LEGAL_REFUND_DUTY = dt.timedelta(days=7)
+LEGAL_WARRANTY = {"return_days": 7, "exchange_days": 15, "failed_repairs": 2}
+
+
+def below_floor(message: str) -> PydanticCustomError:
+    return PydanticCustomError("policy_below_legal_floor", message)
+
+
+def _duration(value: str) -> str:
+    parsed = parse_duration(value) if value.startswith("P") else None
+    if parsed is None:
+        raise PydanticCustomError(
+            "invalid_duration",
+            _("must be an ISO 8601 duration such as P5D or PT48H, not “{value}”."),
+            {"value": value},
+        )
+    if parsed <= dt.timedelta(0) or parsed > LONGEST_TIMEOUT:
+        raise PydanticCustomError(
+            "invalid_duration", _("must be longer than zero and at most 90 days.")
+        )
+    return value
+
+
+Duration = Annotated[str, AfterValidator(_duration)]
+Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2), AfterValidator(money)]
+Percent = Annotated[StrictInt, Field(ge=0, le=100)]
+
+
+class Closed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Timeouts(Closed):
+    """How long each waiting state lasts before its automatic action (ISO 8601 durations)."""
+
+    seller_response_unshipped: Duration
+    seller_response_shipped: Duration
+    buyer_reaction_after_reject: Duration
+    buyer_return_shipment: Duration
+    seller_receipt: Duration
+    refund_duty: Duration
+    seller_replacement_shipment: Duration
+    buyer_confirm_receipt: Duration
+    diagnosis: Duration
+    quote_reminder: Duration
+    quote_response: Duration
+    repair: Duration
+    seller_ship_back: Duration
+
+    @model_validator(mode="after")
+    def _the_law_and_the_quote(self) -> Timeouts:
+        if parse_duration(self.refund_duty) > LEGAL_REFUND_DUTY:
+            raise below_floor(_("The law requires a refund within 7 days of receiving the return."))
+        if parse_duration(self.quote_reminder) >= parse_duration(self.quote_response):
+            raise PydanticCustomError(
+                "invalid_policy", _("The quote reminder must come before the quote expires.")
+            )
+        return self
+
+
+class ShippingPayers(Closed):
+    """Who pays the return shipping, by who is at fault."""
+
+    buyer: ShippingPayer
+    seller: ShippingPayer
+    carrier: ShippingPayer
+
+    @model_validator(mode="after")
+    def _the_shop_pays_for_its_faults(self) -> ShippingPayers:
+        if self.seller != ShippingPayer.SELLER or self.carrier != ShippingPayer.SELLER:
+            raise below_floor(
+                _("When the seller or the carrier is at fault the shop pays the return shipping.")
+            )
+        return self
+
+
+class DeductionPercents(Closed):
+    """The deduction suggested at inspection, as a percent of a line's approved amount."""
+
+    intact: Percent
+    packaging_damaged: Percent
+    used: Percent
+    dirty: Percent
+    damaged: Percent
+    wrong_item: Percent
+    missing_parts: Percent
+    empty_box: Percent
+
+    @model_validator(mode="after")
+    def _intact_is_refunded_in_full(self) -> DeductionPercents:
+        if self.intact != 0:
+            raise below_floor(_("Goods returned intact are refunded in full."))
+        return self
+
+
+class PercentRule(Closed):
+    percent: Percent
+    min: Money
+    max: Money
+
+    @model_validator(mode="after")
+    def _floor_below_cap(self) -> PercentRule:
+        if self.min > self.max:
+            raise PydanticCustomError("invalid_policy", _("The least given exceeds the most."))
+        return self
+
+
+class GoodwillRule(Closed):
+    max: Money
+
+
+class CounterfeitRule(Closed):
+    multiple: Annotated[StrictInt, Field(ge=1, le=10)]
+
+
+class CompensationRules(Closed):
+    """Coupons and store credit, by reason."""
+
+    out_of_stock: PercentRule
+    late_shipment: PercentRule
+    goodwill: GoodwillRule
+    counterfeit: CounterfeitRule
+
+
+class WarrantyRules(Closed):
+    """三包: a fault within ``return_days`` may be returned, within ``exchange_days`` exchanged,
+    and after ``failed_repairs`` failed repairs the customer chooses a replacement or a return."""
+
+    return_days: Annotated[StrictInt, Field(gt=0, le=365)]
+    exchange_days: Annotated[StrictInt, Field(gt=0, le=365)]
+    failed_repairs: Annotated[StrictInt, Field(gt=0, le=365)]
+
+    @model_validator(mode="after")
+    def _never_less_than_the_law(self) -> WarrantyRules:
+        if (
+            self.return_days < LEGAL_WARRANTY["return_days"]
+            or self.exchange_days < LEGAL_WARRANTY["exchange_days"]
+            or self.failed_repairs > LEGAL_WARRANTY["failed_repairs"]
+        ):
+            raise below_floor(
+                _(
+                    "三包 grants a return within 7 days, an exchange within 15 days, and a "
+                    "replacement or return after two failed repairs; the warranty cannot give "
+                    "less."
+                )
+            )
+        return self
+
+
+def _no_reason_floor(days: int) -> int:
+    if days < LEGAL_NO_REASON_DAYS:
+        raise below_floor(
+            _("The law grants 7-day no-reason returns; the window cannot be shorter.")
+        )
+    return days
+
+
+class PolicyData(Closed):
+    """A complete policy version."""
+
+    timeouts: Timeouts
+    no_reason_days: Annotated[StrictInt, Field(le=365), AfterValidator(_no_reason_floor)]
+    no_reason_excluded_flags: list[ProductFlag]
+    return_shipping_payer: ShippingPayers
+    deduct_buyer_shipping: StrictBool
+    buyer_shipping_deduction: Annotated[Money, Field(le=1000)]
+    inspection_deduction_percent: DeductionPercents
+    compensation: CompensationRules
+    warranty: WarrantyRules
+
+    def normalised(self) -> dict[str, Any]:
+        """As stored: JSON, flags sorted once each, amounts with two decimals."""
+        data = self.model_dump(mode="json")
+        data["no_reason_excluded_flags"] = sorted(set(data["no_reason_excluded_flags"]))
+        return data
+
+
+def _field_of(location: tuple) -> str:
+    return ".".join(str(part) for part in location)
+
+
+def policy_validate(data: dict[str, Any]) -> dict[str, Any]:
+    """Check a complete policy and return its normalised form; refuse anything below the law."""
+    try:
+        return PolicyData.model_validate(data).normalised()
+    except PydanticValidationError as error:
+        problems = error.errors()
+    unknown = [
+        p["loc"][0] for p in problems if p["type"] == "extra_forbidden" and len(p["loc"]) == 1
+    ]
+    if unknown:
+        raise InvalidInput(
+            _("Unknown policy fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))},
+            code="unknown_policy_field",
+        )
+    # The law's refusals first: they say why, and what the shop must grant.
+    problems.sort(key=lambda p: p["type"] != "policy_below_legal_floor")
+    first = problems[0]
+    field = _field_of(first["loc"])
+    if first["type"] == "policy_below_legal_floor":
+        raise Ineligible(first["msg"], code="policy_below_legal_floor", field=field)
+    code = "invalid_duration" if first["type"] == "invalid_duration" else "invalid_policy"
+    raise InvalidInput(
+        _("%(field)s: %(problem)s") % {"field": field, "problem": first["msg"]},
+        code=code,
+        field=field,
+    )
