@@ -90,7 +90,7 @@ def apply(
     """Run ``move`` on ``subject`` (locked, or new for an opening) in memory: the guard, the
     effect (in a savepoint when the subject exists, so a refusal leaves none of its writes), the
     next state and its deadline. Writes nothing of the subject itself."""
-    ctx = Context(actor=actor, input=input, now=now)
+    ctx = Context(actor=actor, input=input, now=now, lifecycle=lifecycle)
     before = snapshot(subject)
     from_state = subject.state or ""
     if move.guard is not None:

@@ -134,6 +134,8 @@ class Context:
     actor: Principal
     input: BaseModel
     now: dt.datetime
+    # The subject's lifecycle: its calendar counts the time of any deadline an effect sets.
+    lifecycle: Lifecycle | None = None
     event_data: dict[str, Any] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
     # Work that needs the new row's id (opening only): called after its insert.

@@ -204,10 +204,10 @@ def remind_quote(case, ctx: Context) -> None:
     goods go back unrepaired, with a notice; never a silent cancellation)."""
     case.quote_reminded_at = ctx.now
     quoted = case.quoted_at or ctx.now
-    case.deadline_at = max(
-        quoted + policy_rules.timeout(case.policy, "quote_response"),
-        ctx.now + dt.timedelta(hours=1),
+    expiry = ctx.lifecycle.deadline_after(
+        case, quoted, policy_rules.timeout(case.policy, "quote_response")
     )
+    case.deadline_at = max(expiry, ctx.now + dt.timedelta(hours=1))
     case.deadline_action = DeadlineAction.AUTO_DECLINE
     ctx.event_data["expires_at"] = case.deadline_at.isoformat()
     ctx.notices.append("quote_reminder")
