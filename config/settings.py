@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "aftersales.policy",
     "aftersales.cases",
     "aftersales.notify",
+    "aftersales.feedback",
     "aftersales.onboarding",
     "aftersales.operations",
 ]

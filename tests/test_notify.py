@@ -12,9 +12,9 @@ from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend as MemoryBackend
 
 from aftersales.cases.choices import DeadlineAction
+from aftersales.cases.messages import message_send
 from aftersales.cases.models import Case
 from aftersales.cases.wording import CUSTOMER_CONSEQUENCES
-from aftersales.cases.workbench import message_send
 from aftersales.catalog.models import Customer, Shop
 from aftersales.core.models import Audience, Notice
 from aftersales.core.notices import registered_kinds

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from aftersales.cases.models import Case, CaseNote, ContactLog
-from aftersales.team.models import ReplyTemplate
+from aftersales.cases.models import Case
+from aftersales.team.models import ContactLog, Note, ReplyTemplate
 from aftersales.team.services import user_create
 from tests.conftest import make_order, open_case
 
@@ -83,7 +83,7 @@ def test_notes_flags_contacts_and_templates(desk, case_number):
     case = Case.objects.get(number=case_number)
     assert case.flag == "purple"
     assert str(case.follow_up_on) == "2026-11-26"
-    assert CaseNote.objects.get().text == "已电话联系"
+    assert Note.objects.get().text == "已电话联系"
     assert ContactLog.objects.get().channel == "call"
     template = ReplyTemplate.objects.get(language="zh-hans", title="快递延误致歉")
     filled = desk.get(f"/desk/cases/{case_number}/template/", {"template_id": template.id})

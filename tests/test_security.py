@@ -13,13 +13,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, RequestFactory
 from django.urls import path
 
-from aftersales.cases.models import Case, CaseNote, Evidence
+from aftersales.cases.models import Case, Evidence
 from aftersales.core.middleware import body_limit_for
 from aftersales.core.ratelimit import (
     portal_lookup_allowed,
     portal_lookup_succeeded,
     rate_prune,
 )
+from aftersales.team.models import Note
 from aftersales.team.services import user_create
 from config.urls import handler404, handler500  # noqa: F401  (the error pages of this URLconf)
 from config.urls import urlpatterns as product_urlpatterns
@@ -87,7 +88,7 @@ def test_a_nul_in_a_desk_note_is_refused_and_nothing_is_stored(desk, case_number
     response = desk.post(f"/desk/cases/{case_number}/note/", {"text": "已电话\x00联系"})
     # then
     assert response.status_code == 400
-    assert CaseNote.objects.count() == 0
+    assert Note.objects.count() == 0
 
 
 def test_a_nul_in_the_portal_application_opens_no_case(order):

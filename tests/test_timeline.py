@@ -8,13 +8,14 @@ from types import SimpleNamespace
 
 import pytest
 
-from aftersales.cases import workbench
 from aftersales.cases.choices import Action
+from aftersales.cases.messages import message_send
 from aftersales.cases.models import Case
 from aftersales.cases.timeline import VISIBILITY, events_for, readable_time
 from aftersales.core.actors import SYSTEM
 from aftersales.core.sweep import sweep
 from aftersales.team.models import ReplyTemplate
+from aftersales.team.workbench import assign, contact_log_add
 from tests.conftest import NOW, open_case
 
 
@@ -40,13 +41,15 @@ def busy_case(customer, agent, order, clock, template):
     number = open_case(customer, order)["number"]
     case_id = Case.objects.get(number=number).id
     agent.act(number, "approve")
-    workbench.contact_log_add(
-        actor=agent.principal, case_id=case_id, channel="call", summary="客户情绪激动，已安抚"
+    contact_log_add(
+        actor=agent.principal,
+        subject_type="case",
+        subject_id=case_id,
+        channel="call",
+        summary="客户情绪激动，已安抚",
     )
-    workbench.assign(actor=agent.principal, case_ids=[case_id], username="agent")
-    workbench.message_send(
-        actor=agent.principal, case_id=case_id, text="请寄回", template_id=template.id
-    )
+    assign(actor=agent.principal, subject_type="case", subject_ids=[case_id], username="agent")
+    message_send(actor=agent.principal, case_id=case_id, text="请寄回", template_id=template.id)
     customer.act(number, "ship_return", {"carrier": "SF", "tracking_number": "SF1"})
     agent.act(number, "receive", {"note": "外箱破损，疑似二次销售"})
     clock.shift(days=8)  # past the refund duty: the worker escalates the inspection

@@ -132,13 +132,6 @@ class FlagColor(models.TextChoices):
     PURPLE = "purple", _("Purple")
 
 
-class ContactChannel(models.TextChoices):
-    CALL = "call", _("Phone call")
-    CHAT = "chat", _("Chat")
-    EMAIL = "email", _("E-mail")
-    SMS = "sms", _("SMS")
-
-
 class RatingReason(models.TextChoices):
     FAST = "fast", _("Fast")
     FRIENDLY = "friendly", _("Friendly")

@@ -15,7 +15,6 @@ from aftersales.cases.choices import (
     CaseKind,
     CaseState,
     CompensationKind,
-    ContactChannel,
     DeadlineAction,
     DiagnosedBy,
     Disposition,
@@ -294,59 +293,3 @@ class Evidence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}:{self.id}"
-
-
-class CaseNote(models.Model):
-    """An internal note on a case: staff only, never shown to the customer."""
-
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    author_name = models.CharField(max_length=150)
-    text = models.TextField()
-    created_at = models.DateTimeField()
-
-    class Meta:
-        indexes = [models.Index(fields=["case", "id"], name="case_note_case")]
-
-    def __str__(self) -> str:
-        return f"{self.case_id}: {self.text[:30]}"
-
-
-class ContactLog(models.Model):
-    """A call, chat or e-mail with the customer about a case, with its summary and follow-up."""
-
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="contacts")
-    channel = models.CharField(max_length=10, choices=ContactChannel.choices)
-    summary = models.TextField()
-    follow_up_on = models.DateField(null=True, blank=True)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    by_name = models.CharField(max_length=150)
-    created_at = models.DateTimeField()
-
-    class Meta:
-        indexes = [models.Index(fields=["case", "id"], name="contact_log_case")]
-
-    def __str__(self) -> str:
-        return f"{self.case_id} {self.channel}"
-
-
-class CaseRating(models.Model):
-    """The customer's rating of the service once the case has ended (1-5, reasons, comment)."""
-
-    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="rating")
-    score = models.PositiveSmallIntegerField()
-    reasons = models.JSONField(default=list, blank=True)
-    comment = models.TextField(blank=True)
-    created_at = models.DateTimeField()
-
-    class Meta:
-        constraints = [
-            models.CheckConstraint(condition=Q(score__gte=1, score__lte=5), name="rating_1_to_5")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.case_id}: {self.score}"

@@ -43,7 +43,6 @@ portal_patterns = (
         path("cases/<str:number>/", portal.case_page, name="case"),
         path("cases/<str:number>/label.pdf", portal.case_label, name="label"),
         path("cases/<str:number>/act/<str:action>/", portal.case_act, name="act"),
-        path("cases/<str:number>/rate/", portal.case_rate, name="rate"),
     ],
     "portal",
 )

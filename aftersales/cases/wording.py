@@ -19,7 +19,6 @@ from aftersales.cases.choices import (
     CaseKind,
     CaseState,
     CompensationKind,
-    ContactChannel,
     DeadlineAction,
     DiagnosedBy,
     InspectionResult,
@@ -28,6 +27,7 @@ from aftersales.cases.choices import (
 )
 from aftersales.cases.timeline import readable_time
 from aftersales.policy.choices import CompensationReason, Condition
+from aftersales.team.models import ContactChannel
 
 
 class Carrier(models.TextChoices):

@@ -1,9 +1,14 @@
-"""Who may do what: a user's role, the shops or the customer they are tied to, API tokens."""
+"""Who may do what: a user's role, the shops or the customer they are tied to, API tokens; and
+what the team keeps beside any subject of a lifecycle: reply templates, internal notes and the
+contact log."""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from aftersales.core.actors import Role
 from aftersales.core.models import TimestampedModel
@@ -71,3 +76,58 @@ class ReplyTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ContactChannel(models.TextChoices):
+    CALL = "call", _("Phone call")
+    CHAT = "chat", _("Chat")
+    EMAIL = "email", _("E-mail")
+    SMS = "sms", _("SMS")
+
+
+class Note(models.Model):
+    """An internal note on a subject of a lifecycle (a case, a complaint…): staff only, never
+    shown to the customer."""
+
+    subject_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    subject_id = models.BigIntegerField()
+    subject = GenericForeignKey("subject_type", "subject_id")
+    shop_id = models.BigIntegerField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_name = models.CharField(max_length=150)
+    text = models.TextField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["subject_type", "subject_id", "id"], name="note_subject")]
+
+    def __str__(self) -> str:
+        return f"{self.subject_type_id}:{self.subject_id}: {self.text[:30]}"
+
+
+class ContactLog(models.Model):
+    """A call, chat or e-mail with the customer about a subject, with its summary and the date
+    to follow up."""
+
+    subject_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    subject_id = models.BigIntegerField()
+    subject = GenericForeignKey("subject_type", "subject_id")
+    shop_id = models.BigIntegerField()
+    channel = models.CharField(max_length=10, choices=ContactChannel.choices)
+    summary = models.TextField()
+    follow_up_on = models.DateField(null=True, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    by_name = models.CharField(max_length=150)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["subject_type", "subject_id", "id"], name="contact_log_subject")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject_type_id}:{self.subject_id} {self.channel}"

@@ -1,12 +1,13 @@
-"""Reads for authentication."""
+"""Reads for authentication, and the notes and contacts the team keeps beside a subject."""
 
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.db.models import F
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import F, QuerySet
 
 from aftersales.core.actors import Principal, Role
-from aftersales.team.models import ApiToken, Membership
+from aftersales.team.models import ApiToken, ContactLog, Membership, Note
 from aftersales.team.services import hash_token
 
 
@@ -77,3 +78,20 @@ def _principal(row: dict | None) -> Principal | None:
     if role == Role.ADMIN and not shop_ids:
         return Principal(**base, shop_ids=None)
     return Principal(**base, shop_ids=shop_ids)
+
+
+# --- what the team keeps beside a subject ------------------------------------------------------
+
+
+def _about(subject) -> dict:
+    return {"subject_type": ContentType.objects.get_for_model(subject), "subject_id": subject.pk}
+
+
+def notes_for(subject) -> QuerySet[Note]:
+    """A subject's internal notes, oldest first (the caller has already scoped the subject)."""
+    return Note.objects.filter(**_about(subject)).order_by("id")
+
+
+def contacts_for(subject) -> QuerySet[ContactLog]:
+    """A subject's contact log, oldest first (the caller has already scoped the subject)."""
+    return ContactLog.objects.filter(**_about(subject)).order_by("id")

@@ -19,9 +19,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from aftersales.cases import labels, selectors, wording, workbench
-from aftersales.cases.choices import Action, CaseKind, CaseState, ContactChannel, FlagColor, Reason
-from aftersales.cases.models import Case, CaseNote, ContactLog
+from aftersales.cases import labels, selectors, wording
+from aftersales.cases.bulk import bulk_approve
+from aftersales.cases.choices import Action, CaseKind, CaseState, FlagColor, Reason
+from aftersales.cases.flags import flag_set
+from aftersales.cases.messages import message_send, template_missing, template_render, templates_for
+from aftersales.cases.models import Case
 from aftersales.cases.views.common import (
     action_forms,
     case_for_forms,
@@ -37,7 +40,9 @@ from aftersales.catalog.models import Order, Shop
 from aftersales.core import clock
 from aftersales.core.errors import ApplicationError
 from aftersales.core.ratelimit import rate_limited_login
-from aftersales.team.models import ReplyTemplate
+from aftersales.team import workbench as team
+from aftersales.team.models import ContactChannel, ReplyTemplate
+from aftersales.team.selectors import contacts_for, notes_for
 
 PAGE = 50
 
@@ -150,9 +155,7 @@ def _case_context(request: HttpRequest, number: str, form_errors: dict | None = 
     case = case_for_forms(principal, number)
     actions = action_forms(case, principal, form_errors)
     language = translation.get_language() or "en"
-    templates = workbench.templates_for(
-        case, language="zh-hans" if language.startswith("zh") else "en"
-    )
+    templates = templates_for(case, language="zh-hans" if language.startswith("zh") else "en")
     other_orders = (
         Order.objects.filter(customer=case.customer)
         .exclude(pk=case.order_id)
@@ -176,8 +179,8 @@ def _case_context(request: HttpRequest, number: str, form_errors: dict | None = 
         if Action.INSPECT in {a["name"] for a in actions}
         else None,
         "dispositions": dispositions(),
-        "notes": CaseNote.objects.filter(case=case).order_by("id"),
-        "contacts": ContactLog.objects.filter(case=case).order_by("id"),
+        "notes": notes_for(case),
+        "contacts": contacts_for(case),
         "templates": templates,
         "channels": ContactChannel.choices,
         "flag_colors": FlagColor.choices,
@@ -243,8 +246,8 @@ def case_note(request: HttpRequest, number: str) -> HttpResponse:
         request,
         number,
         "note",
-        lambda actor, case_id: workbench.note_add(
-            actor=actor, case_id=case_id, text=request.POST.get("text", "")
+        lambda actor, case_id: team.note_add(
+            actor=actor, subject_type="case", subject_id=case_id, text=request.POST.get("text", "")
         ),
     )
 
@@ -256,7 +259,7 @@ def case_flag(request: HttpRequest, number: str) -> HttpResponse:
         request,
         number,
         "flag",
-        lambda actor, case_id: workbench.flag_set(
+        lambda actor, case_id: flag_set(
             actor=actor, case_id=case_id, color=request.POST.get("flag", "")
         ),
     )
@@ -269,8 +272,11 @@ def case_assign(request: HttpRequest, number: str) -> HttpResponse:
         request,
         number,
         "assign",
-        lambda actor, case_id: workbench.assign(
-            actor=actor, case_ids=[case_id], username=request.POST.get("assignee") or None
+        lambda actor, case_id: team.assign(
+            actor=actor,
+            subject_type="case",
+            subject_ids=[case_id],
+            username=request.POST.get("assignee") or None,
         ),
     )
 
@@ -288,9 +294,10 @@ def case_contact(request: HttpRequest, number: str) -> HttpResponse:
             raise InvalidInput(
                 _("Enter the date as YYYY-MM-DD."), code="invalid_date", field="follow_up_on"
             ) from None
-        workbench.contact_log_add(
+        team.contact_log_add(
             actor=actor,
-            case_id=case_id,
+            subject_type="case",
+            subject_id=case_id,
             channel=request.POST.get("channel", ""),
             summary=request.POST.get("summary", ""),
             follow_up_on=follow_up,
@@ -307,7 +314,7 @@ def case_message(request: HttpRequest, number: str) -> HttpResponse:
         request,
         number,
         "message",
-        lambda actor, case_id: workbench.message_send(
+        lambda actor, case_id: message_send(
             actor=actor,
             case_id=case_id,
             text=request.POST.get("text", ""),
@@ -327,9 +334,9 @@ def template_fill(request: HttpRequest, number: str) -> HttpResponse:
     )
     text, missing = "", []
     if template is not None:
-        missing = workbench.template_missing(template.body, case)
+        missing = template_missing(template.body, case)
         if not missing:
-            text = workbench.template_render(template.body, case)
+            text = template_render(template.body, case)
     return render(
         request,
         "desk/_message_text.html",
@@ -345,7 +352,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
     operation = request.POST.get("operation")
     try:
         if operation == "approve":
-            result = workbench.bulk_approve(actor=principal, case_ids=ids)
+            result = bulk_approve(actor=principal, case_ids=ids)
             if result.done:
                 messages.success(
                     request, _("Approved: %(numbers)s") % {"numbers": ", ".join(result.done)}
@@ -353,8 +360,11 @@ def bulk(request: HttpRequest) -> HttpResponse:
             for number, why in result.refused.items():
                 messages.warning(request, f"{number}: {why}")
         elif operation == "assign":
-            count = workbench.assign(
-                actor=principal, case_ids=ids, username=request.POST.get("assignee") or None
+            count = team.assign(
+                actor=principal,
+                subject_type="case",
+                subject_ids=ids,
+                username=request.POST.get("assignee") or None,
             )
             messages.success(request, _("%(count)s cases assigned.") % {"count": count})
     except ApplicationError as error:

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from aftersales.cases import labels, progress, selectors, services, wording, workbench
+from aftersales.cases import labels, progress, selectors, services, wording
 from aftersales.cases.choices import (
     FINAL_STATES,
     KINDS_WITH_GOODS,
@@ -33,7 +33,7 @@ from aftersales.cases.views.common import (
 )
 from aftersales.catalog import selectors as catalog_selectors
 from aftersales.catalog.models import Order
-from aftersales.core.errors import ApplicationError, InvalidInput
+from aftersales.core.errors import ApplicationError
 from aftersales.core.ratelimit import portal_lookup_allowed, portal_lookup_succeeded
 
 
@@ -201,7 +201,7 @@ def _portal_case_context(request: HttpRequest, number: str, form_errors=None) ->
     }
 
 
-def _portal_case(request: HttpRequest, number: str, form_errors=None, status=200):
+def portal_case_response(request: HttpRequest, number: str, form_errors=None, status=200):
     context = _portal_case_context(request, number, form_errors)
     template = "portal/_case.html" if request.htmx else "portal/case.html"
     return render(request, template, context, status=status)
@@ -209,7 +209,7 @@ def _portal_case(request: HttpRequest, number: str, form_errors=None, status=200
 
 @customer_required
 def case_page(request: HttpRequest, number: str) -> HttpResponse:
-    return _portal_case(request, number)
+    return portal_case_response(request, number)
 
 
 @require_POST
@@ -217,33 +217,10 @@ def case_page(request: HttpRequest, number: str) -> HttpResponse:
 def case_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
     errors = form_transition(request, number, action)
     if errors:
-        return _portal_case(request, number, errors, status=422)
+        return portal_case_response(request, number, errors, status=422)
     if not request.htmx:
         return redirect("portal:case", number=number)
-    return _portal_case(request, number)
-
-
-@require_POST
-@customer_required
-def case_rate(request: HttpRequest, number: str) -> HttpResponse:
-    principal = request.principal
-    case_id = selectors.case_id_for(actor=principal, number=number)
-    raw = request.POST.get("score", "")
-    try:
-        if not raw.isdigit():
-            raise InvalidInput(_("Give 1 to 5 stars."), code="invalid_score", field="score")
-        workbench.rating_add(
-            actor=principal,
-            case_id=case_id,
-            score=int(raw),
-            reasons=request.POST.getlist("reasons"),
-            comment=request.POST.get("comment", ""),
-        )
-    except ApplicationError as error:
-        return _portal_case(request, number, {"rate": {"detail": str(error.detail)}}, status=422)
-    if not request.htmx:
-        return redirect("portal:case", number=number)
-    return _portal_case(request, number)
+    return portal_case_response(request, number)
 
 
 @customer_required

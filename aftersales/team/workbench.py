@@ -1,0 +1,178 @@
+"""What the team writes beside a subject's state table, for any subject of a lifecycle (a case, a
+complaint…): internal notes, the contact log with its follow-up date, and assignment to a member
+of staff. The subject is named by its lifecycle's ``subject_type`` (``"case"``) and found through
+the kernel's registry, locked and scoped to the caller; none of these changes its state. Those
+the timeline shows write one event through the kernel (``core.gate.event_for``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from aftersales.core import clock
+from aftersales.core.actors import Principal, Role
+from aftersales.core.errors import InvalidInput, NotFound, PermissionDenied
+from aftersales.core.gate import event_for
+from aftersales.core.lifecycle import lifecycle_for
+from aftersales.core.models import Event
+from aftersales.team.models import ContactChannel, ContactLog, Note
+
+# The timeline's actions for what the team records (each subject's words name them).
+CONTACT = "contact"
+ASSIGN = "assign"
+
+
+def required_text(value: str, field: str, limit: int = 5000) -> str:
+    """``value`` stripped; refused when empty or longer than ``limit``."""
+    value = (value or "").strip()
+    if not value:
+        raise InvalidInput(
+            _("%(field)s is required.") % {"field": field}, code=f"{field}_required", field=field
+        )
+    if len(value) > limit:
+        raise InvalidInput(
+            _("%(field)s must be at most %(limit)s characters.") % {"field": field, "limit": limit},
+            code="invalid_input",
+            field=field,
+        )
+    return value
+
+
+def _staff_only(actor: Principal) -> None:
+    if not actor.is_staff:
+        raise PermissionDenied(_("Only the shop's staff may do this."), code="forbidden")
+
+
+def _staff_subject(actor: Principal, subject_type: str, subject_id: int):
+    """The subject, locked, if the caller is staff of its shop."""
+    _staff_only(actor)
+    subject = actor.scope(lifecycle_for(subject_type).locked()).filter(pk=subject_id).first()
+    if subject is None:
+        raise NotFound(_("No such record."), code=f"{subject_type}_not_found")
+    return subject
+
+
+def _with_updated_at(subject, fields: list[str]) -> list[str]:
+    return [*fields, "updated_at"] if hasattr(subject, "updated_at") else fields
+
+
+def _pointer(subject) -> dict:
+    return {
+        "subject_type": ContentType.objects.get_for_model(subject),
+        "subject_id": subject.pk,
+        "shop_id": subject.shop_id,
+    }
+
+
+@transaction.atomic
+def note_add(*, actor: Principal, subject_type: str, subject_id: int, text: str) -> Note:
+    """An internal note on a subject (staff only, never shown to the customer)."""
+    subject = _staff_subject(actor, subject_type, subject_id)
+    return Note.objects.create(
+        **_pointer(subject),
+        author_id=actor.user_id,
+        author_name=actor.username,
+        text=required_text(text, "text"),
+        created_at=clock.now(),
+    )
+
+
+@transaction.atomic
+def contact_log_add(
+    *,
+    actor: Principal,
+    subject_type: str,
+    subject_id: int,
+    channel: str,
+    summary: str,
+    follow_up_on: dt.date | None = None,
+) -> ContactLog:
+    """Record a call, chat or e-mail with the customer; a subject with a ``follow_up_on`` column
+    takes the follow-up date (the queue shows it)."""
+    subject = _staff_subject(actor, subject_type, subject_id)
+    if channel not in ContactChannel.values:
+        raise InvalidInput(_("Unknown channel."), code="invalid_channel", field="channel")
+    now = clock.now()
+    entry = ContactLog.objects.create(
+        **_pointer(subject),
+        channel=channel,
+        summary=required_text(summary, "summary"),
+        follow_up_on=follow_up_on,
+        by_id=actor.user_id,
+        by_name=actor.username,
+        created_at=now,
+    )
+    if hasattr(subject, "follow_up_on"):
+        subject.follow_up_on = follow_up_on
+        subject.save(update_fields=_with_updated_at(subject, ["follow_up_on"]))
+    event_for(
+        subject,
+        actor=actor,
+        action=CONTACT,
+        from_state=subject.state,
+        data={
+            "channel": channel,
+            "summary": entry.summary,
+            "follow_up_on": follow_up_on.isoformat() if follow_up_on else None,
+        },
+        now=now,
+    ).save()
+    return entry
+
+
+def _unknown_assignee(username: str) -> InvalidInput:
+    # One answer whether the name is unknown, a customer, or staff of another shop: the form
+    # must not tell who works where.
+    return InvalidInput(
+        _("No colleague called %(name)s works for this shop.") % {"name": username},
+        code="unknown_assignee",
+        field="assignee",
+    )
+
+
+@transaction.atomic
+def assign(
+    *, actor: Principal, subject_type: str, subject_ids: list[int], username: str | None
+) -> int:
+    """Give subjects of one lifecycle to a member of staff of their shop (``None``: to nobody);
+    the number of subjects given. Subjects the caller may not see are left out."""
+    _staff_only(actor)
+    user, shop_ids = None, None
+    if username:
+        user = (
+            get_user_model()
+            .objects.filter(username=username, is_active=True, membership__isnull=False)
+            .select_related("membership")
+            .first()
+        )
+        if user is None or user.membership.role == Role.CUSTOMER:
+            raise _unknown_assignee(username)
+        shop_ids = set(user.membership.shops.values_list("id", flat=True))
+    lifecycle = lifecycle_for(subject_type)
+    subjects = list(actor.scope(lifecycle.locked()).filter(id__in=subject_ids).order_by("id"))
+    now = clock.now()
+    events = []
+    for subject in subjects:
+        # staff tied to no shop (an installation admin) may take any subject
+        if shop_ids and subject.shop_id not in shop_ids:
+            raise _unknown_assignee(username)
+        subject.assignee = user
+        if hasattr(subject, "updated_at"):
+            subject.updated_at = now  # bulk_update leaves auto_now alone
+        events.append(
+            event_for(
+                subject,
+                actor=actor,
+                action=ASSIGN,
+                from_state=subject.state,
+                data={"assignee": username or ""},
+                now=now,
+            )
+        )
+    lifecycle.model.objects.bulk_update(subjects, _with_updated_at(lifecycle.model, ["assignee"]))
+    Event.objects.bulk_create(events)
+    return len(subjects)
