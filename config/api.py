@@ -15,6 +15,7 @@ from ninja.security import HttpBearer
 
 from aftersales.cases.api import router as cases_router
 from aftersales.catalog.api import router as catalog_router
+from aftersales.complaints.api import router as complaints_router
 from aftersales.core.api import document_actions
 from aftersales.core.errors import ApplicationError
 from aftersales.core.middleware import contains_nul
@@ -102,6 +103,7 @@ api.add_router("/", shops_router)
 api.add_router("/", policy_router)
 api.add_router("/", catalog_router)
 api.add_router("/", cases_router)
+api.add_router("/", complaints_router)
 api.add_router("/", team_router)
 
 HTTP_CODES = {

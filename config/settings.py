@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "aftersales.team",
     "aftersales.policy",
     "aftersales.cases",
+    "aftersales.complaints",
     "aftersales.notify",
     "aftersales.feedback",
     "aftersales.onboarding",

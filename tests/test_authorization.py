@@ -14,6 +14,7 @@ from PIL import Image
 from aftersales.cases.lifecycle import USER_ACTIONS
 from aftersales.cases.models import Case
 from aftersales.catalog.models import ServiceCenter
+from aftersales.complaints.lifecycle import PERSON_ACTIONS as COMPLAINT_ACTIONS
 from aftersales.team.services import token_revoke
 from tests.conftest import make_order, make_shop, make_user, open_case
 
@@ -45,6 +46,16 @@ def world(db, clock):
     neighbour_case = open_case(other_buyer, neighbour)["number"]
     foreign_evidence = send(outsider, "post", f"/cases/{foreign_case}/evidence", MULTIPART).json()
     neighbour_evidence = send(other_buyer, "post", f"/cases/{neighbour_case}/evidence", MULTIPART)
+    # complaints about no order (an everyday dispute), so that only their owners may see them
+    foreign_complaint = send(
+        outsider,
+        "post",
+        "/complaints",
+        {"type": "product", "description": SECRET, "customer": f"X-{SECRET}"},
+    ).json()["number"]
+    neighbour_complaint = send(
+        other_buyer, "post", "/complaints", {"type": "attitude", "description": SECRET}
+    ).json()["number"]
     return {
         "roles": roles,
         "mine": mine,
@@ -54,6 +65,8 @@ def world(db, clock):
         "neighbour_case": neighbour_case,
         "foreign_evidence": foreign_evidence["id"],
         "neighbour_evidence": neighbour_evidence.json()["id"],
+        "foreign_complaint": foreign_complaint,
+        "neighbour_complaint": neighbour_complaint,
     }
 
 
@@ -87,6 +100,7 @@ def order_body(shop):
 # (openapi path, method) → how to aim it at foreign objects: (path, body or query)
 def requests_for(world, target):
     order, case = world[target], world[f"{target}_case"]
+    complaint = world[f"{target}_complaint"]
     shop = "other" if target == "foreign" else "shop"
     return {
         ("/api/v1/shops", "post"): ("/shops", {"code": "mine", "name": "n"}),
@@ -129,6 +143,19 @@ def requests_for(world, target):
             )
             for action in USER_ACTIONS
         },
+        ("/api/v1/complaints", "post"): (
+            "/complaints",
+            {"order_id": order.id, "type": "not_as_described", "description": "x"},
+        ),
+        ("/api/v1/complaints", "get"): ("/complaints", {"shop": shop}),
+        ("/api/v1/complaints/{number}", "get"): (f"/complaints/{complaint}", None),
+        **{
+            (f"/api/v1/complaints/{{number}}/actions/{action}", "post"): (
+                f"/complaints/{complaint}/actions/{action}",
+                COMPLAINT_BODIES.get(action, {}),
+            )
+            for action in COMPLAINT_ACTIONS
+        },
     }
 
 
@@ -142,6 +169,15 @@ ACTION_BODIES = {
     "offer": {"note": "x"},
     "diagnose": {"diagnosed_by": "shop", "fault_code": "F"},
     "ship_back": {"carrier": "SF", "tracking_number": "SF3"},
+}
+COMPLAINT_BODIES = {
+    "acknowledge": {"channel": "call"},
+    "analyse": {"root_cause": "x"},
+    "decide": {"solution_kind": "coupon", "solution": "x"},
+    "execute": {"outcome": "x"},
+    "answer": {"answer": "satisfied"},
+    "assign": {"owner": "agent"},
+    "link": {"order_number": "MINE"},
 }
 PUBLIC = {("/api/v1/auth/token", "post")}
 MULTIPART = {"__multipart__": True}

@@ -17,6 +17,7 @@ from ninja import Router
 from schemathesis.core import NOT_SET
 
 from aftersales.cases.lifecycle import CASES, SYSTEM, USER_ACTIONS
+from aftersales.complaints.lifecycle import PERSON_ACTIONS as COMPLAINT_ACTIONS
 from config.api import check_operation_ids
 from config.wsgi import application
 from tests.conftest import make_order, make_user, open_case
@@ -142,7 +143,17 @@ def test_words_from_a_fixed_set_are_enums(admin):
     # then each lists its words
     assert _parameter(label, "variant")["enum"] == ["label", "packing_slip"]
     assert purpose["enum"] == ["application", "inspection"]
-    assert {p.rsplit("/", 1)[1] for p in paths if "/actions/" in p} == set(USER_ACTIONS)
+    case_paths = [p for p in paths if p.startswith("/api/v1/cases/{number}/actions/")]
+    actions = {p.rsplit("/", 1)[1] for p in case_paths}
+    assert actions == set(USER_ACTIONS)
+    complaint_actions = {
+        p.rsplit("/", 1)[1] for p in paths if p.startswith("/api/v1/complaints/{number}/actions/")
+    }
+    assert complaint_actions == set(COMPLAINT_ACTIONS)
+    assert {p for p in paths if "/actions/" in p} == {
+        *(f"/api/v1/cases/{{number}}/actions/{a}" for a in actions),
+        *(f"/api/v1/complaints/{{number}}/actions/{a}" for a in complaint_actions),
+    }
     assert schemas["InspectionResult"]["enum"] == ["pass", "deduct"]
     assert schemas["Authenticity"]["enum"] == ["genuine", "counterfeit", "inconclusive"]
     assert schemas["InspectIn"]["properties"]["result"]["anyOf"][0] == {

@@ -35,6 +35,11 @@ def test_a_new_shop_starts_from_its_preset(admin, shop):
         "quote_response": "P7D",
         "repair": "P15D",
         "seller_ship_back": "P3D",
+        "complaint_response": "PT2H",
+        "complaint_analysis": "P1D",
+        "complaint_solution": "P2D",
+        "complaint_execution": "P3D",
+        "complaint_follow_up": "P7D",
     }
     assert policy["warranty"] == {"return_days": 7, "exchange_days": 15, "failed_repairs": 2}
     assert policy["no_reason_days"] == 7

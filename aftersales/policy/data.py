@@ -42,6 +42,11 @@ TIMEOUT_NAMES = (
     "quote_response",
     "repair",
     "seller_ship_back",
+    "complaint_response",
+    "complaint_analysis",
+    "complaint_solution",
+    "complaint_execution",
+    "complaint_follow_up",
 )
 LONGEST_TIMEOUT = dt.timedelta(days=90)
 # The law: 7-day no-reason returns, a refund within 7 days of receiving the return; 三包: return
@@ -95,6 +100,12 @@ class Timeouts(Closed):
     quote_response: Duration
     repair: Duration
     seller_ship_back: Duration
+    # The stages of a complaint: each is due after its timeout, with a reminder at half of it.
+    complaint_response: Duration
+    complaint_analysis: Duration
+    complaint_solution: Duration
+    complaint_execution: Duration
+    complaint_follow_up: Duration
 
     @model_validator(mode="after")
     def _the_law_and_the_quote(self) -> Timeouts:
@@ -216,6 +227,8 @@ class PolicyData(Closed):
     inspection_deduction_percent: DeductionPercents
     compensation: CompensationRules
     warranty: WarrantyRules
+    # Days after the trade ended (signed for, or closed) within which a buyer may complain.
+    complaint_window_days: Annotated[StrictInt, Field(gt=0, le=365)]
 
     def normalised(self) -> dict[str, Any]:
         """As stored: JSON, flags sorted once each, amounts with two decimals."""

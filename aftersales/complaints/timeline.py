@@ -1,0 +1,98 @@
+"""What a caller may read of a complaint's timeline, and its steps in the customer's words.
+
+Every kind of event (``choices.Action``) has ONE visibility, in ``VISIBILITY``: the customer sees
+the stages, the solution and what was done; never the staff's notes, the root cause the team
+recorded, who owns it, the reminders or the escalations. The API and the pages read the timeline
+through ``events_for``, so a customer sees the same entries everywhere; a staff member's name
+reads as "The shop" to a customer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.utils.translation import gettext as _
+
+from aftersales.cases.timeline import (
+    STAFF_ONLY,
+    TimelineEntry,
+    Visibility,
+    customer_visible,
+    sees_everything,
+)
+from aftersales.complaints.choices import Action
+from aftersales.complaints.wording import customer_state_label, describe
+from aftersales.core.actors import STAFF_ROLES, Principal
+
+VISIBILITY: dict[str, Visibility] = {
+    Action.FILE: customer_visible(),
+    Action.ACKNOWLEDGE: customer_visible("note", "owner"),
+    # The root cause is the team's own analysis (it may name a colleague or a supplier).
+    Action.ANALYSE: customer_visible("root_cause", "note", "owner"),
+    Action.DECIDE: customer_visible("note", "owner"),
+    Action.EXECUTE: customer_visible("note", "owner"),
+    Action.ANSWER: customer_visible(),
+    Action.WITHDRAW: customer_visible(),
+    Action.ASSIGN: STAFF_ONLY,
+    Action.LINK: STAFF_ONLY,
+    Action.REMIND: STAFF_ONLY,
+    Action.ESCALATE: STAFF_ONLY,
+}
+
+ACTION_LABELS = dict(Action.choices)
+
+
+def events_for(principal: Principal, events: Iterable) -> list[TimelineEntry]:
+    """The entries of ``events`` (a complaint's events, oldest first) that ``principal`` may
+    see, in order: everything for staff and the system; for a customer only customer-visible
+    kinds, without their staff-only keys, and "The shop" for a staff member's name."""
+    everything = sees_everything(principal)
+    entries = []
+    for event in events:
+        visibility = VISIBILITY.get(event.action, STAFF_ONLY)
+        if not everything and not visibility.customer:
+            continue
+        data = event.data or {}
+        actor = event.actor_name
+        if not everything:
+            data = {k: v for k, v in data.items() if k not in visibility.staff_only_keys}
+            if event.role in STAFF_ROLES:
+                actor = _("The shop")
+        entries.append(
+            TimelineEntry(
+                action=event.action,
+                action_label=str(ACTION_LABELS.get(event.action, "")),
+                actor=str(actor),
+                role=event.role,
+                from_state=event.from_state,
+                to_state=event.to_state,
+                at=event.at,
+                data=data,
+            )
+        )
+    return entries
+
+
+# Steps are the customer's account of the complaint, whoever reads them.
+CUSTOMER_VIEW = Principal(user_id=None, username="", role="customer")
+
+
+def steps(complaint) -> list[dict]:
+    """The stages the complaint entered, oldest first, in the customer's words, each with what
+    the customer may read of it (the solution, what was done, their answer)."""
+    result = []
+    for entry in events_for(CUSTOMER_VIEW, complaint.events.all()):
+        if not entry.to_state or entry.to_state == entry.from_state:
+            continue
+        result.append(
+            {
+                "state": entry.to_state,
+                "label": customer_state_label(entry.to_state),
+                "at": entry.at,
+                # Filing needs no detail: the customer wrote it.
+                "detail": ""
+                if entry.action == Action.FILE
+                else "; ".join(describe(entry, complaint)),
+            }
+        )
+    return result
