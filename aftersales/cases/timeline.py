@@ -13,32 +13,19 @@ automatic ones keep their actor ("system" for the latter).
 
 from __future__ import annotations
 
-import datetime as dt
-import zoneinfo
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
-
-from django.utils.translation import gettext as _
 
 from aftersales.cases.choices import Action
-from aftersales.core.actors import STAFF_ROLES, Principal
-
-
-@dataclass(frozen=True)
-class Visibility:
-    """Who may see an event kind; for a customer-visible kind, the data keys they may not."""
-
-    customer: bool
-    staff_only_keys: frozenset[str] = frozenset()
-
-
-STAFF_ONLY = Visibility(customer=False)
-
-
-def customer_visible(*staff_only_keys: str) -> Visibility:
-    return Visibility(customer=True, staff_only_keys=frozenset(staff_only_keys))
-
+from aftersales.core.actors import Principal
+from aftersales.core.timeline import (  # noqa: F401 (the case's timeline words, in one place)
+    STAFF_ONLY,
+    TimelineEntry,
+    Visibility,
+    customer_visible,
+    entries_for,
+    readable_time,
+    sees_everything,
+)
 
 VISIBILITY: dict[str, Visibility] = {
     Action.OPEN: customer_visible(),
@@ -79,62 +66,9 @@ VISIBILITY: dict[str, Visibility] = {
 ACTION_LABELS = dict(Action.choices)
 
 
-@dataclass(frozen=True)
-class TimelineEntry:
-    """One event as a caller may see it."""
-
-    action: str
-    action_label: str
-    actor: str
-    role: str
-    from_state: str
-    to_state: str
-    at: dt.datetime
-    data: dict[str, Any]
-
-
-def sees_everything(principal: Principal) -> bool:
-    return principal.is_staff or principal.is_system
-
-
 def events_for(principal: Principal, events: Iterable) -> list[TimelineEntry]:
     """The entries of ``events`` (a case's ``core.models.Event`` rows, oldest first, e.g.
-    ``case.events.all()``) that ``principal`` may see, in the same order. Staff and the system
-    see every entry with all its data and the real actor names; anyone else (a customer) sees
-    only customer-visible kinds, without their staff-only data keys, and "The shop" instead of a
-    staff member's name. An event kind missing from ``VISIBILITY`` is treated as staff-only."""
-    everything = sees_everything(principal)
-    entries = []
-    for event in events:
-        visibility = VISIBILITY.get(event.action, STAFF_ONLY)
-        if not everything and not visibility.customer:
-            continue
-        data = event.data or {}
-        actor = event.actor_name
-        if not everything:
-            data = {k: v for k, v in data.items() if k not in visibility.staff_only_keys}
-            if event.role in STAFF_ROLES:
-                actor = _("The shop")
-        entries.append(
-            TimelineEntry(
-                action=event.action,
-                action_label=str(ACTION_LABELS.get(event.action, "")),
-                actor=str(actor),
-                role=event.role,
-                from_state=event.from_state,
-                to_state=event.to_state,
-                at=event.at,
-                data=data,
-            )
-        )
-    return entries
-
-
-def readable_time(moment: dt.datetime, timezone: str, *, ends_period: bool = False) -> str:
-    """``moment`` in the shop's time zone as people write it, ``2026-11-17 18:30``. The end of a
-    period (``ends_period``) that falls on midnight reads as ``24:00`` of the day before, so a
-    window that ends with the 17th ends at ``2026-11-17 24:00``, not on the 18th."""
-    local = moment.astimezone(zoneinfo.ZoneInfo(timezone))
-    if ends_period and local.time() == dt.time.min:
-        return f"{(local - dt.timedelta(days=1)):%Y-%m-%d} 24:00"
-    return f"{local:%Y-%m-%d %H:%M}"
+    ``case.events.all()``) that ``principal`` may see, in the same order (``core.timeline``'s
+    rule with the case's visibilities). An event kind missing from ``VISIBILITY`` is
+    staff-only."""
+    return entries_for(principal, events, visibility=VISIBILITY, labels=ACTION_LABELS)

@@ -11,18 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.utils.translation import gettext as _
-
-from aftersales.cases.timeline import (
+from aftersales.complaints.choices import Action
+from aftersales.complaints.wording import customer_state_label, describe
+from aftersales.core.actors import Principal
+from aftersales.core.timeline import (
     STAFF_ONLY,
     TimelineEntry,
     Visibility,
     customer_visible,
-    sees_everything,
+    entries_for,
 )
-from aftersales.complaints.choices import Action
-from aftersales.complaints.wording import customer_state_label, describe
-from aftersales.core.actors import STAFF_ROLES, Principal
 
 VISIBILITY: dict[str, Visibility] = {
     Action.FILE: customer_visible(),
@@ -44,33 +42,8 @@ ACTION_LABELS = dict(Action.choices)
 
 def events_for(principal: Principal, events: Iterable) -> list[TimelineEntry]:
     """The entries of ``events`` (a complaint's events, oldest first) that ``principal`` may
-    see, in order: everything for staff and the system; for a customer only customer-visible
-    kinds, without their staff-only keys, and "The shop" for a staff member's name."""
-    everything = sees_everything(principal)
-    entries = []
-    for event in events:
-        visibility = VISIBILITY.get(event.action, STAFF_ONLY)
-        if not everything and not visibility.customer:
-            continue
-        data = event.data or {}
-        actor = event.actor_name
-        if not everything:
-            data = {k: v for k, v in data.items() if k not in visibility.staff_only_keys}
-            if event.role in STAFF_ROLES:
-                actor = _("The shop")
-        entries.append(
-            TimelineEntry(
-                action=event.action,
-                action_label=str(ACTION_LABELS.get(event.action, "")),
-                actor=str(actor),
-                role=event.role,
-                from_state=event.from_state,
-                to_state=event.to_state,
-                at=event.at,
-                data=data,
-            )
-        )
-    return entries
+    see (``core.timeline``'s rule with the complaint's visibilities)."""
+    return entries_for(principal, events, visibility=VISIBILITY, labels=ACTION_LABELS)
 
 
 # Steps are the customer's account of the complaint, whoever reads them.

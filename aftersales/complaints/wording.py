@@ -9,7 +9,6 @@ import datetime as dt
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from aftersales.cases.timeline import readable_time
 from aftersales.complaints.choices import (
     Action,
     ComplaintState,
@@ -18,6 +17,7 @@ from aftersales.complaints.choices import (
     Satisfaction,
     Solution,
 )
+from aftersales.core.timeline import readable_time
 from aftersales.team.models import ContactChannel
 
 S = ComplaintState

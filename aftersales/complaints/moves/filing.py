@@ -21,7 +21,6 @@ from django.utils.translation import gettext_noop
 from aftersales.cases.choices import FINAL_STATES as CASE_FINAL_STATES
 from aftersales.cases.models import Case
 from aftersales.cases.moves.common import labelled, required_text, text
-from aftersales.cases.timeline import readable_time
 from aftersales.catalog.models import Customer, Order, Shop
 from aftersales.catalog.selectors import order_head
 from aftersales.complaints.choices import TRADE_TYPES, ComplaintState, ComplaintType
@@ -31,6 +30,7 @@ from aftersales.core.actors import Principal
 from aftersales.core.errors import Ineligible, InvalidInput, NotFound
 from aftersales.core.lifecycle import ActionInput, Context
 from aftersales.core.schemas import WholeId
+from aftersales.core.timeline import readable_time
 from aftersales.policy import rules as policy_rules
 from aftersales.policy.models import Policy
 from aftersales.policy.services import policy_current

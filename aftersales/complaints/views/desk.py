@@ -8,15 +8,15 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
 from aftersales.cases.views.common import deadline_of
 from aftersales.cases.views.desk import staff_required
-from aftersales.complaints import selectors, services, wording
+from aftersales.complaints import selectors, wording
 from aftersales.complaints.api import is_escalated
 from aftersales.complaints.choices import Action, ComplaintState, ComplaintType
-from aftersales.complaints.views.forms import action_data, action_forms, form_error
+from aftersales.complaints.views.forms import action_forms, form_transition
 from aftersales.core.errors import ApplicationError
 
 PAGE = 50
@@ -113,18 +113,6 @@ def complaint_page(request: HttpRequest, number: str) -> HttpResponse:
 @require_POST
 @staff_required
 def complaint_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
-    principal = request.principal
-    complaint = selectors.complaint_get(actor=principal, number=number)
-    try:
-        services.complaint_transition(
-            complaint_id=complaint.id,
-            action=action,
-            actor=principal,
-            data=action_data(action, complaint, request.POST),
-        )
-    except ApplicationError as error:
-        # The form answers with its error in place (422, which htmx is told to swap in).
-        return _page(request, number, {action: form_error(error)}, status=422)
-    if not request.htmx:
-        return redirect("complaints_desk:complaint", number=number)
-    return _page(request, number)
+    return form_transition(
+        request, number, action, page=_page, done_url="complaints_desk:complaint"
+    )

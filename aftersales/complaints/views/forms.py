@@ -4,8 +4,13 @@ portal's filing form, the order the page is about (never typed) and no staff-onl
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
+from aftersales.complaints import selectors, services
 from aftersales.complaints.choices import Action
 from aftersales.complaints.lifecycle import COMPLAINTS, available_actions
 from aftersales.complaints.selectors import staff_names
@@ -66,3 +71,30 @@ def filing_data(order, post) -> dict:
 
 def form_error(error: ApplicationError) -> dict:
     return {"detail": str(error.detail), "field": error.extra.get("field")}
+
+
+def form_transition(
+    request: HttpRequest,
+    number: str,
+    action: str,
+    *,
+    page: Callable[..., HttpResponse],
+    done_url: str,
+) -> HttpResponse:
+    """Take ``action`` on the complaint from a page's form (the desk's or the portal's): the
+    refused form answers with its error in place (422, which htmx is told to swap in); a plain
+    post goes back to the page, an htmx one gets the page's fragment."""
+    principal = request.principal
+    complaint = selectors.complaint_get(actor=principal, number=number)
+    try:
+        services.complaint_transition(
+            complaint_id=complaint.id,
+            action=action,
+            actor=principal,
+            data=action_data(action, complaint, request.POST),
+        )
+    except ApplicationError as error:
+        return page(request, number, {action: form_error(error)}, status=422)
+    if not request.htmx:
+        return redirect(done_url, number=number)
+    return page(request, number)

@@ -17,11 +17,11 @@ from aftersales.catalog import selectors as catalog_selectors
 from aftersales.complaints import selectors, services, wording
 from aftersales.complaints.timeline import steps
 from aftersales.complaints.views.forms import (
-    action_data,
     action_forms,
     filing_data,
     filing_fields,
     form_error,
+    form_transition,
 )
 from aftersales.core.errors import ApplicationError
 
@@ -86,17 +86,6 @@ def complaint_page(request: HttpRequest, number: str) -> HttpResponse:
 @require_POST
 @customer_required
 def complaint_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
-    principal = request.principal
-    complaint = selectors.complaint_get(actor=principal, number=number)
-    try:
-        services.complaint_transition(
-            complaint_id=complaint.id,
-            action=action,
-            actor=principal,
-            data=action_data(action, complaint, request.POST),
-        )
-    except ApplicationError as error:
-        return _page(request, number, {action: form_error(error)}, status=422)
-    if not request.htmx:
-        return redirect("complaints_portal:complaint", number=number)
-    return _page(request, number)
+    return form_transition(
+        request, number, action, page=_page, done_url="complaints_portal:complaint"
+    )

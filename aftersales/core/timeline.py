@@ -1,0 +1,101 @@
+"""What a caller may read of any subject's timeline (``core.models.Event`` rows), and how a
+moment reads to people.
+
+Each subject's app gives every kind of event ONE visibility (its ``VISIBILITY`` table):
+staff-only, or shown to the customer with some of its data kept for the staff. Staff and the
+system see every entry with all its data and the real actor names; a customer sees only the
+customer-visible kinds, without their staff-only keys, and the word for the shop ("The shop" /
+本店) instead of a staff member's name. The customer's own events and the system's automatic
+ones keep their actor. An event kind missing from the table is staff-only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from aftersales.core.actors import STAFF_ROLES, Principal
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """Who may see an event kind; for a customer-visible kind, the data keys they may not."""
+
+    customer: bool
+    staff_only_keys: frozenset[str] = frozenset()
+
+
+STAFF_ONLY = Visibility(customer=False)
+
+
+def customer_visible(*staff_only_keys: str) -> Visibility:
+    return Visibility(customer=True, staff_only_keys=frozenset(staff_only_keys))
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One event as a caller may see it."""
+
+    action: str
+    action_label: str
+    actor: str
+    role: str
+    from_state: str
+    to_state: str
+    at: dt.datetime
+    data: dict[str, Any]
+
+
+def sees_everything(principal: Principal) -> bool:
+    return principal.is_staff or principal.is_system
+
+
+def entries_for(
+    principal: Principal,
+    events: Iterable,
+    *,
+    visibility: Mapping[str, Visibility],
+    labels: Mapping[str, Any],
+) -> list[TimelineEntry]:
+    """The entries of ``events`` (oldest first) that ``principal`` may see, in the same order,
+    by the subject's ``visibility`` table; ``labels`` names each event kind."""
+    everything = sees_everything(principal)
+    entries = []
+    for event in events:
+        seen = visibility.get(event.action, STAFF_ONLY)
+        if not everything and not seen.customer:
+            continue
+        data = event.data or {}
+        actor = event.actor_name
+        if not everything:
+            data = {k: v for k, v in data.items() if k not in seen.staff_only_keys}
+            if event.role in STAFF_ROLES:
+                actor = _("The shop")
+        entries.append(
+            TimelineEntry(
+                action=event.action,
+                action_label=str(labels.get(event.action, "")),
+                actor=str(actor),
+                role=event.role,
+                from_state=event.from_state,
+                to_state=event.to_state,
+                at=event.at,
+                data=data,
+            )
+        )
+    return entries
+
+
+def readable_time(moment: dt.datetime, timezone: str, *, ends_period: bool = False) -> str:
+    """``moment`` in the shop's time zone as people write it, ``2026-11-17 18:30``. The end of a
+    period (``ends_period``) that falls on midnight reads as ``24:00`` of the day before, so a
+    window that ends with the 17th ends at ``2026-11-17 24:00``, not on the 18th."""
+    local = moment.astimezone(zoneinfo.ZoneInfo(timezone))
+    if ends_period and local.time() == dt.time.min:
+        return f"{(local - dt.timedelta(days=1)):%Y-%m-%d} 24:00"
+    return f"{local:%Y-%m-%d %H:%M}"
