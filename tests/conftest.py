@@ -161,6 +161,9 @@ class Api:
     def put(self, path, body=None, **headers):
         return self._send("put", path, body, **headers)
 
+    def delete(self, path, body=None, **headers):
+        return self._send("delete", path, body, **headers)
+
     def act(self, number: str, action: str, body=None):
         return self.post(f"/cases/{number}/actions/{action}", body or {})
 

@@ -108,6 +108,13 @@ def requests_for(world, target):
         ("/api/v1/shops/{code}/policy", "get"): (f"/shops/{shop}/policy", None),
         ("/api/v1/shops/{code}/policy", "put"): (f"/shops/{shop}/policy", {"no_reason_days": 10}),
         ("/api/v1/shops/{code}/service-centers", "get"): (f"/shops/{shop}/service-centers", None),
+        ("/api/v1/shops/{code}/team", "get"): (f"/shops/{shop}/team", None),
+        ("/api/v1/shops/{code}/team/{username}", "put"): (
+            f"/shops/{shop}/team/agent",
+            {"role": "agent"},
+        ),
+        ("/api/v1/shops/{code}/team/{username}", "delete"): (f"/shops/{shop}/team/agent", None),
+        ("/api/v1/shops/{code}/audit", "get"): (f"/shops/{shop}/audit", None),
         ("/api/v1/shops/{code}/service-centers", "post"): (
             f"/shops/{shop}/service-centers",
             {"name": "n", "address": "a"},

@@ -30,6 +30,7 @@ from aftersales.cases.wording import state_label
 from aftersales.core import clock
 from aftersales.core.actors import Principal
 from aftersales.core.api import add_action_operations
+from aftersales.core.permissions import narrowed
 from aftersales.core.schemas import (
     ERROR_RESPONSES,
     Id,
@@ -149,7 +150,7 @@ def present_case(case: Case, principal: Principal) -> dict:
         "confirmed_at": case.confirmed_at,
         "repair": present_repair(case),
         "steps": progress.steps(case),
-        "available_actions": available_actions(case, principal.role),
+        "available_actions": available_actions(case, principal.role_in(case.shop_id)),
         "compensations": list(case.compensations.all()),
         "evidence": [present_evidence(item) for item in case.evidence.all()],
         "lines": [
@@ -224,7 +225,7 @@ def list_cases(request: HttpRequest, query: Query[CaseQuery]):
 @router.get("/cases/lookup", response={200: CaseOut, **ERROR_RESPONSES})
 def lookup_case(request: HttpRequest, code: str = Query(..., min_length=1, max_length=100)):
     """The receiving desk: a scanned RMA number or return tracking number → the case."""
-    actor = request.auth
+    actor = narrowed(request.auth, "case.receiving_desk")
     number = selectors.case_number_for_code(actor=actor, code=code.strip())
     return present_case(selectors.case_get(actor=actor, number=number), actor)
 

@@ -15,17 +15,15 @@ from aftersales.cases.choices import Action, Authenticity, CompensationKind, Rea
 from aftersales.cases.models import Case, Compensation
 from aftersales.cases.services import case_lock
 from aftersales.core import clock
-from aftersales.core.actors import Principal, Role
+from aftersales.core.actors import Principal
 from aftersales.core.errors import Conflict, Ineligible, InvalidInput, PermissionDenied
 from aftersales.core.gate import event_for
 from aftersales.core.money import ZERO, money
 from aftersales.core.notices import notice_build
+from aftersales.core.permissions import permitted
 from aftersales.policy.choices import CompensationReason
 from aftersales.policy.rules import compensation_rule
 
-GRANTERS = frozenset({Role.AGENT, Role.ADMIN})
-# Ten times the price is a decision on a proven claim, not an agent's gesture.
-COUNTERFEIT_GRANTERS = frozenset({Role.ADMIN})
 ONCE_PER_CASE = frozenset(
     {
         CompensationReason.OUT_OF_STOCK,
@@ -117,10 +115,18 @@ def compensation_grant(
     """Give a coupon or store credit on a case, by the policy's rules; recorded on the timeline."""
     if reason not in CompensationReason.values or kind not in CompensationKind.values:
         raise InvalidInput(_("Unknown compensation."), code="invalid_compensation")
-    allowed = COUNTERFEIT_GRANTERS if reason == CompensationReason.COUNTERFEIT else GRANTERS
-    if actor.role not in allowed:
+    # Ten times the price is a decision on a proven claim (a lead's or an administrator's), not
+    # an agent's gesture.
+    allowed = (
+        "compensation.counterfeit"
+        if reason == CompensationReason.COUNTERFEIT
+        else "compensation.grant"
+    )
+    if not permitted(actor, allowed):
         raise PermissionDenied(_("Your role may not grant this compensation."), code="forbidden")
     case = case_lock(case_id)
+    if not permitted(actor, allowed, case):
+        raise PermissionDenied(_("Your role may not grant this compensation."), code="forbidden")
     if idempotency_key:
         done = Compensation.objects.filter(case=case, idempotency_key=idempotency_key).first()
         if done is not None:

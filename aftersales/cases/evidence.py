@@ -25,9 +25,9 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from aftersales.cases.lifecycle import CASES
-from aftersales.cases.models import Evidence
+from aftersales.cases.models import Case, Evidence
 from aftersales.core import clock
-from aftersales.core.actors import Principal, Role
+from aftersales.core.actors import Principal
 from aftersales.core.errors import (
     Conflict,
     InvalidInput,
@@ -35,6 +35,7 @@ from aftersales.core.errors import (
     PermissionDenied,
     UnsupportedMediaType,
 )
+from aftersales.core.permissions import permitted
 
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_VIDEO_BYTES = 50 * 1024 * 1024
@@ -44,7 +45,6 @@ MAX_PER_CASE = 30
 MAX_PHOTO_PIXELS = 40_000_000
 LONGEST_SIDE = 2560
 THUMBNAIL_SIDE = 320
-UPLOADERS = frozenset({Role.CUSTOMER, Role.AGENT, Role.ADMIN})
 PURPOSES = ("application", "inspection")
 
 
@@ -135,9 +135,13 @@ def photo_reencode(data: bytes) -> tuple[bytes, bytes, int, int]:
     return photo.getvalue(), small.getvalue(), image.width, image.height
 
 
-def _may_upload(actor: Principal) -> None:
-    if actor.role not in UPLOADERS:
+def _may_upload(actor: Principal, purpose: str, case=None) -> None:
+    """``evidence.upload`` (and for inspection photos ``evidence.inspection``) in the case's shop,
+    or before the case is read in any of the caller's shops."""
+    if not permitted(actor, "evidence.upload", case):
         raise PermissionDenied(_("Your role may not add evidence."), code="forbidden")
+    if purpose == "inspection" and not permitted(actor, "evidence.inspection", case):
+        raise PermissionDenied(_("Inspection photos come from the shop."), code="forbidden")
 
 
 def _case_is_full(case_id: int) -> Conflict | None:
@@ -164,11 +168,9 @@ def evidence_prepare(
 ) -> Evidence:
     """Check, decode and store a file, without any lock or transaction: an unsaved row with its
     stored files, for ``evidence_attach`` (or ``evidence_discard`` if it is not attached)."""
-    _may_upload(actor)
+    _may_upload(actor, purpose)
     if purpose not in PURPOSES:
         raise InvalidInput(_("purpose is application or inspection."), code="invalid_purpose")
-    if purpose == "inspection" and actor.role == Role.CUSTOMER:
-        raise PermissionDenied(_("Inspection photos come from the shop."), code="forbidden")
     if upload.size > MAX_VIDEO_BYTES:
         raise PayloadTooLarge(_("Files may be at most 50 MB."), code="file_too_large")
     head = upload.read(16)
@@ -242,6 +244,8 @@ def evidence_add(
 ) -> Evidence:
     """Check, decode and store the file without any lock, then lock the case only to count its
     files and write the row; the stored files are deleted when the row is not written."""
+    case = Case.objects.filter(pk=case_id).only("shop_id", "customer_id").first()
+    _may_upload(actor, purpose, case)
     full = _case_is_full(case_id)  # refused early, before any decoding; checked again below
     if full is not None:
         raise full

@@ -15,7 +15,7 @@ from aftersales.core.errors import InvalidInput
 @transaction.atomic
 def flag_set(*, actor: Principal, case_id: int, color: str) -> Case:
     """Flag a case with a colour (an empty colour: no flag)."""
-    case = staff_case(actor, case_id)
+    case = staff_case(actor, case_id, "case.flag")
     if color and color not in FlagColor.values:
         raise InvalidInput(_("Unknown flag colour."), code="invalid_flag", field="flag")
     case.flag = color

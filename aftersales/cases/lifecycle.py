@@ -20,17 +20,21 @@ from aftersales.cases.choices import (
 )
 from aftersales.cases.models import Case, CaseLine
 from aftersales.cases.moves import conversion, exchange, opening, refund, repair
-from aftersales.core.actors import SYSTEM_ROLE, Role
+from aftersales.core.actors import SYSTEM_ROLE
 from aftersales.core.lifecycle import Lifecycle, Move, NoInput, StateDeadline, register
+from aftersales.core.permissions import roles_for
 from aftersales.policy import rules as policy_rules
 
-CUSTOMER = frozenset({Role.CUSTOMER})
-AGENT = frozenset({Role.AGENT, Role.ADMIN})
-FINANCE = frozenset({Role.FINANCE, Role.ADMIN})
 SYSTEM = frozenset({SYSTEM_ROLE})
 
 S = CaseState
 A = Action
+
+
+def who(action: str) -> frozenset[str]:
+    """The roles that may take a person's action: its row of the one matrix
+    (``core.permissions``), never a list kept here."""
+    return roles_for(f"case.{action}")
 
 
 def _after_approval(case) -> str:
@@ -56,10 +60,17 @@ def _escalation(state: str) -> Move:
 
 # Opening, the shop's answer and the way back of the goods (a return, an exchange or a repair).
 OPENING_AND_RETURN = (
-    Move(None, A.OPEN, S.AWAITING_SELLER, CUSTOMER | AGENT, opening.open_case, opening.OpenIn),
-    Move(S.AWAITING_SELLER, A.APPROVE, _after_approval, AGENT, refund.approve, refund.ApproveIn),
-    Move(S.AWAITING_SELLER, A.REJECT, S.REJECTED, AGENT, refund.reject, refund.RejectIn),
-    Move(S.AWAITING_SELLER, A.CANCEL, S.CLOSED, CUSTOMER, refund.cancel, refund.CancelIn),
+    Move(None, A.OPEN, S.AWAITING_SELLER, who(A.OPEN), opening.open_case, opening.OpenIn),
+    Move(
+        S.AWAITING_SELLER,
+        A.APPROVE,
+        _after_approval,
+        who(A.APPROVE),
+        refund.approve,
+        refund.ApproveIn,
+    ),
+    Move(S.AWAITING_SELLER, A.REJECT, S.REJECTED, who(A.REJECT), refund.reject, refund.RejectIn),
+    Move(S.AWAITING_SELLER, A.CANCEL, S.CLOSED, who(A.CANCEL), refund.cancel, refund.CancelIn),
     Move(
         S.AWAITING_SELLER,
         A.AUTO_APPROVE,
@@ -68,29 +79,38 @@ OPENING_AND_RETURN = (
         refund.auto_approve,
         NoInput,
     ),
-    Move(S.REJECTED, A.MODIFY, S.AWAITING_SELLER, CUSTOMER, refund.modify, refund.ModifyIn),
-    Move(S.REJECTED, A.CANCEL, S.CLOSED, CUSTOMER, refund.cancel, refund.CancelIn),
+    Move(S.REJECTED, A.MODIFY, S.AWAITING_SELLER, who(A.MODIFY), refund.modify, refund.ModifyIn),
+    Move(S.REJECTED, A.CANCEL, S.CLOSED, who(A.CANCEL), refund.cancel, refund.CancelIn),
     Move(S.REJECTED, A.AUTO_CLOSE, S.CLOSED, SYSTEM, None, NoInput),
     Move(
         S.AWAITING_RETURN,
         A.SHIP_RETURN,
         S.RETURN_IN_TRANSIT,
-        CUSTOMER,
+        who(A.SHIP_RETURN),
         refund.ship_return,
         refund.ShipReturnIn,
     ),
-    Move(S.AWAITING_RETURN, A.CANCEL, S.CLOSED, CUSTOMER, refund.cancel, refund.CancelIn),
+    Move(S.AWAITING_RETURN, A.CANCEL, S.CLOSED, who(A.CANCEL), refund.cancel, refund.CancelIn),
     Move(S.AWAITING_RETURN, A.AUTO_CLOSE, S.CLOSED, SYSTEM, None, NoInput),
-    Move(S.RETURN_IN_TRANSIT, A.RECEIVE, _after_receipt, AGENT, refund.receive, refund.ReceiveIn),
+    Move(
+        S.RETURN_IN_TRANSIT,
+        A.RECEIVE,
+        _after_receipt,
+        who(A.RECEIVE),
+        refund.receive,
+        refund.ReceiveIn,
+    ),
     Move(S.RETURN_IN_TRANSIT, A.AUTO_REFUND, S.REFUNDED, SYSTEM, refund.auto_refund, NoInput),
     _escalation(S.RETURN_IN_TRANSIT),
 )
 
 # Inspection and the refund.
 REFUND = (
-    Move(S.INSPECTING, A.INSPECT, _after_inspection, AGENT, refund.inspect, refund.InspectIn),
+    Move(
+        S.INSPECTING, A.INSPECT, _after_inspection, who(A.INSPECT), refund.inspect, refund.InspectIn
+    ),
     _escalation(S.INSPECTING),
-    Move(S.REFUND_PENDING, A.REFUND, S.REFUNDED, FINANCE, refund.refund, refund.RefundIn),
+    Move(S.REFUND_PENDING, A.REFUND, S.REFUNDED, who(A.REFUND), refund.refund, refund.RefundIn),
     _escalation(S.REFUND_PENDING),
 )
 
@@ -100,7 +120,7 @@ EXCHANGE = (
         S.REPLACEMENT_PENDING,
         A.SHIP_REPLACEMENT,
         S.SHIPPED_TO_CUSTOMER,
-        AGENT,
+        who(A.SHIP_REPLACEMENT),
         exchange.ship_replacement,
         exchange.ShipReplacementIn,
     ),
@@ -108,7 +128,7 @@ EXCHANGE = (
         S.REPLACEMENT_PENDING,
         A.OFFER,
         S.REPLACEMENT_PENDING,
-        AGENT,
+        who(A.OFFER),
         exchange.offer,
         exchange.OfferIn,
     ),
@@ -117,7 +137,7 @@ EXCHANGE = (
         S.SHIPPED_TO_CUSTOMER,
         A.CONFIRM_RECEIPT,
         S.COMPLETED,
-        CUSTOMER,
+        who(A.CONFIRM_RECEIPT),
         exchange.confirm_receipt,
         NoInput,
     ),
@@ -132,7 +152,7 @@ REPAIR = (
         S.DIAGNOSING,
         A.DIAGNOSE,
         repair.after_diagnosis,
-        AGENT,
+        who(A.DIAGNOSE),
         repair.diagnose,
         repair.DiagnoseIn,
     ),
@@ -141,7 +161,7 @@ REPAIR = (
         S.QUOTE_PENDING,
         A.ACCEPT_QUOTE,
         S.REPAIRING,
-        CUSTOMER,
+        who(A.ACCEPT_QUOTE),
         repair.accept_quote,
         repair.AcceptQuoteIn,
     ),
@@ -149,7 +169,7 @@ REPAIR = (
         S.QUOTE_PENDING,
         A.DECLINE_QUOTE,
         S.RETURN_UNREPAIRED,
-        CUSTOMER,
+        who(A.DECLINE_QUOTE),
         repair.decline_quote,
         repair.DeclineQuoteIn,
     ),
@@ -161,7 +181,7 @@ REPAIR = (
         S.REPAIRING,
         A.SHIP_BACK,
         S.SHIPPED_TO_CUSTOMER,
-        AGENT,
+        who(A.SHIP_BACK),
         repair.ship_back,
         repair.ShipBackIn,
     ),
@@ -170,7 +190,7 @@ REPAIR = (
         S.RETURN_UNREPAIRED,
         A.SHIP_BACK,
         S.SHIPPED_TO_CUSTOMER,
-        AGENT,
+        who(A.SHIP_BACK),
         repair.ship_back,
         repair.ShipBackIn,
     ),
@@ -183,7 +203,7 @@ CONVERSION = tuple(
         state,
         A.CONVERT,
         conversion.after_conversion,
-        AGENT,
+        who(A.CONVERT),
         conversion.convert,
         conversion.ConvertIn,
     )

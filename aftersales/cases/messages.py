@@ -79,7 +79,7 @@ def message_send(
     """Send a message to the customer: on the timeline (the customer sees it) and as a
     notification. A message from a reply template is refused while the case cannot fill the
     template's variables (the customer would read a blank where a value belongs)."""
-    case = staff_case(actor, case_id)
+    case = staff_case(actor, case_id, "case.message")
     text = required_text(text, "text")
     if template_id:
         template = ReplyTemplate.objects.filter(shop_id=case.shop_id, pk=template_id).first()

@@ -47,6 +47,7 @@ def case_preview(*, actor: Principal, data: Mapping[str, Any] | OpenIn) -> dict:
     CASES.check_opening(actor)
     application = parse_input(CASES.opening, data)
     plan = opening_plan(actor=actor, data=application, now=clock.now(), lock=False)
+    CASES.check_opening(actor, plan.order)  # the role held in the order's shop
     return {
         "eligible": True,
         "kind": plan.kind,

@@ -20,6 +20,7 @@ from aftersales.catalog.schemas import (
     SkuStockIn,
 )
 from aftersales.core.exports import CSV_OPENAPI, csv_response
+from aftersales.core.permissions import narrowed
 from aftersales.core.schemas import ERROR_RESPONSES, Id, page_limit, refuse_unknown_parameters
 
 router = Router(tags=["shops and orders"])
@@ -194,7 +195,7 @@ def list_invoices(request: HttpRequest, filters: Query[InvoiceFilters]):
     refuse_unknown_parameters(request, InvoiceFilters)
     limit = page_limit(filters.limit)
     rows = selectors.invoice_documents(
-        actor=request.auth,
+        actor=narrowed(request.auth, "invoice.read"),
         shop=filters.shop,
         kind=filters.kind,
         order=filters.order,
@@ -232,7 +233,11 @@ def export_invoices(request: HttpRequest, filters: Query[InvoiceFilters]):
     apostrophe; amounts stay numbers."""
     refuse_unknown_parameters(request, InvoiceFilters)
     rows = selectors.invoice_documents(
-        actor=request.auth, shop=filters.shop, kind=filters.kind, order=filters.order, limit=None
+        actor=narrowed(request.auth, "invoice.read"),
+        shop=filters.shop,
+        kind=filters.kind,
+        order=filters.order,
+        limit=None,
     )
     documents = (present_invoice(row) for row in rows)
     return csv_response(

@@ -35,7 +35,7 @@ from aftersales.catalog.order_data import (
     check_order_data,
     derive_status,
 )
-from aftersales.core.actors import Principal, Role
+from aftersales.core.actors import Principal
 from aftersales.core.bulk import bulk_insert_rows, bulk_update_rows
 from aftersales.core.errors import (
     ApplicationError,
@@ -46,6 +46,7 @@ from aftersales.core.errors import (
     PermissionDenied,
 )
 from aftersales.core.money import ZERO, money
+from aftersales.core.permissions import permitted, require
 
 MAX_ORDERS_PER_CALL = 500
 
@@ -232,8 +233,7 @@ def _stock_set(given: dict[tuple[int, str], int], now) -> None:
 
 
 def _authorise(actor: Principal) -> None:
-    if not (actor.is_system or actor.role in (Role.ADMIN, Role.AGENT)):
-        raise PermissionDenied(_("Only shop staff can import orders."), code="forbidden")
+    require(actor, "order.import")
 
 
 def _resolve_shops(actor: Principal, items: list[OrderData]) -> list[Shop]:
@@ -246,6 +246,12 @@ def _resolve_shops(actor: Principal, items: list[OrderData]) -> list[Shop]:
         if shop is None or not actor.can_see_shop(shop.id):
             missing = NotFound(_("No shop %(code)s.") % {"code": item.shop}, code="shop_not_found")
             raise _at(index, missing)
+        if not permitted(actor, "order.import", shop):
+            refused = PermissionDenied(
+                _("Your role in shop %(code)s does not import orders.") % {"code": item.shop},
+                code="forbidden",
+            )
+            raise _at(index, refused)
         try:
             check_order_data(item)
         except ApplicationError as error:

@@ -7,7 +7,8 @@ from django.utils.translation import gettext as _
 
 from aftersales.catalog.models import InvoiceDocument, Order, Shop, Sku
 from aftersales.core.actors import Principal
-from aftersales.core.errors import Conflict, NotFound, PermissionDenied
+from aftersales.core.errors import Conflict, NotFound
+from aftersales.core.permissions import narrowed
 
 
 def shops_for(actor: Principal) -> QuerySet[Shop]:
@@ -30,10 +31,9 @@ AMBIGUOUS_SHOPS_NAMED = 20
 
 def sku_get(*, actor: Principal, code: str, shop: str | None = None) -> Sku:
     """The SKU ``code`` of one of the caller's shops (``shop`` when the code is in several), with
-    its shop and product. Stock is shop business: customers are refused."""
-    if not (actor.is_staff or actor.is_system):
-        raise PermissionDenied(_("Only shop staff can see stock."), code="forbidden")
-    skus = actor.scope(Sku.objects.filter(code=code))
+    its shop and product. Stock is shop business: only the shops where the caller may read it
+    (``stock.read``; customers are refused)."""
+    skus = narrowed(actor, "stock.read").scope(Sku.objects.filter(code=code))
     if shop is not None:
         skus = skus.filter(shop__code=shop)
     found = list(

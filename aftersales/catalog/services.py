@@ -18,13 +18,13 @@ from aftersales.catalog.models import (
     Shop,
     Sku,
 )
-from aftersales.core.actors import Principal, Role
+from aftersales.core.actors import Principal
 from aftersales.core.errors import (
     Conflict,
     InvalidInput,
     NotFound,
-    PermissionDenied,
 )
+from aftersales.core.permissions import require
 
 
 @dataclass
@@ -51,10 +51,7 @@ def shop_create(
     currency: str = "CNY",
     return_addresses: list[AddressData] | None = None,
 ) -> Shop:
-    if not actor.is_installation_admin and not actor.is_system:
-        raise PermissionDenied(
-            _("Only an installation administrator can create shops."), code="forbidden"
-        )
+    require(actor, "shop.create")
     if preset not in Platform.values:
         raise InvalidInput(
             _("Unknown policy preset %(name)s.") % {"name": preset}, code="unknown_preset"
@@ -89,9 +86,9 @@ def service_center_create(
     phone: str = "",
     turnaround_days: int = 7,
 ) -> ServiceCenter:
-    """Add a service center or supplier that diagnoses and repairs the shop's goods. Admins."""
-    if actor.role != Role.ADMIN and not actor.is_system:
-        raise PermissionDenied(_("Only administrators manage service centers."), code="forbidden")
+    """Add a service center or supplier that diagnoses and repairs the shop's goods
+    (``shop.manage``: the shop's administrators)."""
+    require(actor, "shop.manage", shop)
     if kind not in ServiceCenter.Kind.values:
         raise InvalidInput(
             _("kind must be service_center or supplier."), code="invalid_kind", field="kind"
@@ -113,7 +110,6 @@ def service_center_create(
 
 # A billion units: more than any shop holds, well inside the column's 32-bit range.
 MAX_STOCK = 1_000_000_000
-STOCK_KEEPERS = frozenset({Role.ADMIN, Role.AGENT})
 
 
 def check_stock(stock: object) -> int:
@@ -130,7 +126,7 @@ def check_stock(stock: object) -> int:
 @transaction.atomic
 def sku_stock_set(*, actor: Principal, sku_id: int, stock: int) -> Sku:
     """Set a SKU's stock (what is on the shelf now), under its row lock, so it never interleaves
-    with an exchange taking units from it. Administrators and agents of the SKU's shop."""
+    with an exchange taking units from it (``stock.write`` in the SKU's shop)."""
     sku = (
         Sku.objects.select_for_update(of=("self",))
         .select_related("shop", "product")
@@ -139,10 +135,7 @@ def sku_stock_set(*, actor: Principal, sku_id: int, stock: int) -> Sku:
     )
     if sku is None or not (actor.is_system or actor.can_see_shop(sku.shop_id)):
         raise NotFound(_("No such SKU in your shops."), code="sku_not_found")
-    if not (actor.is_system or actor.role in STOCK_KEEPERS):
-        raise PermissionDenied(
-            _("Only administrators and agents of the shop set stock."), code="forbidden"
-        )
+    require(actor, "stock.write", sku)
     sku.stock = check_stock(stock)
     sku.save(update_fields=["stock", "updated_at"])
     return sku

@@ -84,7 +84,7 @@ def present_complaint(complaint: Complaint, principal: Principal) -> dict:
         "linked_cases": [case.number for case in complaint.linked_cases.all()],
         "linked_orders": [order.external_id for order in complaint.linked_orders.all()],
         "steps": steps(complaint),
-        "available_actions": available_actions(complaint, principal.role),
+        "available_actions": available_actions(complaint, principal.role_in(complaint.shop_id)),
         "events": [
             dataclasses.asdict(entry) for entry in events_for(principal, complaint.events.all())
         ],

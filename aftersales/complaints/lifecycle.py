@@ -21,33 +21,46 @@ from aftersales.complaints.choices import (
 )
 from aftersales.complaints.models import Complaint
 from aftersales.complaints.moves import filing, handling, stages
-from aftersales.core.actors import SYSTEM_ROLE, Role
+from aftersales.core.actors import SYSTEM_ROLE
 from aftersales.core.lifecycle import Lifecycle, Move, NoInput, StateDeadline, register
+from aftersales.core.permissions import roles_for
 from aftersales.policy import rules as policy_rules
 
-CUSTOMER = frozenset({Role.CUSTOMER})
-STAFF = frozenset({Role.AGENT, Role.ADMIN})
 SYSTEM = frozenset({SYSTEM_ROLE})
 
 S = ComplaintState
 A = Action
 
+
+def who(action: str) -> frozenset[str]:
+    """The roles that may take a person's action: its row of the one matrix
+    (``core.permissions``), never a list kept here."""
+    return roles_for(f"complaint.{action}")
+
+
 FORWARD = (
-    Move(None, A.FILE, S.RECEIVED, CUSTOMER | STAFF, filing.file_complaint, filing.FileIn),
-    Move(S.RECEIVED, A.ACKNOWLEDGE, S.ANALYSING, STAFF, stages.acknowledge, stages.AcknowledgeIn),
-    Move(S.ANALYSING, A.ANALYSE, S.DECIDING, STAFF, stages.analyse, stages.AnalyseIn),
-    Move(S.DECIDING, A.DECIDE, S.EXECUTING, STAFF, stages.decide, stages.DecideIn),
-    Move(S.EXECUTING, A.EXECUTE, S.FOLLOWING_UP, STAFF, stages.execute, stages.ExecuteIn),
-    Move(S.FOLLOWING_UP, A.ANSWER, S.CLOSED, CUSTOMER | STAFF, stages.answer, stages.AnswerIn),
+    Move(None, A.FILE, S.RECEIVED, who(A.FILE), filing.file_complaint, filing.FileIn),
+    Move(
+        S.RECEIVED,
+        A.ACKNOWLEDGE,
+        S.ANALYSING,
+        who(A.ACKNOWLEDGE),
+        stages.acknowledge,
+        stages.AcknowledgeIn,
+    ),
+    Move(S.ANALYSING, A.ANALYSE, S.DECIDING, who(A.ANALYSE), stages.analyse, stages.AnalyseIn),
+    Move(S.DECIDING, A.DECIDE, S.EXECUTING, who(A.DECIDE), stages.decide, stages.DecideIn),
+    Move(S.EXECUTING, A.EXECUTE, S.FOLLOWING_UP, who(A.EXECUTE), stages.execute, stages.ExecuteIn),
+    Move(S.FOLLOWING_UP, A.ANSWER, S.CLOSED, who(A.ANSWER), stages.answer, stages.AnswerIn),
 )
 
 IN_EVERY_OPEN_STAGE = tuple(
     move
     for state in OPEN_STATES
     for move in (
-        Move(state, A.ASSIGN, state, STAFF, handling.assign, handling.AssignIn),
-        Move(state, A.LINK, state, STAFF, handling.link, handling.LinkIn),
-        Move(state, A.WITHDRAW, S.WITHDRAWN, CUSTOMER, stages.withdraw, stages.WithdrawIn),
+        Move(state, A.ASSIGN, state, who(A.ASSIGN), handling.assign, handling.AssignIn),
+        Move(state, A.LINK, state, who(A.LINK), handling.link, handling.LinkIn),
+        Move(state, A.WITHDRAW, S.WITHDRAWN, who(A.WITHDRAW), stages.withdraw, stages.WithdrawIn),
         Move(state, A.REMIND, state, SYSTEM, handling.remind, NoInput),
         Move(state, A.ESCALATE, state, SYSTEM, handling.escalate, NoInput),
     )

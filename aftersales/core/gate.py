@@ -126,7 +126,7 @@ def event_for(
         shop_id=subject.shop_id,
         actor_id=actor.user_id,
         actor_name=actor.username,
-        role=actor.role,
+        role=actor.role_in(getattr(subject, "shop_id", None)) or actor.role,
         action=action,
         from_state=from_state,
         to_state=getattr(subject, "state", ""),
@@ -165,6 +165,8 @@ def open_subject(
     input = parse_input(move, data)
     subject = lifecycle.model()
     applied = apply(lifecycle, subject, move, actor=actor, input=input, now=clock.now())
+    # The effect chose the subject's shop: the role the actor holds there decides.
+    lifecycle.check_opening(actor, subject)
     subject.save()
     for after_insert in applied.ctx.after_insert:
         after_insert(subject)

@@ -244,7 +244,9 @@ class Lifecycle:
     def opening(self) -> Move:
         return next(m for m in self.moves if m.source is None)
 
-    def available(self, subject, role: str) -> list[str]:
+    def available(self, subject, role: str | None) -> list[str]:
+        """The actions ``role`` may take on ``subject`` now (pass the role the caller holds in
+        the subject's shop: ``Principal.role_in``)."""
         return [m.action for m in self.by_state.get(subject.state, ()) if role in m.roles]
 
     def inputs(self) -> dict[str, type[BaseModel]]:
@@ -255,9 +257,12 @@ class Lifecycle:
                 raise ValueError(f"{self.subject_type}.{move.action} has two input models")
         return found
 
-    def check_opening(self, actor: Principal) -> Move:
+    def check_opening(self, actor: Principal, subject=None) -> Move:
+        """The opening row, if the actor's role may take it: in any of their shops before the
+        subject is filled in, in its shop once it is (``gate.open_subject`` asks both)."""
         move = self.opening
-        if actor.role not in move.roles:
+        roles = actor.roles if subject is None else {actor.role_in(subject.shop_id)}
+        if not roles & move.roles:
             raise PermissionDenied(
                 _("Your role may not take the action “%(action)s”.")
                 % {"action": self.action_label(move.action)},
@@ -268,11 +273,13 @@ class Lifecycle:
     def check(self, subject, action: str, actor: Principal) -> Move:
         """The table's verdict on ``action`` by ``actor`` on ``subject`` as it is now."""
         opening = self.opening.action
+        # A member of several shops acts with the role they hold in the subject's shop.
+        role = actor.role_in(subject.shop_id)
         if action not in self.actions or action == opening:
             raise NotFound(
                 _("Unknown action %(action)s.") % {"action": action}, code="unknown_action"
             )
-        if not any(actor.role in m.roles for m in self.moves if m.action == action):
+        if not any(role in m.roles for m in self.moves if m.action == action):
             raise PermissionDenied(
                 _("Your role may not take the action “%(action)s”.")
                 % {"action": self.action_label(action)},
@@ -286,7 +293,7 @@ class Lifecycle:
                 code="action_not_allowed",
                 state=subject.state,
             )
-        if actor.role not in move.roles:
+        if role not in move.roles:
             raise PermissionDenied(
                 _("Your role may not take the action “%(action)s”.")
                 % {"action": self.action_label(action)},

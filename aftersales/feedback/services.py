@@ -13,6 +13,7 @@ from aftersales.core.actors import Principal
 from aftersales.core.errors import Conflict, InvalidInput, PermissionDenied
 from aftersales.core.gate import event_for
 from aftersales.core.notices import notice_build
+from aftersales.core.permissions import permitted
 from aftersales.feedback.models import Rating
 
 
@@ -22,7 +23,10 @@ def rating_add(
 ) -> Rating:
     """The customer's rating of their case once it has ended: on its timeline, and a notice to
     the shop."""
-    if not actor.is_customer or not actor.scope(Case.objects.filter(pk=case_id)).exists():
+    if (
+        not permitted(actor, "case.rate")
+        or not actor.scope(Case.objects.filter(pk=case_id)).exists()
+    ):
         raise PermissionDenied(_("Only the customer rates their case."), code="forbidden")
     case = case_lock(case_id)
     if case.state not in FINAL_STATES:

@@ -6,11 +6,10 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
-from django.utils.translation import gettext as _
 
 from aftersales.catalog.models import Shop
-from aftersales.core.actors import Principal, Role
-from aftersales.core.errors import PermissionDenied
+from aftersales.core.actors import Principal
+from aftersales.core.permissions import require
 from aftersales.policy.data import policy_validate
 from aftersales.policy.models import Policy
 from aftersales.policy.rules import MERGED_FIELDS, policy_data_complete, preset_policy
@@ -32,8 +31,7 @@ def policy_update(
 ) -> Policy:
     """Make a new version from the current one (or from a newly chosen preset) plus ``changes``.
     Open cases keep the version they were opened under. Administrators only."""
-    if actor.role != Role.ADMIN and not actor.is_system:
-        raise PermissionDenied(_("Only administrators change the policy."), code="forbidden")
+    require(actor, "policy.write", shop)
     actor_user_id = actor.user_id
     Shop.objects.select_for_update().filter(pk=shop.pk).first()
     current = policy_current(shop=shop)

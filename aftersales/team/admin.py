@@ -1,14 +1,50 @@
 from django.contrib import admin
 
-from aftersales.team.models import ApiToken, Membership, ReplyTemplate
+from aftersales.team.models import ApiToken, AuditEntry, Membership, ReplyTemplate, ShopRole
+
+
+class ReadOnly:
+    """Roles change through the team's services only, so that each change is on the audit log:
+    the admin shows them and changes nothing (``aftersales user create``, the team API)."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ShopRoleInline(ReadOnly, admin.TabularInline):
+    model = ShopRole
+    fields = ("shop", "role")
+    extra = 0
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ("user", "role", "customer")
     list_filter = ("role",)
-    filter_horizontal = ("shops",)
     raw_id_fields = ("customer",)
+    inlines = (ShopRoleInline,)
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnly, admin.ModelAdmin):
+    list_display = (
+        "at",
+        "shop",
+        "member_name",
+        "change",
+        "role_before",
+        "role_after",
+        "actor_name",
+    )
+    list_filter = ("change", "shop")
+    search_fields = ("member_name", "actor_name")
+    date_hierarchy = "at"
 
 
 @admin.register(ApiToken)

@@ -1,6 +1,6 @@
-"""Who may do what: a user's role, the shops or the customer they are tied to, API tokens; and
-what the team keeps beside any subject of a lifecycle: reply templates, internal notes and the
-contact log."""
+"""Who may do what: a user's role, the shops or the customer they are tied to (a role per shop),
+the audit log of every change of them, API tokens; and what the team keeps beside any subject
+of a lifecycle: reply templates, internal notes and the contact log."""
 
 from __future__ import annotations
 
@@ -10,19 +10,23 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from aftersales.core.actors import Role
+from aftersales.core.actors import STAFF_ROLES, Role
 from aftersales.core.models import TimestampedModel
 
 
 class Membership(TimestampedModel):
-    """A user's role. Staff are tied to shops (an admin tied to none administers the whole
-    installation); a customer user is tied to exactly one Customer of one shop."""
+    """A user's role. Staff are tied to shops, with a role in each (``ShopRole``; ``role`` is the
+    one they were given and the one a shop without its own says); an admin tied to none
+    administers the whole installation, a platform operator reads across it; a customer user is
+    tied to exactly one Customer of one shop."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
     )
     role = models.CharField(max_length=20, choices=Role.choices)
-    shops = models.ManyToManyField("catalog.Shop", blank=True, related_name="staff")
+    shops = models.ManyToManyField(
+        "catalog.Shop", blank=True, related_name="staff", through="ShopRole"
+    )
     customer = models.ForeignKey(
         "catalog.Customer", null=True, blank=True, on_delete=models.CASCADE, related_name="users"
     )
@@ -38,6 +42,61 @@ class Membership(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.role})"
+
+
+class ShopRole(models.Model):
+    """A member's role in one shop's team: an agent of shop A may be the lead of shop B. Written
+    by ``team.members`` only, each change with its ``AuditEntry``."""
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="shop_roles")
+    shop = models.ForeignKey("catalog.Shop", on_delete=models.CASCADE, related_name="team_roles")
+    role = models.CharField(max_length=20, choices=Role.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["membership", "shop"], name="one_role_per_shop"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=sorted(STAFF_ROLES)), name="shop_role_is_staff"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.membership.user} @ {self.shop} ({self.role})"
+
+
+class AuditChange(models.TextChoices):
+    GRANTED = "granted", _("Role given")
+    CHANGED = "changed", _("Role changed")
+    REVOKED = "revoked", _("Role taken back")
+
+
+class AuditEntry(models.Model):
+    """One change of a role or of a team's membership: who changed whose role, in which shop
+    (none: a role tied to no shop), when, from what to what. Written by the team's services in
+    the change's own transaction; never edited."""
+
+    shop = models.ForeignKey(
+        "catalog.Shop", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    member_name = models.CharField(max_length=150)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150)
+    change = models.CharField(max_length=10, choices=AuditChange.choices)
+    role_before = models.CharField(max_length=20, blank=True, default="")
+    role_after = models.CharField(max_length=20, blank=True, default="")
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["shop", "id"], name="audit_shop")]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.member_name} {self.change}"
 
 
 class ApiToken(TimestampedModel):

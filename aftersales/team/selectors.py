@@ -7,7 +7,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import F, QuerySet
 
 from aftersales.core.actors import Principal, Role
-from aftersales.team.models import ApiToken, ContactLog, Membership, Note
+from aftersales.team.models import ApiToken, ContactLog, Note, ShopRole
 from aftersales.team.services import hash_token
 
 
@@ -43,6 +43,7 @@ def principal_for_user(user_id: int) -> Principal | None:
             user__membership__role=F("membership__role"),
             user__membership__customer_id=F("membership__customer_id"),
             user__membership__customer__shop_id=F("membership__customer__shop_id"),
+            user__is_superuser=F("is_superuser"),
         )
         .first()
     )
@@ -56,6 +57,7 @@ PRINCIPAL_FIELDS = (
     "user__membership__role",
     "user__membership__customer_id",
     "user__membership__customer__shop_id",
+    "user__is_superuser",
 )
 
 
@@ -70,14 +72,18 @@ def _principal(row: dict | None) -> Principal | None:
             shop_ids=frozenset({row["user__membership__customer__shop_id"]}),
             customer_id=row["user__membership__customer_id"],
         )
-    shop_ids = frozenset(
-        Membership.shops.through.objects.filter(
-            membership_id=row["user__membership__id"]
-        ).values_list("shop_id", flat=True)
+    shop_roles = dict(
+        ShopRole.objects.filter(membership_id=row["user__membership__id"]).values_list(
+            "shop_id", "role"
+        )
     )
-    if role == Role.ADMIN and not shop_ids:
+    # Tied to no shop: the installation's admin (made so, with the Django admin, by
+    # ``user_create``; an admin whose last shop was taken back is not one) or its operator.
+    if not shop_roles and (
+        role == Role.PLATFORM_OPERATOR or (role == Role.ADMIN and row["user__is_superuser"])
+    ):
         return Principal(**base, shop_ids=None)
-    return Principal(**base, shop_ids=shop_ids)
+    return Principal(**base, shop_ids=frozenset(shop_roles), shop_roles=shop_roles)
 
 
 # --- what the team keeps beside a subject ------------------------------------------------------

@@ -13,9 +13,10 @@ from django.utils.translation import gettext as _
 
 from aftersales.catalog.models import Customer, Shop
 from aftersales.core import clock
-from aftersales.core.actors import Role
+from aftersales.core.actors import SYSTEM, Principal, Role
 from aftersales.core.errors import Conflict, InvalidInput, NotFound
-from aftersales.team.models import ApiToken, Membership, ReplyTemplate
+from aftersales.team.audit import audit_record
+from aftersales.team.models import ApiToken, AuditChange, Membership, ReplyTemplate
 
 TOKEN_PREFIX = "as_"
 STARTER_TEMPLATES = Path(__file__).resolve().parent / "data" / "reply_templates.json"
@@ -34,7 +35,11 @@ def user_create(
     customer_external_id: str | None = None,
     password: str | None = None,
     email: str = "",
+    actor: Principal = SYSTEM,
 ):
+    """A user with a role: a member of the shops named (the role in each of them), an admin or
+    platform operator of the whole installation (no shop), or a customer's login. On the audit
+    log."""
     if role not in Role.values:
         raise InvalidInput(_("Unknown role %(role)s.") % {"role": role}, code="unknown_role")
     user_model = get_user_model()
@@ -62,6 +67,11 @@ def user_create(
         )
     elif customer_external_id:
         raise InvalidInput(_("Only customer users are tied to a customer."), code="invalid_input")
+    if role == Role.PLATFORM_OPERATOR and shops:
+        raise InvalidInput(
+            _("A platform operator works across the installation, for no one shop."),
+            code="invalid_input",
+        )
     # An admin tied to no shop administers the whole installation, the Django admin included; a
     # shop's admin does not get it (it shows every shop's data).
     is_installation_admin = role == Role.ADMIN and not shops
@@ -74,7 +84,10 @@ def user_create(
     )
     membership = Membership.objects.create(user=user, role=role, customer=customer)
     if role != Role.CUSTOMER and shops:
-        membership.shops.set(shops)
+        membership.shops.set(shops, through_defaults={"role": role})
+    where = [customer.shop] if customer is not None else shops or [None]
+    for shop in where:
+        audit_record(actor=actor, member=user, shop=shop, change=AuditChange.GRANTED, after=role)
     return user
 
 

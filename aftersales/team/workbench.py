@@ -19,6 +19,7 @@ from aftersales.core.errors import InvalidInput, NotFound, PermissionDenied
 from aftersales.core.gate import event_for
 from aftersales.core.lifecycle import lifecycle_for
 from aftersales.core.models import Event
+from aftersales.core.permissions import permitted
 from aftersales.team.models import ContactChannel, ContactLog, Note
 
 # The timeline's actions for what the team records (each subject's words name them).
@@ -42,17 +43,18 @@ def required_text(value: str, field: str, limit: int = 5000) -> str:
     return value
 
 
-def _staff_only(actor: Principal) -> None:
-    if not actor.is_staff:
+def _staff_only(actor: Principal, action: str, subject=None) -> None:
+    if not permitted(actor, action, subject):
         raise PermissionDenied(_("Only the shop's staff may do this."), code="forbidden")
 
 
 def _staff_subject(actor: Principal, subject_type: str, subject_id: int):
-    """The subject, locked, if the caller is staff of its shop."""
-    _staff_only(actor)
+    """The subject, locked, if the caller may write notes on it (``note.write`` in its shop)."""
+    _staff_only(actor, "note.write")
     subject = actor.scope(lifecycle_for(subject_type).locked()).filter(pk=subject_id).first()
     if subject is None:
         raise NotFound(_("No such record."), code=f"{subject_type}_not_found")
+    _staff_only(actor, "note.write", subject)
     return subject
 
 
@@ -140,7 +142,7 @@ def assign(
 ) -> int:
     """Give subjects of one lifecycle to a member of staff of their shop (``None``: to nobody);
     the number of subjects given. Subjects the caller may not see are left out."""
-    _staff_only(actor)
+    _staff_only(actor, "assign")
     user, shop_ids = None, None
     if username:
         user = (
@@ -157,6 +159,7 @@ def assign(
     now = clock.now()
     events = []
     for subject in subjects:
+        _staff_only(actor, "assign", subject)
         # staff tied to no shop (an installation admin) may take any subject
         if shop_ids and subject.shop_id not in shop_ids:
             raise _unknown_assignee(username)

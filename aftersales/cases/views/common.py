@@ -111,7 +111,7 @@ def action_forms(case, principal: Principal, form_errors: dict | None = None) ->
     """The forms of the actions ``principal`` may take on ``case`` now, from the state table;
     a refused form's error shows once: under its field, or above the form when it names none."""
     forms = []
-    for action in available_actions(case, principal.role):
+    for action in available_actions(case, principal.role_in(case.shop_id)):
         fields = action_fields(action, case)
         error = (form_errors or {}).get(action)
         if error:

@@ -39,12 +39,20 @@ from aftersales.cases.views.forms import conditions, dispositions
 from aftersales.catalog.models import Order, Shop
 from aftersales.core import clock
 from aftersales.core.errors import ApplicationError
+from aftersales.core.permissions import narrowed, permitted
 from aftersales.core.ratelimit import rate_limited_login
 from aftersales.team import workbench as team
 from aftersales.team.models import ContactChannel, ReplyTemplate
 from aftersales.team.selectors import contacts_for, notes_for
 
 PAGE = 50
+# The case page's forms beside the action forms → their row of the matrix (core.permissions).
+DESK_FORMS = {
+    "message": "case.message",
+    "flag": "case.flag",
+    "assign": "assign",
+    "note": "note.write",
+}
 
 
 def staff_required(view):
@@ -55,7 +63,7 @@ def staff_required(view):
             return redirect(
                 f"{reverse('desk:login')}?{urlencode({'next': request.get_full_path()})}"
             )
-        if not principal.is_staff:
+        if not permitted(principal, "desk.use"):
             return redirect("portal:home")
         request.principal = principal
         return view(request, *args, **kwargs)
@@ -197,6 +205,8 @@ def _case_context(request: HttpRequest, number: str, form_errors: dict | None = 
         "return_carrier": wording.carrier_label(case.return_carrier),
         "outbound_carrier": wording.carrier_label(case.outbound_carrier),
         "principal": principal,
+        # The workbench's forms beside the table, each shown to whom the matrix allows it.
+        "may": {name: permitted(principal, action, case) for name, action in DESK_FORMS.items()},
         "state_label": wording.state_label(case.state, case.kind),
         "kind_label": CaseKind(case.kind).label,
         "reason_label": Reason(case.reason).label,
@@ -391,7 +401,8 @@ def receiving(request: HttpRequest) -> HttpResponse:
     error = None
     if code:
         try:
-            number = selectors.case_number_for_code(actor=request.principal, code=code)
+            actor = narrowed(request.principal, "case.receiving_desk")
+            number = selectors.case_number_for_code(actor=actor, code=code)
             return redirect(f"{reverse('desk:case', args=[number])}#action-receive")
         except ApplicationError as failure:
             error = str(failure.detail)

@@ -44,7 +44,7 @@ def action_forms(complaint, principal, form_errors: dict | None = None) -> list[
     """The forms of the actions ``principal`` may take on ``complaint`` now, from the table; a
     refused form's error shows once: under its field, or above the form when it names none."""
     found = []
-    for action in available_actions(complaint, principal.role):
+    for action in available_actions(complaint, principal.role_in(complaint.shop_id)):
         fields = forms.action_fields(COMPLAINTS, action, complaint, DESK_WIDGETS)
         error = (form_errors or {}).get(action)
         if error:

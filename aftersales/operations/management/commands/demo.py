@@ -44,6 +44,9 @@ TOKENS = {
     "admin": "as_demo_admin",
     "agent": "as_demo_agent",
     "finance": "as_demo_finance",
+    "lead": "as_demo_lead",
+    "logistics": "as_demo_logistics",
+    "technician": "as_demo_technician",
     "buyer": "as_demo_customer",
 }
 # (kind, reason, order shipped?, hours ago the case was opened, steps after opening)
@@ -114,7 +117,7 @@ class Command(BaseCommand):
             self._load()
         self.stdout.write("demo data loaded; API tokens:")
         for name, token in TOKENS.items():
-            self.stdout.write(f"  {name:8} {token}")
+            self.stdout.write(f"  {name:10} {token}")
 
     def _load(self):
         shop_onboard(
@@ -191,6 +194,8 @@ class Command(BaseCommand):
         user_create(
             username="finance", role="finance", shop_codes=[SHOP], password="demo-finance-pass"
         )
+        for role in ("lead", "logistics", "technician"):
+            user_create(username=role, role=role, shop_codes=[SHOP], password=f"demo-{role}-pass")
         user_create(
             username="buyer",
             role="customer",

@@ -1,0 +1,247 @@
+"""Who may do what: ONE matrix of role × action × scope, and the one question everything asks
+of it, ``permitted(principal, action, subject_or_shop)``.
+
+The actions are the person actions of the lifecycle tables (``case.approve``,
+``complaint.decide``: the kernel's ``Move.roles`` are read from here, see ``roles_for``) and
+the operations beside them (the policy, the team, stock, invoices, compensation, evidence…). A
+role's scope says where its grant reaches:
+
+- ``own``: the customer's own subjects (their cases, complaints, invoices);
+- ``shop``: the subjects of the shops the member works for, with the role they hold in that shop
+  (an agent of shop A may be the lead of shop B); a member tied to no shop reaches every shop;
+- ``all``: every shop, for the members tied to no shop only (the installation admin, the
+  platform operator).
+
+The API, the pages and the kernel ask the same function; ``docs/roles.md`` is written from this
+table (``aftersales roles_doc``) and a test fails when the two differ.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from aftersales.core.actors import Principal, Role
+from aftersales.core.errors import PermissionDenied
+from aftersales.core.lifecycle import lifecycle_for
+
+
+class Scope(models.TextChoices):
+    OWN = "own", gettext_lazy("own")
+    SHOP = "shop", gettext_lazy("their shops")
+    ALL = "all", gettext_lazy("all shops")
+
+
+@dataclass(frozen=True)
+class Permission:
+    """A row of the matrix: an action and, per role, how far the role's grant reaches. A
+    lifecycle action takes its words from its lifecycle (``label`` is ``None``)."""
+
+    action: str
+    grants: Mapping[str, str]
+    label: str | Promise | None = None
+
+    @property
+    def subject_type(self) -> str | None:
+        """``case`` for ``case.approve``: the lifecycle whose table has this action."""
+        subject_type, _dot, _action = self.action.partition(".")
+        return subject_type if subject_type in LIFECYCLE_SUBJECTS else None
+
+
+LIFECYCLE_SUBJECTS = ("case", "complaint")
+
+OWN, SHOP, ALL = Scope.OWN, Scope.SHOP, Scope.ALL
+ADMIN, LEAD, AGENT, FINANCE = Role.ADMIN, Role.LEAD, Role.AGENT, Role.FINANCE
+LOGISTICS, TECHNICIAN = Role.LOGISTICS, Role.TECHNICIAN
+OPERATOR, CUSTOMER = Role.PLATFORM_OPERATOR, Role.CUSTOMER
+
+
+def _shop(*roles: str) -> dict[str, str]:
+    return dict.fromkeys(roles, SHOP)
+
+
+# Who handles a case day to day: the agent, the lead (everything an agent can, and more) and a
+# shop's administrator.
+HANDLERS = (ADMIN, LEAD, AGENT)
+STAFF = (ADMIN, LEAD, AGENT, FINANCE, LOGISTICS, TECHNICIAN)
+
+
+def _rows(*rows: Permission) -> dict[str, Permission]:
+    return {row.action: row for row in rows}
+
+
+MATRIX: dict[str, Permission] = _rows(
+    # --- the case's table (its person actions) -------------------------------------------------
+    Permission("case.open", {CUSTOMER: OWN, **_shop(*HANDLERS)}),
+    Permission("case.approve", _shop(*HANDLERS)),
+    Permission("case.reject", _shop(*HANDLERS)),
+    Permission("case.cancel", {CUSTOMER: OWN}),
+    Permission("case.modify", {CUSTOMER: OWN}),
+    Permission("case.ship_return", {CUSTOMER: OWN}),
+    # The warehouse takes returns in and grades them.
+    Permission("case.receive", _shop(*HANDLERS, LOGISTICS)),
+    Permission("case.inspect", _shop(*HANDLERS, LOGISTICS)),
+    # Money leaves the shop by finance (or its administrator).
+    Permission("case.refund", _shop(ADMIN, FINANCE)),
+    Permission("case.ship_replacement", _shop(*HANDLERS, LOGISTICS)),
+    Permission("case.offer", _shop(*HANDLERS)),
+    Permission("case.confirm_receipt", {CUSTOMER: OWN}),
+    # The workshop diagnoses (and quotes), repairs and sends the goods back.
+    Permission("case.diagnose", _shop(*HANDLERS, TECHNICIAN)),
+    Permission("case.accept_quote", {CUSTOMER: OWN}),
+    Permission("case.decline_quote", {CUSTOMER: OWN}),
+    Permission("case.ship_back", _shop(*HANDLERS, LOGISTICS, TECHNICIAN)),
+    Permission("case.convert", _shop(*HANDLERS)),
+    # --- the complaint's table -----------------------------------------------------------------
+    Permission("complaint.file", {CUSTOMER: OWN, **_shop(*HANDLERS)}),
+    Permission("complaint.acknowledge", _shop(*HANDLERS)),
+    Permission("complaint.analyse", _shop(*HANDLERS)),
+    Permission("complaint.decide", _shop(*HANDLERS)),
+    Permission("complaint.execute", _shop(*HANDLERS)),
+    Permission("complaint.answer", {CUSTOMER: OWN, **_shop(*HANDLERS)}),
+    Permission("complaint.withdraw", {CUSTOMER: OWN}),
+    Permission("complaint.assign", _shop(*HANDLERS)),
+    Permission("complaint.link", _shop(*HANDLERS)),
+    # --- beside the tables ---------------------------------------------------------------------
+    Permission(
+        "desk.use",
+        {**_shop(*STAFF), OPERATOR: ALL},
+        gettext_lazy("Work in the desk (read the shop's cases and complaints)"),
+    ),
+    Permission(
+        "note.write", _shop(*STAFF), gettext_lazy("Write internal notes and the contact log")
+    ),
+    Permission("case.flag", _shop(*STAFF), gettext_lazy("Flag cases")),
+    Permission(
+        "case.message",
+        _shop(*STAFF),
+        gettext_lazy("Message the customer (with the reply templates)"),
+    ),
+    Permission("assign", _shop(*HANDLERS), gettext_lazy("Assign work to colleagues")),
+    Permission(
+        "case.receiving_desk",
+        _shop(*HANDLERS, LOGISTICS),
+        gettext_lazy("Use the receiving desk (scan returns)"),
+    ),
+    Permission(
+        "evidence.upload",
+        {CUSTOMER: OWN, **_shop(*HANDLERS, LOGISTICS, TECHNICIAN)},
+        gettext_lazy("Add photos and videos to a case"),
+    ),
+    Permission(
+        "evidence.inspection",
+        _shop(*HANDLERS, LOGISTICS, TECHNICIAN),
+        gettext_lazy("Add inspection photos"),
+    ),
+    Permission(
+        # Finance pays what the policy owes; a gesture is the handler's (finance does not grant).
+        "compensation.grant",
+        _shop(*HANDLERS),
+        gettext_lazy("Grant a coupon or store credit within the policy"),
+    ),
+    Permission(
+        "compensation.counterfeit",
+        _shop(ADMIN, LEAD),
+        gettext_lazy("Grant ten-fold compensation for a proven counterfeit"),
+    ),
+    Permission(
+        "invoice.read",
+        {CUSTOMER: OWN, **_shop(*HANDLERS, FINANCE), OPERATOR: ALL},
+        gettext_lazy("Read invoices and credit notes, and export them"),
+    ),
+    Permission("order.import", _shop(*HANDLERS), gettext_lazy("Import and update orders")),
+    Permission("stock.read", _shop(*STAFF), gettext_lazy("Read SKUs and their stock")),
+    Permission("stock.write", _shop(*HANDLERS, LOGISTICS), gettext_lazy("Set the stock of a SKU")),
+    Permission("policy.write", _shop(ADMIN), gettext_lazy("Change the shop's policy")),
+    Permission("shop.manage", _shop(ADMIN), gettext_lazy("Manage the shop's service centers")),
+    Permission("shop.create", {ADMIN: ALL}, gettext_lazy("Create shops")),
+    Permission("team.read", _shop(ADMIN, LEAD), gettext_lazy("See the team and its audit log")),
+    Permission(
+        "team.manage",
+        _shop(ADMIN, LEAD),
+        gettext_lazy("Give, change and take back roles in the team"),
+    ),
+    Permission("case.rate", {CUSTOMER: OWN}, gettext_lazy("Rate the service of a case")),
+)
+
+# The roles a lead may give and take back in their shops; an administrator gives any shop role.
+LEAD_GRANTS = frozenset({Role.AGENT, Role.LOGISTICS, Role.TECHNICIAN})
+
+
+def roles_for(action: str) -> frozenset[str]:
+    """The roles with any grant of ``action``: what a lifecycle's ``Move.roles`` is."""
+    return frozenset(MATRIX[action].grants)
+
+
+def _shop_of(target: Any) -> int | None:
+    """The shop a check is about: a shop id, a shop, or a subject with a ``shop_id``."""
+    if target is None or isinstance(target, int):
+        return target
+    if getattr(getattr(target, "_meta", None), "model_name", None) == "shop":
+        return target.pk
+    return target.shop_id
+
+
+def _reaches(principal: Principal, scope: str | None, target: Any, shop_id: int | None) -> bool:
+    if scope is None:
+        return False
+    if scope == ALL:
+        return principal.shop_ids is None
+    if shop_id is not None and not principal.can_see_shop(shop_id):
+        return False
+    if scope == OWN:
+        customer_id = getattr(target, "customer_id", None)
+        return customer_id is None or customer_id == principal.customer_id
+    return True
+
+
+def permitted(principal: Principal, action: str, target: Any = None) -> bool:
+    """Whether ``principal`` may take ``action`` on ``target`` (a subject with a ``shop_id``, a
+    shop, or a shop id), with the role they hold in its shop; without a target, whether they
+    may in any of their shops. The system (the clock, the commands) may do everything."""
+    if principal.is_system:
+        return True
+    grants = MATRIX[action].grants
+    shop_id = _shop_of(target)
+    if shop_id is None:
+        return any(_reaches(principal, grants.get(role), None, None) for role in principal.roles)
+    return _reaches(principal, grants.get(principal.role_in(shop_id)), target, shop_id)
+
+
+def label(action: str) -> str:
+    """The action in words: its row's, or its lifecycle's label."""
+    row = MATRIX[action]
+    if row.label is not None:
+        return str(row.label)
+    subject_type, _dot, name = action.partition(".")
+    return lifecycle_for(subject_type).action_label(name)
+
+
+def require(principal: Principal, action: str, target: Any = None) -> None:
+    """Refuse (403 ``forbidden``) what ``permitted`` does not allow."""
+    if not permitted(principal, action, target):
+        raise PermissionDenied(
+            _("Your role may not take the action “%(action)s”.") % {"action": label(action)},
+            code="forbidden",
+        )
+
+
+def shops_permitted(principal: Principal, action: str) -> frozenset[int] | None:
+    """The shops where ``principal`` may take ``action`` (``None``: every shop)."""
+    if principal.is_system or principal.shop_ids is None:
+        return None if permitted(principal, action) else frozenset()
+    return frozenset(s for s in principal.shop_ids if permitted(principal, action, s))
+
+
+def narrowed(principal: Principal, action: str) -> Principal:
+    """The principal narrowed to the shops where they may take ``action`` (a reader of several
+    shops reads, say, only the invoices of the shops where they work in finance); refused when
+    there is none."""
+    require(principal, action)
+    return principal.within(shops_permitted(principal, action))
