@@ -23,6 +23,9 @@ class RoutingSettings(models.Model):
     )
     default_capacity = models.PositiveIntegerField(default=DEFAULT_CAPACITY)
     auto_assign = models.BooleanField(default=False)
+    # How many times the shop's routing has given out work: round robin's clock, which a frozen
+    # or coarse wall clock could not be (two assignments in one instant would tie).
+    turns = models.PositiveBigIntegerField(default=0)
     updated_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
@@ -32,8 +35,8 @@ class RoutingSettings(models.Model):
 class AgentProfile(models.Model):
     """One agent in one shop: on duty or not, the open work they take at most (``None``: the
     shop's default), their skills (case kinds, reasons, product categories, customer languages;
-    empty lists: no particular skill) and when the routing last gave them something (round
-    robin goes to whoever waited longest)."""
+    empty lists: no particular skill) and the shop's turn at which the routing last gave them
+    something (round robin goes to whoever waited longest), with its time for people."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent_profiles"
@@ -45,6 +48,7 @@ class AgentProfile(models.Model):
     reasons = models.JSONField(default=list, blank=True)
     categories = models.JSONField(default=list, blank=True)
     languages = models.JSONField(default=list, blank=True)
+    last_turn = models.PositiveBigIntegerField(default=0)
     last_assigned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

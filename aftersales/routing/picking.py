@@ -1,7 +1,8 @@
 """Which agent gets a piece of work: a pure function over the candidates' loads, caps, skills
 and last assignment, so the database code and the fairness simulation pick alike.
 
-- round robin: whoever has waited longest since their last assignment (never assigned first);
+- round robin: whoever has waited longest since their last assignment (never assigned first),
+  counted in the shop's turns;
 - least loaded: whoever holds the least open work, then who waited longest;
 - skills: the agents whose skills fit the work best, then as least loaded; when nobody's skills
   fit at all, simply least loaded.
@@ -12,14 +13,10 @@ depends on the order the candidates came in.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from aftersales.routing.choices import Strategy
-
-NEVER = dt.datetime.min.replace(tzinfo=dt.UTC)
-
 
 @dataclass(frozen=True)
 class Need:
@@ -51,27 +48,27 @@ class Skills:
 
 @dataclass
 class Candidate:
-    """An agent on duty, as the pick sees them; ``load`` and ``last_assigned_at`` move as a batch
-    hands out work."""
+    """An agent on duty, as the pick sees them; ``load`` and ``last_turn`` (0: never given work)
+    move as a batch hands out work."""
 
     user_id: int
     username: str
     load: int
     capacity: int
-    last_assigned_at: dt.datetime | None = None
+    last_turn: int = 0
     skills: Skills = field(default_factory=Skills)
 
     @property
     def has_room(self) -> bool:
         return self.load < self.capacity
 
-    def took(self, now: dt.datetime) -> None:
+    def took(self, turn: int) -> None:
         self.load += 1
-        self.last_assigned_at = now
+        self.last_turn = turn
 
 
 def _waited(candidate: Candidate) -> tuple:
-    return (candidate.last_assigned_at or NEVER, candidate.user_id)
+    return (candidate.last_turn, candidate.user_id)
 
 
 def _lightest(candidate: Candidate) -> tuple:

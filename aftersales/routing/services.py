@@ -117,7 +117,7 @@ def candidates(
             username=p.user.get_username(),
             load=counted[p.user_id],
             capacity=settings.default_capacity if p.capacity is None else p.capacity,
-            last_assigned_at=p.last_assigned_at,
+            last_turn=p.last_turn,
             skills=skills_of(p),
         )
         for p in profiles
@@ -154,13 +154,20 @@ def hand_out(
             result.left = list(subjects[position:])
             break
         work.give(subject, users[chosen.user_id], actor=actor, now=now)
-        chosen.took(now)
+        settings.turns += 1
+        chosen.took(settings.turns)
         result.given.append((subject, chosen))
-    for user_id in {chosen.user_id for _subject, chosen in result.given}:
-        AgentProfile.objects.filter(shop_id=settings.shop_id, user_id=user_id).update(
-            last_assigned_at=now
-        )
+    if result.given:
+        _took_turns(settings, {c.user_id: c.last_turn for _subject, c in result.given}, now)
     return result
+
+
+def _took_turns(settings: RoutingSettings, turns: dict[int, int], now: dt.datetime) -> None:
+    settings.save(update_fields=["turns"])
+    for user_id, turn in turns.items():
+        AgentProfile.objects.filter(shop_id=settings.shop_id, user_id=user_id).update(
+            last_turn=turn, last_assigned_at=now
+        )
 
 
 def _locked_subject(work: Work, actor: Principal, subject_id: int):
@@ -295,9 +302,8 @@ def routing_claim(*, actor: Principal, subject) -> None:
     now = clock.now()
     user = get_user_model().objects.get(pk=actor.user_id)
     work.give(subject, user, actor=actor, now=now)
-    AgentProfile.objects.filter(shop_id=subject.shop_id, user_id=actor.user_id).update(
-        last_assigned_at=now
-    )
+    settings.turns += 1
+    _took_turns(settings, {actor.user_id: settings.turns}, now)
 
 
 # --- duty --------------------------------------------------------------------------------------
