@@ -324,14 +324,14 @@ def test_least_loaded_goes_to_the_lightest(shop, team, buyer):
 
 def test_skills_match_kind_reason_category_and_language(shop, team, buyer):
     strategy(shop, "skills")
+    phones, shoes, plain = new_case(buyer, 1), new_case(buyer, 2), new_case(buyer, 3)
+    returned = new_case(buyer, 4, kind="return_refund", reason="quality_issue")
     Product.objects.filter(shop=shop, code="SKU-1").update(category="phones")
     Product.objects.filter(shop=shop, code="SKU-2").update(category="shoes")
     boss = team["boss"].principal
     routing_agent_set(actor=boss, shop=shop, username="ann", skills={"languages": ["en"]})
     routing_agent_set(actor=boss, shop=shop, username="bob", skills={"kinds": ["return_refund"]})
     routing_agent_set(actor=boss, shop=shop, username="cat", skills={"categories": ["shoes"]})
-    phones, shoes, plain = new_case(buyer, 1), new_case(buyer, 2), new_case(buyer, 3)
-    returned = new_case(buyer, 4, kind="return_refund", reason="quality_issue")
     assert routing_assign(subject=shoes, actor=SYSTEM) == "cat"
     assert routing_assign(subject=returned, actor=SYSTEM) == "bob"
     # nobody's skills fit: the least loaded (ann), ties broken by who waited longest
@@ -361,7 +361,7 @@ def test_off_duty_agents_and_other_roles_are_never_picked(shop, team, buyer):
     assert picked == {"bob"}
 
 
-def test_routing_refuses_held_finished_and_unseen_work(shop, team, buyer):
+def test_routing_refuses_held_and_finished_work_and_customers(shop, team, buyer):
     case = new_case(buyer, 1)
     routing_claim(actor=team["ann"].principal, subject=case)
     with pytest.raises(ApplicationError) as held:
@@ -571,8 +571,8 @@ def test_the_shop_routing_settings_over_the_api(shop, team):
 
 
 def test_agents_over_the_api(shop, team, buyer):
-    Product.objects.filter(shop=shop, code="SKU-1").update(category="phones")
     new_case(buyer, 1)
+    Product.objects.filter(shop=shop, code="SKU-1").update(category="phones")
     boss = team["boss"]
     routing_claim(actor=team["bob"].principal, subject=Case.objects.get())
     response = boss.put(

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from aftersales.routing.choices import Strategy
 
+
 @dataclass(frozen=True)
 class Need:
     """What a piece of work asks of whoever works it."""

@@ -171,7 +171,7 @@ def _took_turns(settings: RoutingSettings, turns: dict[int, int], now: dt.dateti
 
 
 def _locked_subject(work: Work, actor: Principal, subject_id: int):
-    subject = actor.scope(work.lifecycle.locked()).filter(pk=subject_id).first()
+    subject = actor.scope(work.locked()).filter(pk=subject_id).first()
     if subject is None:
         raise NotFound(_("No such record."), code=f"{work.subject_type}_not_found")
     if not work.is_open(subject):
@@ -367,7 +367,7 @@ def _redistribute(
     given = left = 0
     for work in kinds_of_work():
         held = list(
-            work.lifecycle.locked()
+            work.locked()
             .filter(id__in=work.open(shop_id).filter(**{work.holder_id: actor.user_id}))
             .order_by("id")
         )

@@ -55,6 +55,11 @@ class Work:
             state__in=lifecycle.final_states
         )
 
+    def locked(self, *, skip_locked: bool = False) -> QuerySet:
+        """Rows of this kind locked for the transaction: only the row itself (what the
+        kernel's effects read is loaded by the writes that need it)."""
+        return self.lifecycle.model.objects.select_for_update(skip_locked=skip_locked, of=("self",))
+
     def is_open(self, subject) -> bool:
         return subject.state not in self.lifecycle.final_states
 

@@ -34,12 +34,11 @@ def _route_shop(work: Work, shop_id: int, batch_size: int, now: dt.datetime) -> 
         if not any(candidate.has_room for candidate in pool):
             return 0
         waiting = (
-            work.lifecycle.locked()
-            .filter(id__in=work.open(shop_id).filter(**{work.holder_id: None}).values("id"))
+            work.open(shop_id)
+            .filter(**{work.holder_id: None})
+            .select_for_update(skip_locked=skip, of=("self",))
             .order_by("id")
         )
-        if skip:
-            waiting = waiting.select_for_update(skip_locked=True, of=("self",))
         subjects = list(waiting[:batch_size])
         result = hand_out(work, subjects, pool, settings, actor=SYSTEM, now=now)
     return len(result.given)
