@@ -174,24 +174,31 @@ def test_least_loaded_keeps_the_loads_within_one_of_each_other():
     assert max(spreads) <= 1
 
 
-def test_least_loaded_under_closures_and_caps_stays_close():
-    spreads = []
+def test_least_loaded_under_closures_and_caps_never_widens_the_spread():
+    refused = []
+
+    def spread(loads):
+        return max(loads) - min(loads)
 
     def check(pool, need, chosen):
         room = [c for c in pool if c.has_room]
         if chosen is None:
             assert room == []
+            refused.append(1)
             return
         assert chosen.load == min(c.load for c in room)
-        spreads.append(max(c.load for c in pool) - min(c.load for c in pool))
+        # closures pull the loads apart; an assignment never does (beyond one)
+        before = [c.load for c in pool if c.capacity == 50]
+        after = [c.load + (c is chosen) for c in pool if c.capacity == 50]
+        assert spread(after) <= max(spread(before), 1)
 
-    # closures make the loads drift apart; every new case goes to the lightest, so they never
-    # drift far; two small caps are never passed
+    # two small caps fill up and are never passed; a case is refused only when all are full
     pool = [agent(1, capacity=4), agent(2, capacity=6), *(agent(i, capacity=50) for i in (3, 4))]
-    given = simulate("least_loaded", pool, close_chance=0.45, seed=4, check=check)
-    assert sum(given.values()) == CASES_SIMULATED
-    assert max(spreads) <= 6
-    assert abs(given[3] - given[4]) <= CASES_SIMULATED // 20
+    given = simulate("least_loaded", pool, close_chance=0.5, seed=4, check=check)
+    assert sum(given.values()) + len(refused) == CASES_SIMULATED
+    assert len(refused) < CASES_SIMULATED // 100
+    # the two with the same cap were given the same number of cases within 2 %
+    assert abs(given[3] - given[4]) <= CASES_SIMULATED // 50
 
 
 LANGUAGES, KINDS = ("zh-hans", "en"), ("refund_only", "return_refund", "exchange", "repair")
