@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "aftersales.complaints",
     "aftersales.notify",
     "aftersales.feedback",
+    "aftersales.routing",
     "aftersales.onboarding",
     "aftersales.operations",
 ]

@@ -143,6 +143,16 @@ def requests_for(world, target):
         ),
         ("/api/v1/invoices", "get"): ("/invoices", {"order": order.id}),
         ("/api/v1/invoices/export.csv", "get"): ("/invoices/export.csv", {"order": order.id}),
+        ("/api/v1/shops/{code}/routing", "get"): (f"/shops/{shop}/routing", None),
+        ("/api/v1/shops/{code}/routing", "put"): (f"/shops/{shop}/routing", {"auto_assign": True}),
+        ("/api/v1/shops/{code}/agents", "get"): (f"/shops/{shop}/agents", None),
+        ("/api/v1/shops/{code}/agents/{username}", "put"): (
+            f"/shops/{shop}/agents/agent",
+            {"capacity": 1},
+        ),
+        ("/api/v1/me/duty", "put"): ("/me/duty", {"on_duty": False, "shops": [shop]}),
+        ("/api/v1/cases/{number}/claim", "post"): (f"/cases/{case}/claim", None),
+        ("/api/v1/complaints/{number}/claim", "post"): (f"/complaints/{complaint}/claim", None),
         **{
             (f"/api/v1/cases/{{number}}/actions/{action}", "post"): (
                 f"/cases/{case}/actions/{action}",

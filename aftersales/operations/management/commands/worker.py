@@ -10,6 +10,7 @@ from aftersales.core.health import heartbeat_beat, heartbeat_start, heartbeat_st
 from aftersales.core.ratelimit import rate_prune
 from aftersales.core.sweep import sweep_batch
 from aftersales.notify.services import notifications_deliver
+from aftersales.routing.sweep import routing_sweep
 
 logger = logging.getLogger("aftersales.worker")
 
@@ -38,6 +39,7 @@ class Command(BaseCommand):
             close_old_connections()
             try:
                 result = sweep_batch(batch_size=batch_size)
+                routing_sweep(batch_size=batch_size)  # new unassigned work to agents on duty
                 delivered = notifications_deliver()
                 rate_prune()
                 heartbeat_beat(worker=name)
