@@ -14,11 +14,10 @@ class Strategy(models.TextChoices):
     SKILLS = "skills", _("By skills")
 
 
-# The team lead's role (added by the roles work; until then nobody holds it). Leads manage the
-# routing of their shops; leads and agents are the ones cases are routed to.
-LEAD = "lead"
-MANAGER_ROLES = frozenset({Role.ADMIN, LEAD})
-ROUTED_ROLES = frozenset({Role.AGENT, LEAD})
+# Leads manage the routing of their shops; leads and agents are the ones cases are routed to
+# (by the role they hold in the shop: an agent of one shop may lead another).
+MANAGER_ROLES = frozenset({Role.ADMIN, Role.LEAD})
+ROUTED_ROLES = frozenset({Role.AGENT, Role.LEAD})
 
 # The open work an agent is given automatically unless the shop or the agent says otherwise.
 DEFAULT_CAPACITY = 20

@@ -78,8 +78,9 @@ def agents_for_shop(*, actor: Principal, shop: Shop) -> list[AgentRow]:
 def duty_of(*, actor: Principal) -> bool | None:
     """Whether the caller is on duty (in any of their shops); ``None`` for somebody who is not
     routed work (the desk then shows no toggle)."""
-    if actor.role not in ROUTED_ROLES or not actor.shop_ids:
+    routed = [shop for shop in actor.shop_ids or () if actor.role_in(shop) in ROUTED_ROLES]
+    if not routed:
         return None
     return AgentProfile.objects.filter(
-        user_id=actor.user_id, shop_id__in=actor.shop_ids, on_duty=True
+        user_id=actor.user_id, shop_id__in=routed, on_duty=True
     ).exists()

@@ -37,7 +37,7 @@ from aftersales.team.models import Membership
 
 def is_manager(actor: Principal, shop_id: int) -> bool:
     """An administrator or a team lead of the shop (or of the whole installation)."""
-    return actor.role in MANAGER_ROLES and actor.can_see_shop(shop_id)
+    return actor.role_in(shop_id) in MANAGER_ROLES
 
 
 def require_manager(actor: Principal, shop_id: int) -> None:
@@ -49,7 +49,7 @@ def require_manager(actor: Principal, shop_id: int) -> None:
 
 
 def _require_routed(actor: Principal) -> None:
-    if actor.role not in ROUTED_ROLES:
+    if not any(actor.role_in(shop) in ROUTED_ROLES for shop in actor.shop_ids or ()):
         raise PermissionDenied(
             _("Only agents and team leads go on and off duty."), code="not_an_agent"
         )
@@ -68,7 +68,9 @@ def routing_lock(shop_id: int, *, skip_locked: bool = False) -> RoutingSettings 
 
 def routed_members(shop_id: int):
     """The shop's active agents and team leads (the ones work is routed to)."""
-    return Membership.objects.filter(role__in=ROUTED_ROLES, shops=shop_id, user__is_active=True)
+    return Membership.objects.filter(
+        shop_roles__shop_id=shop_id, shop_roles__role__in=ROUTED_ROLES, user__is_active=True
+    )
 
 
 def loads(shop_id: int, user_ids: Iterable[int]) -> dict[int, int]:
@@ -269,7 +271,7 @@ def routing_assign(*, subject, actor: Principal) -> str:
 def routing_claim(*, actor: Principal, subject) -> None:
     """Take a case or complaint from the queue. Somebody else's is refused (409) unless the
     caller is an administrator or a team lead of the shop; an agent at their cap is refused."""
-    if actor.role not in ROUTED_ROLES | MANAGER_ROLES:
+    if actor.role_in(subject.shop_id) not in ROUTED_ROLES | MANAGER_ROLES:
         raise PermissionDenied(
             _("Only agents and team leads take work from the queue."), code="forbidden"
         )
@@ -312,11 +314,11 @@ def routing_claim(*, actor: Principal, subject) -> None:
 def _duty_shops(actor: Principal, codes: Sequence[str] | None) -> list[int]:
     if not actor.shop_ids:
         raise PermissionDenied(_("You work for no shop."), code="not_an_agent")
+    # Only the shops where the caller is routed work (an agent or a lead there).
+    routed = [shop for shop in actor.shop_ids if actor.role_in(shop) in ROUTED_ROLES]
     if codes is None:
-        return sorted(actor.shop_ids)
-    found = dict(
-        Shop.objects.filter(code__in=codes, id__in=actor.shop_ids).values_list("code", "id")
-    )
+        return sorted(routed)
+    found = dict(Shop.objects.filter(code__in=codes, id__in=routed).values_list("code", "id"))
     missing = [code for code in codes if code not in found]
     if missing:
         raise NotFound(
