@@ -21,6 +21,7 @@ from aftersales.core.errors import ApplicationError
 from aftersales.core.middleware import contains_nul
 from aftersales.onboarding.api import router as shops_router
 from aftersales.policy.api import router as policy_router
+from aftersales.sla.api import router as sla_router
 from aftersales.team.api import router as team_router
 from aftersales.team.selectors import principal_for_token
 
@@ -105,6 +106,7 @@ api.add_router("/", catalog_router)
 api.add_router("/", cases_router)
 api.add_router("/", complaints_router)
 api.add_router("/", team_router)
+api.add_router("/", sla_router)
 
 HTTP_CODES = {
     400: "malformed_request",

@@ -10,6 +10,7 @@ from aftersales.core.health import heartbeat_beat, heartbeat_start, heartbeat_st
 from aftersales.core.ratelimit import rate_prune
 from aftersales.core.sweep import sweep_batch
 from aftersales.notify.services import notifications_deliver
+from aftersales.sla.refresh import sla_sweep
 
 logger = logging.getLogger("aftersales.worker")
 
@@ -38,6 +39,7 @@ class Command(BaseCommand):
             close_old_connections()
             try:
                 result = sweep_batch(batch_size=batch_size)
+                sla_sweep(batch_size=batch_size)  # the service-level clocks' warnings and breaches
                 delivered = notifications_deliver()
                 rate_prune()
                 heartbeat_beat(worker=name)
