@@ -11,6 +11,7 @@ import pytest
 
 from aftersales.core.calendars import CALENDAR_TIME, BusinessCalendar, china_day
 from aftersales.sla.hours import HoursIn, calendar_for
+from aftersales.sla.schemas import iso_duration
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 OFFICE = {
@@ -201,3 +202,18 @@ def test_bad_windows_are_refused(windows):
 def test_a_date_both_closed_and_worked_is_refused():
     with pytest.raises(ValueError):
         HoursIn.model_validate({"closed_dates": ["2026-12-01"], "working_dates": ["2026-12-01"]})
+
+
+@pytest.mark.parametrize(
+    ("duration", "text"),
+    [
+        (dt.timedelta(minutes=5), "PT5M"),
+        (dt.timedelta(hours=24), "PT24H"),
+        (dt.timedelta(hours=36), "PT36H"),
+        (dt.timedelta(days=5), "P5D"),
+        (dt.timedelta(days=2, hours=4, minutes=30), "P2DT4H30M"),
+        (None, None),
+    ],
+)
+def test_targets_read_as_people_write_them(duration, text):
+    assert iso_duration(duration) == text

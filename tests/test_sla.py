@@ -349,6 +349,7 @@ def test_the_most_specific_target_wins(targets, kind, priority, chosen):
             422,
             "validation_error",
         ),
+        ("admin", "put", "/shops/shop/business-hours", {"windows": {}}, 422, "no_working_hours"),
         ("admin", "put", "/shops/shop/sla-targets", {"preset": "nope"}, 422, "unknown_preset"),
         (
             "admin",

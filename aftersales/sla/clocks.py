@@ -17,6 +17,7 @@ lifecycle's table, its target and its shop's calendar (no database).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -125,7 +126,9 @@ def measure(
         span = calendar.elapsed(begin, finish) if finish is not None else None
         for name, amount in thresholds.items():
             if name not in crossed and (span is None or consumed + span >= amount):
-                crossed[name] = calendar.add(begin, max(amount - consumed, ZERO))
+                # A shop that never opens again (every day closed) leaves the clock never due.
+                with contextlib.suppress(ValueError):
+                    crossed[name] = calendar.add(begin, max(amount - consumed, ZERO))
         if span is not None:
             consumed += span
     result = Measure(

@@ -14,17 +14,18 @@ MAX_TARGET = dt.timedelta(days=90)
 
 
 def iso_duration(value: dt.timedelta | None) -> str | None:
-    """``PT5M``, ``PT24H``, ``P5D``, ``P1DT2H30M`` (what people write in a preset)."""
+    """As people write a target: ``PT5M``, ``PT24H``, ``PT36H``, ``P5D`` (whole days from two
+    days up), ``P2DT4H``."""
     if value is None:
         return None
     seconds = int(value.total_seconds())
-    days, seconds = divmod(seconds, 86400)
-    hours, seconds = divmod(seconds, 3600)
-    minutes, seconds = divmod(seconds, 60)
+    days, rest = divmod(seconds, 86400)
+    if days < 2:
+        days, rest = 0, seconds
+    hours, rest = divmod(rest, 3600)
+    minutes, rest = divmod(rest, 60)
     time = "".join(
-        f"{amount}{unit}"
-        for amount, unit in ((hours, "H"), (minutes, "M"), (seconds, "S"))
-        if amount
+        f"{amount}{unit}" for amount, unit in ((hours, "H"), (minutes, "M"), (rest, "S")) if amount
     )
     text = "P" + (f"{days}D" if days else "") + (f"T{time}" if time else "")
     return text if text != "P" else "PT0S"

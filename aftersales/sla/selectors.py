@@ -169,7 +169,7 @@ def report(*, actor: Principal, shop: Shop, since: dt.date, until: dt.date) -> d
     breached), how many were met, per subject type, metric and kind; a reply counts each
     round."""
     staff_only(actor)
-    if until < since or (until - since).days > 366:
+    if until < since or (until - since).days > 366 or not 1900 <= since.year <= until.year < 3000:
         raise InvalidInput(
             _("The period runs forward and covers at most a year."), code="invalid_period"
         )

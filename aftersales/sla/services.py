@@ -66,6 +66,12 @@ def _admin_only(actor: Principal, shop: Shop) -> None:
 def business_hours_set(*, actor: Principal, shop: Shop, hours: HoursIn) -> BusinessHours:
     """Set a shop's business hours; its open clocks are recomputed with them."""
     _admin_only(actor, shop)
+    if not hours.windows:
+        raise InvalidInput(
+            _("Give at least one working window (every day 00:00–24:00 for 24/7)."),
+            code="no_working_hours",
+            field="windows",
+        )
     Shop.objects.select_for_update().filter(pk=shop.pk).first()
     row, _created = BusinessHours.objects.update_or_create(
         shop=shop,
