@@ -21,6 +21,8 @@ from aftersales.core.actors import SYSTEM
 from aftersales.core.gate import event_for
 from aftersales.core.models import Event, Notice
 from aftersales.sla import selectors
+from aftersales.sla.clocks import measure
+from aftersales.sla.hours import calendar_for
 from aftersales.sla.models import BusinessHours, Clock, Holiday, Target
 from aftersales.sla.refresh import sla_sweep, target_for
 from aftersales.sla.schemas import TargetIn, TargetsIn
@@ -452,3 +454,55 @@ def test_several_workers_tell_each_breach_once(clock):
     assert (errors, sum(results)) == ([], 12)
     assert Event.objects.filter(action="sla_breach").count() == 12
     assert Notice.objects.filter(kind="sla_breach").count() == 12
+
+
+def office_calendar():
+    return calendar_for(timezone="Asia/Shanghai", region="CN", windows=OFFICE)
+
+
+def test_an_answer_after_closing_on_the_last_counted_minute_is_met():
+    def answered(moment):
+        return measure(
+            office_calendar(),
+            metric="first_response",
+            target=2 * HOUR,
+            warn_before=None,
+            start=at("2026-11-24 16:00"),
+            end=at(moment),
+            pauses=(),
+            now=at(moment),
+        )
+
+    on_time = answered("2026-11-24 19:00")
+    assert (on_time.state, on_time.due_at, on_time.rounds_met) == ("met", None, 1)
+    late = answered("2026-11-25 09:01")
+    assert (late.state, late.breached_at, late.rounds_met) == (
+        "breached",
+        at("2026-11-24 18:00"),
+        0,
+    )
+
+
+@pytest.mark.parametrize(
+    ("pauses", "state", "due"),
+    [
+        # 1 h, a pause overnight, 1 h, then paused again: nothing is due while it waits.
+        ([("2026-11-24 11:00", "2026-11-25 10:00"), ("2026-11-25 11:00", None)], "paused", None),
+        # 1 h before the pause, 7 h after it.
+        ([("2026-11-24 11:00", "2026-11-25 10:00")], "running", "2026-11-26 09:30"),
+        # A pause that ended before the clock started changes nothing: overdue at 10:30.
+        ([("2026-11-23 11:00", "2026-11-23 15:00")], "breached", "2026-11-25 10:30"),
+    ],
+)
+def test_pauses(pauses, state, due):
+    result = measure(
+        office_calendar(),
+        metric="resolution",
+        target=8 * HOUR,
+        warn_before=None,
+        start=at("2026-11-24 10:00"),
+        end=None,
+        pauses=[(at(a), at(b) if b else None) for a, b in pauses],
+        now=at("2026-11-25 12:00"),
+    )
+    assert (result.state, result.due_at) == (state, at(due) if due else None)

@@ -125,7 +125,9 @@ def measure(
     for begin, finish in segments:
         span = calendar.elapsed(begin, finish) if finish is not None else None
         for name, amount in thresholds.items():
-            if name not in crossed and (span is None or consumed + span >= amount):
+            # A finished stretch that uses the target up exactly is met, not breached (an
+            # answer after closing time, on the last counted minute).
+            if name not in crossed and (span is None or consumed + span > amount):
                 # A shop that never opens again (every day closed) leaves the clock never due.
                 with contextlib.suppress(ValueError):
                     crossed[name] = calendar.add(begin, max(amount - consumed, ZERO))
