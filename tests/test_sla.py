@@ -460,7 +460,7 @@ def office_calendar():
     return calendar_for(timezone="Asia/Shanghai", region="CN", windows=OFFICE)
 
 
-def test_an_answer_after_closing_on_the_last_counted_minute_is_met():
+def test_an_answer_after_the_due_time_is_late_even_after_closing():
     def answered(moment):
         return measure(
             office_calendar(),
@@ -473,9 +473,9 @@ def test_an_answer_after_closing_on_the_last_counted_minute_is_met():
             now=at(moment),
         )
 
-    on_time = answered("2026-11-24 19:00")
-    assert (on_time.state, on_time.due_at, on_time.rounds_met) == ("met", None, 1)
-    late = answered("2026-11-25 09:01")
+    on_time = answered("2026-11-24 18:00")
+    assert (on_time.state, on_time.breached_at, on_time.rounds_met) == ("met", None, 1)
+    late = answered("2026-11-24 19:00")
     assert (late.state, late.breached_at, late.rounds_met) == (
         "breached",
         at("2026-11-24 18:00"),

@@ -123,7 +123,7 @@ class BusinessCalendar:
     @classmethod
     def always_open(cls, timezone: str = "UTC") -> BusinessCalendar:
         """24/7: every minute counts, holidays too."""
-        return cls(timezone=timezone, weekly=((0, DAY_MINUTES),) * 7)
+        return cls(timezone=timezone, weekly=(((0, DAY_MINUTES),),) * 7)
 
     # -- the windows of a day --------------------------------------------------------------------
 
@@ -155,32 +155,23 @@ class BusinessCalendar:
 
     def intervals(self, since: dt.datetime) -> Iterator[tuple[dt.datetime, dt.datetime]]:
         """The open intervals (UTC, start inclusive, end exclusive) that end after ``since``, in
-        order, touching or overlapping ones merged; walks at most ``SEARCH_DAYS`` days without
-        finding one."""
+        order and without overlaps (a night shift that runs into the next day's window is
+        counted once); gives up after ``SEARCH_DAYS`` days in a row without a window."""
         day = since.astimezone(self.zone).date() - dt.timedelta(days=1)  # yesterday's night shift
-        pending: tuple[dt.datetime, dt.datetime] | None = None
+        reached = since
         empty_days = 0
         while empty_days <= SEARCH_DAYS:
             windows = self.day_windows(day)
             empty_days = 0 if windows else empty_days + 1
+            # Windows start on their own day, so starts never go back: clipping each window at
+            # the furthest end so far keeps the intervals apart.
             for start_minute, end_minute in windows:
-                start, end = self._local(day, start_minute), self._local(day, end_minute)
-                if end <= since or end <= start:
-                    continue
-                if pending is not None and start <= pending[1]:
-                    pending = (pending[0], max(pending[1], end))
-                    continue
-                if pending is not None:
-                    yield pending
-                pending = (start, end)
-            # Nothing later can touch the pending interval once a new day begins after its end.
-            next_day_start = self._local(day + dt.timedelta(days=1), 0)
-            if pending is not None and pending[1] < next_day_start:
-                yield pending
-                pending = None
+                start = max(self._local(day, start_minute), reached)
+                end = self._local(day, end_minute)
+                if end > start:
+                    yield start, end
+                    reached = end
             day += dt.timedelta(days=1)
-        if pending is not None:
-            yield pending
 
     # -- counting ----------------------------------------------------------------------------------
 
