@@ -10,6 +10,7 @@ import zoneinfo
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.template.loader import render_to_string
 from django.utils import translation
 
 from aftersales.cases.messages import message_send
@@ -506,3 +507,19 @@ def test_pauses(pauses, state, due):
         now=at("2026-11-25 12:00"),
     )
     assert (result.state, result.due_at) == (state, at(due) if due else None)
+
+
+def test_the_badges_partial_reads_words_and_the_shops_time():
+    badge = selectors.Badge(
+        metric="first_response",
+        state="breached",
+        label="First response: Overdue",
+        due="2026-11-24 12:00",
+    )
+    with translation.override("en"):
+        html = render_to_string("sla/_badges.html", {"badges": [badge]})
+    assert html.strip() == (
+        '<span class="sla-badges"><span class="badge sla-breached" title="Due 2026-11-24 12:00">'
+        "First response: Overdue · 2026-11-24 12:00</span></span>"
+    )
+    assert render_to_string("sla/_badges.html", {"badges": []}).strip() == ""
