@@ -22,6 +22,7 @@ from aftersales.core.middleware import contains_nul
 from aftersales.onboarding.api import router as shops_router
 from aftersales.policy.api import router as policy_router
 from aftersales.routing.api import router as routing_router
+from aftersales.sla.api import router as sla_router
 from aftersales.team.api import router as team_router
 from aftersales.team.selectors import principal_for_token
 
@@ -107,6 +108,7 @@ api.add_router("/", cases_router)
 api.add_router("/", complaints_router)
 api.add_router("/", team_router)
 api.add_router("/", routing_router)
+api.add_router("/", sla_router)
 
 HTTP_CODES = {
     400: "malformed_request",

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "aftersales.cases",
     "aftersales.complaints",
     "aftersales.notify",
+    "aftersales.sla",
     "aftersales.feedback",
     "aftersales.routing",
     "aftersales.onboarding",

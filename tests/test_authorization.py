@@ -166,6 +166,20 @@ def requests_for(world, target):
         ),
         ("/api/v1/complaints", "get"): ("/complaints", {"shop": shop}),
         ("/api/v1/complaints/{number}", "get"): (f"/complaints/{complaint}", None),
+        ("/api/v1/shops/{code}/business-hours", "get"): (f"/shops/{shop}/business-hours", None),
+        ("/api/v1/shops/{code}/business-hours", "put"): (
+            f"/shops/{shop}/business-hours",
+            {"windows": {"mon": [["09:00", "18:00"]]}},
+        ),
+        ("/api/v1/shops/{code}/sla-targets", "get"): (f"/shops/{shop}/sla-targets", None),
+        ("/api/v1/shops/{code}/sla-targets", "put"): (
+            f"/shops/{shop}/sla-targets",
+            {"preset": "generic"},
+        ),
+        ("/api/v1/sla/report", "get"): (
+            f"/sla/report?shop={shop}&from=2026-11-01&to=2026-11-30",
+            None,
+        ),
         **{
             (f"/api/v1/complaints/{{number}}/actions/{action}", "post"): (
                 f"/complaints/{complaint}/actions/{action}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import Literal
 
 from django.http import FileResponse, HttpRequest, HttpResponse
 from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
@@ -190,6 +191,8 @@ class CaseQuery(Schema):
     due_before: Timestamp | None = None
     customer: str | None = None
     order: Id | None = None
+    # Cases with a service-level clock on time, due soon, overdue or met.
+    sla: Literal["running", "warned", "breached", "met"] | None = None
     cursor: str | None = None
     limit: int = 50
 
@@ -214,6 +217,7 @@ def list_cases(request: HttpRequest, query: Query[CaseQuery]):
             due_before=_aware(query.due_before),
             customer=query.customer,
             order=query.order,
+            sla=query.sla,
         ),
         cursor=query.cursor,
         limit=page_limit(query.limit),

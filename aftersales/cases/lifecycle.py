@@ -268,6 +268,8 @@ CASES = register(
         entry_notices={S.CLOSED: ("case_closed",)},
         escalate_action=A.ESCALATE,
         escalate_notice="case_escalated",
+        sla_kind=lambda case: case.kind,
+        sla_priority=lambda case: case.priority,
     )
 )
 

@@ -25,6 +25,7 @@ from aftersales.cases.choices import (
 )
 from aftersales.core.models import TimestampedModel
 from aftersales.policy.choices import CompensationReason, Condition, Fault, ShippingPayer
+from aftersales.sla.choices import Priority
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "default": Decimal("0.00")}
 
@@ -44,6 +45,10 @@ class Case(TimestampedModel):
     return_shipping_payer = models.CharField(max_length=10, choices=ShippingPayer.choices)
     description = models.TextField(blank=True)
     state = models.CharField(max_length=30, choices=CaseState.choices)
+    # Chooses the case's service-level targets (``aftersales.sla``).
+    priority = models.CharField(
+        max_length=10, choices=Priority.choices, default=Priority.NORMAL, db_default="normal"
+    )
 
     requested_amount = models.DecimalField(**MONEY)
     approved_amount = models.DecimalField(**MONEY)

@@ -18,6 +18,7 @@ from aftersales.core import clock
 from aftersales.core.actors import Principal
 from aftersales.core.errors import Conflict, InvalidInput, NotFound
 from aftersales.core.models import Event
+from aftersales.sla import selectors as sla_selectors
 
 
 def cases_for(actor: Principal) -> QuerySet[Case]:
@@ -139,6 +140,7 @@ class CaseFilters:
     assignee_id: int | None = None
     # A case number, order number, return or outbound tracking number, or customer phone.
     search: str | None = None
+    sla: str | None = None  # a service-level clock's state: running, warned, breached, met
 
 
 OPEN_STATES = tuple(s for s in CaseState.values if s not in FINAL_STATES)
@@ -237,6 +239,8 @@ def case_list(
         cases = cases.filter(assignee_id=filters.assignee_id)
     if filters.search:
         cases = _search(actor, cases, filters.search)
+    if filters.sla:
+        cases = cases.filter(id__in=sla_selectors.filter_ids("case", filters.sla))
     rows = _keyset_page(cases, Cursor.decode(cursor) if cursor else None, limit + 1)
     next_cursor = None
     if len(rows) > limit:

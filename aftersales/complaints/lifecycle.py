@@ -92,6 +92,11 @@ COMPLAINTS = register(
         action_label=lambda action: str(Action(action).label),
         escalate_action=A.ESCALATE,
         escalate_notice="complaint_escalated",
+        # Service levels: a complaint's kind is its type; the follow-up waits on the customer;
+        # an owner or a link is internal work, no answer to the customer.
+        sla_kind=lambda complaint: complaint.type,
+        sla_unseen_actions=frozenset({A.ASSIGN, A.LINK}),
+        sla_waiting_states=frozenset({S.FOLLOWING_UP}),
     )
 )
 

@@ -222,6 +222,14 @@ class Lifecycle:
     # action), and the notice it queues.
     escalate_action: str = "escalate"
     escalate_notice: str = ""
+    # SLA clocks (``aftersales.sla``): the subject's kind and priority, which choose its targets
+    # (no ``sla_kind``: the subject has no SLA); the staff moves the customer does not see (they
+    # are no response); the states where the shop waits on the customer (``None``: those whose
+    # person moves are all the customer's).
+    sla_kind: Callable[[Any], str] | None = None
+    sla_priority: Callable[[Any], str] = lambda subject: "normal"
+    sla_unseen_actions: frozenset[str] = frozenset()
+    sla_waiting_states: frozenset[str] | None = None
     index: dict[tuple[str | None, str], Move] = field(init=False, repr=False)
     by_state: dict[str | None, tuple[Move, ...]] = field(init=False, repr=False)
 

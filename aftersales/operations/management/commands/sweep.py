@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 from aftersales.core.sweep import sweep
 from aftersales.notify.services import notifications_deliver
 from aftersales.routing.sweep import routing_sweep
+from aftersales.sla.refresh import sla_sweep
 
 
 class Command(BaseCommand):
@@ -17,10 +18,12 @@ class Command(BaseCommand):
     def handle(self, *args, batch_size, **options):
         started = time.perf_counter()
         result = sweep(batch_size=batch_size)
+        levels = sla_sweep(batch_size=batch_size)
         elapsed = time.perf_counter() - started
         routed = routing_sweep(batch_size=batch_size)
         delivered = notifications_deliver()
         self.stdout.write(
             f"acted={result.acted} escalated_on_error={result.escalated_on_error} "
-            f"notifications={delivered} seconds={elapsed:.3f} routed={routed}"
+            f"notifications={delivered} seconds={elapsed:.3f} routed={routed} "
+            f"sla_warnings={levels.warned} sla_breaches={levels.breached}"
         )

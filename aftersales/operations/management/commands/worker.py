@@ -11,6 +11,7 @@ from aftersales.core.ratelimit import rate_prune
 from aftersales.core.sweep import sweep_batch
 from aftersales.notify.services import notifications_deliver
 from aftersales.routing.sweep import routing_sweep
+from aftersales.sla.refresh import sla_sweep
 
 logger = logging.getLogger("aftersales.worker")
 
@@ -40,6 +41,7 @@ class Command(BaseCommand):
             try:
                 result = sweep_batch(batch_size=batch_size)
                 routing_sweep(batch_size=batch_size)  # new unassigned work to agents on duty
+                sla_sweep(batch_size=batch_size)  # the service-level clocks' warnings and breaches
                 delivered = notifications_deliver()
                 rate_prune()
                 heartbeat_beat(worker=name)
