@@ -9,19 +9,29 @@ from django.db import close_old_connections
 from aftersales.core.health import heartbeat_beat, heartbeat_start, heartbeat_stop, worker_name
 from aftersales.core.ratelimit import rate_prune
 from aftersales.core.sweep import sweep_batch
-from aftersales.notify.services import notifications_deliver
+from aftersales.notify.deliveries import deliveries_sweep
+from aftersales.notify.runner import runs_tasks_here, tasks_run
 
 logger = logging.getLogger("aftersales.worker")
 
 
 class Command(BaseCommand):
-    help = "Run forever: act on due deadlines and deliver notifications."
+    help = (
+        "Run forever: act on due deadlines and run the delivery tasks (e-mail, text messages, "
+        "webhooks) of the database task backend."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--interval", type=float, default=settings.AFTERSALES_WORKER_INTERVAL)
         parser.add_argument("--batch-size", type=int, default=settings.AFTERSALES_SWEEP_BATCH)
+        parser.add_argument(
+            "--tasks",
+            type=int,
+            default=settings.AFTERSALES_WORKER_TASKS,
+            help="delivery tasks to run per round (0: leave them to `db_worker` processes)",
+        )
 
-    def handle(self, *args, interval, batch_size, **options):
+    def handle(self, *args, interval, batch_size, tasks, **options):
         running = True
 
         def stop(signum, frame):
@@ -32,13 +42,18 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         name = worker_name()
         heartbeat_start(worker=name)
-        self.stdout.write(f"worker {name} started (interval {interval}s, batch {batch_size})")
+        if not runs_tasks_here():
+            tasks = 0  # another task backend has its own workers
+        self.stdout.write(
+            f"worker {name} started (interval {interval}s, batch {batch_size}, tasks {tasks})"
+        )
         self.stdout.flush()
         while running:
             close_old_connections()
             try:
                 result = sweep_batch(batch_size=batch_size)
-                delivered = notifications_deliver()
+                deliveries_sweep(batch_size=batch_size)
+                ran = tasks_run(worker_id=name, max_tasks=tasks) if tasks else 0
                 rate_prune()
                 heartbeat_beat(worker=name)
             except Exception:  # keep the loop alive; the batch rolled back and will be retried
@@ -47,7 +62,8 @@ class Command(BaseCommand):
                 continue
             if result.processed:
                 logger.info("acted on %s due cases", result.processed)
-            if not result.full and delivered == 0:
+            # More may be waiting when a batch came back full: go on without a pause.
+            if not (result.full or (tasks and ran == tasks)):
                 time.sleep(interval)
         close_old_connections()
         heartbeat_stop(worker=name)
