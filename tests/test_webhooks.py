@@ -271,7 +271,7 @@ def test_the_admin_adds_an_endpoint_showing_its_secret_once_and_replays_deliveri
     with django_capture_on_commit_callbacks(execute=True):
         superuser_client.post(
             "/admin/notify/delivery/",
-            {"action": "replay", "_selected_action": [delivery.pk]},
+            {"action": "replay", "index": "0", "_selected_action": [delivery.pk]},
         )
     tasks_run(worker_id="test")
     assert [r.signature_valid for r in receiver.received] == [True, True]

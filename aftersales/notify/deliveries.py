@@ -79,9 +79,9 @@ def deliveries_start(notice_ids: Iterable[int]) -> list[int]:
     notice_ids = list(notice_ids)
     with transaction.atomic():
         notices = list(
-            Notice.objects.filter(pk__in=notice_ids).exclude(
-                Exists(Delivery.objects.filter(notice=OuterRef("pk")))
-            )
+            Notice.objects.filter(pk__in=notice_ids)
+            .exclude(Exists(Delivery.objects.filter(notice=OuterRef("pk"))))
+            .order_by("created_at", "pk")
         )
         if not notices:
             return []
@@ -177,9 +177,10 @@ def _finish(delivery: Delivery, *, used: str = "", error: str = "", status: str)
         current = (
             Delivery.objects.select_for_update()
             .filter(pk=delivery.pk, status=DeliveryStatus.SENDING, attempts=delivery.attempts)
-            .exists()
+            .only("pk")
+            .first()
         )
-        if not current:
+        if current is None:
             # The lease ran out and the sweep gave the delivery to another attempt.
             logger.warning("delivery %s: attempt %s finished late", delivery.pk, delivery.attempts)
             return

@@ -64,16 +64,25 @@ def webhook_url_check(url: str) -> str:
     ``AFTERSALES_WEBHOOK_ALLOW_PRIVATE``, only public addresses (no loopback, private network,
     link-local or cloud metadata address), so a shop cannot make the server call inside its own
     network."""
-    parts = urllib.parse.urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    url = url.strip()
+    try:
+        parts = urllib.parse.urlsplit(url)
+        hostname = parts.hostname
+    except ValueError:
+        hostname = None
+    if (
+        hostname is None
+        or parts.scheme not in ("http", "https")
+        or any(ch.isspace() or ord(ch) < 32 for ch in url)
+    ):
         raise _refuse(_("A webhook URL must start with http:// or https://."), "invalid_url")
     if parts.username or parts.password:
         raise _refuse(_("A webhook URL may not carry a user name or password."), "invalid_url")
     if settings.AFTERSALES_WEBHOOK_ALLOW_PRIVATE:
-        return url.strip()
+        return url
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, port)}
+        addresses = {info[4][0] for info in socket.getaddrinfo(hostname, port)}
     except (OSError, ValueError, UnicodeError):
         raise _refuse(
             _("The webhook URL's host name cannot be resolved."), "webhook_url_unresolvable"
@@ -82,7 +91,7 @@ def webhook_url_check(url: str) -> str:
         raise _refuse(
             _("Webhooks may only go to public internet addresses."), "webhook_url_private"
         )
-    return url.strip()
+    return url
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
