@@ -5,13 +5,16 @@ record-only notices, so the figures are the machinery's, not a mail server's.
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/aftersales_bench_deliveries \\
         python -m bench.deliveries --notices 2000
 
-The database is migrated first; the rows it writes are deleted at the end.
+The database is migrated first; the rows it writes are deleted at the end. The same tasks are
+also run by django-tasks-db's own ``db_worker`` process, to compare.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import subprocess
+import sys
 import time
 
 
@@ -79,6 +82,21 @@ def main() -> None:
     queued = time.perf_counter() - started
     assert Delivery.objects.filter(shop_id=shop.pk, status="delivered").count() == count
     print(f"tasks, one worker loop: {ran / queued:8.0f} deliveries/s")
+    clean()
+
+    # The same tasks run by django-tasks-db's own worker process (its start included).
+    ids = notices()
+    with transaction.atomic():
+        deliveries_start(ids)
+    started = time.perf_counter()
+    command = [sys.executable, "-m", "aftersales.cli", "db_worker", "--batch"]
+    subprocess.run(
+        [*command, "--queue-name", "*", "--no-startup-delay", "--no-reload", "--verbosity", "0"],
+        check=True,
+    )
+    separate = time.perf_counter() - started
+    assert Delivery.objects.filter(shop_id=shop.pk, status="delivered").count() == count
+    print(f"tasks, db_worker process: {count / separate:6.0f} deliveries/s (with its start)")
     clean()
 
     ids = notices()
