@@ -76,7 +76,7 @@ def webhook_endpoint_create(
 
 @transaction.atomic
 def webhook_endpoint_delete(*, actor: Principal, shop: Shop, endpoint_id: int) -> None:
-    """The endpoint goes; its deliveries still waiting are not sent."""
+    """The endpoint goes, and its deliveries with it (those still waiting are not sent)."""
     require_shop_admin(actor, shop)
     deleted, _rows = WebhookEndpoint.objects.filter(shop=shop, pk=endpoint_id).delete()
     if not deleted:
