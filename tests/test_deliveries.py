@@ -6,9 +6,11 @@ tried again once its lease runs out; notices from before all this are picked up 
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
 from django.core import mail
+from django.core.management import call_command
 from django.db import transaction
 from django_tasks_db.models import DBTaskResult
 
@@ -308,3 +310,17 @@ def test_a_delivery_reads_a_bounded_number_of_queries(
         with django_assert_max_num_queries(12):
             assert delivery_attempt(delivery_id) == "delivered"
     assert len(mail.outbox) == 10
+
+
+def test_the_one_shot_sweep_delivers_what_is_due_without_the_queue(customer, order, clock):
+    # given a notice written while no hook ran (the change's commit is the test's)
+    reachable()
+    number = open_case(customer, order)["number"]
+
+    # when
+    out = io.StringIO()
+    call_command("sweep", stdout=out)
+
+    # then
+    assert "notifications=1 " in out.getvalue()
+    assert [message.subject for message in mail.outbox] == [f"After-sales case {number} received"]
