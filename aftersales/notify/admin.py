@@ -23,6 +23,8 @@ class NoticeAdmin(admin.ModelAdmin):
 
 
 class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(max_length=500, assume_scheme="https")
+
     class Meta:
         model = WebhookEndpoint
         fields = ("shop", "url", "event_kinds", "description", "is_active")
