@@ -119,8 +119,10 @@ def enqueue(delivery_ids: Iterable[int], *, run_after: dt.datetime | None = None
 
     def send() -> None:
         task = deliver if run_after is None else deliver.using(run_after=run_after)
-        for delivery_id in ids:
-            task.enqueue(delivery_id)
+        # One commit for the batch (on the database backend each task is a row).
+        with transaction.atomic():
+            for delivery_id in ids:
+                task.enqueue(delivery_id)
 
     transaction.on_commit(send)
 
