@@ -19,6 +19,7 @@ from aftersales.complaints.api import router as complaints_router
 from aftersales.core.api import document_actions
 from aftersales.core.errors import ApplicationError
 from aftersales.core.middleware import contains_nul
+from aftersales.notify.api import router as notify_router
 from aftersales.onboarding.api import router as shops_router
 from aftersales.policy.api import router as policy_router
 from aftersales.routing.api import router as routing_router
@@ -109,6 +110,7 @@ api.add_router("/", complaints_router)
 api.add_router("/", team_router)
 api.add_router("/", routing_router)
 api.add_router("/", sla_router)
+api.add_router("/", notify_router)
 
 HTTP_CODES = {
     400: "malformed_request",

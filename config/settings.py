@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "ninja",
     "django_htmx",
     "csp",
+    "django_tasks",
+    "django_tasks_db",
     "aftersales.core",
     "aftersales.catalog",
     "aftersales.team",
@@ -194,12 +196,62 @@ AFTERSALES_BASE_URL = os.environ.get("AFTERSALES_BASE_URL", "http://127.0.0.1:80
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "aftersales@localhost")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _env_bool("EMAIL_USE_SSL", False)
+# A mail server that stops answering must not hold a delivery forever (Django waits forever).
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "30"))
+
+# Deliveries (e-mail, SMS, webhooks) are durable tasks (docs/notifications.md, ADR 8): the
+# database backend by default, run by `aftersales worker`; a Redis-backed backend for scale.
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("AFTERSALES_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+# Attempts of one delivery before it is dead (replayable from the admin and the API).
+AFTERSALES_DELIVERY_MAX_ATTEMPTS = int(os.environ.get("AFTERSALES_DELIVERY_MAX_ATTEMPTS", "8"))
+# Pause before the 2nd attempt, doubling after each failure up to the cap, in seconds.
+AFTERSALES_DELIVERY_BACKOFF = float(os.environ.get("AFTERSALES_DELIVERY_BACKOFF", "60"))
+AFTERSALES_DELIVERY_BACKOFF_CAP = float(os.environ.get("AFTERSALES_DELIVERY_BACKOFF_CAP", "3600"))
+# A delivery being sent for longer than this is taken for lost (its worker died) and tried again.
+AFTERSALES_DELIVERY_LEASE = float(os.environ.get("AFTERSALES_DELIVERY_LEASE", "300"))
+AFTERSALES_WEBHOOK_TIMEOUT = float(os.environ.get("AFTERSALES_WEBHOOK_TIMEOUT", "10"))
+# Webhook URLs on private, loopback or link-local addresses are refused unless this is on.
+AFTERSALES_WEBHOOK_ALLOW_PRIVATE = _env_bool("AFTERSALES_WEBHOOK_ALLOW_PRIVATE", False)
+# Text messages: the backend (logging by default), the notice kinds that send one ("*": every
+# customer notice) and, for Tencent Cloud SMS, the credentials and a template per notice kind.
+AFTERSALES_SMS_BACKEND = os.environ.get(
+    "AFTERSALES_SMS_BACKEND", "aftersales.notify.sms.logging.LoggingSmsBackend"
+)
+AFTERSALES_SMS_KINDS = [
+    kind.strip() for kind in os.environ.get("AFTERSALES_SMS_KINDS", "*").split(",") if kind.strip()
+]
+AFTERSALES_SMS_TENCENT = {
+    "SECRET_ID": os.environ.get("TENCENT_SMS_SECRET_ID", ""),
+    "SECRET_KEY": os.environ.get("TENCENT_SMS_SECRET_KEY", ""),
+    "SDK_APP_ID": os.environ.get("TENCENT_SMS_SDK_APP_ID", ""),
+    "SIGN_NAME": os.environ.get("TENCENT_SMS_SIGN_NAME", ""),
+    "REGION": os.environ.get("TENCENT_SMS_REGION", "ap-guangzhou"),
+    "ENDPOINT": os.environ.get("TENCENT_SMS_ENDPOINT", "https://sms.tencentcloudapi.com"),
+    # "case_opened=123456,case_refunded=123457,*=123458": a template id per notice kind.
+    "TEMPLATES": dict(
+        item.strip().split("=", 1)
+        for item in os.environ.get("TENCENT_SMS_TEMPLATES", "").split(",")
+        if "=" in item
+    ),
+}
 
 NINJA_PAGINATION_PER_PAGE = 50
 
 # The worker's pause between sweeps when nothing was due, in seconds.
 AFTERSALES_WORKER_INTERVAL = float(os.environ.get("AFTERSALES_WORKER_INTERVAL", "1.0"))
 AFTERSALES_SWEEP_BATCH = int(os.environ.get("AFTERSALES_SWEEP_BATCH", "200"))
+# Delivery tasks the worker runs per round (0: none, left to `aftersales db_worker` processes).
+AFTERSALES_WORKER_TASKS = int(os.environ.get("AFTERSALES_WORKER_TASKS", "50"))
 # A worker silent for this many seconds is taken for stopped: GET /health says so and the
 # workbench warns (no deadline acts while no worker runs).
 AFTERSALES_WORKER_STALE_AFTER = float(os.environ.get("AFTERSALES_WORKER_STALE_AFTER", "60"))

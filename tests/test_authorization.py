@@ -15,6 +15,8 @@ from aftersales.cases.lifecycle import USER_ACTIONS
 from aftersales.cases.models import Case
 from aftersales.catalog.models import ServiceCenter
 from aftersales.complaints.lifecycle import PERSON_ACTIONS as COMPLAINT_ACTIONS
+from aftersales.core.models import Notice
+from aftersales.notify.models import Delivery, WebhookEndpoint
 from aftersales.team.services import token_revoke
 from tests.conftest import make_order, make_shop, make_user, open_case
 
@@ -56,6 +58,10 @@ def world(db, clock):
     neighbour_complaint = send(
         other_buyer, "post", "/complaints", {"type": "attitude", "description": SECRET}
     ).json()["number"]
+    webhooks = {
+        target: webhook_with_a_dead_delivery(shop, case)
+        for target, shop, case in [("foreign", other, foreign_case), ("neighbour", None, None)]
+    }
     return {
         "roles": roles,
         "mine": mine,
@@ -67,7 +73,32 @@ def world(db, clock):
         "neighbour_evidence": neighbour_evidence.json()["id"],
         "foreign_complaint": foreign_complaint,
         "neighbour_complaint": neighbour_complaint,
+        **{f"{target}_webhook": ids for target, ids in webhooks.items()},
     }
+
+
+def webhook_with_a_dead_delivery(shop, case_number) -> tuple[int, int]:
+    """A webhook endpoint of ``shop`` (the "shop" when None) and a dead delivery of a notice about
+    ``case_number`` (the neighbour's case when None) to it."""
+    from aftersales.catalog.models import Shop
+
+    shop = shop or Shop.objects.get(code="shop")
+    notice = Notice.objects.filter(shop_id=shop.pk).order_by("id").first()
+    endpoint = WebhookEndpoint.objects.create(
+        shop=shop, url=f"https://example.com/{SECRET}", secret=SECRET, created_at=notice.created_at
+    )
+    delivery = Delivery.objects.create(
+        notice=notice,
+        shop_id=shop.pk,
+        channel="webhook",
+        endpoint=endpoint,
+        status="dead",
+        attempts=8,
+        last_error=SECRET,
+        next_attempt_at=notice.created_at,
+        created_at=notice.created_at,
+    )
+    return endpoint.pk, delivery.pk
 
 
 def case_body(order):
@@ -101,8 +132,22 @@ def order_body(shop):
 def requests_for(world, target):
     order, case = world[target], world[f"{target}_case"]
     complaint = world[f"{target}_complaint"]
+    endpoint, delivery = world[f"{target}_webhook"]
     shop = "other" if target == "foreign" else "shop"
     return {
+        ("/api/v1/shops/{code}/webhooks", "get"): (f"/shops/{shop}/webhooks", None),
+        ("/api/v1/shops/{code}/webhooks", "post"): (
+            f"/shops/{shop}/webhooks",
+            {"url": "https://example.com/hook"},
+        ),
+        ("/api/v1/shops/{code}/webhooks/{endpoint_id}", "delete"): (
+            f"/shops/{shop}/webhooks/{endpoint}",
+            None,
+        ),
+        ("/api/v1/webhook-deliveries/{delivery_id}/replay", "post"): (
+            f"/webhook-deliveries/{delivery}/replay",
+            None,
+        ),
         ("/api/v1/shops", "post"): ("/shops", {"code": "mine", "name": "n"}),
         ("/api/v1/shops/{code}", "get"): (f"/shops/{shop}", None),
         ("/api/v1/shops/{code}/policy", "get"): (f"/shops/{shop}/policy", None),
@@ -223,6 +268,8 @@ def send(api, method, url, body):
         return api.client.post(f"/api/v1{url}", {"file": upload})
     if method == "get":
         return api.get(url, **(body or {}))
+    if method == "delete":
+        return api.client.delete(f"/api/v1{url}")
     return getattr(api, method)(url, body)
 
 

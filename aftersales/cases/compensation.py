@@ -19,7 +19,7 @@ from aftersales.core.actors import Principal
 from aftersales.core.errors import Conflict, Ineligible, InvalidInput, PermissionDenied
 from aftersales.core.gate import event_for
 from aftersales.core.money import ZERO, money
-from aftersales.core.notices import notice_build
+from aftersales.core.notices import notice_build, notices_save
 from aftersales.core.permissions import permitted
 from aftersales.policy.choices import CompensationReason
 from aftersales.policy.rules import compensation_rule
@@ -159,5 +159,5 @@ def compensation_grant(
         data={"kind": kind, "reason": reason, "amount": str(value), "code": granted.code},
         now=now,
     ).save()
-    notice_build(case, "case_compensated", {"compensation_code": granted.code}).save()
+    notices_save([notice_build(case, "case_compensated", {"compensation_code": granted.code})])
     return granted

@@ -17,7 +17,7 @@ from aftersales.core import clock
 from aftersales.core.actors import Principal
 from aftersales.core.errors import InvalidInput
 from aftersales.core.gate import event_for
-from aftersales.core.notices import notice_build
+from aftersales.core.notices import notice_build, notices_save
 from aftersales.team.models import ReplyTemplate
 from aftersales.team.workbench import required_text
 
@@ -101,5 +101,5 @@ def message_send(
     event_for(
         case, actor=actor, action=Action.MESSAGE, from_state=case.state, data=data, now=now
     ).save()
-    notice_build(case, "case_message", {"text": text}).save()
+    notices_save([notice_build(case, "case_message", {"text": text})])
     case.save(update_fields=["updated_at"])

@@ -23,7 +23,7 @@ from aftersales.core import clock
 from aftersales.core.actors import Principal
 from aftersales.core.lifecycle import Context, Lifecycle, Move, input_error
 from aftersales.core.models import Event, Notice
-from aftersales.core.notices import notice_build
+from aftersales.core.notices import notice_build, notices_save
 
 
 def parse_input(move: Move, data: Mapping[str, Any] | BaseModel | None) -> BaseModel:
@@ -152,8 +152,7 @@ def record(subject, applied: Applied) -> tuple[Event, list[Notice]]:
 def _write(subject, applied: Applied) -> None:
     event, notices = record(subject, applied)
     event.save()
-    if notices:
-        Notice.objects.bulk_create(notices)
+    notices_save(notices)
 
 
 @transaction.atomic

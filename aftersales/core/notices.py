@@ -7,7 +7,7 @@ queue a kind nobody registered, so every notice a move queues has its words.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -69,6 +69,25 @@ def notice_build(subject: models.Model, code: str, payload: dict | None = None) 
         },
         created_at=clock.now(),
     )
+
+
+_WRITTEN: list[Callable[[Sequence[Notice]], None]] = []
+
+
+def on_notices_written(callback: Callable[[Sequence[Notice]], None]) -> None:
+    """``callback(notices)`` runs whenever notices are written (``notices_save``), inside the
+    writer's transaction; the delivery app uses it to send them once that commits."""
+    if callback not in _WRITTEN:
+        _WRITTEN.append(callback)
+
+
+def notices_save(notices: Sequence[Notice]) -> None:
+    """Write notices in the caller's transaction and tell whoever delivers them."""
+    if not notices:
+        return
+    Notice.objects.bulk_create(notices)
+    for callback in _WRITTEN:
+        callback(notices)
 
 
 class Composer(Protocol):

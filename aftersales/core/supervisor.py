@@ -1,9 +1,10 @@
 """Keep the product's processes running.
 
-``aftersales serve`` starts the web server and the deadline worker as child processes of one
-small supervisor. A worker that exits, for whatever reason (a crash, an out-of-memory kill, a
-SIGKILL), is logged and started again after a pause that doubles with each quick failure (1 s,
-2 s, 4 s … at most a minute) and starts from 1 s again once a worker has run for five minutes.
+``aftersales serve`` starts the web server and the worker (deadlines, and the delivery tasks of
+e-mails, text messages and webhooks) as child processes of one small supervisor. A worker that
+exits, for whatever reason (a crash, an out-of-memory kill, a SIGKILL), is logged and started
+again after a pause that doubles with each quick failure (1 s, 2 s, 4 s … at most a minute) and
+starts from 1 s again once a worker has run for five minutes.
 When the web server exits, the supervisor stops the worker and exits with the server's code; a
 SIGTERM or SIGINT stops both.
 """

@@ -35,7 +35,7 @@ from aftersales.core.gate import (
 )
 from aftersales.core.lifecycle import Lifecycle, lifecycles
 from aftersales.core.models import Event, Notice
-from aftersales.core.notices import notice_build
+from aftersales.core.notices import notice_build, notices_save
 
 logger = logging.getLogger("aftersales.deadlines")
 
@@ -134,7 +134,7 @@ def sweep_lifecycle(lifecycle: Lifecycle, *, batch_size: int = 200) -> SweepResu
             if fields:
                 bulk_update_rows(lifecycle.model, group, fields)
         Event.objects.bulk_create(events)
-        Notice.objects.bulk_create(notices)
+        notices_save(notices)
     result.full = len(subjects) == batch_size
     return result
 

@@ -12,7 +12,7 @@ from aftersales.core import clock
 from aftersales.core.actors import Principal
 from aftersales.core.errors import Conflict, InvalidInput, PermissionDenied
 from aftersales.core.gate import event_for
-from aftersales.core.notices import notice_build
+from aftersales.core.notices import notice_build, notices_save
 from aftersales.core.permissions import permitted
 from aftersales.feedback.models import Rating
 
@@ -56,5 +56,5 @@ def rating_add(
         data={"score": score, "reasons": rating.reasons},
         now=now,
     ).save()
-    notice_build(case, "case_rated", {"score": score}).save()
+    notices_save([notice_build(case, "case_rated", {"score": score})])
     return rating

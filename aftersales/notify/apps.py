@@ -6,3 +6,7 @@ class NotifyConfig(AppConfig):
     name = "aftersales.notify"
     label = "notify"
     verbose_name = _("Notifications")
+
+    def ready(self):
+        # Deliveries start when notices are written (core.notices.on_notices_written).
+        from aftersales.notify import deliveries  # noqa: F401

@@ -1,87 +1,111 @@
-"""Deliver the outbox: notices about any subject (``core.models.Notice``), each turned into a
-message by the composer its subject's app registered (``core.notices``), sent over its channel."""
+"""Every write of the notifications: deliver what is due now (the one-shot ``aftersales sweep``),
+the shops' webhook endpoints, and replaying a delivery."""
 
 from __future__ import annotations
 
-import logging
-from collections import defaultdict
+import secrets
 
-from django.core import mail
-from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
+from django.utils.translation import gettext as _
 
+from aftersales.catalog.models import Shop
 from aftersales.core import clock
-from aftersales.core.bulk import bulk_update_rows
-from aftersales.core.models import Audience, Notice
-from aftersales.core.notices import composer_for
+from aftersales.core.actors import Principal, Role
+from aftersales.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from aftersales.core.notices import registered_kinds
+from aftersales.notify.deliveries import (
+    PRIMARY,
+    deliveries_sweep,
+    delivery_attempt,
+    due_deliveries,
+    enqueue,
+)
+from aftersales.notify.models import Channel, Delivery, DeliveryStatus, WebhookEndpoint
+from aftersales.notify.selectors import require_shop_admin
+from aftersales.notify.webhooks import webhook_url_check
 
-logger = logging.getLogger("aftersales.notify")
-
-MAX_ATTEMPTS = 5
-DELIVERY_FIELDS = ("attempts", "channel", "delivered_at", "last_error")
-
-
-def _deliver(notice: Notice, prepared, composer, connection: BaseEmailBackend) -> str:
-    """Send one notice; returns the channel used."""
-    if notice.audience == Audience.CUSTOMER and composer is not None:
-        message = composer.email(notice, prepared)
-        if message is not None:
-            # Opens the batch's one connection on first use (a no-op once open); a refused
-            # connection fails this notice only, and the next one tries again.
-            connection.open()
-            message.connection = connection
-            message.send()
-            return "email"
-    # No address to reach: the notice stays on record for the workbench and the portal.
-    logger.debug("notice %s %s → %s", notice.kind, notice.payload, notice.audience)
-    return "log"
-
-
-def _close(connection: BaseEmailBackend) -> None:
-    # A failed goodbye to the server must not undo the batch's record of what was sent (and
-    # send it all again).
-    try:
-        connection.close()
-    except Exception as error:
-        logger.warning("closing the mail connection failed: %s", error)
+FINISHED = (DeliveryStatus.DELIVERED, DeliveryStatus.SKIPPED)
 
 
 def notifications_deliver(*, batch_size: int = 100) -> int:
-    """Deliver pending notices; safe to run in several workers at once."""
+    """Deliver, in this process, everything due now: notices without deliveries are planned,
+    then each due delivery gets its attempt (the same one its task makes). Returns how many
+    notices were delivered. The worker does this through tasks; ``aftersales sweep`` and the
+    tests call it directly."""
+    deliveries_sweep(batch_size=batch_size)
     delivered = 0
-    with transaction.atomic():
-        pending = list(
-            Notice.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(delivered_at=None, attempts__lt=MAX_ATTEMPTS)
-            .select_related("subject_type")
-            .order_by("created_at")[:batch_size]
+    channels = dict(
+        Delivery.objects.filter(pk__in=due_deliveries(limit=batch_size * 4)).values_list(
+            "pk", "channel"
         )
-        if not pending:
-            return 0
-        by_type = defaultdict(list)
-        for notice in pending:
-            by_type[notice.subject_type_id].append(notice)
-        # Each kind of subject reads what its messages tell in a few queries for the batch.
-        prepared = {}
-        for type_id, notices in by_type.items():
-            composer = composer_for(notices[0].subject_type)
-            prepared[type_id] = (composer, composer.prepare(notices) if composer else None)
-        connection = mail.get_connection()
-        try:
-            for notice in pending:
-                composer, batch = prepared[notice.subject_type_id]
-                notice.attempts += 1
-                try:
-                    notice.channel = _deliver(notice, batch, composer, connection)
-                    notice.delivered_at = clock.now()
-                    delivered += 1
-                except Exception as error:  # a failed channel must not stop the others
-                    notice.last_error = str(error)[:1000] or type(error).__name__
-                    logger.warning("notice %s failed: %s", notice.pk, error)
-                    # A connection that failed once is not trusted again: the next e-mail dials
-                    # anew.
-                    _close(connection)
-        finally:
-            _close(connection)
-        bulk_update_rows(Notice, pending, DELIVERY_FIELDS)
+    )
+    for delivery_id, channel in sorted(channels.items()):
+        outcome = delivery_attempt(delivery_id)
+        if channel in PRIMARY and outcome in FINISHED:
+            delivered += 1
     return delivered
+
+
+def event_kinds_check(event_kinds: list[str]) -> list[str]:
+    known = registered_kinds()
+    unknown = sorted(set(event_kinds) - set(known))
+    if unknown:
+        raise InvalidInput(
+            _("Unknown event type: %(kinds)s.") % {"kinds": ", ".join(unknown)},
+            code="invalid_event_kinds",
+            field="event_kinds",
+        )
+    return sorted(set(event_kinds))
+
+
+@transaction.atomic
+def webhook_endpoint_create(
+    *, actor: Principal, shop: Shop, url: str, event_kinds: list[str], description: str = ""
+) -> WebhookEndpoint:
+    """A new endpoint with a fresh secret (the caller shows it once)."""
+    require_shop_admin(actor, shop)
+    return WebhookEndpoint.objects.create(
+        shop=shop,
+        url=webhook_url_check(url),
+        secret=secrets.token_urlsafe(32),
+        event_kinds=event_kinds_check(event_kinds),
+        description=description,
+        created_at=clock.now(),
+    )
+
+
+@transaction.atomic
+def webhook_endpoint_delete(*, actor: Principal, shop: Shop, endpoint_id: int) -> None:
+    """The endpoint goes, and its deliveries with it (those still waiting are not sent)."""
+    require_shop_admin(actor, shop)
+    deleted, _rows = WebhookEndpoint.objects.filter(shop=shop, pk=endpoint_id).delete()
+    if not deleted:
+        raise NotFound(_("No such webhook."), code="webhook_not_found")
+
+
+@transaction.atomic
+def delivery_replay(
+    *, actor: Principal, delivery_id: int, channel: str | None = Channel.WEBHOOK
+) -> Delivery:
+    """Send a dead (or delivered) delivery once more, now. It keeps its id, so a receiver that
+    has it already can tell; a failure leaves it dead again."""
+    deliveries = Delivery.objects.select_for_update().filter(pk=delivery_id)
+    if channel is not None:
+        deliveries = deliveries.filter(channel=channel)
+    if actor.shop_ids is not None:
+        deliveries = deliveries.filter(shop_id__in=actor.shop_ids)
+    delivery = deliveries.first() if actor.is_staff or actor.is_system else None
+    if delivery is None:
+        raise NotFound(_("No such delivery."), code="delivery_not_found")
+    if not (actor.is_system or actor.role == Role.ADMIN):
+        raise PermissionDenied(_("Only administrators replay deliveries."), code="forbidden")
+    if delivery.status in (DeliveryStatus.PENDING, DeliveryStatus.SENDING):
+        raise Conflict(
+            _("This delivery is still being tried; wait for it to finish."),
+            code="delivery_in_progress",
+        )
+    delivery.status = DeliveryStatus.PENDING
+    delivery.next_attempt_at = clock.now()
+    delivery.save(update_fields=["status", "next_attempt_at"])
+    enqueue([delivery.pk])
+    return delivery

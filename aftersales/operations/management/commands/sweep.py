@@ -10,7 +10,10 @@ from aftersales.sla.refresh import sla_sweep
 
 
 class Command(BaseCommand):
-    help = "Act on every deadline that is due now, deliver pending notifications, and exit."
+    help = (
+        "Act on every deadline that is due now, deliver the notifications that are due (in this "
+        "process, without the task queue), and exit."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--batch-size", type=int, default=settings.AFTERSALES_SWEEP_BATCH)

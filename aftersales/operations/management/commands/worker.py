@@ -9,7 +9,8 @@ from django.db import close_old_connections
 from aftersales.core.health import heartbeat_beat, heartbeat_start, heartbeat_stop, worker_name
 from aftersales.core.ratelimit import rate_prune
 from aftersales.core.sweep import sweep_batch
-from aftersales.notify.services import notifications_deliver
+from aftersales.notify.deliveries import deliveries_sweep
+from aftersales.notify.runner import runs_tasks_here, tasks_run
 from aftersales.routing.sweep import routing_sweep
 from aftersales.sla.refresh import sla_sweep
 
@@ -17,13 +18,22 @@ logger = logging.getLogger("aftersales.worker")
 
 
 class Command(BaseCommand):
-    help = "Run forever: act on due deadlines and deliver notifications."
+    help = (
+        "Run forever: act on due deadlines and run the delivery tasks (e-mail, text messages, "
+        "webhooks) of the database task backend."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--interval", type=float, default=settings.AFTERSALES_WORKER_INTERVAL)
         parser.add_argument("--batch-size", type=int, default=settings.AFTERSALES_SWEEP_BATCH)
+        parser.add_argument(
+            "--tasks",
+            type=int,
+            default=settings.AFTERSALES_WORKER_TASKS,
+            help="delivery tasks to run per round (0: leave them to `db_worker` processes)",
+        )
 
-    def handle(self, *args, interval, batch_size, **options):
+    def handle(self, *args, interval, batch_size, tasks, **options):
         running = True
 
         def stop(signum, frame):
@@ -34,24 +44,41 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         name = worker_name()
         heartbeat_start(worker=name)
-        self.stdout.write(f"worker {name} started (interval {interval}s, batch {batch_size})")
+        if not runs_tasks_here():
+            tasks = 0  # another task backend has its own workers
+        self.stdout.write(
+            f"worker {name} started (interval {interval}s, batch {batch_size}, tasks {tasks})"
+        )
         self.stdout.flush()
         while running:
             close_old_connections()
             try:
                 result = sweep_batch(batch_size=batch_size)
-                routing_sweep(batch_size=batch_size)  # new unassigned work to agents on duty
-                sla_sweep(batch_size=batch_size)  # the service-level clocks' warnings and breaches
-                delivered = notifications_deliver()
-                rate_prune()
-                heartbeat_beat(worker=name)
             except Exception:  # keep the loop alive; the batch rolled back and will be retried
                 logger.exception("sweep failed")
                 time.sleep(interval)
                 continue
+            # The other steps each in their own try: one failing never stops the others.
+            ran = 0
+            for step in ("routing", "sla", "deliveries", "tasks", "rates"):
+                try:
+                    if step == "routing":
+                        routing_sweep(batch_size=batch_size)  # new work to agents on duty
+                    elif step == "sla":
+                        sla_sweep(batch_size=batch_size)  # the SLA clocks' warnings and breaches
+                    elif step == "deliveries":
+                        deliveries_sweep(batch_size=batch_size)
+                    elif step == "tasks":
+                        ran = tasks_run(worker_id=name, max_tasks=tasks) if tasks else 0
+                    else:
+                        rate_prune()
+                except Exception:
+                    logger.exception("%s step failed", step)
+            heartbeat_beat(worker=name)
             if result.processed:
                 logger.info("acted on %s due cases", result.processed)
-            if not result.full and delivered == 0:
+            # More may be waiting when a batch came back full: go on without a pause.
+            if not (result.full or (tasks and ran == tasks)):
                 time.sleep(interval)
         close_old_connections()
         heartbeat_stop(worker=name)

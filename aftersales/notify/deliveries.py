@@ -1,0 +1,293 @@
+"""Deliveries as durable tasks.
+
+A notice written in a transaction (``core.notices.notices_save``) gets, once that commits, one
+``Delivery`` per channel (e-mail and a text message for a customer, the record for the team, one
+per webhook endpoint of its shop that wants its kind) and one task per delivery on the task
+backend (``notify.tasks.deliver``). The task is idempotent: it claims its delivery only while
+the delivery is due (``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite's one writer does
+the same), so two workers never send one twice, and a duplicate task does nothing.
+
+A claim is a lease: the delivery is ``sending`` until ``lease_until``. A failure schedules the
+next attempt after a pause that doubles (``AFTERSALES_DELIVERY_BACKOFF`` … capped) and enqueues
+its task to run then; after ``AFTERSALES_DELIVERY_MAX_ATTEMPTS`` the delivery is dead, until
+someone replays it. The worker's sweep (``deliveries_sweep``) repairs what a crash leaves: a
+notice without deliveries (written before this existed, or its process died before the commit
+hook ran), a lease that ran out (the worker was killed mid-send: tried again, once), and a due
+delivery whose task was lost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Sequence
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
+from django_tasks import task_backends
+
+from aftersales.core import clock
+from aftersales.core.models import Audience, Notice
+from aftersales.core.notices import on_notices_written
+from aftersales.notify import channels
+from aftersales.notify.models import Channel, Delivery, DeliveryStatus, WebhookEndpoint
+
+logger = logging.getLogger("aftersales.notify")
+
+# What the notice's own record (delivered_at, channel, attempts, last_error) mirrors.
+PRIMARY = (Channel.EMAIL, Channel.LOG)
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """The pause after the ``attempts``-th failure: 1 min, 2, 4 … (settings), capped."""
+    seconds = settings.AFTERSALES_DELIVERY_BACKOFF * 2 ** max(attempts - 1, 0)
+    return dt.timedelta(seconds=min(seconds, settings.AFTERSALES_DELIVERY_BACKOFF_CAP))
+
+
+def lease() -> dt.timedelta:
+    return dt.timedelta(seconds=settings.AFTERSALES_DELIVERY_LEASE)
+
+
+def _sms_wanted(kind: str) -> bool:
+    kinds = settings.AFTERSALES_SMS_KINDS
+    return bool(settings.AFTERSALES_SMS_BACKEND) and ("*" in kinds or kind in kinds)
+
+
+def _plan(notices: Sequence[Notice], now) -> list[Delivery]:
+    shop_ids = {notice.shop_id for notice in notices}
+    endpoints: dict[int, list[WebhookEndpoint]] = {}
+    for endpoint in WebhookEndpoint.objects.filter(shop_id__in=shop_ids, is_active=True):
+        endpoints.setdefault(endpoint.shop_id, []).append(endpoint)
+    planned = []
+    for notice in notices:
+        channels_of = [Channel.LOG]
+        if notice.audience == Audience.CUSTOMER:
+            channels_of = [Channel.EMAIL, *([Channel.SMS] if _sms_wanted(notice.kind) else [])]
+        row = {"notice_id": notice.pk, "shop_id": notice.shop_id, "next_attempt_at": now}
+        planned += [Delivery(channel=channel, created_at=now, **row) for channel in channels_of]
+        planned += [
+            Delivery(channel=Channel.WEBHOOK, endpoint=endpoint, created_at=now, **row)
+            for endpoint in endpoints.get(notice.shop_id, [])
+            if endpoint.wants(notice.kind)
+        ]
+    return planned
+
+
+def deliveries_start(notice_ids: Iterable[int]) -> list[int]:
+    """Plan the deliveries of these notices (those not planned yet) and enqueue their tasks."""
+    notice_ids = list(notice_ids)
+    with transaction.atomic():
+        notices = list(
+            Notice.objects.filter(pk__in=notice_ids)
+            .exclude(Exists(Delivery.objects.filter(notice=OuterRef("pk"))))
+            .order_by("created_at", "pk")
+        )
+        if not notices:
+            return []
+        Delivery.objects.bulk_create(_plan(notices, clock.now()), ignore_conflicts=True)
+        ids = list(
+            Delivery.objects.filter(
+                notice_id__in=[n.pk for n in notices], status=DeliveryStatus.PENDING
+            ).values_list("pk", flat=True)
+        )
+        enqueue(ids)
+    return ids
+
+
+def _written(notices: Sequence[Notice]) -> None:
+    ids = [notice.pk for notice in notices if notice.pk is not None]
+    if ids:
+        # After the commit: the notices exist for the worker; if this process dies before,
+        # the sweep plans them.
+        transaction.on_commit(lambda: deliveries_start(ids), robust=True)
+
+
+on_notices_written(_written)
+
+
+def enqueue(delivery_ids: Iterable[int], *, run_after: dt.datetime | None = None) -> None:
+    """A task per delivery once the transaction commits (at ``run_after`` when the backend can
+    wait; otherwise the sweep enqueues it when it is due)."""
+    from aftersales.notify.tasks import deliver
+
+    ids = list(delivery_ids)
+    if not ids:
+        return
+    if run_after is not None and not task_backends[deliver.backend].supports_defer:
+        return
+
+    def send() -> None:
+        task = deliver if run_after is None else deliver.using(run_after=run_after)
+        # One commit for the batch (on the database backend each task is a row).
+        with transaction.atomic():
+            for delivery_id in ids:
+                task.enqueue(delivery_id)
+
+    transaction.on_commit(send)
+
+
+def _lock(queryset):
+    if connection.features.has_select_for_update_skip_locked:
+        return queryset.select_for_update(skip_locked=True, of=("self",))
+    return queryset
+
+
+def _claim(delivery_id: int) -> Delivery | None:
+    now = clock.now()
+    with transaction.atomic():
+        delivery = (
+            _lock(
+                Delivery.objects.filter(
+                    pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
+                )
+            )
+            .select_related("notice__subject_type", "endpoint")
+            .first()
+        )
+        if delivery is None:
+            return None
+        delivery.status = DeliveryStatus.SENDING
+        delivery.attempts += 1
+        delivery.lease_until = now + lease()
+        delivery.save(update_fields=["status", "attempts", "lease_until"])
+    return delivery
+
+
+def _mirror(delivery: Delivery, used: str) -> None:
+    """The notice's own record follows its primary delivery (the workbench and the portal
+    read it)."""
+    if delivery.channel not in PRIMARY:
+        return
+    notice = delivery.notice
+    notice.attempts = min(delivery.attempts, 32767)
+    notice.last_error = delivery.last_error
+    if delivery.is_finished:
+        notice.delivered_at = delivery.delivered_at
+        notice.channel = used
+    Notice.objects.filter(pk=notice.pk).update(
+        attempts=notice.attempts,
+        last_error=notice.last_error,
+        delivered_at=notice.delivered_at,
+        channel=notice.channel,
+    )
+
+
+def _finish(delivery: Delivery, *, used: str = "", error: str = "", status: str) -> None:
+    now = clock.now()
+    with transaction.atomic():
+        current = (
+            Delivery.objects.select_for_update()
+            .filter(pk=delivery.pk, status=DeliveryStatus.SENDING, attempts=delivery.attempts)
+            .only("pk")
+            .first()
+        )
+        if current is None:
+            # The lease ran out and the sweep gave the delivery to another attempt.
+            logger.warning("delivery %s: attempt %s finished late", delivery.pk, delivery.attempts)
+            return
+        delivery.lease_until = None
+        delivery.last_error = error[:1000]
+        if status in (DeliveryStatus.DELIVERED, DeliveryStatus.SKIPPED):
+            delivery.status, delivery.delivered_at = status, now
+        elif status == DeliveryStatus.DEAD or (
+            delivery.attempts >= settings.AFTERSALES_DELIVERY_MAX_ATTEMPTS
+        ):
+            delivery.status = DeliveryStatus.DEAD
+        else:
+            delivery.status = DeliveryStatus.PENDING
+            delivery.next_attempt_at = now + backoff(delivery.attempts)
+            enqueue([delivery.pk], run_after=delivery.next_attempt_at)
+        delivery.save(
+            update_fields=[
+                "status",
+                "lease_until",
+                "last_error",
+                "delivered_at",
+                "next_attempt_at",
+            ]
+        )
+        _mirror(delivery, used)
+
+
+def delivery_attempt(delivery_id: int) -> str:
+    """One attempt at a delivery, if it is due; returns its status afterwards (``not_due``
+    when another worker has it or it is done)."""
+    delivery = _claim(delivery_id)
+    if delivery is None:
+        return "not_due"
+    try:
+        used = channels.send(delivery)
+    except channels.NothingToSend as reason:
+        used = Channel.LOG if delivery.channel in PRIMARY else ""
+        _finish(delivery, used=used, error=str(reason), status=DeliveryStatus.SKIPPED)
+        return DeliveryStatus.SKIPPED
+    except channels.Permanent as refusal:
+        _finish(delivery, error=str(refusal), status=DeliveryStatus.DEAD)
+        return DeliveryStatus.DEAD
+    except Exception as error:  # any failure of the channel: tried again later
+        logger.warning("delivery %s (%s) failed: %s", delivery.pk, delivery.channel, error)
+        text = str(error) or type(error).__name__
+        _finish(delivery, error=text, status=DeliveryStatus.PENDING)
+        return DeliveryStatus.PENDING
+    _finish(delivery, used=used, status=DeliveryStatus.DELIVERED)
+    return DeliveryStatus.DELIVERED
+
+
+def deliveries_sweep(*, batch_size: int = 200) -> int:
+    """Repair what crashes leave; returns how many deliveries it enqueued."""
+    now = clock.now()
+    unplanned = list(
+        Notice.objects.filter(delivered_at=None)
+        .exclude(Exists(Delivery.objects.filter(notice=OuterRef("pk"))))
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:batch_size]
+    )
+    enqueued = len(deliveries_start(unplanned)) if unplanned else 0
+    with transaction.atomic():
+        stale = list(
+            _lock(
+                Delivery.objects.filter(status=DeliveryStatus.SENDING, lease_until__lt=now)
+            ).order_by("lease_until")[:batch_size]
+        )
+        # A due delivery whose task should have run by now: its task was lost (enqueued by a
+        # process that died before it could, or by a backend that cannot wait for a time).
+        waited = dt.timedelta(0) if not _can_defer() else lease()
+        lost = list(
+            _lock(
+                Delivery.objects.filter(
+                    status=DeliveryStatus.PENDING, next_attempt_at__lte=now - waited
+                )
+            ).order_by("next_attempt_at")[:batch_size]
+        )
+        for delivery in stale:
+            logger.warning("delivery %s: its worker stopped mid-send; trying again", delivery.pk)
+            delivery.lease_until = None
+            delivery.last_error = delivery.last_error or "the worker stopped during the attempt"
+            delivery.next_attempt_at = now
+            delivery.status = (
+                DeliveryStatus.DEAD
+                if delivery.attempts >= settings.AFTERSALES_DELIVERY_MAX_ATTEMPTS
+                else DeliveryStatus.PENDING
+            )
+            delivery.save(update_fields=["status", "lease_until", "last_error", "next_attempt_at"])
+        for delivery in lost:
+            delivery.next_attempt_at = now
+            delivery.save(update_fields=["next_attempt_at"])
+        again = [d.pk for d in [*stale, *lost] if d.status == DeliveryStatus.PENDING]
+        enqueue(again)
+    return enqueued + len(again)
+
+
+def _can_defer() -> bool:
+    from aftersales.notify.tasks import deliver
+
+    return task_backends[deliver.backend].supports_defer
+
+
+def due_deliveries(*, limit: int) -> list[int]:
+    return list(
+        Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=clock.now())
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
