@@ -33,6 +33,14 @@ class Command(BaseCommand):
             help="delivery tasks to run per round (0: leave them to `db_worker` processes)",
         )
 
+    @staticmethod
+    def step(name, run, **arguments):
+        try:
+            return run(**arguments)
+        except Exception:  # the step rolled back; the next round tries again
+            logger.exception("%s step failed", name)
+            return 0
+
     def handle(self, *args, interval, batch_size, tasks, **options):
         running = True
 
@@ -59,21 +67,11 @@ class Command(BaseCommand):
                 time.sleep(interval)
                 continue
             # The other steps each in their own try: one failing never stops the others.
-            ran = 0
-            for step in ("routing", "sla", "deliveries", "tasks", "rates"):
-                try:
-                    if step == "routing":
-                        routing_sweep(batch_size=batch_size)  # new work to agents on duty
-                    elif step == "sla":
-                        sla_sweep(batch_size=batch_size)  # the SLA clocks' warnings and breaches
-                    elif step == "deliveries":
-                        deliveries_sweep(batch_size=batch_size)
-                    elif step == "tasks":
-                        ran = tasks_run(worker_id=name, max_tasks=tasks) if tasks else 0
-                    else:
-                        rate_prune()
-                except Exception:
-                    logger.exception("%s step failed", step)
+            self.step("routing", routing_sweep, batch_size=batch_size)  # new work to agents
+            self.step("sla", sla_sweep, batch_size=batch_size)  # warnings and breaches
+            self.step("deliveries", deliveries_sweep, batch_size=batch_size)  # plan what's due
+            ran = self.step("tasks", tasks_run, worker_id=name, max_tasks=tasks) if tasks else 0
+            self.step("rates", rate_prune)
             heartbeat_beat(worker=name)
             if result.processed:
                 logger.info("acted on %s due cases", result.processed)
