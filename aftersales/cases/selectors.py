@@ -201,15 +201,8 @@ def _keyset_page(cases: QuerySet[Case], after: Cursor | None, size: int) -> list
     return rows
 
 
-def case_list(
-    *, actor: Principal, filters: CaseFilters, cursor: str | None = None, limit: int = 50
-) -> tuple[list[dict], str | None]:
-    """A page of case rows (``SUMMARY_FIELDS``) ordered by deadline (soonest first, cases
-    without one last), then id.
-
-    Keyset pagination: the cursor is the last row's (deadline, id), so a deep page costs what the
-    first one does.
-    """
+def case_queryset(actor: Principal, filters: CaseFilters) -> QuerySet[Case]:
+    """The cases the caller may see that match ``filters`` (unordered)."""
     cases = cases_for(actor)
     if filters.state:
         cases = cases.filter(state__in=filters.state)
@@ -237,6 +230,19 @@ def case_list(
         cases = cases.filter(assignee_id=filters.assignee_id)
     if filters.search:
         cases = _search(actor, cases, filters.search)
+    return cases
+
+
+def case_list(
+    *, actor: Principal, filters: CaseFilters, cursor: str | None = None, limit: int = 50
+) -> tuple[list[dict], str | None]:
+    """A page of case rows (``SUMMARY_FIELDS``) ordered by deadline (soonest first, cases
+    without one last), then id.
+
+    Keyset pagination: the cursor is the last row's (deadline, id), so a deep page costs what the
+    first one does.
+    """
+    cases = case_queryset(actor, filters)
     rows = _keyset_page(cases, Cursor.decode(cursor) if cursor else None, limit + 1)
     next_cursor = None
     if len(rows) > limit:

@@ -37,6 +37,8 @@ VISIBILITY: dict[str, Visibility] = {
     Action.LINK: STAFF_ONLY,
     Action.REMIND: STAFF_ONLY,
     Action.ESCALATE: STAFF_ONLY,
+    Action.MESSAGE: customer_visible(),
+    Action.CUSTOMER_MESSAGE: customer_visible(),
 }
 
 ACTION_LABELS = dict(Action.choices)

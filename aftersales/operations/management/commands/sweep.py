@@ -3,6 +3,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from aftersales.conversations.bell import deadline_warnings
 from aftersales.core.sweep import sweep
 from aftersales.notify.services import notifications_deliver
 
@@ -17,8 +18,9 @@ class Command(BaseCommand):
         started = time.perf_counter()
         result = sweep(batch_size=batch_size)
         elapsed = time.perf_counter() - started
+        warned = deadline_warnings()
         delivered = notifications_deliver()
         self.stdout.write(
             f"acted={result.acted} escalated_on_error={result.escalated_on_error} "
-            f"notifications={delivered} seconds={elapsed:.3f}"
+            f"notifications={delivered} warnings={warned} seconds={elapsed:.3f}"
         )

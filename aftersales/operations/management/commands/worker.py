@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from aftersales.conversations.bell import deadline_warnings
 from aftersales.core.health import heartbeat_beat, heartbeat_start, heartbeat_stop, worker_name
 from aftersales.core.ratelimit import rate_prune
 from aftersales.core.sweep import sweep_batch
@@ -15,7 +16,7 @@ logger = logging.getLogger("aftersales.worker")
 
 
 class Command(BaseCommand):
-    help = "Run forever: act on due deadlines and deliver notifications."
+    help = "Run forever: act on due deadlines, warn of those about to act, deliver notifications."
 
     def add_arguments(self, parser):
         parser.add_argument("--interval", type=float, default=settings.AFTERSALES_WORKER_INTERVAL)
@@ -38,6 +39,7 @@ class Command(BaseCommand):
             close_old_connections()
             try:
                 result = sweep_batch(batch_size=batch_size)
+                deadline_warnings()
                 delivered = notifications_deliver()
                 rate_prune()
                 heartbeat_beat(worker=name)
