@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from django.utils.translation import gettext as _
 
+from aftersales.cases.choices import Action as CaseAction
 from aftersales.cases.timeline import (
     STAFF_ONLY,
     TimelineEntry,
@@ -37,11 +38,16 @@ VISIBILITY: dict[str, Visibility] = {
     Action.LINK: STAFF_ONLY,
     Action.REMIND: STAFF_ONLY,
     Action.ESCALATE: STAFF_ONLY,
-    Action.MESSAGE: customer_visible(),
-    Action.CUSTOMER_MESSAGE: customer_visible(),
+    # The conversation beside the stages (aftersales.conversations), in the case's words.
+    CaseAction.MESSAGE: customer_visible(),
+    CaseAction.CUSTOMER_MESSAGE: customer_visible(),
 }
 
-ACTION_LABELS = dict(Action.choices)
+ACTION_LABELS = {
+    **dict(Action.choices),
+    CaseAction.MESSAGE: CaseAction.MESSAGE.label,
+    CaseAction.CUSTOMER_MESSAGE: CaseAction.CUSTOMER_MESSAGE.label,
+}
 
 
 def events_for(principal: Principal, events: Iterable) -> list[TimelineEntry]:

@@ -11,7 +11,7 @@ from aftersales.core.notices import NoticeKind, notice_kinds
 
 CUSTOMER_REPLIED = "customer_replied"
 DEADLINE_SOON = "deadline_soon"
-COMPLAINT_MESSAGE = "complaint_message"
+SHOP_MESSAGE = "shop_message"
 
 notice_kinds(
     NoticeKind(
@@ -27,7 +27,7 @@ notice_kinds(
         gettext_lazy("Its deadline acts soon"),
     ),
     NoticeKind(
-        COMPLAINT_MESSAGE,
+        SHOP_MESSAGE,
         Audience.CUSTOMER,
         gettext_lazy("Complaint %(number)s: a message from the shop"),
         gettext_lazy("Message sent to the customer"),

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from aftersales.cases.evidence import MAX_PHOTO_BYTES, photo_check_size, photo_reencode, sniff
 from aftersales.cases.messages import template_check
 from aftersales.conversations.models import Direction, Message, MessagePhoto, Thread
-from aftersales.conversations.notices import COMPLAINT_MESSAGE, CUSTOMER_REPLIED
+from aftersales.conversations.notices import CUSTOMER_REPLIED, SHOP_MESSAGE
 from aftersales.conversations.subjects import (
     content_type_of,
     responsible_id,
@@ -46,7 +46,7 @@ WRITERS = frozenset({Role.CUSTOMER, Role.AGENT, Role.ADMIN})
 # The timeline's action for each direction (the SLA clocks read these names).
 EVENT_ACTIONS = {Direction.IN: "customer_message", Direction.OUT: "message"}
 # The customer's e-mail about a shop's message, per subject.
-OUT_NOTICES = {"case": "case_message", "complaint": COMPLAINT_MESSAGE}
+OUT_NOTICES = {"case": "case_message", "complaint": SHOP_MESSAGE}
 
 
 def _photo_prepare(upload: UploadedFile) -> MessagePhoto:
