@@ -102,6 +102,8 @@ class QueueView:
 
 def _one(params: Mapping, name: str) -> str:
     value = params.get(name, "")
+    if isinstance(value, bool):  # a saved view's JSON: true / false
+        return "1" if value else ""
     if isinstance(value, list):
         value = value[-1] if value else ""
     return str(value) if value is not None else ""

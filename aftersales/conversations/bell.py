@@ -146,6 +146,26 @@ def notices_read(*, actor: Principal, ids: list[int] | None = None) -> int:
     return len(unread)
 
 
+def notices_read_about(actor: Principal, subject, kinds: tuple[str, ...]) -> None:
+    """Mark the caller's unread notices of these kinds about one subject read (opening a
+    conversation reads its "the customer replied")."""
+    if not actor.is_staff or actor.user_id is None:
+        return
+    notices = visible_notices(actor).filter(
+        subject_type=ContentType.objects.get_for_model(subject),
+        subject_id=subject.pk,
+        kind__in=kinds,
+    )
+    now = clock.now()
+    NoticeRead.objects.bulk_create(
+        [
+            NoticeRead(notice_id=notice_id, user_id=actor.user_id, read_at=now)
+            for notice_id in _unread(actor, notices).values_list("id", flat=True)[:BELL_SIZE]
+        ],
+        ignore_conflicts=True,
+    )
+
+
 # --- the notice before a deadline acts -----------------------------------------------------------
 
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from aftersales.cases.evidence import MAX_PHOTO_BYTES, photo_check_size, photo_reencode, sniff
 from aftersales.cases.messages import template_check
+from aftersales.conversations.bell import notices_read_about
 from aftersales.conversations.models import Direction, Message, MessagePhoto, Thread
 from aftersales.conversations.notices import CUSTOMER_REPLIED, SHOP_MESSAGE
 from aftersales.conversations.subjects import (
@@ -235,3 +236,4 @@ def thread_read(*, actor: Principal, subject_type: str, number: str) -> None:
         threads.update(customer_unread=0, customer_read_at=now)
     else:
         threads.update(staff_unread=0, staff_read_at=now, staff_read_by_id=actor.user_id)
+        notices_read_about(actor, subject, (CUSTOMER_REPLIED,))
