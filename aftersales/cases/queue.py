@@ -211,14 +211,19 @@ def _decode(cursor: str, column: str):
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         value, case_id = json.loads(raw)
-        if value is not None:
-            value = (
-                Decimal(str(value))
-                if column == "requested_amount"
-                else dt.datetime.fromisoformat(value)
-            )
-        return value, int(case_id)
-    except (ValueError, TypeError, binascii.Error, InvalidOperation):
+        case_id = int(case_id)
+        if not 0 < case_id < 2**63:
+            raise ValueError(case_id)
+        if value is not None and column == "requested_amount":
+            value = Decimal(str(value))
+            if not value.is_finite():
+                raise ValueError(value)
+        elif value is not None:
+            value = dt.datetime.fromisoformat(value)
+            if value.tzinfo is None:
+                raise ValueError(value)
+        return value, case_id
+    except (ValueError, TypeError, binascii.Error, InvalidOperation, OverflowError):
         raise InvalidInput(_("The cursor is not valid."), code="invalid_cursor") from None
 
 
