@@ -240,8 +240,8 @@ def test_the_queue_with_tabs_pins_its_queries(desk, cases, customer, django_asse
         customer.client.post(f"/api/v1/cases/{number}/messages", {"text": "在吗"})
     desk.post("/desk/views/", {"name": "v", "tab": "pending"})
     # when the queue is read, the count does not grow with the rows
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(12):
         page = desk.get("/desk/").content.decode()
     assert page.count('data-unread="1"') == 6
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(12):
         desk.get("/desk/", {"tab": "receiving", "sort": "-amount"})

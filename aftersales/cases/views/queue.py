@@ -42,7 +42,12 @@ def queue_page(request: HttpRequest) -> HttpResponse:
         messages.error(request, str(error.detail))
         rows, next_cursor = [], None
     extras = selectors.queue_extras([row["id"] for row in rows])
-    zones = dict(Shop.objects.values_list("code", "timezone"))
+    # The caller's shops, once: the filter's choices and each row's time zone.
+    shops = Shop.objects.order_by("code")
+    if principal.shop_ids is not None:
+        shops = shops.filter(id__in=principal.shop_ids)
+    shop_rows = list(shops.values_list("code", "name", "timezone"))
+    zones = {code: zone for code, _name, zone in shop_rows}
     for row in rows:
         row.update(extras.get(row["id"], {}))
         row["deadline"] = deadline_of(
@@ -77,7 +82,7 @@ def queue_page(request: HttpRequest) -> HttpResponse:
         "states": CaseState.choices,
         "kinds": CaseKind.choices,
         "reasons": Reason.choices,
-        "shops": selectors.shops_of(principal),
+        "shops": [(code, name) for code, name, _zone in shop_rows],
         "flag_colors": FlagColor.choices,
         "principal": principal,
     }
