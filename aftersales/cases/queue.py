@@ -49,7 +49,7 @@ TABS = (
     Tab("to_return", gettext_lazy("Awaiting return"), (S.AWAITING_RETURN,)),
     Tab("receiving", gettext_lazy("Receiving"), (S.RETURN_IN_TRANSIT, S.INSPECTING)),
     Tab("to_refund", gettext_lazy("To refund"), (S.REFUND_PENDING,)),
-    Tab("overdue", gettext_lazy("Overdue"), None, overdue=True),
+    Tab("overdue", gettext_lazy("Past deadline"), None, overdue=True),
     Tab("all", gettext_lazy("All"), None),
 )
 TAB_CODES = tuple(tab.code for tab in TABS)

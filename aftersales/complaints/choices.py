@@ -77,9 +77,6 @@ class Action(models.TextChoices):
     LINK = "link", _("Link a case or an order")
     REMIND = "remind", _("Reminder sent on timeout")
     ESCALATE = "escalate", _("Escalated on timeout")
-    # The conversation beside the stages (aftersales.conversations): no move of the table.
-    MESSAGE = "message", _("Message to the customer")
-    CUSTOMER_MESSAGE = "customer_message", _("Message from the customer")
 
 
 class DeadlineAction(models.TextChoices):
