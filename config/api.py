@@ -14,8 +14,10 @@ from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer
 
 from aftersales.cases.api import router as cases_router
+from aftersales.cases.queue_api import router as queue_router
 from aftersales.catalog.api import router as catalog_router
 from aftersales.complaints.api import router as complaints_router
+from aftersales.conversations.api import router as conversations_router
 from aftersales.core.api import document_actions
 from aftersales.core.errors import ApplicationError
 from aftersales.core.middleware import contains_nul
@@ -105,12 +107,15 @@ api = CleanIdsAPI(
 api.add_router("/", shops_router)
 api.add_router("/", policy_router)
 api.add_router("/", catalog_router)
+# The queue's export first: "/cases/export.csv" is not a case number.
+api.add_router("/", queue_router)
 api.add_router("/", cases_router)
 api.add_router("/", complaints_router)
 api.add_router("/", team_router)
 api.add_router("/", routing_router)
 api.add_router("/", sla_router)
 api.add_router("/", notify_router)
+api.add_router("/", conversations_router)
 
 HTTP_CODES = {
     400: "malformed_request",

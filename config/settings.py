@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "aftersales.sla",
     "aftersales.feedback",
     "aftersales.routing",
+    "aftersales.conversations",
     "aftersales.onboarding",
     "aftersales.operations",
 ]
@@ -155,6 +156,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 AFTERSALES_BODY_LIMITS = [
     ("POST", r"/api/v1/cases/[^/]+/evidence", 51 * 1024 * 1024),
     ("POST", r"/orders/\d+/apply/", 51 * 1024 * 1024),
+    # A message with its photos (three of at most 10 MB each), from the API, the desk or the portal.
+    ("POST", r"(/api/v1|/desk)?/(cases|complaints)/[^/]+/messages?/?", 31 * 1024 * 1024),
 ]
 # Evidence files (photos, short videos) go through the default storage: local files here, any
 # django-storages backend in production. They are served by the API to those who may see the case.
@@ -252,6 +255,10 @@ AFTERSALES_WORKER_INTERVAL = float(os.environ.get("AFTERSALES_WORKER_INTERVAL", 
 AFTERSALES_SWEEP_BATCH = int(os.environ.get("AFTERSALES_SWEEP_BATCH", "200"))
 # Delivery tasks the worker runs per round (0: none, left to `aftersales db_worker` processes).
 AFTERSALES_WORKER_TASKS = int(os.environ.get("AFTERSALES_WORKER_TASKS", "50"))
+# How long before a deadline acts the desk's bell tells the subject's people, in minutes.
+AFTERSALES_DEADLINE_WARNING_MINUTES = int(
+    os.environ.get("AFTERSALES_DEADLINE_WARNING_MINUTES", "120")
+)
 # A worker silent for this many seconds is taken for stopped: GET /health says so and the
 # workbench warns (no deadline acts while no worker runs).
 AFTERSALES_WORKER_STALE_AFTER = float(os.environ.get("AFTERSALES_WORKER_STALE_AFTER", "60"))

@@ -17,6 +17,7 @@ urlpatterns = [
     path("health", health, name="health"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("aftersales.conversations.urls")),
     path("", include("aftersales.complaints.urls")),
     path("", include("aftersales.feedback.urls")),
     path("", include("aftersales.routing.urls")),

@@ -13,8 +13,10 @@ from PIL import Image
 
 from aftersales.cases.lifecycle import USER_ACTIONS
 from aftersales.cases.models import Case
+from aftersales.cases.queue import saved_view_create
 from aftersales.catalog.models import ServiceCenter
 from aftersales.complaints.lifecycle import PERSON_ACTIONS as COMPLAINT_ACTIONS
+from aftersales.conversations.services import message_post
 from aftersales.core.models import Notice
 from aftersales.notify.models import Delivery, WebhookEndpoint
 from aftersales.team.services import token_revoke
@@ -62,6 +64,15 @@ def world(db, clock):
         target: webhook_with_a_dead_delivery(shop, case)
         for target, shop, case in [("foreign", other, foreign_case), ("neighbour", None, None)]
     }
+    # a photo in each conversation (the neighbour's from the shop, so no notice rings a bell of
+    # this shop), a notice of the other shop, and a saved view of its agent
+    foreign_photo = message_with_photo(outsider, foreign_case)
+    neighbour_photo = message_with_photo(roles["agent"], neighbour_case)
+    foreign_notice = Notice.objects.filter(shop_id=other.id).values_list("id", flat=True).first()
+    neighbour_notice = (
+        Notice.objects.filter(case__number=neighbour_case).values_list("id", flat=True).first()
+    )
+    foreign_view = saved_view_create(actor=outsider.principal, name=SECRET, query={}).id
     return {
         "roles": roles,
         "mine": mine,
@@ -74,6 +85,12 @@ def world(db, clock):
         "foreign_complaint": foreign_complaint,
         "neighbour_complaint": neighbour_complaint,
         **{f"{target}_webhook": ids for target, ids in webhooks.items()},
+        "foreign_photo": foreign_photo,
+        "neighbour_photo": neighbour_photo,
+        "foreign_notice": foreign_notice,
+        "neighbour_notice": neighbour_notice,
+        "foreign_view": foreign_view,
+        "neighbour_view": foreign_view,
     }
 
 
@@ -99,6 +116,19 @@ def webhook_with_a_dead_delivery(shop, case_number) -> tuple[int, int]:
         created_at=notice.created_at,
     )
     return endpoint.pk, delivery.pk
+
+
+def message_with_photo(api, number) -> int:
+    message = message_post(
+        actor=api.principal, subject_type="case", number=number, text=SECRET, photos=[png_file()]
+    )
+    return message.photos.get().id
+
+
+def png_file() -> SimpleUploadedFile:
+    png = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(png, "PNG")
+    return SimpleUploadedFile("x.png", png.getvalue(), content_type="image/png")
 
 
 def case_body(order):
@@ -225,6 +255,34 @@ def requests_for(world, target):
             f"/sla/report?shop={shop}&from=2026-11-01&to=2026-11-30",
             None,
         ),
+        ("/api/v1/cases/{number}/messages", "get"): (f"/cases/{case}/messages", None),
+        ("/api/v1/cases/{number}/messages", "post"): (f"/cases/{case}/messages", MULTIPART),
+        ("/api/v1/cases/{number}/messages/read", "post"): (f"/cases/{case}/messages/read", {}),
+        ("/api/v1/complaints/{number}/messages", "get"): (
+            f"/complaints/{complaint}/messages",
+            None,
+        ),
+        ("/api/v1/complaints/{number}/messages", "post"): (
+            f"/complaints/{complaint}/messages",
+            MULTIPART,
+        ),
+        ("/api/v1/complaints/{number}/messages/read", "post"): (
+            f"/complaints/{complaint}/messages/read",
+            {},
+        ),
+        ("/api/v1/messages/photos/{photo_id}", "get"): (
+            f"/messages/photos/{world[f'{target}_photo']}",
+            None,
+        ),
+        ("/api/v1/me/notices", "get"): ("/me/notices", {"unread": "true"}),
+        ("/api/v1/me/notices/read", "post"): (
+            "/me/notices/read",
+            {"ids": [world[f"{target}_notice"]]},
+        ),
+        ("/api/v1/me/views", "get"): ("/me/views", {}),
+        ("/api/v1/me/views", "post"): ("/me/views", {"name": "x", "query": {"shop": shop}}),
+        ("/api/v1/me/views/{view_id}", "delete"): (f"/me/views/{world[f'{target}_view']}", None),
+        ("/api/v1/cases/export.csv", "get"): ("/cases/export.csv", {"q": case}),
         **{
             (f"/api/v1/complaints/{{number}}/actions/{action}", "post"): (
                 f"/complaints/{complaint}/actions/{action}",
@@ -262,10 +320,10 @@ MULTIPART = {"__multipart__": True}
 def send(api, method, url, body):
     """One request of the matrix, as its endpoint expects it."""
     if body is MULTIPART:
-        png = io.BytesIO()
-        Image.new("RGB", (4, 4)).save(png, "PNG")
-        upload = SimpleUploadedFile("x.png", png.getvalue(), content_type="image/png")
-        return api.client.post(f"/api/v1{url}", {"file": upload})
+        upload = png_file()
+        return api.client.post(f"/api/v1{url}", {"file": upload, "photos": png_file()})
+    if method == "delete":
+        return api.client.delete(f"/api/v1{url}")
     if method == "get":
         return api.get(url, **(body or {}))
     if method == "delete":

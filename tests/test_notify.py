@@ -12,10 +12,10 @@ from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend as MemoryBackend
 
 from aftersales.cases.choices import DeadlineAction
-from aftersales.cases.messages import message_send
 from aftersales.cases.models import Case
 from aftersales.cases.wording import CUSTOMER_CONSEQUENCES
 from aftersales.catalog.models import Customer, Shop
+from aftersales.conversations.services import message_post
 from aftersales.core.models import Audience, Notice
 from aftersales.core.notices import registered_kinds
 from aftersales.notify.services import notifications_deliver
@@ -150,10 +150,14 @@ def test_a_message_carries_its_text(customer, agent, order, clock):
     reachable(language="en")
     number = open_case(customer, order)["number"]
     delivered_now()
-    case_id = Case.objects.get(number=number).id
 
     # when
-    message_send(actor=agent.principal, case_id=case_id, text="Please add a photo\nof the seam.")
+    message_post(
+        actor=agent.principal,
+        subject_type="case",
+        number=number,
+        text="Please add a photo\nof the seam.",
+    )
     [message] = delivered_now()
 
     # then

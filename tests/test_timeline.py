@@ -9,9 +9,9 @@ from types import SimpleNamespace
 import pytest
 
 from aftersales.cases.choices import Action
-from aftersales.cases.messages import message_send
 from aftersales.cases.models import Case
 from aftersales.cases.timeline import VISIBILITY, events_for, readable_time
+from aftersales.conversations.services import message_post
 from aftersales.core.actors import SYSTEM
 from aftersales.core.sweep import sweep
 from aftersales.team.models import ReplyTemplate
@@ -49,7 +49,13 @@ def busy_case(customer, agent, order, clock, template):
         summary="客户情绪激动，已安抚",
     )
     assign(actor=agent.principal, subject_type="case", subject_ids=[case_id], username="agent")
-    message_send(actor=agent.principal, case_id=case_id, text="请寄回", template_id=template.id)
+    message_post(
+        actor=agent.principal,
+        subject_type="case",
+        number=number,
+        text="请寄回",
+        template_id=template.id,
+    )
     customer.act(number, "ship_return", {"carrier": "SF", "tracking_number": "SF1"})
     agent.act(number, "receive", {"note": "外箱破损，疑似二次销售"})
     clock.shift(days=8)  # past the refund duty: the worker escalates the inspection

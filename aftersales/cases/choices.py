@@ -197,6 +197,7 @@ class Action(models.TextChoices):
     ESCALATE = "escalate", _("Escalated on timeout")
     COMPENSATE = "compensate", _("Compensation given")
     MESSAGE = "message", _("Message to the customer")
+    CUSTOMER_MESSAGE = "customer_message", _("Message from the customer")
     CONTACT = "contact", _("Contact logged")
     ASSIGN = "assign", _("Assigned")
     RATE = "rate", _("Service rated")

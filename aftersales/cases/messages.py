@@ -1,25 +1,18 @@
-"""Messages to the customer from the workbench, and the shop's reply templates (话术) filled from
-a case: a template is never sent with a blank where a value belongs."""
+"""The shop's reply templates (话术) filled from a case: a template is never sent with a blank
+where a value belongs. The messages themselves are the conversations' (``aftersales.conversations``,
+which checks a template here before sending it)."""
 
 from __future__ import annotations
 
 import re
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from aftersales.cases.access import staff_case
-from aftersales.cases.choices import Action
 from aftersales.cases.models import Case
 from aftersales.cases.timeline import readable_time
-from aftersales.core import clock
-from aftersales.core.actors import Principal
 from aftersales.core.errors import InvalidInput
-from aftersales.core.gate import event_for
-from aftersales.core.notices import notice_build, notices_save
 from aftersales.team.models import ReplyTemplate
-from aftersales.team.workbench import required_text
 
 # The variables a reply template may use, in words (a template that cannot be filled names them).
 TEMPLATE_VARIABLES = {
@@ -72,34 +65,19 @@ def templates_for(case: Case, *, language: str) -> list[ReplyTemplate]:
     return templates
 
 
-@transaction.atomic
-def message_send(
-    *, actor: Principal, case_id: int, text: str, template_id: int | None = None
-) -> None:
-    """Send a message to the customer: on the timeline (the customer sees it) and as a
-    notification. A message from a reply template is refused while the case cannot fill the
-    template's variables (the customer would read a blank where a value belongs)."""
-    case = staff_case(actor, case_id, "case.message")
-    text = required_text(text, "text")
-    if template_id:
-        template = ReplyTemplate.objects.filter(shop_id=case.shop_id, pk=template_id).first()
-        if template is None:
-            raise InvalidInput(_("No such reply template."), code="template_not_found")
-        missing = template_missing(template.body, case)
-        if missing:
-            raise InvalidInput(
-                _("This reply needs %(missing)s, which this case does not have yet.")
-                % {"missing": ", ".join(missing)},
-                code="template_variables_missing",
-                field="text",
-                missing=missing,
-            )
-    now = clock.now()
-    data = {"text": text}
-    if template_id:
-        data["template_id"] = template_id
-    event_for(
-        case, actor=actor, action=Action.MESSAGE, from_state=case.state, data=data, now=now
-    ).save()
-    notices_save([notice_build(case, "case_message", {"text": text})])
-    case.save(update_fields=["updated_at"])
+def template_check(case: Case, template_id: int) -> ReplyTemplate:
+    """The shop's reply template a message is sent from, refused while the case cannot fill its
+    variables (the customer would read a blank where a value belongs)."""
+    template = ReplyTemplate.objects.filter(shop_id=case.shop_id, pk=template_id).first()
+    if template is None:
+        raise InvalidInput(_("No such reply template."), code="template_not_found")
+    missing = template_missing(template.body, case)
+    if missing:
+        raise InvalidInput(
+            _("This reply needs %(missing)s, which this case does not have yet.")
+            % {"missing": ", ".join(missing)},
+            code="template_variables_missing",
+            field="text",
+            missing=missing,
+        )
+    return template

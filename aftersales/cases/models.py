@@ -298,3 +298,24 @@ class Evidence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}:{self.id}"
+
+
+class SavedView(models.Model):
+    """A member of staff's named view of the queue: its tab, filters and sort, kept as the
+    queue's own query parameters (``cases.queue.QUEUE_PARAMETERS``)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views"
+    )
+    name = models.CharField(max_length=60)
+    query = models.JSONField(default=dict)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="saved_view_unique_name")
+        ]
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.name}"

@@ -203,15 +203,8 @@ def _keyset_page(cases: QuerySet[Case], after: Cursor | None, size: int) -> list
     return rows
 
 
-def case_list(
-    *, actor: Principal, filters: CaseFilters, cursor: str | None = None, limit: int = 50
-) -> tuple[list[dict], str | None]:
-    """A page of case rows (``SUMMARY_FIELDS``) ordered by deadline (soonest first, cases
-    without one last), then id.
-
-    Keyset pagination: the cursor is the last row's (deadline, id), so a deep page costs what the
-    first one does.
-    """
+def case_queryset(actor: Principal, filters: CaseFilters) -> QuerySet[Case]:
+    """The cases the caller may see that match ``filters`` (unordered)."""
     cases = cases_for(actor)
     if filters.state:
         cases = cases.filter(state__in=filters.state)
@@ -241,6 +234,19 @@ def case_list(
         cases = _search(actor, cases, filters.search)
     if filters.sla:
         cases = cases.filter(id__in=sla_selectors.filter_ids("case", filters.sla))
+    return cases
+
+
+def case_list(
+    *, actor: Principal, filters: CaseFilters, cursor: str | None = None, limit: int = 50
+) -> tuple[list[dict], str | None]:
+    """A page of case rows (``SUMMARY_FIELDS``) ordered by deadline (soonest first, cases
+    without one last), then id.
+
+    Keyset pagination: the cursor is the last row's (deadline, id), so a deep page costs what the
+    first one does.
+    """
+    cases = case_queryset(actor, filters)
     rows = _keyset_page(cases, Cursor.decode(cursor) if cursor else None, limit + 1)
     next_cursor = None
     if len(rows) > limit:

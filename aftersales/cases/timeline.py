@@ -46,6 +46,7 @@ VISIBILITY: dict[str, Visibility] = {
     Action.ESCALATE: STAFF_ONLY,
     Action.COMPENSATE: customer_visible(),
     Action.MESSAGE: customer_visible("template_id"),
+    Action.CUSTOMER_MESSAGE: customer_visible(),
     Action.CONTACT: STAFF_ONLY,
     Action.ASSIGN: STAFF_ONLY,
     Action.RATE: customer_visible(),

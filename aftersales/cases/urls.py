@@ -2,11 +2,14 @@
 
 from django.urls import include, path
 
-from aftersales.cases.views import desk, portal
+from aftersales.cases.views import desk, portal, queue
 
 desk_patterns = (
     [
-        path("", desk.queue, name="queue"),
+        path("", queue.queue_page, name="queue"),
+        path("export.csv", queue.queue_export, name="export"),
+        path("views/", queue.saved_view_create, name="view_create"),
+        path("views/<int:view_id>/delete/", queue.saved_view_delete, name="view_delete"),
         path("login/", desk.login, name="login"),
         path("receiving/", desk.receiving, name="receiving"),
         path("bulk/", desk.bulk, name="bulk"),
@@ -16,7 +19,6 @@ desk_patterns = (
         path("cases/<str:number>/flag/", desk.case_flag, name="flag"),
         path("cases/<str:number>/assign/", desk.case_assign, name="assign"),
         path("cases/<str:number>/contact/", desk.case_contact, name="contact"),
-        path("cases/<str:number>/message/", desk.case_message, name="message"),
         path("cases/<str:number>/template/", desk.template_fill, name="template"),
         path("cases/<str:number>/label.pdf", desk.case_label, name="label"),
         path(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from aftersales.cases.choices import Action as CaseAction
 from aftersales.complaints.choices import Action
 from aftersales.complaints.wording import customer_state_label, describe
 from aftersales.core.actors import Principal
@@ -35,9 +36,16 @@ VISIBILITY: dict[str, Visibility] = {
     Action.LINK: STAFF_ONLY,
     Action.REMIND: STAFF_ONLY,
     Action.ESCALATE: STAFF_ONLY,
+    # The conversation beside the stages (aftersales.conversations), in the case's words.
+    CaseAction.MESSAGE: customer_visible(),
+    CaseAction.CUSTOMER_MESSAGE: customer_visible(),
 }
 
-ACTION_LABELS = dict(Action.choices)
+ACTION_LABELS = {
+    **dict(Action.choices),
+    CaseAction.MESSAGE: CaseAction.MESSAGE.label,
+    CaseAction.CUSTOMER_MESSAGE: CaseAction.CUSTOMER_MESSAGE.label,
+}
 
 
 def events_for(principal: Principal, events: Iterable) -> list[TimelineEntry]:

@@ -137,6 +137,8 @@ def describe(event, complaint) -> list[str]:
         )
     elif action == Action.ESCALATE:
         parts.append(_("Overdue: it went to the team lead"))
+    elif action in ("message", "customer_message") and data.get("text"):
+        parts.append(data["text"])  # the conversation's messages (aftersales.conversations)
     stage_moves = (Action.ACKNOWLEDGE, Action.ANALYSE, Action.DECIDE, Action.EXECUTE)
     if action in stage_moves and data.get("owner"):
         parts.append(_("Owner: %(name)s") % {"name": data["owner"]})

@@ -88,7 +88,9 @@ class Event(models.Model):
 class Notice(models.Model):
     """One message to deliver about a subject, written in the transaction of the change that
     causes it and delivered after commit by the worker. ``delivered_at`` is set once; delivery
-    is retried until then."""
+    is retried until then. A notice for the staff with a ``recipient`` is for that person alone
+    (the case assigned to them, their customer's reply); without one it is for its audience (the
+    shop's staff, or its leads). The desk's bell lists both."""
 
     subject_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
     subject_id = models.BigIntegerField()
@@ -97,6 +99,9 @@ class Notice(models.Model):
     audience = models.CharField(max_length=20, choices=Audience.choices)
     kind = models.CharField(max_length=50)
     payload = models.JSONField(default=dict, blank=True)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     created_at = models.DateTimeField()
     delivered_at = models.DateTimeField(null=True, blank=True)
     channel = models.CharField(max_length=20, blank=True)
@@ -109,6 +114,8 @@ class Notice(models.Model):
                 fields=["created_at"], condition=Q(delivered_at=None), name="notice_pending"
             ),
             models.Index(fields=["subject_type", "subject_id"], name="notice_subject"),
+            # The bell: a shop's newest notices for its staff.
+            models.Index(fields=["shop_id", "created_at"], name="notice_shop_time"),
         ]
 
     def __str__(self) -> str:

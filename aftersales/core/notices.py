@@ -52,11 +52,19 @@ def registered_kinds() -> dict[str, NoticeKind]:
     return dict(_KINDS)
 
 
-def notice_build(subject: models.Model, code: str, payload: dict | None = None) -> Notice:
+def notice_build(
+    subject: models.Model,
+    code: str,
+    payload: dict | None = None,
+    *,
+    recipient_id: int | None = None,
+) -> Notice:
     """An unsaved notice about ``subject``; the caller writes it in the transaction that makes
-    the change. The payload keeps the subject's number and state at the moment of the change."""
+    the change. The payload keeps the subject's number and state at the moment of the change.
+    ``recipient_id``: the one member of staff it is for (else its kind's audience)."""
     kind = notice_kind(code)
     return Notice(
+        recipient_id=recipient_id,
         subject_type=ContentType.objects.get_for_model(subject),
         subject_id=subject.pk,
         shop_id=subject.shop_id,

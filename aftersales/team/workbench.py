@@ -12,19 +12,32 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from aftersales.core import clock
 from aftersales.core.actors import Principal, Role
 from aftersales.core.errors import InvalidInput, NotFound, PermissionDenied
 from aftersales.core.gate import event_for
 from aftersales.core.lifecycle import lifecycle_for
-from aftersales.core.models import Event
+from aftersales.core.models import Audience, Event
+from aftersales.core.notices import NoticeKind, notice_build, notice_kinds, notices_save
 from aftersales.core.permissions import permitted
 from aftersales.team.models import ContactChannel, ContactLog, Note
 
 # The timeline's actions for what the team records (each subject's words name them).
 CONTACT = "contact"
 ASSIGN = "assign"
+# The notice of the desk's bell to the member of staff a subject is given to.
+ASSIGNED = "assigned"
+
+notice_kinds(
+    NoticeKind(
+        ASSIGNED,
+        Audience.SHOP,
+        gettext_lazy("%(number)s is assigned to you"),
+        gettext_lazy("Assigned to you"),
+    )
+)
 
 
 def required_text(value: str, field: str, limit: int = 5000) -> str:
@@ -158,6 +171,7 @@ def assign(
     subjects = list(actor.scope(lifecycle.locked()).filter(id__in=subject_ids).order_by("id"))
     now = clock.now()
     events = []
+    notices = []
     for subject in subjects:
         _staff_only(actor, "assign", subject)
         # staff tied to no shop (an installation admin) may take any subject
@@ -176,6 +190,11 @@ def assign(
                 now=now,
             )
         )
+        if user is not None and user.pk != actor.user_id:  # nobody is told what they did
+            notices.append(
+                notice_build(subject, ASSIGNED, {"by": actor.username}, recipient_id=user.pk)
+            )
     lifecycle.model.objects.bulk_update(subjects, _with_updated_at(lifecycle.model, ["assignee"]))
     Event.objects.bulk_create(events)
+    notices_save(notices)
     return len(subjects)

@@ -1,11 +1,11 @@
-"""The agent workbench (``/desk/``): the queue, the case page with its actions, notes, flags,
-reply templates, the contact log, bulk actions and the receiving desk. Thin: every read is a
+"""The agent workbench (``/desk/``): the case page with its actions, notes, flags, reply
+templates, the contact log, bulk actions and the receiving desk (the queue is ``views.queue``; the
+messages with the customer are ``aftersales.conversations``'s). Thin: every read is a
 selector (the API's), every write a service; the forms come from the state table."""
 
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -21,9 +21,9 @@ from django.views.decorators.http import require_POST
 
 from aftersales.cases import labels, selectors, wording
 from aftersales.cases.bulk import bulk_approve
-from aftersales.cases.choices import Action, CaseKind, CaseState, FlagColor, Reason
+from aftersales.cases.choices import Action, CaseKind, FlagColor, Reason
 from aftersales.cases.flags import flag_set
-from aftersales.cases.messages import message_send, template_missing, template_render, templates_for
+from aftersales.cases.messages import template_missing, template_render, templates_for
 from aftersales.cases.models import Case
 from aftersales.cases.views.common import (
     action_forms,
@@ -36,8 +36,7 @@ from aftersales.cases.views.common import (
     signed_in_principal,
 )
 from aftersales.cases.views.forms import conditions, dispositions
-from aftersales.catalog.models import Order, Shop
-from aftersales.core import clock
+from aftersales.catalog.models import Order
 from aftersales.core.errors import ApplicationError
 from aftersales.core.permissions import narrowed, permitted
 from aftersales.core.ratelimit import rate_limited_login
@@ -45,7 +44,6 @@ from aftersales.team import workbench as team
 from aftersales.team.models import ContactChannel, ReplyTemplate
 from aftersales.team.selectors import contacts_for, notes_for
 
-PAGE = 50
 # The case page's forms beside the action forms → their row of the matrix (core.permissions).
 DESK_FORMS = {
     "message": "case.message",
@@ -83,79 +81,6 @@ class LoginView(auth_views.LoginView):
 
 
 login = rate_limited_login(LoginView.as_view())
-
-
-def _filters(request: HttpRequest, principal) -> tuple[selectors.CaseFilters, dict]:
-    get = request.GET
-    states = [s for s in get.getlist("state") if s in CaseState.values]
-    due = get.get("due", "")
-    zone = zoneinfo.ZoneInfo("Asia/Shanghai")
-    due_before = None
-    if due == "today":
-        today = clock.now().astimezone(zone).date() + dt.timedelta(days=1)
-        due_before = dt.datetime.combine(today, dt.time.min, tzinfo=zone)
-    chosen = {
-        "state": states,
-        "kind": get.get("kind", "") if get.get("kind") in CaseKind.values else "",
-        "reason": get.get("reason", "") if get.get("reason") in Reason.values else "",
-        "shop": get.get("shop", "")[:40],
-        "due": due if due in ("today", "overdue") else "",
-        "flagged": get.get("flagged") == "1",
-        "mine": get.get("mine") == "1",
-        "q": get.get("q", "").strip()[:100],
-    }
-    filters = selectors.CaseFilters(
-        state=states or list(selectors.OPEN_STATES),
-        kind=chosen["kind"] or None,
-        reason=chosen["reason"] or None,
-        shop=chosen["shop"] or None,
-        overdue=True if due == "overdue" else None,
-        due_before=due_before,
-        flagged=chosen["flagged"] or None,
-        assignee_id=principal.user_id if chosen["mine"] else None,
-        search=chosen["q"] or None,
-    )
-    return filters, chosen
-
-
-@staff_required
-def queue(request: HttpRequest) -> HttpResponse:
-    principal = request.principal
-    filters, chosen = _filters(request, principal)
-    try:
-        rows, next_cursor = selectors.case_list(
-            actor=principal, filters=filters, cursor=request.GET.get("cursor"), limit=PAGE
-        )
-    except ApplicationError as error:
-        messages.error(request, str(error.detail))
-        rows, next_cursor = [], None
-    extras = selectors.queue_extras([row["id"] for row in rows])
-    zones = dict(Shop.objects.values_list("code", "timezone"))
-    for row in rows:
-        row.update(extras.get(row["id"], {}))
-        row["deadline"] = deadline_of(
-            row["deadline_at"], row["deadline_action"], zones.get(row["shop__code"], "UTC")
-        )
-        row["state_label"] = wording.state_label(row["state"], row["kind"])
-        row["kind_label"] = CaseKind(row["kind"]).label
-        row["reason_label"] = Reason(row["reason"]).label
-    query = request.GET.copy()
-    query.pop("cursor", None)
-    context = {
-        "rows": rows,
-        "next_url": f"?{urlencode({**query.dict(), 'cursor': next_cursor})}" if next_cursor else "",
-        "chosen": chosen,
-        "states": CaseState.choices,
-        "kinds": CaseKind.choices,
-        "reasons": Reason.choices,
-        "shops": selectors.shops_of(principal),
-        "flag_colors": FlagColor.choices,
-        "principal": principal,
-    }
-    template = (
-        "desk/_rows.html" if request.htmx and request.htmx.target == "rows" else "desk/queue.html"
-    )
-    return render(request, template, context)
 
 
 def _case_context(request: HttpRequest, number: str, form_errors: dict | None = None) -> dict:
@@ -314,23 +239,6 @@ def case_contact(request: HttpRequest, number: str) -> HttpResponse:
         )
 
     return _workbench_write(request, number, "contact", write)
-
-
-@require_POST
-@staff_required
-def case_message(request: HttpRequest, number: str) -> HttpResponse:
-    template_id = request.POST.get("template_id", "")
-    return _workbench_write(
-        request,
-        number,
-        "message",
-        lambda actor, case_id: message_send(
-            actor=actor,
-            case_id=case_id,
-            text=request.POST.get("text", ""),
-            template_id=int(template_id) if template_id.isdigit() else None,
-        ),
-    )
 
 
 @staff_required

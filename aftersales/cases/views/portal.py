@@ -181,7 +181,6 @@ def _portal_case_context(request: HttpRequest, number: str, form_errors=None) ->
     case = case_for_forms(principal, number)
     deadline = deadline_of(case.deadline_at, case.deadline_action, case.shop.timezone)
     actions = action_forms(case, principal, form_errors)
-    messages_to_customer = [e for e in case.events.all() if e.action == "message"]
     return {
         "case": case,
         "state_label": wording.state_label(case.state, case.kind),
@@ -196,7 +195,6 @@ def _portal_case_context(request: HttpRequest, number: str, form_errors=None) ->
         and case.state in labels.LABEL_STATES,
         "can_rate": case.state in FINAL_STATES and not hasattr(case, "rating"),
         "rating_reasons": RatingReason.choices,
-        "messages_to_customer": messages_to_customer,
         "form_errors": form_errors or {},
     }
 

@@ -15,7 +15,8 @@ from aftersales.cases.views.common import deadline_of
 from aftersales.cases.views.desk import staff_required
 from aftersales.complaints import selectors, wording
 from aftersales.complaints.api import is_escalated
-from aftersales.complaints.choices import Action, ComplaintState, ComplaintType
+from aftersales.complaints.choices import ComplaintState, ComplaintType
+from aftersales.complaints.timeline import ACTION_LABELS
 from aftersales.complaints.views.forms import action_forms, form_transition
 from aftersales.core.errors import ApplicationError
 
@@ -87,7 +88,7 @@ def _context(request: HttpRequest, number: str, form_errors: dict | None = None)
         "timeline": [
             {
                 "action": event.action,
-                "label": Action(event.action).label,
+                "label": ACTION_LABELS.get(event.action, ""),
                 "actor": event.actor_name,
                 "at": event.at,
                 "details": wording.describe(event, complaint),

@@ -3,6 +3,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from aftersales.conversations.bell import deadline_warnings
 from aftersales.core.sweep import sweep
 from aftersales.notify.services import notifications_deliver
 from aftersales.routing.sweep import routing_sweep
@@ -24,9 +25,10 @@ class Command(BaseCommand):
         levels = sla_sweep(batch_size=batch_size)
         elapsed = time.perf_counter() - started
         routed = routing_sweep(batch_size=batch_size)
+        warned = deadline_warnings()
         delivered = notifications_deliver()
         self.stdout.write(
             f"acted={result.acted} escalated_on_error={result.escalated_on_error} "
-            f"notifications={delivered} seconds={elapsed:.3f} routed={routed} "
+            f"notifications={delivered} warnings={warned} seconds={elapsed:.3f} routed={routed} "
             f"sla_warnings={levels.warned} sla_breaches={levels.breached}"
         )

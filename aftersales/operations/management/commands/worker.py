@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from aftersales.conversations.bell import deadline_warnings
 from aftersales.core.health import heartbeat_beat, heartbeat_start, heartbeat_stop, worker_name
 from aftersales.core.ratelimit import rate_prune
 from aftersales.core.sweep import sweep_batch
@@ -19,8 +20,8 @@ logger = logging.getLogger("aftersales.worker")
 
 class Command(BaseCommand):
     help = (
-        "Run forever: act on due deadlines and run the delivery tasks (e-mail, text messages, "
-        "webhooks) of the database task backend."
+        "Run forever: act on due deadlines, warn of those about to act, route new work, keep the "
+        "SLA clocks, and run the delivery tasks (e-mail, text messages, webhooks)."
     )
 
     def add_arguments(self, parser):
@@ -67,6 +68,7 @@ class Command(BaseCommand):
                 time.sleep(interval)
                 continue
             # The other steps each in their own try: one failing never stops the others.
+            self.step("deadline warnings", deadline_warnings)  # the bell, before a deadline acts
             self.step("routing", routing_sweep, batch_size=batch_size)  # new work to agents
             self.step("sla", sla_sweep, batch_size=batch_size)  # warnings and breaches
             self.step("deliveries", deliveries_sweep, batch_size=batch_size)  # plan what's due
