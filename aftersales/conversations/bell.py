@@ -39,8 +39,8 @@ from aftersales.core.notices import notice_build, notices_save, registered_kinds
 
 BELL_DAYS = 30
 BELL_SIZE = 50
-# The roles that read the notices for the team's leads.
-LEAD_ROLES = frozenset({Role.ADMIN})
+# The roles that read the notices for the team's leads (the role held in the notice's shop).
+LEAD_ROLES = frozenset({Role.ADMIN, Role.LEAD})
 
 
 def visible_notices(actor: Principal) -> QuerySet[Notice]:
@@ -48,10 +48,14 @@ def visible_notices(actor: Principal) -> QuerySet[Notice]:
     customer)."""
     if not actor.is_staff or actor.user_id is None:
         return Notice.objects.none()
-    audiences = [Audience.SHOP, Audience.LEAD] if actor.role in LEAD_ROLES else [Audience.SHOP]
-    for_team = Q(recipient=None, audience__in=audiences)
-    if actor.shop_ids is not None:
-        for_team &= Q(shop_id__in=actor.shop_ids)
+    if actor.shop_ids is None:  # tied to no shop: every shop's
+        audiences = [Audience.SHOP, Audience.LEAD] if actor.role in LEAD_ROLES else [Audience.SHOP]
+        for_team = Q(recipient=None, audience__in=audiences)
+    else:
+        leads = [shop for shop in actor.shop_ids if actor.role_in(shop) in LEAD_ROLES]
+        for_team = Q(recipient=None, audience=Audience.SHOP, shop_id__in=actor.shop_ids) | Q(
+            recipient=None, audience=Audience.LEAD, shop_id__in=leads
+        )
     since = clock.now() - dt.timedelta(days=BELL_DAYS)
     return Notice.objects.filter(Q(recipient_id=actor.user_id) | for_team, created_at__gte=since)
 

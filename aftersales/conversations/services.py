@@ -164,7 +164,7 @@ def _write(
         direction=direction,
         author_id=actor.user_id,
         author_name=actor.username,
-        role=actor.role,
+        role=actor.role_in(subject.shop_id) or actor.role,
         text=text,
         created_at=now,
     )
