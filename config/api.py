@@ -105,6 +105,7 @@ api.add_router("/", catalog_router)
 api.add_router("/", cases_router)
 api.add_router("/", complaints_router)
 api.add_router("/", team_router)
+api.add_router("/", "aftersales.playbooks.api.router")
 
 HTTP_CODES = {
     400: "malformed_request",
