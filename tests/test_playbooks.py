@@ -596,3 +596,25 @@ def test_a_case_without_a_playbook_shows_no_checklist(desk, shop, customer, orde
     number = open_case(customer, order)["number"]
     assert 'id="playbook"' not in desk.get(f"/desk/cases/{number}/").content.decode()
     assert customer.get(f"/cases/{number}").status_code == 200
+
+
+def test_a_customers_move_never_waits_on_the_teams_checklist(shop, lead, customer, order):
+    # given an enforced playbook that asks the team to call before a cancellation
+    hold = playbook_body(
+        key="call_before_cancel",
+        category="",
+        steps=[
+            {
+                "key": "call",
+                "type": "question",
+                "title": {"en": "Call the buyer"},
+                "required_before": ["cancel"],
+            }
+        ],
+    )
+    assert lead.put("/shops/shop/playbooks", hold).status_code == 200
+    number = open_case(customer, order)["number"]
+    assert lead.get(f"/cases/{number}/playbook").json()["playbook"]["key"] == "call_before_cancel"
+    # when the customer cancels, nothing holds them
+    assert customer.act(number, "cancel").status_code == 200
+    assert Case.objects.get(number=number).state == "closed"

@@ -21,6 +21,8 @@ from aftersales.playbooks.words import word
 
 # A report reads the cases opened in its period: at most this many days.
 REPORT_MAX_DAYS = 366
+# Dates any time zone can turn into moments (as the API's timestamps).
+REPORT_FIRST_YEAR, REPORT_LAST_YEAR = 1900, 2999
 
 
 def playbooks_loaded(shop_id: int | None) -> list[Playbook]:
@@ -77,9 +79,10 @@ def case_categories(case: Case) -> set[str]:
 
 
 def playbook_for_case(case: Case, playbooks: Iterable[Playbook]) -> Playbook | None:
-    return playbook_match(
-        playbooks, kind=case.kind, reason=case.reason, categories=case_categories(case)
-    )
+    playbooks = list(playbooks)
+    # The lines' categories are read only when some playbook asks for one.
+    categories = case_categories(case) if any(p.category for p in playbooks) else set()
+    return playbook_match(playbooks, kind=case.kind, reason=case.reason, categories=categories)
 
 
 @dataclass
@@ -172,6 +175,12 @@ def pending_steps(case: Case, action: str, playbooks: Iterable[Playbook]) -> lis
 def report_period(shop: Shop, start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """The moments the days ``start`` to ``end`` (both included, the shop's calendar) begin and
     end."""
+    if not (REPORT_FIRST_YEAR <= start.year and end.year <= REPORT_LAST_YEAR):
+        raise InvalidInput(
+            _("A report covers the years %(first)s to %(last)s.")
+            % {"first": REPORT_FIRST_YEAR, "last": REPORT_LAST_YEAR},
+            code="invalid_period",
+        )
     if end < start:
         raise InvalidInput(_("The period ends before it starts."), code="invalid_period")
     if (end - start).days + 1 > REPORT_MAX_DAYS:
