@@ -248,8 +248,13 @@ def test_ticks_and_unticks_are_events_on_the_timeline(shop, agent, customer, ord
     ]
     assert not StepDone.objects.exists()
     # the customer never sees the team's checklist
-    timeline = customer.get(f"/cases/{number}").json()["timeline"]
+    timeline = customer.get(f"/cases/{number}").json()["events"]
     assert not [entry for entry in timeline if entry["action"].startswith("playbook_")]
+    staff_timeline = agent.get(f"/cases/{number}").json()["events"]
+    assert [e["action"] for e in staff_timeline if e["action"].startswith("playbook_")] == [
+        "playbook_step_done",
+        "playbook_step_undone",
+    ]
 
 
 def test_a_tick_records_the_playbook_version(shop, agent, customer, order):

@@ -26,8 +26,8 @@ from aftersales.playbooks.schemas import (
     ChecklistOut,
     PlaybookList,
     PlaybookOut,
-    ReportOut,
-    StepSetIn,
+    PlaybookReportOut,
+    PlaybookStepSetIn,
 )
 from aftersales.playbooks.words import source_words, word, words_by_language
 
@@ -130,7 +130,7 @@ def get_case_playbook(request: HttpRequest, number: str):
 @router.post(
     "/cases/{number}/playbook/steps/{key}", response={200: ChecklistOut, **ERROR_RESPONSES}
 )
-def set_case_playbook_step(request: HttpRequest, number: str, key: str, payload: StepSetIn):
+def set_case_playbook_step(request: HttpRequest, number: str, key: str, payload: PlaybookStepSetIn):
     actor = request.auth
     _staff(actor)
     case_id = case_selectors.case_id_for(actor=actor, number=number)
@@ -161,14 +161,14 @@ def put_shop_playbook(request: HttpRequest, code: str, payload: PlaybookIn):
     return present_playbook(found)
 
 
-class ReportQuery(Schema):
+class PlaybookReportQuery(Schema):
     shop: str = Field(max_length=40)
     start: dt.date | None = Field(None, alias="from")
     end: dt.date | None = Field(None, alias="to")
 
 
-@router.get("/playbooks/report", response={200: ReportOut, **ERROR_RESPONSES})
-def playbook_report(request: HttpRequest, filters: Query[ReportQuery]):
+@router.get("/playbooks/report", response={200: PlaybookReportOut, **ERROR_RESPONSES})
+def playbook_report(request: HttpRequest, filters: Query[PlaybookReportQuery]):
     """Step completion per playbook for the cases a shop opened from ``from`` to ``to`` (dates
     in the shop's calendar, both included; by default the last 30 days)."""
     actor = request.auth

@@ -34,7 +34,7 @@ Source = _text(300)
 ActionName = Annotated[str, StringConstraints(max_length=30)]
 
 
-class StepIn(Input):
+class PlaybookStepIn(Input):
     key: Key = Field(title="Step key")
     type: StepType = Field(title="Step type")
     title: dict[Language, StepTitle] = Field(min_length=1, title="Words per language")
@@ -52,7 +52,7 @@ class PlaybookIn(Input):
     category: Category = ""
     sources: list[Source] = Field(default_factory=list, max_length=10)
     enforced: StrictBool = False
-    steps: list[StepIn] = Field(min_length=1, max_length=30)
+    steps: list[PlaybookStepIn] = Field(min_length=1, max_length=30)
 
 
 def _action_known(action: str, where: str) -> None:

@@ -1,4 +1,4 @@
-"""The playbooks' answers over HTTP (bodies are ``definitions.PlaybookIn`` and ``StepSetIn``)."""
+"""The playbooks' answers over HTTP (bodies: ``definitions.PlaybookIn``, ``PlaybookStepSetIn``)."""
 
 from __future__ import annotations
 
@@ -10,17 +10,17 @@ from pydantic import Field, StrictBool, StringConstraints
 from aftersales.core.schemas import Input, Output
 
 
-class StepSetIn(Input):
+class PlaybookStepSetIn(Input):
     done: StrictBool
     note: Annotated[str, StringConstraints(max_length=1000)] = ""
 
 
-class ActionRef(Output):
+class PlaybookActionRef(Output):
     action: str
     label: str
 
 
-class StepOut(Output):
+class ChecklistStepOut(Output):
     key: str
     order: int
     type: str
@@ -30,14 +30,14 @@ class StepOut(Output):
     action: str
     action_label: str
     template: str
-    required_before: list[ActionRef]
+    required_before: list[PlaybookActionRef]
     done: bool
     done_by: str | None
     done_at: dt.datetime | None
     note: str
 
 
-class Gate(ActionRef):
+class ChecklistGate(PlaybookActionRef):
     """An action some step must be done before, and the steps still open (their keys)."""
 
     pending: list[str]
@@ -54,12 +54,12 @@ class PlaybookRef(Output):
 class ChecklistOut(Output):
     case: str
     playbook: PlaybookRef | None
-    steps: list[StepOut]
-    gates: list[Gate]
+    steps: list[ChecklistStepOut]
+    gates: list[ChecklistGate]
     complete: bool
 
 
-class StepDefinitionOut(Output):
+class PlaybookStepDefinitionOut(Output):
     key: str
     type: str
     title: dict[str, str]
@@ -79,14 +79,14 @@ class PlaybookOut(Output):
     sources: list[str]
     enforced: bool
     is_starter: bool
-    steps: list[StepDefinitionOut]
+    steps: list[PlaybookStepDefinitionOut]
 
 
 class PlaybookList(Output):
     items: list[PlaybookOut]
 
 
-class StepFigures(Output):
+class PlaybookStepFigures(Output):
     key: str
     title: str
     done: int
@@ -100,10 +100,10 @@ class PlaybookFigures(Output):
     cases: int
     completed_cases: int
     completion: float = Field(description="Per cent of the cases with every step done.")
-    steps: list[StepFigures]
+    steps: list[PlaybookStepFigures]
 
 
-class ReportOut(Output):
+class PlaybookReportOut(Output):
     shop: str
     start: dt.date
     end: dt.date

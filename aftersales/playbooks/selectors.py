@@ -175,7 +175,7 @@ def pending_steps(case: Case, action: str, playbooks: Iterable[Playbook]) -> lis
 def report_period(shop: Shop, start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """The moments the days ``start`` to ``end`` (both included, the shop's calendar) begin and
     end."""
-    if not (REPORT_FIRST_YEAR <= start.year and end.year <= REPORT_LAST_YEAR):
+    if not (start.year >= REPORT_FIRST_YEAR and end.year <= REPORT_LAST_YEAR):
         raise InvalidInput(
             _("A report covers the years %(first)s to %(last)s.")
             % {"first": REPORT_FIRST_YEAR, "last": REPORT_LAST_YEAR},
