@@ -162,7 +162,7 @@ def test_the_gate_refuses_an_action_until_its_steps_are_done(shop, agent, custom
     assert refused.json() == {
         "code": "playbook_steps_pending",
         "detail": "Before “Approve”, finish these steps of the playbook: Ask the customer for "
-        "photos of the fault; Look at the photos: a fault, a misunderstanding, or wrong use?.",
+        "photos of the fault; Look at the photos: a fault, a misunderstanding, or wrong use?",
         "steps": ["photos", "fault_seen"],
     }
     assert Case.objects.get(number=number).state == "awaiting_seller"

@@ -27,7 +27,7 @@ def steps_done_before(case, *, action: str, actor: Principal, **_context) -> Non
         return
     starter = pending[0].playbook.is_starter
     raise Conflict(
-        _("Before “%(action)s”, finish these steps of the playbook: %(steps)s.")
+        _("Before “%(action)s”, finish these steps of the playbook: %(steps)s")
         % {
             "action": action_label(action),
             "steps": "; ".join(word(step, "title", starter=starter) for step in pending),
