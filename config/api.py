@@ -116,6 +116,7 @@ api.add_router("/", routing_router)
 api.add_router("/", sla_router)
 api.add_router("/", notify_router)
 api.add_router("/", conversations_router)
+api.add_router("/", "aftersales.playbooks.api.router")
 
 HTTP_CODES = {
     400: "malformed_request",

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "aftersales.policy",
     "aftersales.cases",
     "aftersales.complaints",
+    "aftersales.playbooks",
     "aftersales.notify",
     "aftersales.sla",
     "aftersales.feedback",
@@ -262,6 +263,10 @@ AFTERSALES_DEADLINE_WARNING_MINUTES = int(
 # A worker silent for this many seconds is taken for stopped: GET /health says so and the
 # workbench warns (no deadline acts while no worker runs).
 AFTERSALES_WORKER_STALE_AFTER = float(os.environ.get("AFTERSALES_WORKER_STALE_AFTER", "60"))
+
+# Whether the starter playbooks copied to a shop hold actions until their required steps are
+# done (a lead can turn each playbook on or off later). Off: an upgrade never blocks work.
+PLAYBOOKS_STARTER_ENFORCED = _env_bool("PLAYBOOKS_STARTER_ENFORCED", False)
 
 # Everything goes to the console (the process manager keeps it), each line with the id of its
 # request: the id a person quotes from an error page finds the traceback. Django's errors (500s

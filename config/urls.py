@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("aftersales.complaints.urls")),
     path("", include("aftersales.feedback.urls")),
     path("", include("aftersales.routing.urls")),
+    path("", include("aftersales.playbooks.urls")),
     path("", include("aftersales.cases.urls")),
 ]
 

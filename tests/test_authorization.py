@@ -235,6 +235,14 @@ def requests_for(world, target):
             )
             for action in USER_ACTIONS
         },
+        ("/api/v1/cases/{number}/playbook", "get"): (f"/cases/{case}/playbook", None),
+        ("/api/v1/cases/{number}/playbook/steps/{key}", "post"): (
+            f"/cases/{case}/playbook/steps/photos",
+            {"done": True},
+        ),
+        ("/api/v1/shops/{code}/playbooks", "get"): (f"/shops/{shop}/playbooks", None),
+        ("/api/v1/shops/{code}/playbooks", "put"): (f"/shops/{shop}/playbooks", PLAYBOOK_BODY),
+        ("/api/v1/playbooks/report", "get"): (f"/playbooks/report?shop={shop}", None),
         ("/api/v1/complaints", "post"): (
             "/complaints",
             {"order_id": order.id, "type": "not_as_described", "description": "x"},
@@ -312,6 +320,11 @@ COMPLAINT_BODIES = {
     "answer": {"answer": "satisfied"},
     "assign": {"owner": "agent"},
     "link": {"order_number": "MINE"},
+}
+PLAYBOOK_BODY = {
+    "key": "k",
+    "title": {"en": "x"},
+    "steps": [{"key": "a", "type": "check", "title": {"en": "x"}}],
 }
 PUBLIC = {("/api/v1/auth/token", "post")}
 MULTIPART = {"__multipart__": True}

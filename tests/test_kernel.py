@@ -19,9 +19,10 @@ from aftersales.cases.lifecycle import CASES, SYSTEM
 from aftersales.cases.models import Case, CaseLine, RefundEntry
 from aftersales.cases.timeline import VISIBILITY
 from aftersales.catalog.models import OrderLine
+from aftersales.core import lifecycle as kernel
 from aftersales.core.api import person_actions
 from aftersales.core.errors import Conflict
-from aftersales.core.lifecycle import NoInput, lifecycles
+from aftersales.core.lifecycle import NoInput, lifecycles, preconditions_for, register_precondition
 from aftersales.core.models import Event, Notice
 from aftersales.core.notices import registered_kinds
 from aftersales.core.sweep import sweep
@@ -196,3 +197,49 @@ def test_the_eligibility_preview_burns_no_case_number(customer, order):
     assert case_preview(actor=customer.principal, data=application)["eligible"] is True
     second = Case.objects.get(number=open_case(customer, order)["number"])
     assert is_postgres() and second.id == first.id + 1
+
+
+# --- preconditions: a higher app's word before a person's move -----------------------------------
+
+
+def test_a_precondition_is_asked_before_a_persons_move_and_never_by_the_clock(
+    customer, agent, order, clock, monkeypatch
+):
+    # given a precondition that refuses every move of a case
+    asked = []
+
+    def refuse(case, *, action, actor, input):
+        asked.append((case.number, action, actor.role, type(input).__name__))
+        raise Conflict("wait", code="precondition_refused")
+
+    monkeypatch.setitem(kernel._PRECONDITIONS, "case", [refuse])
+    number = open_case(customer, order)["number"]
+    assert asked == []  # opening is not a move of an existing subject
+    events = Event.objects.count()
+    # when an agent approves
+    answer = agent.act(number, "approve")
+    # then it is refused after the table's checks and the input, and nothing is written
+    assert (answer.status_code, answer.json()["code"]) == (409, "precondition_refused")
+    assert asked == [(number, "approve", "agent", "ApproveIn")]
+    assert Case.objects.get(number=number).state == "awaiting_seller"
+    assert Event.objects.count() == events
+    # a move the table refuses never reaches it
+    assert agent.act(number, "refund").status_code == 403
+    assert len(asked) == 1
+    # and the clock's automatic move never asks
+    clock.shift(days=5)
+    assert sweep().acted == 1
+    assert Case.objects.get(number=number).state == "awaiting_return"
+    assert len(asked) == 1
+
+
+def test_a_precondition_registers_once_per_subject_type(monkeypatch):
+    monkeypatch.setattr(kernel, "_PRECONDITIONS", {})
+
+    def check(subject, **context):
+        return None
+
+    register_precondition("case", check)
+    register_precondition("case", check)
+    assert preconditions_for("case") == (check,)
+    assert preconditions_for("complaint") == ()

@@ -21,7 +21,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from aftersales.core import clock
 from aftersales.core.actors import Principal
-from aftersales.core.lifecycle import Context, Lifecycle, Move, input_error
+from aftersales.core.lifecycle import Context, Lifecycle, Move, input_error, preconditions_for
 from aftersales.core.models import Event, Notice
 from aftersales.core.notices import notice_build, notices_save
 
@@ -182,8 +182,9 @@ def transition(
     actor: Principal,
     data: Mapping[str, Any] | BaseModel | None = None,
 ):
-    """Take ``action`` on a subject: lock it, check the table, validate the input, apply the
-    move, and write the changed fields, one event and the notices."""
+    """Take ``action`` on a subject: lock it, check the table, validate the input, ask the
+    registered preconditions (``lifecycle.register_precondition``), apply the move, and write the
+    changed fields, one event and the notices."""
     subject = lifecycle.lock(subject_id)
     key = (
         data.get("idempotency_key")
@@ -206,6 +207,8 @@ def transition(
         return subject
     move = lifecycle.check(subject, action, actor)
     input = parse_input(move, data)
+    for check in preconditions_for(lifecycle.subject_type):
+        check(subject, action=action, actor=actor, input=input)
     applied = apply(lifecycle, subject, move, actor=actor, input=input, now=clock.now())
     if applied.changed:
         subject.save(update_fields=applied.changed)

@@ -336,6 +336,13 @@ class Lifecycle:
 
 _REGISTRY: dict[str, Lifecycle] = {}
 
+# A precondition is asked by the gate before a person's move on a subject of its type, after the
+# table's verdict and before the effect: ``check(subject, action=…, actor=…, input=…)`` refuses
+# with an ApplicationError. A higher app registers one at its start (an SOP checklist, say) so
+# that the app that owns the table need not know of it. The sweep's automatic moves never ask.
+Precondition = Callable[..., None]
+_PRECONDITIONS: dict[str, list[Precondition]] = {}
+
 
 def register(lifecycle: Lifecycle) -> Lifecycle:
     existing = _REGISTRY.get(lifecycle.subject_type)
@@ -351,3 +358,16 @@ def lifecycles() -> Iterable[Lifecycle]:
 
 def lifecycle_for(subject_type: str) -> Lifecycle:
     return _REGISTRY[subject_type]
+
+
+def register_precondition(subject_type: str, check: Precondition) -> Precondition:
+    """Ask ``check`` before every person's move on subjects of ``subject_type`` (once, however
+    often it is registered)."""
+    checks = _PRECONDITIONS.setdefault(subject_type, [])
+    if check not in checks:
+        checks.append(check)
+    return check
+
+
+def preconditions_for(subject_type: str) -> tuple[Precondition, ...]:
+    return tuple(_PRECONDITIONS.get(subject_type, ()))

@@ -8,6 +8,7 @@ from django.db import transaction
 from aftersales.catalog.models import Platform, Shop
 from aftersales.catalog.services import AddressData, shop_create
 from aftersales.core.actors import Principal
+from aftersales.playbooks.services import playbooks_seed
 from aftersales.policy.services import policy_create_initial
 from aftersales.team.services import reply_templates_seed
 
@@ -35,4 +36,5 @@ def shop_onboard(
     )
     policy_create_initial(shop=shop, actor_user_id=actor.user_id)
     reply_templates_seed(shop)
+    playbooks_seed(shop=shop)
     return shop
