@@ -3,6 +3,8 @@ pinned query counts. The browser journeys are in ``test_browser.py``."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -62,6 +64,17 @@ def test_an_agent_approves_from_the_case_page(desk, case_number, django_assert_m
     assert response.status_code == 200
     assert Case.objects.get(number=case_number).state == "awaiting_return"
     assert 'id="case"' in response.content.decode()
+
+
+def test_every_timeline_entry_on_the_case_page_is_named(desk, case_number):
+    # given a case opened and approved
+    desk.post(f"/desk/cases/{case_number}/act/approve/")
+    # when the desk shows it
+    page = desk.get(f"/desk/cases/{case_number}/").content.decode()
+    # then each timeline entry opens with its kind in words
+    headings = re.findall(r'<li data-action="(\w+)"><strong>([^<]*)</strong>', page)
+    assert [action for action, _label in headings] == ["open", "approve"]
+    assert all(label.strip() for _action, label in headings), headings
 
 
 def test_a_refused_action_shows_its_error_in_place(desk, case_number):

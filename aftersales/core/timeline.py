@@ -51,6 +51,20 @@ class TimelineEntry:
     data: dict[str, Any]
 
 
+# Words for the event kinds any subject may carry (an SLA warning, a playbook's tick), given by
+# the app that writes them; a subject's own table of labels comes first.
+_EVENT_LABELS: dict[str, Any] = {}
+
+
+def register_event_labels(labels: Mapping[str, Any]) -> None:
+    _EVENT_LABELS.update(labels)
+
+
+def event_label(action: str, labels: Mapping[str, Any]) -> str:
+    """The event kind ``action`` in words: the subject's ``labels``, else the registered ones."""
+    return str(labels.get(action) or _EVENT_LABELS.get(action, ""))
+
+
 def sees_everything(principal: Principal) -> bool:
     return principal.is_staff or principal.is_system
 
@@ -79,7 +93,7 @@ def entries_for(
         entries.append(
             TimelineEntry(
                 action=event.action,
-                action_label=str(labels.get(event.action, "")),
+                action_label=event_label(event.action, labels),
                 actor=str(actor),
                 role=event.role,
                 from_state=event.from_state,

@@ -10,6 +10,11 @@ class PlaybooksConfig(AppConfig):
     def ready(self) -> None:
         # The case's gate asks the checklist before a person's move (never the sweep's).
         from aftersales.core.lifecycle import register_precondition
+        from aftersales.core.timeline import register_event_labels
+        from aftersales.playbooks.choices import STEP_DONE, STEP_UNDONE
         from aftersales.playbooks.guard import steps_done_before
 
+        register_event_labels(
+            {STEP_DONE: _("Playbook step done"), STEP_UNDONE: _("Playbook step undone")}
+        )
         register_precondition("case", steps_done_before)

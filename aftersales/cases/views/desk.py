@@ -25,6 +25,7 @@ from aftersales.cases.choices import Action, CaseKind, FlagColor, Reason
 from aftersales.cases.flags import flag_set
 from aftersales.cases.messages import template_missing, template_render, templates_for
 from aftersales.cases.models import Case
+from aftersales.cases.timeline import ACTION_LABELS
 from aftersales.cases.views.common import (
     action_forms,
     case_for_forms,
@@ -40,6 +41,7 @@ from aftersales.catalog.models import Order
 from aftersales.core.errors import ApplicationError
 from aftersales.core.permissions import narrowed, permitted
 from aftersales.core.ratelimit import rate_limited_login
+from aftersales.core.timeline import event_label
 from aftersales.team import workbench as team
 from aftersales.team.models import ContactChannel, ReplyTemplate
 from aftersales.team.selectors import contacts_for, notes_for
@@ -124,7 +126,11 @@ def _case_context(request: HttpRequest, number: str, form_errors: dict | None = 
             for row in other_cases
         ],
         "timeline": [
-            {"event": event, "details": wording.describe(event, case)}
+            {
+                "event": event,
+                "label": event_label(event.action, ACTION_LABELS),
+                "details": wording.describe(event, case),
+            }
             for event in case.events.all()
         ],
         "return_carrier": wording.carrier_label(case.return_carrier),

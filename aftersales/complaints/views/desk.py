@@ -19,6 +19,7 @@ from aftersales.complaints.choices import ComplaintState, ComplaintType
 from aftersales.complaints.timeline import ACTION_LABELS
 from aftersales.complaints.views.forms import action_forms, form_transition
 from aftersales.core.errors import ApplicationError
+from aftersales.core.timeline import event_label
 
 PAGE = 50
 
@@ -88,7 +89,7 @@ def _context(request: HttpRequest, number: str, form_errors: dict | None = None)
         "timeline": [
             {
                 "action": event.action,
-                "label": ACTION_LABELS.get(event.action, ""),
+                "label": event_label(event.action, ACTION_LABELS),
                 "actor": event.actor_name,
                 "at": event.at,
                 "details": wording.describe(event, complaint),
