@@ -119,10 +119,17 @@ MATRIX: dict[str, Permission] = _rows(
     ),
     Permission("case.flag", _shop(*STAFF), gettext_lazy("Flag cases")),
     Permission(
+        # Finance reads the conversation; those who handle the goods and the case answer.
         "case.message",
-        _shop(*STAFF),
+        _shop(*HANDLERS, LOGISTICS, TECHNICIAN),
         gettext_lazy("Message the customer (with the reply templates)"),
     ),
+    Permission(
+        "playbook.tick",
+        _shop(*HANDLERS, LOGISTICS, TECHNICIAN),
+        gettext_lazy("Tick the steps of a case's playbook"),
+    ),
+    Permission("playbook.write", _shop(ADMIN, LEAD), gettext_lazy("Write the shop's playbooks")),
     Permission("assign", _shop(*HANDLERS), gettext_lazy("Assign work to colleagues")),
     Permission(
         "case.receiving_desk",

@@ -11,9 +11,10 @@ from django.utils.translation import gettext as _
 from aftersales.cases.access import staff_case
 from aftersales.catalog.models import Shop
 from aftersales.core import clock
-from aftersales.core.actors import Principal, Role
+from aftersales.core.actors import Principal
 from aftersales.core.errors import InvalidInput, NotFound, PermissionDenied
 from aftersales.core.gate import event_for
+from aftersales.core.permissions import permitted
 from aftersales.playbooks import selectors
 from aftersales.playbooks.choices import STEP_DONE, STEP_UNDONE
 from aftersales.playbooks.data.starter import STARTER, TEMPLATES
@@ -22,8 +23,6 @@ from aftersales.playbooks.models import Playbook, Step, StepDone
 from aftersales.playbooks.words import LANGUAGES, language_code, word
 from aftersales.team.models import ReplyTemplate
 
-# Who writes a shop's playbooks: its administrators (and its team leads, where that role exists).
-EDITOR_ROLES = frozenset(role for role in ("admin", "lead") if role in Role.values)
 NOTE_LIMIT = 1000
 
 STEP_FIELDS = ("order", "key", "type", "title", "detail", "words", "action", "template")
@@ -139,12 +138,12 @@ def playbooks_ready(*, shop: Shop) -> list[Playbook]:
 
 
 def require_editor(actor: Principal, shop: Shop) -> None:
-    if actor.role not in EDITOR_ROLES and not actor.is_system:
+    if not actor.can_see_shop(shop.pk):
+        raise NotFound(_("No shop %(code)s.") % {"code": shop.code}, code="shop_not_found")
+    if not permitted(actor, "playbook.write", shop):
         raise PermissionDenied(
             _("Only the shop's administrators and team leads write playbooks."), code="forbidden"
         )
-    if not actor.can_see_shop(shop.pk):
-        raise NotFound(_("No shop %(code)s.") % {"code": shop.code}, code="shop_not_found")
 
 
 def _words(texts: dict[str, str], field: str) -> dict:
@@ -215,7 +214,7 @@ def step_set(
     """Tick (``done``) or untick a step of a case's checklist, with a note; an event on the
     case's timeline either way. Ticking a ticked step (or unticking an open one) changes nothing:
     a retried request is harmless."""
-    case = staff_case(actor, case_id)
+    case = staff_case(actor, case_id, "playbook.tick")
     note = (note or "").strip()
     if len(note) > NOTE_LIMIT:
         raise InvalidInput(
