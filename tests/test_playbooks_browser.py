@@ -90,6 +90,8 @@ def test_an_agent_follows_the_quality_playbook_from_application_to_refund(
     expect(page.locator("#message-text")).to_have_value(re.compile(r"^Dear 顾客C1, we are sorry"))
     with page.expect_response(re.compile("/message/")):
         page.locator("form[action$='/message/'] button[type=submit]").click()
+    # the message is in the conversation's thread and, once the page is read again, the timeline
+    agent.go(f"/desk/cases/{number}/")
     page.wait_for_selector("li[data-action=message]")
     tick(agent, "send_reply")
     agent.shot("playbook-approved-and-replied")
