@@ -17,6 +17,7 @@ import base64
 import datetime as dt
 import json
 import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -312,7 +313,7 @@ def _sweep_processes(env, workers: int) -> float:
     ]
     outputs = [process.communicate()[0] for process in processes]
     wall = time.perf_counter() - started
-    inner = max(float(out.strip().split("seconds=")[1]) for out in outputs)
+    inner = max(float(re.search(r"seconds=([0-9.]+)", out).group(1)) for out in outputs)
     return min(wall, inner)
 
 
