@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Protocol
 
 from django.conf import settings
 from django.utils.module_loading import import_string
@@ -35,12 +36,11 @@ class SmsNotSendable(Exception):
     """Nothing to send: the backend has no template for this kind of notice."""
 
 
-class SmsBackend:
+class SmsBackend(Protocol):
     """Sends one message; returns the provider's reference for it. Raises ``SmsError``,
     ``SmsRefused`` or ``SmsNotSendable``."""
 
-    def send(self, message: SmsMessage) -> str:  # pragma: no cover - interface
-        raise NotImplementedError
+    def send(self, message: SmsMessage) -> str: ...
 
 
 @cache
