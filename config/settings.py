@@ -223,6 +223,8 @@ AFTERSALES_DELIVERY_BACKOFF = float(os.environ.get("AFTERSALES_DELIVERY_BACKOFF"
 AFTERSALES_DELIVERY_BACKOFF_CAP = float(os.environ.get("AFTERSALES_DELIVERY_BACKOFF_CAP", "3600"))
 # A delivery being sent for longer than this is taken for lost (its worker died) and tried again.
 AFTERSALES_DELIVERY_LEASE = float(os.environ.get("AFTERSALES_DELIVERY_LEASE", "300"))
+# Deliveries carried by one task when a change or a sweep plans several at once.
+AFTERSALES_DELIVERY_TASK_BATCH = int(os.environ.get("AFTERSALES_DELIVERY_TASK_BATCH", "200"))
 AFTERSALES_WEBHOOK_TIMEOUT = float(os.environ.get("AFTERSALES_WEBHOOK_TIMEOUT", "10"))
 # Webhook URLs on private, loopback or link-local addresses are refused unless this is on.
 AFTERSALES_WEBHOOK_ALLOW_PRIVATE = _env_bool("AFTERSALES_WEBHOOK_ALLOW_PRIVATE", False)

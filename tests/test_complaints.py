@@ -25,6 +25,7 @@ from aftersales.core.lifecycle import NoInput, lifecycles
 from aftersales.core.models import Notice
 from aftersales.core.notices import registered_kinds
 from aftersales.core.sweep import sweep
+from aftersales.notify.models import Delivery
 from aftersales.notify.services import notifications_deliver
 from tests.conftest import NOW, make_order, make_shop, make_user, open_case
 
@@ -550,12 +551,18 @@ def test_another_shops_case_is_not_found_to_link(apis, order):
 # --- notices and e-mails ------------------------------------------------------------------------
 
 
+def sent_already() -> None:
+    """What was written so far went out (so the test reads only what comes next)."""
+    Notice.objects.update(delivered_at=NOW)
+    Delivery.objects.update(status="delivered", delivered_at=NOW)
+
+
 def test_the_customer_is_written_to_in_their_language_with_the_shops_due_time(apis, order):
     # given a customer with an address who reads English
     Customer.objects.filter(external_id="C1").update(email="buyer@example.com", language="en")
     number = walk(apis, order, S.EXECUTING)
     mail.outbox.clear()
-    Notice.objects.update(delivered_at=NOW)
+    sent_already()
     # when the shop carries out the solution and the notices go out
     act(apis["agent"], number, "execute", {"outcome": "Coupon sent; the size chart is fixed"})
     notifications_deliver()
@@ -573,7 +580,7 @@ def test_the_customer_is_written_to_in_their_language_with_the_shops_due_time(ap
 def test_staff_notices_are_recorded_without_an_e_mail(apis, order, clock):
     Customer.objects.filter(external_id="C1").update(email="buyer@example.com")
     number = walk(apis, order, S.RECEIVED)
-    Notice.objects.update(delivered_at=NOW)
+    sent_already()
     act(apis["agent"], number, "assign", {"owner": "agent2"})
     mail.outbox.clear()
     assert notifications_deliver() == 1

@@ -217,3 +217,28 @@ def test_the_sweep_command(customer, order, clock, capsys):
     clock.shift(days=5)
     call_command("sweep")
     assert "acted=1" in capsys.readouterr().out
+
+
+def _sweep_queries(count: int, clock, customer, agent, offset: int) -> int:
+    """The queries of one sweep that closes ``count`` rejected cases (rejected, then timed out)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for index in range(count):
+        number = open_case(customer, make_order(external_id=f"Q{offset + index}"))["number"]
+        agent.act(number, "reject", {"reason": "请补充照片"})
+    clock.shift(days=30)
+    with CaptureQueriesContext(connection) as queries:
+        assert sweep().acted == count
+    return len(queries)
+
+
+def test_a_sweep_s_queries_do_not_grow_with_its_batch(customer, agent, shop, clock, settings):
+    # one case, then ten: closing them (no effect to run) reads no relation of any of them, and
+    # writes the cases, events, notices, deliveries and tasks in a fixed number of statements
+    settings.AFTERSALES_SMS_KINDS = ["*"]
+    settings.AFTERSALES_SMS_BACKEND = "aftersales.notify.sms.logging.LoggingSmsBackend"
+    one = _sweep_queries(1, clock, customer, agent, 0)
+    ten = _sweep_queries(10, clock, customer, agent, 100)
+    assert ten == one
+    assert set(Case.objects.values_list("state", flat=True)) == {"closed"}

@@ -1,7 +1,8 @@
 """Deliveries as durable tasks: a notice's deliveries are planned and their tasks enqueued on the
-database backend once its transaction commits; a task is idempotent; a failure is tried again
-after a pause that doubles, dead after the last attempt; a delivery whose worker died mid-send is
-tried again once its lease runs out; notices from before all this are picked up by the sweep."""
+database backend in the transaction that writes it (all or nothing); a task is idempotent; a
+failure is tried again after a pause that doubles, dead after the last attempt; a delivery whose
+worker died mid-send is tried again once its lease runs out; notices from before all this are
+picked up by the sweep."""
 
 from __future__ import annotations
 
@@ -73,7 +74,7 @@ def test_no_text_is_planned_for_a_kind_not_chosen(
     assert channels_of(number) == {"case_opened": ["email"]}
 
 
-def test_a_task_per_delivery_is_enqueued_on_the_database_after_the_commit_and_the_worker_sends(
+def test_the_deliveries_tasks_are_enqueued_on_the_database_with_the_change_and_the_worker_sends(
     customer, order, clock, django_capture_on_commit_callbacks
 ):
     # given
@@ -81,14 +82,14 @@ def test_a_task_per_delivery_is_enqueued_on_the_database_after_the_commit_and_th
     number = opened(customer, order, django_capture_on_commit_callbacks)
     ids = sorted(Delivery.objects.values_list("pk", flat=True))
 
-    # then one task per delivery waits on the database backend
+    # then one task carrying the change's deliveries waits on the database backend
     tasks = DBTaskResult.objects.order_by("enqueued_at")
     assert [(t.task_path, t.args_kwargs["args"], t.status) for t in tasks] == [
-        ("aftersales.notify.tasks.deliver", [pk], "READY") for pk in ids
+        ("aftersales.notify.tasks.deliver_batch", [ids], "READY")
     ]
 
-    # when a worker runs them
-    assert tasks_run(worker_id="test") == 2
+    # when a worker runs it
+    assert tasks_run(worker_id="test") == 1
 
     # then the e-mail went out once, and the notice's record says so
     [message] = mail.outbox
@@ -98,9 +99,39 @@ def test_a_task_per_delivery_is_enqueued_on_the_database_after_the_commit_and_th
     }
     notice = Notice.objects.get(case__number=number)
     assert (notice.channel, notice.attempts, notice.delivered_at) == ("email", 1, clock.now)
-    assert set(DBTaskResult.objects.values_list("status", "return_value")) == {
-        ("SUCCESSFUL", "delivered")
-    }
+    assert list(DBTaskResult.objects.values_list("status", "return_value")) == [
+        ("SUCCESSFUL", {str(pk): "delivered" for pk in ids})
+    ]
+
+
+def test_a_sweep_s_deliveries_are_carried_by_tasks_of_a_batch_each(
+    customer, clock, settings, django_capture_on_commit_callbacks
+):
+    # given five cases' notices written at once, and tasks of at most two deliveries
+    settings.AFTERSALES_DELIVERY_TASK_BATCH = 2
+    settings.AFTERSALES_SMS_KINDS = []
+    reachable()
+    for index in range(5):
+        open_case(customer, make_order(external_id=f"B{index}"))
+    DBTaskResult.objects.all().delete()
+    Delivery.objects.all().delete()
+    notices = [notice_build(case, "case_escalated") for case in Case.objects.order_by("pk")]
+    with transaction.atomic():
+        notices_save(notices)
+
+    # then each delivery is in exactly one task, in order, two to a task
+    ids = sorted(Delivery.objects.values_list("pk", flat=True))
+    carried = [
+        args["args"][0]
+        for args in DBTaskResult.objects.order_by("enqueued_at").values_list(
+            "args_kwargs", flat=True
+        )
+    ]
+    assert carried == [ids[0:2], ids[2:4], ids[4:5]]
+
+    # and the worker attempts every one of them once
+    assert tasks_run(worker_id="test") == 3
+    assert set(Delivery.objects.values_list("status", "attempts")) == {("delivered", 1)}
 
 
 def test_nothing_is_planned_or_enqueued_when_the_change_rolls_back(
@@ -115,6 +146,29 @@ def test_nothing_is_planned_or_enqueued_when_the_change_rolls_back(
         raise RuntimeError("the change fails after its notice was written")
     assert callbacks == []
     assert Delivery.objects.count() == DBTaskResult.objects.count() == 0
+
+
+def test_on_another_task_backend_the_tasks_are_sent_only_once_the_change_commits(
+    customer, order, clock, settings, django_capture_on_commit_callbacks
+):
+    # given a task backend outside the database (Redis, say; here django-tasks' dummy)
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    from django_tasks import task_backends
+
+    reachable()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        open_case(customer, order)
+
+    # then the deliveries are written with the change, but no task is sent before the commit
+    assert Delivery.objects.count() == 2
+    assert task_backends["default"].results == []
+    assert len(callbacks) == 1
+
+    # when it commits, one task carries both
+    callbacks[0]()
+    [sent] = task_backends["default"].results
+    assert sent.args == [sorted(Delivery.objects.values_list("pk", flat=True))]
+    assert DBTaskResult.objects.count() == 0
 
 
 def test_a_task_that_runs_twice_sends_once(
@@ -132,21 +186,20 @@ def test_a_task_that_runs_twice_sends_once(
 
     # then
     assert len(mail.outbox) == 1
-    returned = sorted(
-        DBTaskResult.objects.filter(args_kwargs__args=[email.pk]).values_list(
-            "return_value", flat=True
-        )
-    )
-    assert returned == ["delivered", "not_due"]
+    batch = DBTaskResult.objects.get(task_path="aftersales.notify.tasks.deliver_batch")
+    again = DBTaskResult.objects.get(args_kwargs__args=[email.pk])
+    assert (batch.return_value[str(email.pk)], again.return_value) == ("delivered", "not_due")
 
 
 def test_notices_written_before_deliveries_existed_are_picked_up_by_the_sweep(
     customer, order, clock, django_capture_on_commit_callbacks
 ):
-    # given a notice with no deliveries (its commit hook never ran), and an old delivered one
+    # given a notice with no deliveries (written before deliveries existed), and an old
+    # delivered one
     reachable()
     number = open_case(customer, order)["number"]
-    assert Delivery.objects.count() == 0
+    Delivery.objects.all().delete()
+    DBTaskResult.objects.all().delete()
     old = Notice.objects.create(
         **{
             f.attname: getattr(Notice.objects.get(case__number=number), f.attname)

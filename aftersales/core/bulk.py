@@ -17,6 +17,8 @@ from django.db import connections, router
 from django.db.models import JSONField, Model
 
 SQLITE_MAX_PARAMETERS = 32_000
+# Fewer rows than this are inserted by one statement (COPY costs an extra round trip or two).
+COPY_FROM_ROWS = 20
 
 
 def bulk_update_rows(model: type[Model], objects: Sequence[Model], fields: Iterable[str]) -> None:
@@ -55,16 +57,36 @@ def bulk_update_rows(model: type[Model], objects: Sequence[Model], fields: Itera
             )
 
 
-def bulk_insert_rows(model: type[Model], objects: Sequence[Model], fields: Iterable[str]) -> None:
-    """Insert rows whose ids the caller does not need back: COPY on PostgreSQL (no statement of
-    thousands of placeholders to build and parse), ``bulk_create`` elsewhere."""
+def bulk_insert_rows(
+    model: type[Model],
+    objects: Sequence[Model],
+    fields: Iterable[str] | None = None,
+    *,
+    with_ids: bool = False,
+) -> None:
+    """Insert rows: COPY on PostgreSQL (no statement of thousands of placeholders to build and
+    parse), ``bulk_create`` elsewhere. ``fields``: the columns to write (default: every concrete
+    column but an automatic primary key). ``with_ids``: the objects get their ids (on PostgreSQL
+    taken from the table's sequence first, in one query, and written by the COPY)."""
     if not objects:
         return
-    connection = connections[router.db_for_write(model)]
-    if connection.vendor != "postgresql":
-        model.objects.bulk_create(objects)
-        return
     meta = model._meta
+    if fields is None:
+        fields = [f.name for f in meta.concrete_fields if f is not meta.pk]
+    fields = list(fields)
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor != "postgresql" or len(objects) < COPY_FROM_ROWS:
+        model.objects.bulk_create(objects)  # a few rows: one INSERT … RETURNING
+        return
+    if with_ids:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [meta.db_table, meta.pk.column, len(objects)],
+            )
+            for obj, (new_id,) in zip(objects, cursor.fetchall(), strict=True):
+                obj.pk = new_id
+        fields = [meta.pk.name, *fields]
     columns = [meta.get_field(name) for name in fields]
     quote = connection.ops.quote_name
     names = ", ".join(quote(f.column) for f in columns)
@@ -82,3 +104,43 @@ def bulk_insert_rows(model: type[Model], objects: Sequence[Model], fields: Itera
                         for f, prep in zip(columns, prepared, strict=True)
                     ]
                 )
+    if with_ids:
+        for obj in objects:
+            obj._state.adding, obj._state.db = False, connection.alias
+
+
+def bulk_insert_new(model: type[Model], objects: Sequence[Model], fields: Iterable[str]) -> list:
+    """Insert the rows that break no unique constraint, skip the others, and return the ids of
+    those inserted (in no particular order). PostgreSQL: one ``INSERT … SELECT FROM unnest(…)
+    ON CONFLICT DO NOTHING RETURNING id`` (an array per column, so the statement does not grow
+    with the rows); SQLite: ``INSERT … VALUES … ON CONFLICT DO NOTHING RETURNING id``."""
+    if not objects:
+        return []
+    connection = connections[router.db_for_write(model)]
+    meta = model._meta
+    columns = [meta.get_field(name) for name in fields]
+    quote = connection.ops.quote_name
+    insert = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in columns)})"
+    returning = f"ON CONFLICT DO NOTHING RETURNING {quote(meta.pk.column)}"
+    inserted: list = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in columns)
+            params = [
+                [f.get_db_prep_save(getattr(obj, f.attname), connection) for obj in objects]
+                for f in columns
+            ]
+            cursor.execute(f"{insert} SELECT * FROM unnest({arrays}) {returning}", params)
+            return [row[0] for row in cursor.fetchall()]
+        row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        chunk = max(1, SQLITE_MAX_PARAMETERS // len(columns))
+        for start in range(0, len(objects), chunk):
+            part = objects[start : start + chunk]
+            params = [
+                f.get_db_prep_save(getattr(obj, f.attname), connection)
+                for obj in part
+                for f in columns
+            ]
+            cursor.execute(f"{insert} VALUES {', '.join([row] * len(part))} {returning}", params)
+            inserted += [found[0] for found in cursor.fetchall()]
+    return inserted

@@ -17,6 +17,7 @@ from django.core.mail import EmailMessage
 from django.db import models
 
 from aftersales.core import clock
+from aftersales.core.bulk import bulk_insert_rows
 from aftersales.core.models import Notice
 
 
@@ -93,7 +94,7 @@ def notices_save(notices: Sequence[Notice]) -> None:
     """Write notices in the caller's transaction and tell whoever delivers them."""
     if not notices:
         return
-    Notice.objects.bulk_create(notices)
+    bulk_insert_rows(Notice, notices, with_ids=True)
     for callback in _WRITTEN:
         callback(notices)
 

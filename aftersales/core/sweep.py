@@ -7,8 +7,12 @@ twice; a worker that dies mid-batch rolls its whole batch back and another takes
 that moved on before the claim is no longer due, so it is not claimed. An automatic action that
 a rule refuses leaves nothing of its effect (the effect ran in a savepoint) and escalates the
 subject to the team lead instead of stopping the batch, so nothing stays overdue in silence.
-The batch is written in bulk: the subjects by the set of fields each changed (one ``UPDATE …
-FROM VALUES`` per set), then the events and the notices.
+The batch is claimed in one query of the subjects' own rows; what the effects read (the
+lifecycle's ``related`` and ``prefetch``) is fetched afterwards, one query per relation, for the
+subjects whose move reads anything (closing into a final state with no effect reads nothing).
+It is written in bulk: the subjects by the set of fields each changed (one ``UPDATE … FROM
+VALUES`` per set), the events by COPY, the notices with their deliveries and tasks in a fixed
+number of statements.
 """
 
 from __future__ import annotations
@@ -18,11 +22,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import connection, transaction
+from django.db.models import prefetch_related_objects
 from django.utils.translation import gettext as _
 
 from aftersales.core import clock
 from aftersales.core.actors import SYSTEM
-from aftersales.core.bulk import bulk_update_rows
+from aftersales.core.bulk import bulk_insert_rows, bulk_update_rows
 from aftersales.core.errors import ApplicationError, Conflict
 from aftersales.core.gate import (
     Applied,
@@ -61,11 +66,26 @@ def _claim(lifecycle: Lifecycle, batch_size: int) -> list:
     due = lifecycle.model.objects.filter(deadline_at__lte=clock.now()).exclude(deadline_action="")
     if connection.features.has_select_for_update_skip_locked:
         due = due.select_for_update(skip_locked=True, of=("self",))
-    if lifecycle.related:
-        due = due.select_related(*lifecycle.related)
-    if lifecycle.prefetch:
-        due = due.prefetch_related(*lifecycle.prefetch)
-    return list(due.order_by("deadline_at")[:batch_size])
+    subjects = list(due.order_by("deadline_at")[:batch_size])
+    # What the effects read is fetched after the claim (by id, one query per relation, shared
+    # instances: a batch has a handful of shops and policies), and only for the subjects whose
+    # move reads anything: closing a subject with no effect into a final state reads nothing.
+    reading = [subject for subject in subjects if _reads(lifecycle, subject)]
+    if reading and (lifecycle.related or lifecycle.prefetch):
+        prefetch_related_objects(reading, *lifecycle.related, *lifecycle.prefetch)
+    return subjects
+
+
+def _reads(lifecycle: Lifecycle, subject) -> bool:
+    move = lifecycle.index.get((subject.state, subject.deadline_action))
+    if move is None or move.effect is not None or move.guard is not None:
+        return True
+    target = move.target
+    return (
+        not isinstance(target, str)
+        or target not in lifecycle.final_states
+        or target in lifecycle.deadlines
+    )
 
 
 def _act(lifecycle: Lifecycle, subject, now) -> Applied:
@@ -133,7 +153,7 @@ def sweep_lifecycle(lifecycle: Lifecycle, *, batch_size: int = 200) -> SweepResu
         for fields, group in by_fields.items():
             if fields:
                 bulk_update_rows(lifecycle.model, group, fields)
-        Event.objects.bulk_create(events)
+        bulk_insert_rows(Event, events)
         notices_save(notices)
     result.full = len(subjects) == batch_size
     return result

@@ -1,19 +1,23 @@
 """Deliveries as durable tasks.
 
-A notice written in a transaction (``core.notices.notices_save``) gets, once that commits, one
-``Delivery`` per channel (e-mail and a text message for a customer, the record for the team, one
-per webhook endpoint of its shop that wants its kind) and one task per delivery on the task
-backend (``notify.tasks.deliver``). The task is idempotent: it claims its delivery only while
-the delivery is due (``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite's one writer does
-the same), so two workers never send one twice, and a duplicate task does nothing.
+A notice written in a transaction (``core.notices.notices_save``) gets, in that same
+transaction, one ``Delivery`` per channel (e-mail and a text message for a customer, the record
+for the team, one per webhook endpoint of its shop that wants its kind) and tasks that carry
+them (``notify.tasks.deliver_batch``, up to ``AFTERSALES_DELIVERY_TASK_BATCH`` deliveries each;
+a retry is a task of its own, ``notify.tasks.deliver``). On the database task backend the tasks
+are rows of the same transaction, so a change, its notices, their deliveries and their tasks
+commit together or not at all; another backend gets the tasks once the transaction commits.
+Each attempt is idempotent: it claims its delivery only while the delivery is due (``SELECT …
+FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite's one writer does the same), so two workers never
+send one twice, and a duplicate task does nothing.
 
 A claim is a lease: the delivery is ``sending`` until ``lease_until``. A failure schedules the
 next attempt after a pause that doubles (``AFTERSALES_DELIVERY_BACKOFF`` … capped) and enqueues
 its task to run then; after ``AFTERSALES_DELIVERY_MAX_ATTEMPTS`` the delivery is dead, until
 someone replays it. The worker's sweep (``deliveries_sweep``) repairs what a crash leaves: a
-notice without deliveries (written before this existed, or its process died before the commit
-hook ran), a lease that ran out (the worker was killed mid-send: tried again, once), and a due
-delivery whose task was lost.
+notice without deliveries (written before this existed, or by a path that wrote it directly), a
+lease that ran out (the worker was killed mid-send: tried again, once), and a due delivery whose
+task was lost (a task sent after the commit by a process that died first).
 """
 
 from __future__ import annotations
@@ -26,8 +30,10 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django_tasks import task_backends
+from django_tasks_db import DatabaseBackend
 
 from aftersales.core import clock
+from aftersales.core.bulk import bulk_insert_new
 from aftersales.core.models import Audience, Notice
 from aftersales.core.notices import on_notices_written
 from aftersales.notify import channels
@@ -54,6 +60,21 @@ def _sms_wanted(kind: str) -> bool:
     return bool(settings.AFTERSALES_SMS_BACKEND) and ("*" in kinds or kind in kinds)
 
 
+DELIVERY_COLUMNS = (
+    "notice",
+    "shop_id",
+    "channel",
+    "endpoint",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "lease_until",
+    "last_error",
+    "delivered_at",
+    "created_at",
+)
+
+
 def _plan(notices: Sequence[Notice], now) -> list[Delivery]:
     shop_ids = {notice.shop_id for notice in notices}
     endpoints: dict[int, list[WebhookEndpoint]] = {}
@@ -74,57 +95,70 @@ def _plan(notices: Sequence[Notice], now) -> list[Delivery]:
     return planned
 
 
-def deliveries_start(notice_ids: Iterable[int]) -> list[int]:
-    """Plan the deliveries of these notices (those not planned yet) and enqueue their tasks."""
-    notice_ids = list(notice_ids)
-    with transaction.atomic():
-        notices = list(
-            Notice.objects.filter(pk__in=notice_ids)
-            .exclude(Exists(Delivery.objects.filter(notice=OuterRef("pk"))))
-            .order_by("created_at", "pk")
-        )
-        if not notices:
-            return []
-        Delivery.objects.bulk_create(_plan(notices, clock.now()), ignore_conflicts=True)
-        ids = list(
-            Delivery.objects.filter(
-                notice_id__in=[n.pk for n in notices], status=DeliveryStatus.PENDING
-            ).values_list("pk", flat=True)
-        )
+def deliveries_start(notices: Iterable[Notice] | Iterable[int]) -> list[int]:
+    """Plan the deliveries of these notices (rows or ids) and enqueue their tasks, in the
+    caller's transaction. Planning twice plans nothing more: a delivery is unique per notice,
+    channel and endpoint, and a duplicate task finds its delivery not due."""
+    given = list(notices)  # type: ignore[arg-type]
+    if not given:
+        return []
+    if not isinstance(given[0], Notice):
+        given = list(Notice.objects.filter(pk__in=given).order_by("created_at", "pk"))
+    rows = [notice for notice in given if notice.pk is not None]
+    if not rows:
+        return []
+    with transaction.atomic(savepoint=False):
+        # What another planner (the worker's repair, say) planned first is skipped, and only
+        # what this one inserted gets a task.
+        ids = sorted(bulk_insert_new(Delivery, _plan(rows, clock.now()), DELIVERY_COLUMNS))
         enqueue(ids)
     return ids
 
 
 def _written(notices: Sequence[Notice]) -> None:
-    ids = [notice.pk for notice in notices if notice.pk is not None]
-    if ids:
-        # After the commit: the notices exist for the worker; if this process dies before,
-        # the sweep plans them.
-        transaction.on_commit(lambda: deliveries_start(ids), robust=True)
+    # In the transaction that writes the notices: their deliveries (and, on the database task
+    # backend, their tasks) commit with them or not at all.
+    deliveries_start(notices)
 
 
 on_notices_written(_written)
 
 
-def enqueue(delivery_ids: Iterable[int], *, run_after: dt.datetime | None = None) -> None:
-    """A task per delivery once the transaction commits (at ``run_after`` when the backend can
-    wait; otherwise the sweep enqueues it when it is due)."""
+def _tasks_in_this_database() -> bool:
     from aftersales.notify.tasks import deliver
+
+    return isinstance(task_backends[deliver.backend], DatabaseBackend)
+
+
+def enqueue(delivery_ids: Iterable[int], *, run_after: dt.datetime | None = None) -> None:
+    """Tasks for these deliveries (at ``run_after`` when the backend can wait; otherwise the
+    sweep enqueues them when they are due): one task for a single delivery, else one per
+    ``AFTERSALES_DELIVERY_TASK_BATCH`` of them. On the database backend the tasks are rows
+    written in the caller's transaction; on another (Redis) they are sent once it commits, so a
+    worker never looks for a delivery that is not there yet."""
+    from aftersales.notify.tasks import deliver, deliver_batch
 
     ids = list(delivery_ids)
     if not ids:
         return
     if run_after is not None and not task_backends[deliver.backend].supports_defer:
         return
+    size = max(int(settings.AFTERSALES_DELIVERY_TASK_BATCH), 1)
 
     def send() -> None:
-        task = deliver if run_after is None else deliver.using(run_after=run_after)
-        # One commit for the batch (on the database backend each task is a row).
-        with transaction.atomic():
-            for delivery_id in ids:
-                task.enqueue(delivery_id)
+        with transaction.atomic(savepoint=False):
+            if len(ids) == 1:
+                single = deliver if run_after is None else deliver.using(run_after=run_after)
+                single.enqueue(ids[0])
+                return
+            batch = deliver_batch if run_after is None else deliver_batch.using(run_after=run_after)
+            for start in range(0, len(ids), size):
+                batch.enqueue(ids[start : start + size])
 
-    transaction.on_commit(send)
+    if _tasks_in_this_database():
+        send()
+    else:
+        transaction.on_commit(send)
 
 
 def _lock(queryset):
