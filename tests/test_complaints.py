@@ -11,6 +11,7 @@ import inspect
 import re
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core import mail
 from django.test import Client
 from django.utils import translation
@@ -28,6 +29,8 @@ from aftersales.core.sweep import sweep
 from aftersales.notify.models import Delivery
 from aftersales.notify.services import notifications_deliver
 from tests.conftest import NOW, make_order, make_shop, make_user, open_case
+
+User = get_user_model()
 
 S = ComplaintState
 
@@ -403,6 +406,13 @@ def test_an_owned_complaint_reminds_its_owner_and_moving_on_starts_the_next_stag
     assert _kinds(number)[-1] == "complaint_reminder"
     reminder = Complaint.objects.get(number=number).events.order_by("-id").first()
     assert reminder.data["owner"] == "agent2"
+    # and the owner alone is told, of the assignment and of the reminder
+    agent2 = User.objects.get(username="agent2")
+    told = Notice.objects.filter(kind__in=["complaint_assigned", "complaint_reminder"])
+    assert sorted(told.values_list("kind", "recipient_id")) == [
+        ("complaint_assigned", agent2.pk),
+        ("complaint_reminder", agent2.pk),
+    ]
     # when it is taken up after its reminder
     clock.shift(minutes=30)
     assert act(apis["agent"], number, "acknowledge", {"channel": "call"}).status_code == 200
@@ -593,7 +603,7 @@ def test_staff_notices_are_recorded_without_an_e_mail(apis, order, clock):
 
 def _queued_notices(effect) -> set[str]:
     source = inspect.getsource(effect) if effect is not None else ""
-    return set(re.findall(r'notices\.append\("(\w+)"\)', source))
+    return set(re.findall(r'(?:notices\.append|notify)\("(\w+)"', source))
 
 
 @pytest.mark.parametrize("action", sorted(COMPLAINTS.actions))

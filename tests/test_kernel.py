@@ -132,7 +132,7 @@ def test_the_gate_writes_only_the_columns_a_move_changed(customer, agent, order,
 
 def _queued_notices(effect) -> set[str]:
     source = inspect.getsource(effect) if effect is not None else ""
-    return set(re.findall(r'notices\.append\("(\w+)"\)', source))
+    return set(re.findall(r'(?:notices\.append|notify)\("(\w+)"', source))
 
 
 @pytest.mark.parametrize("action", sorted(CASES.actions))

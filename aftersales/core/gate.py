@@ -21,7 +21,14 @@ from pydantic import ValidationError as PydanticValidationError
 
 from aftersales.core import clock
 from aftersales.core.actors import Principal
-from aftersales.core.lifecycle import Context, Lifecycle, Move, input_error, preconditions_for
+from aftersales.core.lifecycle import (
+    Context,
+    Lifecycle,
+    Move,
+    Queued,
+    input_error,
+    preconditions_for,
+)
 from aftersales.core.models import Event, Notice
 from aftersales.core.notices import notice_build, notices_save
 
@@ -146,7 +153,12 @@ def record(subject, applied: Applied) -> tuple[Event, list[Notice]]:
         data=ctx.event_data,
         now=ctx.now,
     )
-    return event, [notice_build(subject, code) for code in ctx.notices]
+    return event, [
+        notice_build(subject, queued.kind, recipient_id=queued.recipient_id)
+        if isinstance(queued, Queued)
+        else notice_build(subject, queued)
+        for queued in ctx.notices
+    ]
 
 
 def _write(subject, applied: Applied) -> None:

@@ -126,10 +126,20 @@ def _not_positive(value) -> bool:
 # --- the table -----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Queued:
+    """A notice an effect queues for one member of staff (``recipient_id``) instead of its
+    kind's whole audience."""
+
+    kind: str
+    recipient_id: int | None = None
+
+
 @dataclass
 class Context:
     """What an effect works with: who acts, the validated input, the moment, and what it leaves
-    for the timeline (``event_data``) and the notices (``notices``: kinds to queue)."""
+    for the timeline (``event_data``) and the notices (``notices``: kinds to queue, or
+    ``Queued`` ones for one person; ``notify`` adds either)."""
 
     actor: Principal
     input: BaseModel
@@ -137,9 +147,13 @@ class Context:
     # The subject's lifecycle: its calendar counts the time of any deadline an effect sets.
     lifecycle: Lifecycle | None = None
     event_data: dict[str, Any] = field(default_factory=dict)
-    notices: list[str] = field(default_factory=list)
+    notices: list[str | Queued] = field(default_factory=list)
     # Work that needs the new row's id (opening only): called after its insert.
     after_insert: list[Callable[[Any], None]] = field(default_factory=list)
+
+    def notify(self, kind: str, *, recipient_id: int | None = None) -> None:
+        """Queue a notice of ``kind``: for its kind's audience, or for ``recipient_id`` alone."""
+        self.notices.append(kind if recipient_id is None else Queued(kind, recipient_id))
 
 
 Effect = Callable[[Any, Context], None]

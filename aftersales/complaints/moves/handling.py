@@ -50,7 +50,8 @@ def assign(complaint, ctx: Context) -> None:
     previous = complaint.owner.username if complaint.owner_id else ""
     complaint.owner = owner
     ctx.event_data.update(owner=username, previous_owner=previous)
-    ctx.notices.append("complaint_assigned")
+    if owner.pk != ctx.actor.user_id:  # nobody is told what they did themselves
+        ctx.notify("complaint_assigned", recipient_id=owner.pk)
 
 
 # --- cases and orders it concerns --------------------------------------------------------------
@@ -130,7 +131,7 @@ def remind(complaint, ctx: Context) -> None:
     ctx.event_data["due_at"] = complaint.deadline_at.isoformat()
     if complaint.owner_id is not None:
         ctx.event_data["owner"] = complaint.owner.username
-        ctx.notices.append("complaint_reminder")
+        ctx.notify("complaint_reminder", recipient_id=complaint.owner_id)
     else:
         ctx.notices.append("complaint_reminder_lead")
 
