@@ -15,6 +15,7 @@ from ninja.security import HttpBearer
 
 from aftersales.cases.api import router as cases_router
 from aftersales.cases.queue_api import router as queue_router
+from aftersales.cases.workbench_api import router as workbench_router
 from aftersales.catalog.api import router as catalog_router
 from aftersales.complaints.api import router as complaints_router
 from aftersales.conversations.api import router as conversations_router
@@ -110,6 +111,7 @@ api.add_router("/", catalog_router)
 # The queue's export first: "/cases/export.csv" is not a case number.
 api.add_router("/", queue_router)
 api.add_router("/", cases_router)
+api.add_router("/", workbench_router)
 api.add_router("/", complaints_router)
 api.add_router("/", team_router)
 api.add_router("/", routing_router)

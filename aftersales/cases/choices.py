@@ -200,6 +200,7 @@ class Action(models.TextChoices):
     CUSTOMER_MESSAGE = "customer_message", _("Message from the customer")
     CONTACT = "contact", _("Contact logged")
     ASSIGN = "assign", _("Assigned")
+    PRIORITIZE = "prioritize", _("Priority changed")
     RATE = "rate", _("Service rated")
     CONVERT = "convert", _("Convert the resolution")
     SHIP_REPLACEMENT = "ship_replacement", _("Ship the replacement")

@@ -32,6 +32,7 @@ from aftersales.catalog.models import Shop
 from aftersales.core import clock
 from aftersales.core.actors import Principal
 from aftersales.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from aftersales.sla.selectors import FILTER_STATES
 
 S = CaseState
 
@@ -84,6 +85,7 @@ QUEUE_PARAMETERS = (
     "due",
     "flagged",
     "mine",
+    "sla",
     "q",
 )
 DUE_CHOICES = ("today", "overdue")
@@ -138,6 +140,7 @@ def queue_parameters(params: Mapping, actor: Principal) -> QueueView:
         "due": due if due in DUE_CHOICES else "",
         "flagged": _one(params, "flagged") in ("1", "true"),
         "mine": _one(params, "mine") in ("1", "true"),
+        "sla": _one(params, "sla") if _one(params, "sla") in FILTER_STATES else "",
         "q": _one(params, "q").strip()[:100],
     }
     filters = selectors.CaseFilters(
@@ -150,6 +153,7 @@ def queue_parameters(params: Mapping, actor: Principal) -> QueueView:
         flagged=chosen["flagged"] or None,
         assignee_id=actor.user_id if chosen["mine"] and actor.user_id else None,
         search=chosen["q"] or None,
+        sla=chosen["sla"] or None,
     )
     return QueueView(filters=filters, tab=chosen["tab"], sort=chosen["sort"], chosen=chosen)
 

@@ -35,6 +35,7 @@ class QueueQuery(Schema):
     due: Literal["today", "overdue"] | None = None
     flagged: bool = False
     mine: bool = False
+    sla: Literal["breached", "warned", "running", "met"] | None = None
     q: str | None = Field(None, max_length=100)
 
 

@@ -12,6 +12,7 @@ from ninja import Field
 from aftersales.cases.choices import CaseKind, CaseState, CompensationKind, Reason
 from aftersales.core.schemas import Input, Output, PositiveAmount
 from aftersales.policy.choices import CompensationReason
+from aftersales.sla.choices import Priority
 
 # Form and query values with a fixed set of words.
 EvidencePurpose = Literal["application", "inspection"]
@@ -166,6 +167,10 @@ class CaseOut(CaseSummaryOut):
     suggested_deduction: Decimal
     dispute_flag: bool
     dispute_reason: str  # the signals, comma-separated (kept for clients that read it)
+    # The workbench's marks, for staff (``null`` for the customer).
+    priority: Priority | None
+    assignee: str | None
+    flag: str | None
     dispute_signals: list[str]
     first_response_at: dt.datetime | None
     resolved_at: dt.datetime | None

@@ -29,7 +29,9 @@ def case_get(*, actor: Principal, number: str) -> Case:
     """One case with everything its page shows, in a fixed number of queries."""
     case = (
         cases_for(actor)
-        .select_related("shop", "order", "customer", "policy", "return_address", "service_center")
+        .select_related(
+            "shop", "order", "customer", "policy", "return_address", "service_center", "assignee"
+        )
         .prefetch_related(
             Prefetch(
                 "lines",

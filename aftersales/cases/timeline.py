@@ -49,6 +49,7 @@ VISIBILITY: dict[str, Visibility] = {
     Action.CUSTOMER_MESSAGE: customer_visible(),
     Action.CONTACT: STAFF_ONLY,
     Action.ASSIGN: STAFF_ONLY,
+    Action.PRIORITIZE: STAFF_ONLY,
     Action.RATE: customer_visible(),
     Action.CONVERT: customer_visible(),
     Action.SHIP_REPLACEMENT: customer_visible("idempotency_key"),

@@ -17,6 +17,7 @@ desk_patterns = (
         path("cases/<str:number>/act/<str:action>/", desk.case_act, name="act"),
         path("cases/<str:number>/note/", desk.case_note, name="note"),
         path("cases/<str:number>/flag/", desk.case_flag, name="flag"),
+        path("cases/<str:number>/priority/", desk.case_priority, name="priority"),
         path("cases/<str:number>/assign/", desk.case_assign, name="assign"),
         path("cases/<str:number>/contact/", desk.case_contact, name="contact"),
         path("cases/<str:number>/template/", desk.template_fill, name="template"),

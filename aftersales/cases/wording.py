@@ -27,6 +27,7 @@ from aftersales.cases.choices import (
 )
 from aftersales.cases.timeline import readable_time
 from aftersales.policy.choices import CompensationReason, Condition
+from aftersales.sla.choices import Priority
 from aftersales.team.models import ContactChannel
 
 
@@ -219,6 +220,11 @@ def describe(event, case) -> list[str]:
         parts.append(f"{_label(ContactChannel, data.get('channel'))}: {data.get('summary', '')}")
     elif action == Action.ASSIGN:
         parts.append(data.get("assignee") or _("Nobody"))
+    elif action == Action.PRIORITIZE:
+        parts.append(
+            _("%(from)s → %(to)s")
+            % {"from": _label(Priority, data.get("from")), "to": _label(Priority, data.get("to"))}
+        )
     elif action == Action.RATE:
         reasons = ", ".join(_label(RatingReason, r) for r in data.get("reasons") or [])
         parts.append(_("%(score)s of 5 stars") % {"score": data.get("score")})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import Literal
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
@@ -107,6 +108,8 @@ class ComplaintQuery(Schema):
     type: ComplaintType | None = None
     shop: str | None = None
     overdue: bool | None = None
+    # By the complaint's worst service-level clock.
+    sla: Literal["breached", "warned", "running", "met"] | None = None
     cursor: str | None = None
     limit: int = 50
 
@@ -119,7 +122,11 @@ def list_complaints(request: HttpRequest, query: Query[ComplaintQuery]):
     rows, next_cursor = selectors.complaint_list(
         actor=actor,
         filters=selectors.ComplaintFilters(
-            state=query.state, type=query.type, shop=query.shop, overdue=query.overdue
+            state=query.state,
+            type=query.type,
+            shop=query.shop,
+            overdue=query.overdue,
+            sla=query.sla,
         ),
         cursor=query.cursor,
         limit=page_limit(query.limit),

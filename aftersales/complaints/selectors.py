@@ -16,6 +16,7 @@ from aftersales.core import clock
 from aftersales.core.actors import Principal
 from aftersales.core.errors import NotFound
 from aftersales.core.models import Event
+from aftersales.sla import selectors as sla_selectors
 
 
 def complaints_for(actor: Principal) -> QuerySet[Complaint]:
@@ -88,6 +89,7 @@ class ComplaintFilters:
     type: str | None = None
     shop: str | None = None
     overdue: bool | None = None
+    sla: str | None = None  # a service-level clock's state: running, warned, breached, met
 
 
 def _keyset_page(complaints: QuerySet[Complaint], after: Cursor | None, size: int) -> list[dict]:
@@ -122,6 +124,8 @@ def complaint_list(
     if filters.overdue is not None:
         overdue = Q(due_at__lt=clock.now())
         complaints = complaints.filter(overdue if filters.overdue else ~overdue | Q(due_at=None))
+    if filters.sla:
+        complaints = complaints.filter(id__in=sla_selectors.filter_ids("complaint", filters.sla))
     rows = _keyset_page(complaints, Cursor.decode(cursor) if cursor else None, limit + 1)
     next_cursor = None
     if len(rows) > limit:

@@ -119,6 +119,11 @@ MATRIX: dict[str, Permission] = _rows(
     ),
     Permission("case.flag", _shop(*STAFF), gettext_lazy("Flag cases")),
     Permission(
+        "case.priority",
+        _shop(*HANDLERS),
+        gettext_lazy("Set a case's priority (it chooses the service-level targets)"),
+    ),
+    Permission(
         # Finance reads the conversation; those who handle the goods and the case answer.
         "case.message",
         _shop(*HANDLERS, LOGISTICS, TECHNICIAN),

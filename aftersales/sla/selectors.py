@@ -25,6 +25,13 @@ from aftersales.sla.schemas import iso_duration
 FILTER_STATES = ("running", "warned", "breached", "met")
 
 
+def filter_choices() -> list[tuple[str, str]]:
+    """The desk's service-level filter (a subject by its worst clock), worst first, in words."""
+    return [
+        (state, str(ClockState(state).label)) for state in ("breached", "warned", "running", "met")
+    ]
+
+
 def staff_only(actor: Principal) -> None:
     if not (actor.is_staff or actor.is_system):
         raise PermissionDenied(_("Only shop staff can see service levels."), code="forbidden")

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from aftersales.cases import labels, selectors, wording
 from aftersales.cases.bulk import bulk_approve
 from aftersales.cases.choices import Action, CaseKind, FlagColor, Reason
-from aftersales.cases.flags import flag_set
+from aftersales.cases.flags import flag_set, priority_set
 from aftersales.cases.messages import template_missing, template_render, templates_for
 from aftersales.cases.models import Case
 from aftersales.cases.timeline import ACTION_LABELS
@@ -42,6 +42,8 @@ from aftersales.core.errors import ApplicationError
 from aftersales.core.permissions import narrowed, permitted
 from aftersales.core.ratelimit import rate_limited_login
 from aftersales.core.timeline import event_label
+from aftersales.sla import selectors as sla_selectors
+from aftersales.sla.choices import Priority
 from aftersales.team import workbench as team
 from aftersales.team.models import ContactChannel, ReplyTemplate
 from aftersales.team.selectors import contacts_for, notes_for
@@ -50,6 +52,7 @@ from aftersales.team.selectors import contacts_for, notes_for
 DESK_FORMS = {
     "message": "case.message",
     "flag": "case.flag",
+    "priority": "case.priority",
     "assign": "assign",
     "note": "note.write",
 }
@@ -119,6 +122,8 @@ def _case_context(request: HttpRequest, number: str, form_errors: dict | None = 
         "templates": templates,
         "channels": ContactChannel.choices,
         "flag_colors": FlagColor.choices,
+        "priorities": Priority.choices,
+        "sla": sla_selectors.badges("case", [case.pk]).get(case.pk, []),
         "flag_meanings": case.shop.flag_meanings,
         "other_orders": other_orders,
         "other_cases": [
@@ -202,6 +207,19 @@ def case_flag(request: HttpRequest, number: str) -> HttpResponse:
         "flag",
         lambda actor, case_id: flag_set(
             actor=actor, case_id=case_id, color=request.POST.get("flag", "")
+        ),
+    )
+
+
+@require_POST
+@staff_required
+def case_priority(request: HttpRequest, number: str) -> HttpResponse:
+    return _workbench_write(
+        request,
+        number,
+        "priority",
+        lambda actor, case_id: priority_set(
+            actor=actor, case_id=case_id, priority=request.POST.get("priority", "")
         ),
     )
 

@@ -21,6 +21,7 @@ from aftersales.catalog.models import Shop
 from aftersales.core import clock
 from aftersales.core.errors import ApplicationError
 from aftersales.core.exports import csv_response
+from aftersales.sla import selectors as sla_selectors
 
 PAGE = 50
 
@@ -56,6 +57,10 @@ def queue_page(request: HttpRequest) -> HttpResponse:
         row["state_label"] = wording.state_label(row["state"], row["kind"])
         row["kind_label"] = CaseKind(row["kind"]).label
         row["reason_label"] = Reason(row["reason"]).label
+    clocks = sla_selectors.badges("case", [row["id"] for row in rows])
+    for row in rows:
+        # The clocks still to meet (met ones need no attention on a queue).
+        row["sla"] = [badge for badge in clocks.get(row["id"], []) if badge.state != "met"]
     counts = queue.tab_counts(actor=principal, view=view)
     chosen = view.chosen
     query = queue.query_of(chosen)
@@ -84,6 +89,7 @@ def queue_page(request: HttpRequest) -> HttpResponse:
         "reasons": Reason.choices,
         "shops": [(code, name) for code, name, _zone in shop_rows],
         "flag_colors": FlagColor.choices,
+        "sla_choices": sla_selectors.filter_choices(),
         "principal": principal,
     }
     template = (

@@ -20,6 +20,7 @@ from aftersales.complaints.timeline import ACTION_LABELS
 from aftersales.complaints.views.forms import action_forms, form_transition
 from aftersales.core.errors import ApplicationError
 from aftersales.core.timeline import event_label
+from aftersales.sla import selectors as sla_selectors
 
 PAGE = 50
 
@@ -30,10 +31,12 @@ def _filters(request: HttpRequest) -> tuple[selectors.ComplaintFilters, dict]:
     chosen = {
         "state": state if state in ComplaintState.values else "",
         "type": get.get("type", "") if get.get("type") in ComplaintType.values else "",
+        "sla": get.get("sla", "") if get.get("sla") in sla_selectors.FILTER_STATES else "",
     }
     filters = selectors.ComplaintFilters(
         state=[chosen["state"]] if chosen["state"] else selectors.open_states(),
         type=chosen["type"] or None,
+        sla=chosen["sla"] or None,
     )
     return filters, chosen
 
@@ -54,6 +57,9 @@ def complaint_list(request: HttpRequest) -> HttpResponse:
         row["state_label"] = wording.state_label(row["state"])
         row["type_label"] = wording.type_label(row["type"])
         row["is_escalated"] = is_escalated(row)
+    clocks = sla_selectors.badges("complaint", [row["id"] for row in rows])
+    for row in rows:
+        row["sla"] = [badge for badge in clocks.get(row["id"], []) if badge.state != "met"]
     query = {key: value for key, value in chosen.items() if value}
     return render(
         request,
@@ -63,6 +69,7 @@ def complaint_list(request: HttpRequest) -> HttpResponse:
             "chosen": chosen,
             "states": ComplaintState.choices,
             "types": ComplaintType.choices,
+            "sla_choices": sla_selectors.filter_choices(),
             "next_url": f"?{urlencode({**query, 'cursor': next_cursor})}" if next_cursor else "",
             "principal": principal,
         },
@@ -85,6 +92,7 @@ def _context(request: HttpRequest, number: str, form_errors: dict | None = None)
         "due": deadline_of(complaint.due_at, complaint.deadline_action, complaint.shop.timezone),
         "deadline_action_label": wording.deadline_action_label(complaint.deadline_action),
         "is_escalated": is_escalated(row),
+        "sla": sla_selectors.badges("complaint", [complaint.pk]).get(complaint.pk, []),
         "actions": action_forms(complaint, principal, form_errors),
         "timeline": [
             {
