@@ -58,12 +58,19 @@ class CleanIdsAPI(NinjaAPI):
     def get_openapi_operation_id(self, operation) -> str:
         return operation.operation_id or operation.view_func.__name__
 
-    def get_openapi_schema(self, *args, **kwargs):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
         # Each case action's body is the action's typed input: the views take the JSON as it came
         # (the gate validates it against that input) and the document shows the input itself.
-        schema = super().get_openapi_schema(*args, **kwargs)
-        document_actions(schema)
-        return schema
+        # The operations are fixed once the routers are built, so the document (about 250 KB,
+        # a second of work) is built once per process and prefix, not on every request.
+        if path_prefix is None:
+            path_prefix = self.get_root_path(path_params or {})
+        cache = self.__dict__.setdefault("_openapi_documents", {})
+        if path_prefix not in cache:
+            schema = super().get_openapi_schema(path_prefix=path_prefix)
+            document_actions(schema)
+            cache[path_prefix] = schema
+        return cache[path_prefix]
 
 
 def _routers_within(routers) -> list[Router]:

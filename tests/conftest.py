@@ -286,6 +286,15 @@ def finance(shop):
 
 
 @pytest.fixture
+def desk(agent):
+    """The desk signed in as an agent of the shop."""
+    user_create(username="desk-agent", role="agent", shop_codes=["shop"], password="pw-agent-123")
+    client = Client()
+    assert client.login(username="desk-agent", password="pw-agent-123")
+    return client
+
+
+@pytest.fixture
 def order(shop):
     return make_order()
 

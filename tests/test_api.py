@@ -70,6 +70,20 @@ def test_openapi_and_docs_are_served(db):
     assert Client().get("/api/v1/docs").status_code == 200
 
 
+def test_the_api_document_is_built_once_per_process(db):
+    from django.test import Client
+
+    from config.api import api
+
+    first = api.get_openapi_schema()
+    assert api.get_openapi_schema() is first
+    served = Client().get("/api/v1/openapi.json").json()
+    assert served["paths"].keys() == first["paths"].keys()
+    # the actions' bodies are documented in the cached document too
+    approve = first["paths"]["/api/v1/cases/{number}/actions/approve"]["post"]
+    assert "requestBody" in approve
+
+
 def test_unknown_paths_answer_json_404(agent):
     response = agent.get("/nothing-here")
     assert response.status_code == 404

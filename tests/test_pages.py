@@ -15,14 +15,6 @@ from tests.conftest import make_order, open_case
 
 
 @pytest.fixture
-def desk(agent):
-    user_create(username="desk-agent", role="agent", shop_codes=["shop"], password="pw-agent-123")
-    client = Client()
-    assert client.login(username="desk-agent", password="pw-agent-123")
-    return client
-
-
-@pytest.fixture
 def case_number(customer, order):
     return open_case(customer, order)["number"]
 

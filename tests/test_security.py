@@ -21,7 +21,6 @@ from aftersales.core.ratelimit import (
     rate_prune,
 )
 from aftersales.team.models import Note
-from aftersales.team.services import user_create
 from config.urls import handler404, handler500  # noqa: F401  (the error pages of this URLconf)
 from config.urls import urlpatterns as product_urlpatterns
 from tests.conftest import open_case
@@ -41,14 +40,6 @@ urlpatterns = [
     path("api/v1/explode", explode),
     *product_urlpatterns,
 ]
-
-
-@pytest.fixture
-def desk(agent):
-    user_create(username="desk-agent", role="agent", shop_codes=["shop"], password="pw-agent-123")
-    client = Client()
-    assert client.login(username="desk-agent", password="pw-agent-123")
-    return client
 
 
 @pytest.fixture

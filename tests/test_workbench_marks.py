@@ -6,14 +6,12 @@ targets the clocks are measured by."""
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 from django.utils import translation
 
 from aftersales.cases.models import Case
 from aftersales.core.models import Event
 from aftersales.sla.models import Clock
 from aftersales.sla.refresh import sla_sweep
-from aftersales.team.services import user_create
 from tests.conftest import make_order, make_user, open_case
 
 OFFICE = {day: [["09:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
@@ -36,14 +34,6 @@ def levels(admin, shop):
     response = admin.put("/shops/shop/sla-targets", {"targets": targets})
     assert response.status_code == 200, response.content
     return admin
-
-
-@pytest.fixture
-def desk(agent):
-    user_create(username="desk-agent", role="agent", shop_codes=["shop"], password="pw-agent-123")
-    client = Client()
-    assert client.login(username="desk-agent", password="pw-agent-123")
-    return client
 
 
 def first_response(number: str) -> Clock:
@@ -101,9 +91,7 @@ def test_the_same_priority_again_writes_nothing(agent, customer, order):
         ("finance", {"priority": "high"}, 403, "forbidden"),
     ],
 )
-def test_priority_refusals_change_nothing(
-    agent, finance, customer, order, who, body, status, code
-):
+def test_priority_refusals_change_nothing(agent, finance, customer, order, who, body, status, code):
     number = open_case(customer, order)["number"]
     caller = {"agent": agent, "finance": finance, "customer": customer}[who]
     response = caller.put(f"/cases/{number}/priority", body)
@@ -178,9 +166,7 @@ def test_the_queue_shows_each_clock_still_to_meet_and_filters_by_the_worst(
     assert '<option value="breached" selected>' in breached
 
 
-def test_the_case_page_shows_the_clocks_and_sets_the_priority(
-    levels, desk, customer, order, clock
-):
+def test_the_case_page_shows_the_clocks_and_sets_the_priority(levels, desk, customer, order, clock):
     number = open_case(customer, order)["number"]
     sla_sweep()
     with translation.override("en"):
