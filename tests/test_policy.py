@@ -84,6 +84,8 @@ def test_switching_preset_starts_from_its_defaults(admin, shop):
         {"no_reason_days": 6},
         {"timeouts": {"refund_duty": "P8D"}},
         {"return_shipping_payer": {"buyer": "buyer", "seller": "buyer", "carrier": "seller"}},
+        # since 1 Feb 2026 a merchant may appeal a platform's decision
+        {"disputes": {"appeals": 0}},
     ],
 )
 def test_the_legal_floor(admin, shop, change):
@@ -111,6 +113,16 @@ def test_a_longer_window_and_a_faster_refund_are_allowed(admin, shop):
         ({"no_reason_excluded_flags": ["shiny"]}, "invalid_policy"),
         ({"buyer_shipping_deduction": "-1"}, "invalid_policy"),
         ({"preset": "amazon"}, "validation_error"),
+        ({"jury": {"size": 17, "majority": 8}}, "invalid_policy"),
+        ({"jury": {"vote_window": "a day"}}, "invalid_duration"),
+        (
+            {"autonomy": {"bands": [{"min_score": "4.8", "refund_only_after_receipt": "shop"}]}},
+            "invalid_policy",
+        ),
+        ({"violations": {"timezone": "Mars/Olympus"}}, "invalid_policy"),
+        ({"reviews": {"hold": "PT0S"}}, "invalid_duration"),
+        ({"insurance": {"return_bands": [{"at_least": "2", "factor": "1.0"}]}}, "invalid_policy"),
+        ({"disputes": {"escalate_in": "P1D"}}, "invalid_policy"),
     ],
 )
 def test_invalid_policies_are_refused(admin, shop, change, code):
@@ -206,9 +218,73 @@ def test_the_product_names_its_sources_by_title_and_stands_alone():
     root = Path(__file__).resolve().parent.parent
     texts = {path: path.read_text(encoding="utf-8") for path in root.glob("docs/**/*.md")}
     texts[root / "README.md"] = (root / "README.md").read_text(encoding="utf-8")
-    for preset_file in (root / "aftersales" / "cases" / "presets").glob("*.json"):
+    preset_files = list((root / "aftersales" / "policy" / "presets").glob("*.json"))
+    assert len(preset_files) == 7
+    for preset_file in preset_files:
         texts[preset_file] = " ".join(json.loads(preset_file.read_text())["sources"].values())
     assert (root / "docs" / "domain.md") in texts
     for path, text in texts.items():
         found = re.findall(r"\.\./shared|shared/|DOMAIN\.md|ARCHITECTURE\.md|[Ss]eed ?0\d\d", text)
         assert found == [], (path, found)
+
+
+MARKETPLACE_SECTIONS = (
+    "disputes",
+    "autonomy",
+    "jury",
+    "inspection",
+    "reviews",
+    "violations",
+    "insurance",
+)
+
+
+@pytest.mark.parametrize(
+    "name", ["generic", "taobao", "tmall", "jd", "pinduoduo", "douyin", "xianyu"]
+)
+def test_every_platform_preset_is_a_valid_policy_with_a_source_for_each_marketplace_rule(name):
+    from aftersales.policy.data import policy_validate
+    from aftersales.policy.rules import preset
+
+    found = preset(name)
+    assert policy_validate(found["policy"]) == policy_validate(found["policy"])
+    for section in MARKETPLACE_SECTIONS:
+        assert section in found["policy"]
+        assert len(found["sources"][section]) > 40, (name, section)
+
+
+def test_a_shop_on_tmall_may_not_change_reviews_and_a_marketplace_section_changes_by_keys(
+    admin, shop
+):
+    # given a shop that moves to Tmall's rules
+    moved = admin.put("/shops/shop/policy", {"preset": "tmall"}).json()
+    assert (moved["preset"], moved["reviews"]["changes"], moved["reviews"]["may_delete"]) == (
+        "tmall",
+        0,
+        False,
+    )
+    assert moved["violations"]["enabled"] is True
+    # when its administrator shortens the hold of a negative review
+    changed = admin.put("/shops/shop/policy", {"reviews": {"hold": "PT24H"}}).json()
+    # then that key changes and the section's others keep their values
+    assert changed["reviews"] == {**moved["reviews"], "hold": "PT24H"}
+    assert changed["version"] == moved["version"] + 1
+    assert changed["sources"]["reviews"].startswith("《售后服务手册》")
+
+
+def test_a_policy_written_before_the_marketplace_rules_reads_them_from_its_preset(admin, shop):
+    from aftersales.policy.rules import policy_data_complete
+
+    policy = Policy.objects.get(shop=shop)
+    for section in MARKETPLACE_SECTIONS:
+        policy.data.pop(section, None)
+    policy.save(update_fields=["data"])
+    shown = admin.get("/shops/shop/policy").json()
+    assert shown["jury"] == {
+        "size": 17,
+        "majority": 9,
+        "vote_window": "PT24H",
+        "min_account_days": 90,
+        "min_trades": 1,
+    }
+    assert policy_data_complete(policy)["disputes"]["appeals"] == 1

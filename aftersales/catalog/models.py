@@ -12,8 +12,15 @@ from aftersales.core.models import TimestampedModel
 
 
 class Platform(models.TextChoices):
+    """Where the shop sells: its policy starts from this platform's preset."""
+
     GENERIC = "generic", _("Generic")
-    TAOBAO = "taobao", _("Taobao / Tmall")
+    TAOBAO = "taobao", _("Taobao")
+    TMALL = "tmall", _("Tmall")
+    JD = "jd", _("JD.com")
+    PINDUODUO = "pinduoduo", _("Pinduoduo")
+    DOUYIN = "douyin", _("Douyin")
+    XIANYU = "xianyu", _("Xianyu (person to person)")
 
 
 class Shop(TimestampedModel):

@@ -6,8 +6,9 @@ the law's reason, ``policy_below_legal_floor``."""
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from django.utils.dateparse import parse_duration
 from django.utils.translation import gettext as _
@@ -207,6 +208,221 @@ class WarrantyRules(Closed):
         return self
 
 
+# --- the marketplace's rules (disputes, jury, inspection, reviews, violations, insurance) ---------
+# A shop on a marketplace takes its platform's preset; an operator hosting shops writes its own.
+# Since 1 Feb 2026 (《网络交易平台规则监督管理办法》) a platform may not force refund-only or
+# shipping insurance on a merchant, and every penalty states its calculation and may be appealed:
+# those are not settings, they are the floor below.
+
+Days = Annotated[StrictInt, Field(gt=0, le=365)]
+Score = Annotated[Decimal, Field(ge=0, le=5, max_digits=3, decimal_places=2)]
+Factor = Annotated[Decimal, Field(gt=0, le=10, max_digits=5, decimal_places=2)]
+
+
+class DisputeRules(Closed):
+    """维权 / 平台介入: when a buyer may ask the platform to step in, how long the sides have to
+    add evidence, how soon the platform decides, and the shop's appeal of a decision."""
+
+    # A refund dispute: this long after the request while the shop has not settled it, or at
+    # once after a rejection, for ``escalate_after_reject``.
+    escalate_after_request: Duration
+    escalate_after_reject: Duration
+    # An after-sale dispute: within this many days of the trade's success.
+    after_sale_days: Days
+    evidence_window: Duration
+    decision_due: Duration
+    appeal_window: Duration
+    appeals: Annotated[StrictInt, Field(ge=0, le=3)]
+
+    @model_validator(mode="after")
+    def _a_penalty_may_be_appealed(self) -> DisputeRules:
+        if self.appeals < 1:
+            raise below_floor(
+                _(
+                    "Since 1 February 2026 a merchant may appeal a platform's decision and "
+                    "penalty: at least one appeal."
+                )
+            )
+        return self
+
+
+class AutonomyBand(Closed):
+    """From ``min_score`` of the shop's service score up: who decides a refund-only request after
+    the buyer received the goods (``shop``: the platform does not step in; ``negotiate``: the
+    platform steps in only after the sides talked; ``platform``: the platform may decide)."""
+
+    min_score: Score
+    refund_only_after_receipt: Literal["shop", "negotiate", "platform"]
+
+
+class AutonomyRules(Closed):
+    """Graded autonomy by service score (Taobao, Aug 2024: 4.8 and above is not overruled)."""
+
+    bands: Annotated[list[AutonomyBand], Field(min_length=1, max_length=10)]
+
+    @model_validator(mode="after")
+    def _bands_cover_every_score(self) -> AutonomyRules:
+        scores = [band.min_score for band in self.bands]
+        if scores != sorted(scores, reverse=True) or len(set(scores)) != len(scores):
+            raise PydanticCustomError(
+                "invalid_policy", _("List the bands from the highest score down, once each.")
+            )
+        if scores[-1] != 0:
+            raise PydanticCustomError(
+                "invalid_policy", _("The last band starts at a score of 0, so every shop has one.")
+            )
+        return self
+
+
+class JuryRules(Closed):
+    """A jury of users (Xianyu 小法庭): ``size`` jurors drawn at random, the first side to reach
+    ``majority`` votes within ``vote_window`` wins; short of it, the platform decides."""
+
+    size: Annotated[StrictInt, Field(ge=3, le=99)]
+    majority: Annotated[StrictInt, Field(ge=2, le=99)]
+    vote_window: Duration
+    # Who may sit: an account at least this old with at least this many completed trades.
+    min_account_days: Annotated[StrictInt, Field(ge=0, le=3650)]
+    min_trades: Annotated[StrictInt, Field(ge=0, le=1000)]
+
+    @model_validator(mode="after")
+    def _a_majority_of_the_jury(self) -> JuryRules:
+        if not self.size // 2 < self.majority <= self.size:
+            raise PydanticCustomError(
+                "invalid_policy", _("The majority must be more than half of the jury, at most all.")
+            )
+        return self
+
+
+class InspectionRules(Closed):
+    """The platform's inspection center (拼多多 假一赔十): the verdict is due within
+    ``verdict_due``; who pays the authentication when the goods prove genuine or counterfeit; the
+    violation points a proven counterfeit costs the shop (the multiple paid to the buyer is
+    ``compensation.counterfeit``)."""
+
+    verdict_due: Duration
+    authentication_fee: Money
+    fee_payer_if_genuine: Literal["buyer", "seller", "platform"]
+    fee_payer_if_counterfeit: Literal["seller", "platform"]
+    counterfeit_points: Annotated[StrictInt, Field(ge=0, le=48)]
+
+
+class ReviewRules(Closed):
+    """评价: a trade may be reviewed within ``window_days`` of its success; then a positive review
+    is given for whoever did not (scored or not); a neutral or negative review is held ``hold``
+    for the shop to reach the buyer; the buyer may change it ``changes`` times within
+    ``change_days`` (only to positive) or delete it; scores +1 / 0 / −1, at most
+    ``pair_monthly_cap`` points between the same buyer and shop in a calendar month."""
+
+    window_days: Days
+    auto_positive: StrictBool
+    auto_positive_scored: StrictBool
+    hold: Duration
+    change_days: Days
+    changes: Annotated[StrictInt, Field(ge=0, le=3)]
+    may_delete: StrictBool
+    pair_monthly_cap: Annotated[StrictInt, Field(ge=1, le=100)]
+
+
+class PenaltyStep(Closed):
+    """What reaching ``points`` in a class brings: ``days`` of restrictions (none: permanent)."""
+
+    points: Annotated[StrictInt, Field(ge=1, le=1000)]
+    days: Annotated[StrictInt, Field(ge=1, le=365)] | None
+    measures: Annotated[
+        list[
+            Literal[
+                "shop_hidden",
+                "listing_restricted",
+                "messages_restricted",
+                "goods_delisted",
+                "shop_closed",
+                "public_warning",
+                "banned",
+            ]
+        ],
+        Field(min_length=1),
+    ]
+
+
+class ViolationKind(Closed):
+    violation_class: Literal["general", "serious"]
+    points: Annotated[StrictInt, Field(ge=0, le=48)]
+
+
+class ViolationRules(Closed):
+    """违规扣分: points by class (``general``, A; ``serious``, B), the penalties they reach, reset
+    every calendar year in ``timezone`` (the platform's); ``kinds``: the points of each
+    violation the after-sales side can cause."""
+
+    enabled: StrictBool
+    timezone: str
+    general: Annotated[list[PenaltyStep], Field(max_length=10)]
+    serious: Annotated[list[PenaltyStep], Field(max_length=10)]
+    kinds: dict[
+        Literal[
+            "broken_promise",
+            "late_shipment",
+            "not_as_described",
+            "counterfeit",
+            "harassment",
+            "refund_refused",
+        ],
+        ViolationKind,
+    ]
+
+    @model_validator(mode="after")
+    def _steps_climb(self) -> ViolationRules:
+        for steps in (self.general, self.serious):
+            points = [step.points for step in steps]
+            if points != sorted(set(points)):
+                raise PydanticCustomError(
+                    "invalid_policy", _("List each class's penalties by points, rising, once each.")
+                )
+        try:
+            zoneinfo.ZoneInfo(self.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise PydanticCustomError(
+                "invalid_policy", _("Unknown time zone {zone}."), {"zone": self.timezone}
+            ) from None
+        return self
+
+
+class PremiumBand(Closed):
+    at_least: Annotated[Decimal, Field(ge=0, le=1000, max_digits=6, decimal_places=2)]
+    factor: Factor
+
+
+class InsuranceRules(Closed):
+    """运费险: offered to the shop's buyers only when the shop chooses (never forced, since 2026).
+    The premium is ``base_premium`` × the factor of the shop's score band × the factor of the
+    buyer's returns in ``lookback_days``; a claim pays the return shipping up to ``payout_cap``;
+    a buyer is flagged for review at ``abuse_returns`` returns in the lookback, a payout above
+    ``abuse_payout_ratio`` × the real postage, or ``abuse_accounts_per_address`` accounts at one
+    address."""
+
+    offered: StrictBool
+    base_premium: Money
+    score_bands: Annotated[list[PremiumBand], Field(min_length=1, max_length=10)]
+    return_bands: Annotated[list[PremiumBand], Field(min_length=1, max_length=10)]
+    lookback_days: Days
+    payout_cap: Money
+    abuse_returns: Annotated[StrictInt, Field(ge=1, le=1000)]
+    abuse_payout_ratio: Factor
+    abuse_accounts_per_address: Annotated[StrictInt, Field(ge=2, le=100)]
+
+    @model_validator(mode="after")
+    def _bands_start_at_zero(self) -> InsuranceRules:
+        for bands in (self.score_bands, self.return_bands):
+            floors = [band.at_least for band in bands]
+            if floors != sorted(set(floors)) or floors[0] != 0:
+                raise PydanticCustomError(
+                    "invalid_policy",
+                    _("List the premium bands from 0 up, once each."),
+                )
+        return self
+
+
 def _no_reason_floor(days: int) -> int:
     if days < LEGAL_NO_REASON_DAYS:
         raise below_floor(
@@ -229,6 +445,14 @@ class PolicyData(Closed):
     warranty: WarrantyRules
     # Days after the trade ended (signed for, or closed) within which a buyer may complain.
     complaint_window_days: Annotated[StrictInt, Field(gt=0, le=365)]
+    # The marketplace's rules.
+    disputes: DisputeRules
+    autonomy: AutonomyRules
+    jury: JuryRules
+    inspection: InspectionRules
+    reviews: ReviewRules
+    violations: ViolationRules
+    insurance: InsuranceRules
 
     def normalised(self) -> dict[str, Any]:
         """As stored: JSON, flags sorted once each, amounts with two decimals."""

@@ -23,7 +23,18 @@ from aftersales.policy.models import Policy
 
 PRESET_DIR = Path(__file__).parent / "presets"
 # Fields whose PUT changes only the keys it names.
-MERGED_FIELDS = ("timeouts", "inspection_deduction_percent", "compensation", "warranty")
+MERGED_FIELDS = (
+    "timeouts",
+    "inspection_deduction_percent",
+    "compensation",
+    "warranty",
+    "disputes",
+    "jury",
+    "inspection",
+    "reviews",
+    "violations",
+    "insurance",
+)
 
 
 @lru_cache

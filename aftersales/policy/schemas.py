@@ -13,6 +13,7 @@ from pydantic import ConfigDict, WithJsonSchema
 
 from aftersales.catalog.models import Platform, ProductFlag
 from aftersales.core.schemas import MONEY_OR_ZERO, BodyBool, Input, Output, WholeInt
+from aftersales.policy import data
 from aftersales.policy.choices import Condition, Fault, ShippingPayer
 from aftersales.policy.data import TIMEOUT_NAMES
 
@@ -156,6 +157,34 @@ DeductionPercents = Annotated[
 ]
 
 
+def _inline(schema: Any, defs: dict[str, Any]) -> Any:
+    if isinstance(schema, dict):
+        if "$ref" in schema:
+            return _inline(defs[schema["$ref"].rsplit("/", 1)[-1]], defs)
+        return {key: _inline(value, defs) for key, value in schema.items() if key != "$defs"}
+    if isinstance(schema, list):
+        return [_inline(item, defs) for item in schema]
+    return schema
+
+
+def _section(model: type[data.Closed]) -> WithJsonSchema:
+    """A marketplace section of the policy as the document declares it: the typed model's own
+    schema (keys, types, enums, bounds), every key optional (a PUT names those it changes)."""
+    schema = model.model_json_schema()
+    inlined = _inline(schema, schema.get("$defs", {}))
+    inlined.pop("required", None)
+    inlined.pop("title", None)
+    return WithJsonSchema(inlined)
+
+
+def _whole_section(model: type[data.Closed]) -> WithJsonSchema:
+    """A section whose PUT replaces it whole (its lists are read together)."""
+    schema = model.model_json_schema()
+    inlined = _inline(schema, schema.get("$defs", {}))
+    inlined.pop("title", None)
+    return WithJsonSchema(inlined)
+
+
 class PolicyIn(PolicyBody):
     """Fields to change; what is left out keeps its current value. Naming ``preset`` starts
     again from that preset's defaults. ``timeouts``, ``inspection_deduction_percent``,
@@ -177,6 +206,14 @@ class PolicyIn(PolicyBody):
     inspection_deduction_percent: DeductionPercents = None
     compensation: CompensationRules = None
     warranty: WarrantyRules = None
+    complaint_window_days: Annotated[WholeInt, _declared_bounds(1, 365)] = None
+    disputes: Annotated[dict[str, Any], _section(data.DisputeRules)] = None
+    autonomy: Annotated[dict[str, Any], _whole_section(data.AutonomyRules)] = None
+    jury: Annotated[dict[str, Any], _section(data.JuryRules)] = None
+    inspection: Annotated[dict[str, Any], _section(data.InspectionRules)] = None
+    reviews: Annotated[dict[str, Any], _section(data.ReviewRules)] = None
+    violations: Annotated[dict[str, Any], _section(data.ViolationRules)] = None
+    insurance: Annotated[dict[str, Any], _section(data.InsuranceRules)] = None
 
 
 class PolicyOut(Output):
@@ -193,4 +230,12 @@ class PolicyOut(Output):
     inspection_deduction_percent: dict[str, int]
     compensation: dict[str, dict[str, Any]]
     warranty: dict[str, int]
+    complaint_window_days: int
+    disputes: dict[str, Any]
+    autonomy: dict[str, Any]
+    jury: dict[str, Any]
+    inspection: dict[str, Any]
+    reviews: dict[str, Any]
+    violations: dict[str, Any]
+    insurance: dict[str, Any]
     sources: dict[str, str]
