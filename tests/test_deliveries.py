@@ -1,8 +1,8 @@
-"""Deliveries as durable tasks: a notice's deliveries are planned and their tasks enqueued on the
-database backend in the transaction that writes it (all or nothing); a task is idempotent; a
-failure is tried again after a pause that doubles, dead after the last attempt; a delivery whose
-worker died mid-send is tried again once its lease runs out; notices from before all this are
-picked up by the sweep."""
+"""Deliveries as durable tasks: a change writes its notices; the worker's delivery step plans their
+deliveries in batches and enqueues the tasks that carry them (on the database backend in the same
+transaction); a task is idempotent; a failure is tried again after a pause that doubles, dead
+after the last attempt; a delivery whose worker died mid-send is tried again once its lease runs
+out."""
 
 from __future__ import annotations
 
@@ -39,9 +39,11 @@ def reachable(language="en"):
 
 
 def opened(customer, order, capture) -> str:
-    """Open a case and let its transaction's commit hooks run."""
+    """Open a case, then let the worker's delivery step plan its notices."""
     with capture(execute=True):
-        return open_case(customer, order)["number"]
+        number = open_case(customer, order)["number"]
+        deliveries_sweep()
+    return number
 
 
 def channels_of(number) -> dict[str, list[str]]:
@@ -60,6 +62,7 @@ def test_a_customer_notice_gets_an_e_mail_and_a_text_and_a_team_notice_a_record(
     number = opened(customer, order, django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         notices_save([notice_build(Case.objects.get(number=number), "case_escalated")])
+    deliveries_sweep()
 
     # then
     assert channels_of(number) == {"case_escalated": ["log"], "case_opened": ["email", "sms"]}
@@ -74,7 +77,26 @@ def test_no_text_is_planned_for_a_kind_not_chosen(
     assert channels_of(number) == {"case_opened": ["email"]}
 
 
-def test_the_deliveries_tasks_are_enqueued_on_the_database_with_the_change_and_the_worker_sends(
+def test_a_change_writes_its_notice_and_the_worker_plans_its_deliveries_once(
+    customer, order, clock
+):
+    # given a case opened: its notice is written, nothing is planned in the request
+    reachable()
+    open_case(customer, order)
+    notice = Notice.objects.get(kind="case_opened")
+    assert Delivery.objects.count() == DBTaskResult.objects.count() == 0
+
+    # when the worker's delivery step runs, twice (two workers, say)
+    assert deliveries_sweep() == 2
+    assert deliveries_sweep() == 0
+    assert deliveries.deliveries_start([notice]) == []
+
+    # then the notice has its two deliveries and one task carries them
+    assert Delivery.objects.filter(notice=notice).count() == 2
+    assert DBTaskResult.objects.count() == 1
+
+
+def test_the_deliveries_tasks_wait_on_the_database_and_the_worker_sends(
     customer, order, clock, django_capture_on_commit_callbacks
 ):
     # given
@@ -82,7 +104,7 @@ def test_the_deliveries_tasks_are_enqueued_on_the_database_with_the_change_and_t
     number = opened(customer, order, django_capture_on_commit_callbacks)
     ids = sorted(Delivery.objects.values_list("pk", flat=True))
 
-    # then one task carrying the change's deliveries waits on the database backend
+    # then one task carrying the notice's deliveries waits on the database backend
     tasks = DBTaskResult.objects.order_by("enqueued_at")
     assert [(t.task_path, t.args_kwargs["args"], t.status) for t in tasks] == [
         ("aftersales.notify.tasks.deliver_batch", [ids], "READY")
@@ -115,9 +137,11 @@ def test_a_sweep_s_deliveries_are_carried_by_tasks_of_a_batch_each(
         open_case(customer, make_order(external_id=f"B{index}"))
     DBTaskResult.objects.all().delete()
     Delivery.objects.all().delete()
+    Notice.objects.update(delivered_at=clock.now)  # the openings went out
     notices = [notice_build(case, "case_escalated") for case in Case.objects.order_by("pk")]
     with transaction.atomic():
         notices_save(notices)
+    assert deliveries_sweep() == 5
 
     # then each delivery is in exactly one task, in order, two to a task
     ids = sorted(Delivery.objects.values_list("pk", flat=True))
@@ -145,6 +169,7 @@ def test_nothing_is_planned_or_enqueued_when_the_change_rolls_back(
         open_case(customer, order)
         raise RuntimeError("the change fails after its notice was written")
     assert callbacks == []
+    assert deliveries_sweep() == 0
     assert Delivery.objects.count() == DBTaskResult.objects.count() == 0
 
 
@@ -156,10 +181,11 @@ def test_on_another_task_backend_the_tasks_are_sent_only_once_the_change_commits
     from django_tasks import task_backends
 
     reachable()
+    open_case(customer, order)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        open_case(customer, order)
+        deliveries_sweep()
 
-    # then the deliveries are written with the change, but no task is sent before the commit
+    # then the deliveries are written, but no task is sent before the commit
     assert Delivery.objects.count() == 2
     assert task_backends["default"].results == []
     assert len(callbacks) == 1

@@ -8,6 +8,7 @@ import pytest
 from django_tasks_db.models import DBTaskResult
 
 from aftersales.catalog.models import Customer
+from aftersales.notify.deliveries import deliveries_sweep
 from aftersales.notify.models import Delivery
 from aftersales.notify.runner import tasks_run
 from tests.conftest import open_case
@@ -49,6 +50,7 @@ def test_the_e_mail_reaches_the_smtp_server_with_both_parts_in_the_customers_lan
     Customer.objects.filter(external_id="C1").update(email="buyer@example.com", language=language)
     with django_capture_on_commit_callbacks(execute=True):
         number = open_case(customer, order)["number"]
+        deliveries_sweep()  # the worker plans the notice's deliveries
 
     # when the worker runs the delivery's task
     assert tasks_run(worker_id="test") == 1
@@ -81,6 +83,7 @@ def test_a_refused_message_is_kept_for_the_next_attempt(
     Customer.objects.filter(external_id="C1").update(email="buyer@example.com")
     with django_capture_on_commit_callbacks(execute=True):
         open_case(customer, order)
+        deliveries_sweep()  # the worker plans the notice's deliveries
 
     # when
     with django_capture_on_commit_callbacks(execute=True):

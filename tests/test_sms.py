@@ -10,6 +10,7 @@ import logging
 import pytest
 
 from aftersales.catalog.models import Customer
+from aftersales.notify.deliveries import deliveries_sweep
 from aftersales.notify.models import Delivery
 from aftersales.notify.runner import tasks_run
 from aftersales.notify.sms import SmsError, SmsRefused
@@ -76,6 +77,7 @@ def tencent(settings):
 def sms_of(customer, order, capture) -> Delivery:
     with capture(execute=True):
         open_case(customer, order)
+        deliveries_sweep()  # the worker plans the notice's deliveries
     with capture(execute=True):
         tasks_run(worker_id="test")
     return Delivery.objects.get(channel="sms")

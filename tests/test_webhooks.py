@@ -12,6 +12,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from aftersales.notify.deliveries import deliveries_sweep
 from aftersales.notify.models import Delivery, WebhookEndpoint
 from aftersales.notify.runner import tasks_run
 from tests.conftest import make_shop, make_user, open_case
@@ -119,6 +120,7 @@ def test_an_event_reaches_the_receiver_signed(
     # when a case opens and the worker runs its tasks
     with django_capture_on_commit_callbacks(execute=True):
         number = open_case(customer, order)["number"]
+        deliveries_sweep()  # the worker plans the notice's deliveries
     tasks_run(worker_id="test")
 
     # then
@@ -149,6 +151,7 @@ def test_an_endpoint_gets_only_the_kinds_it_asked_for(
     subscribe(shop_admin, receiver, ["case_refunded"])
     with django_capture_on_commit_callbacks(execute=True):
         open_case(customer, order)
+        deliveries_sweep()  # the worker plans the notice's deliveries
     tasks_run(worker_id="test")
     assert receiver.received == []
     assert not Delivery.objects.filter(channel="webhook").exists()
@@ -163,6 +166,7 @@ def test_a_failing_receiver_is_retried_with_backoff_then_dead_and_a_replay_deliv
     receiver.statuses = [500]
     with django_capture_on_commit_callbacks(execute=True):
         open_case(customer, order)
+        deliveries_sweep()  # the worker plans the notice's deliveries
     delivery = Delivery.objects.get(channel="webhook")
     started = clock.now
     schedule = []
@@ -211,6 +215,7 @@ def test_a_replay_is_for_the_shops_administrators_and_not_while_it_is_tried(
     subscribe(shop_admin, receiver)
     with django_capture_on_commit_callbacks(execute=True):
         open_case(customer, order)
+        deliveries_sweep()  # the worker plans the notice's deliveries
     delivery = Delivery.objects.get(channel="webhook")
     # still waiting for its first attempt
     response = shop_admin.post(f"/webhook-deliveries/{delivery.pk}/replay")
@@ -266,6 +271,7 @@ def test_the_admin_adds_an_endpoint_showing_its_secret_once_and_replays_deliveri
     # and a delivered event replayed from the admin arrives again
     with django_capture_on_commit_callbacks(execute=True):
         open_case(customer, order)
+        deliveries_sweep()  # the worker plans the notice's deliveries
     tasks_run(worker_id="test")
     delivery = Delivery.objects.get(channel="webhook")
     with django_capture_on_commit_callbacks(execute=True):

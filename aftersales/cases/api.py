@@ -140,9 +140,7 @@ def present_case(case: Case, principal: Principal) -> dict:
         "dispute_reason": ",".join(case.dispute_signals),
         "dispute_signals": case.dispute_signals,
         "priority": case.priority if principal.is_staff else None,
-        "assignee": (case.assignee.username if case.assignee_id else None)
-        if principal.is_staff
-        else None,
+        "assignee": getattr(case, "assignee_username", None) if principal.is_staff else None,
         "flag": case.flag if principal.is_staff else None,
         "first_response_at": case.first_response_at,
         "resolved_at": case.resolved_at,

@@ -8,7 +8,8 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from aftersales.cases.choices import FINAL_STATES, CaseState
@@ -29,8 +30,13 @@ def case_get(*, actor: Principal, number: str) -> Case:
     """One case with everything its page shows, in a fixed number of queries."""
     case = (
         cases_for(actor)
-        .select_related(
-            "shop", "order", "customer", "policy", "return_address", "service_center", "assignee"
+        .select_related("shop", "order", "customer", "policy", "return_address", "service_center")
+        # The owner's name alone, by a scalar subquery: one more joined table made PostgreSQL's
+        # planner take twice as long over this eight-way join (11 ms instead of 5).
+        .annotate(
+            assignee_username=Subquery(
+                get_user_model().objects.filter(pk=OuterRef("assignee_id")).values("username")[:1]
+            )
         )
         .prefetch_related(
             Prefetch(

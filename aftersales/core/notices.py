@@ -7,7 +7,7 @@ queue a kind nobody registered, so every notice a move queues has its words.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -80,23 +80,13 @@ def notice_build(
     )
 
 
-_WRITTEN: list[Callable[[Sequence[Notice]], None]] = []
-
-
-def on_notices_written(callback: Callable[[Sequence[Notice]], None]) -> None:
-    """``callback(notices)`` runs whenever notices are written (``notices_save``), inside the
-    writer's transaction; the delivery app uses it to send them once that commits."""
-    if callback not in _WRITTEN:
-        _WRITTEN.append(callback)
-
-
 def notices_save(notices: Sequence[Notice]) -> None:
-    """Write notices in the caller's transaction and tell whoever delivers them."""
+    """Write notices in the caller's transaction. The worker's delivery step
+    (``notify.deliveries.deliveries_sweep``) plans their deliveries in batches once they are
+    committed, so a change never waits on its e-mails, texts and webhooks."""
     if not notices:
         return
     bulk_insert_rows(Notice, notices, with_ids=True)
-    for callback in _WRITTEN:
-        callback(notices)
 
 
 class Composer(Protocol):

@@ -8,5 +8,5 @@ class NotifyConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self):
-        # Deliveries start when notices are written (core.notices.on_notices_written).
+        # The composers of the notices' messages and the channels register on import.
         from aftersales.notify import deliveries  # noqa: F401

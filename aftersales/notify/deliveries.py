@@ -35,7 +35,6 @@ from django_tasks_db import DatabaseBackend
 from aftersales.core import clock
 from aftersales.core.bulk import bulk_insert_new
 from aftersales.core.models import Audience, Notice
-from aftersales.core.notices import on_notices_written
 from aftersales.notify import channels
 from aftersales.notify.models import Channel, Delivery, DeliveryStatus, WebhookEndpoint
 
@@ -113,15 +112,6 @@ def deliveries_start(notices: Iterable[Notice] | Iterable[int]) -> list[int]:
         ids = sorted(bulk_insert_new(Delivery, _plan(rows, clock.now()), DELIVERY_COLUMNS))
         enqueue(ids)
     return ids
-
-
-def _written(notices: Sequence[Notice]) -> None:
-    # In the transaction that writes the notices: their deliveries (and, on the database task
-    # backend, their tasks) commit with them or not at all.
-    deliveries_start(notices)
-
-
-on_notices_written(_written)
 
 
 def _tasks_in_this_database() -> bool:
@@ -269,7 +259,9 @@ def delivery_attempt(delivery_id: int) -> str:
 
 
 def deliveries_sweep(*, batch_size: int = 200) -> int:
-    """Repair what crashes leave; returns how many deliveries it enqueued."""
+    """The worker's delivery step: plan the deliveries of up to ``batch_size`` notices written
+    since (oldest first), then repair what crashes leave; returns how many deliveries it
+    enqueued (a full batch of notices: call again)."""
     now = clock.now()
     unplanned = list(
         Notice.objects.filter(delivered_at=None)

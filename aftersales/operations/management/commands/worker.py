@@ -71,14 +71,15 @@ class Command(BaseCommand):
             self.step("deadline warnings", deadline_warnings)  # the bell, before a deadline acts
             self.step("routing", routing_sweep, batch_size=batch_size)  # new work to agents
             self.step("sla", sla_sweep, batch_size=batch_size)  # warnings and breaches
-            self.step("deliveries", deliveries_sweep, batch_size=batch_size)  # plan what's due
+            # the notices written since: their deliveries and tasks; and what crashes left
+            planned = self.step("deliveries", deliveries_sweep, batch_size=batch_size)
             ran = self.step("tasks", tasks_run, worker_id=name, max_tasks=tasks) if tasks else 0
             self.step("rates", rate_prune)
             heartbeat_beat(worker=name)
             if result.processed:
                 logger.info("acted on %s due cases", result.processed)
             # More may be waiting when a batch came back full: go on without a pause.
-            if not (result.full or (tasks and ran == tasks)):
+            if not (result.full or planned >= batch_size or (tasks and ran == tasks)):
                 time.sleep(interval)
         close_old_connections()
         heartbeat_stop(worker=name)
