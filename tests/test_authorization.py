@@ -227,6 +227,12 @@ def requests_for(world, target):
         ),
         ("/api/v1/me/duty", "put"): ("/me/duty", {"on_duty": False, "shops": [shop]}),
         ("/api/v1/cases/{number}/claim", "post"): (f"/cases/{case}/claim", None),
+        ("/api/v1/cases/{number}/assignee", "put"): (f"/cases/{case}/assignee", {"assignee": None}),
+        ("/api/v1/cases/{number}/priority", "put"): (
+            f"/cases/{case}/priority",
+            {"priority": "urgent"},
+        ),
+        ("/api/v1/cases/{number}/flag", "put"): (f"/cases/{case}/flag", {"flag": "red"}),
         ("/api/v1/complaints/{number}/claim", "post"): (f"/complaints/{complaint}/claim", None),
         **{
             (f"/api/v1/cases/{{number}}/actions/{action}", "post"): (

@@ -84,10 +84,14 @@ def product(tmp_path, database_url):
     )
     base = f"http://127.0.0.1:{port}/api/v1"
     try:
-        deadline = time.monotonic() + 30
+        # Up once it answers at all (the health check says 503 until the worker's first beat);
+        # a loaded machine may take a while to start two processes.
+        deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             try:
-                urllib.request.urlopen(f"{base}/openapi.json", timeout=5)
+                urllib.request.urlopen(f"{base.removesuffix('/api/v1')}/health", timeout=5)
+                break
+            except urllib.error.HTTPError:
                 break
             except OSError:  # refused, reset or timed out: not up yet
                 time.sleep(0.2)

@@ -190,7 +190,15 @@ def component(openapi, name):
 def test_the_shop_body_declares_its_enums_patterns_and_lengths(openapi):
     shop = component(openapi, "ShopIn")["properties"]
     assert shop["preset"]["allOf"] == [{"$ref": "#/components/schemas/Platform"}]
-    assert component(openapi, "Platform")["enum"] == ["generic", "taobao"]
+    assert component(openapi, "Platform")["enum"] == [
+        "generic",
+        "taobao",
+        "tmall",
+        "jd",
+        "pinduoduo",
+        "douyin",
+        "xianyu",
+    ]
     assert shop["currency"]["pattern"] == "^[A-Z]{3}$"
     assert shop["timezone"]["pattern"] == r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9][A-Za-z0-9_+-]*)*$"
     assert (shop["timezone"]["minLength"], shop["timezone"]["maxLength"]) == (1, 64)

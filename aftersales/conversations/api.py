@@ -9,13 +9,21 @@ from typing import Literal
 
 from django.http import FileResponse, HttpRequest
 from django.utils.translation import gettext as _
-from ninja import File, Form, Router, Status, UploadedFile
+from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
 from pydantic import Field
 
 from aftersales.conversations import bell, selectors, services
 from aftersales.conversations.models import Message
 from aftersales.core.errors import InvalidInput
-from aftersales.core.schemas import ERROR_RESPONSES, BodyBool, BodyId, Id, Input, Output
+from aftersales.core.schemas import (
+    ERROR_RESPONSES,
+    BodyBool,
+    BodyId,
+    Id,
+    Input,
+    Output,
+    refuse_unknown_parameters,
+)
 
 router = Router(tags=["messages"])
 
@@ -190,12 +198,17 @@ class NoticesReadOut(Output):
     unread: int
 
 
+class NoticeQuery(Schema):
+    unread: bool = False
+
+
 @router.get("/me/notices", response={200: NoticePage, **ERROR_RESPONSES})
-def list_my_notices(request: HttpRequest, unread: bool = False):
+def list_my_notices(request: HttpRequest, query: Query[NoticeQuery]):
     """The caller's bell: notices to them, and to their shops' staff (or leads), of the last 30
     days, newest first (``unread=true``: only those not read yet). A customer's are empty."""
+    refuse_unknown_parameters(request, NoticeQuery)
     actor = request.auth
-    items = bell.bell_items(actor, unread_only=unread)
+    items = bell.bell_items(actor, unread_only=query.unread)
     return {
         "items": [{**item.__dict__, "created_at": item.at} for item in items],
         "unread": bell.unread_count(actor),
