@@ -75,7 +75,7 @@ def points(api, violation_class: str, shop="shop") -> int:
     return classes[violation_class]["points"]
 
 
-# --- recording and its calculation ---------------------------------------------------------------
+# --- recording and its calculation
 
 
 def test_a_violation_carries_its_points_from_the_policy_and_its_calculation(operator, agent):
@@ -169,7 +169,7 @@ def test_one_violation_crossing_two_steps_starts_the_highest(shop, operator):
     assert penalty.calculation["steps_crossed"] == [12, 24]
 
 
-# --- the platform's year ------------------------------------------------------------------------
+# --- the platform's year
 
 
 def test_the_points_restart_at_midnight_on_1_january_in_shanghai(shop, operator, agent, clock):
@@ -194,7 +194,7 @@ def test_the_points_restart_at_midnight_on_1_january_in_shanghai(shop, operator,
     assert standing(agent)["resets_at"].startswith("2027-12-31T16:00:00")
 
 
-# --- a penalty's end -------------------------------------------------------------------------------
+# --- a penalty's end
 
 
 def test_the_sweep_ends_a_penalty_at_its_end_and_not_before(operator, agent, clock):
@@ -223,7 +223,7 @@ def test_the_sweep_ends_a_penalty_at_its_end_and_not_before(operator, agent, clo
     assert standing(agent)["penalties_in_force"] == []
 
 
-# --- the one appeal --------------------------------------------------------------------------------
+# --- the one appeal
 
 
 def test_a_violation_may_be_appealed_once(operator, boss):
@@ -292,7 +292,7 @@ def test_a_withdrawn_violation_removes_its_points_and_lifts_what_no_longer_holds
     at_12.refresh_from_db()
     at_24.refresh_from_db()
     assert (at_12.state, at_24.state) == ("active", "lifted")
-    withdraw = [e for e in done.json()["events"] if e["action"] == "withdraw"][0]
+    withdraw = next(e for e in done.json()["events"] if e["action"] == "withdraw")
     assert withdraw["data"]["penalties_lifted"] == [at_24.number]
     assert withdraw["data"]["total_after"] == 12
     # and the same for the first: nothing is left
@@ -307,7 +307,7 @@ def test_a_withdrawn_violation_removes_its_points_and_lifts_what_no_longer_holds
     assert penalties()[-1].state == "active"
 
 
-# --- a policy without violation points ----------------------------------------------------------
+# --- a policy without violation points
 
 
 def test_a_generic_shop_refuses_violations_with_a_clear_code(operator, db, clock):
@@ -319,7 +319,7 @@ def test_a_generic_shop_refuses_violations_with_a_clear_code(operator, db, clock
     assert Event.objects.filter(action="record").count() == 0
 
 
-# --- the service for the other parts ---------------------------------------------------------------
+# --- the service for the other parts
 
 
 def test_violation_record_for_another_part_as_the_system(shop):
@@ -354,13 +354,14 @@ def test_bad_input_is_refused_in_words(operator, shop):
     no_shop = record(operator, "counterfeit", shop="nowhere")
     assert (no_shop.status_code, no_shop.json()["code"]) == (404, "shop_not_found")
     number = recorded(operator, "counterfeit")["number"]
-    assert operator.post(f"/violations/{number}/actions/uphold", {"reason": "x"}).json()[
-        "code"
-    ] == "action_not_allowed"
+    assert (
+        operator.post(f"/violations/{number}/actions/uphold", {"reason": "x"}).json()["code"]
+        == "action_not_allowed"
+    )
     assert Violation.objects.count() == 1
 
 
-# --- who may do what ---------------------------------------------------------------------------------
+# --- who may do what
 
 
 def test_only_operators_record_and_decide_shop_admins_appeal_staff_read(
@@ -391,7 +392,7 @@ def test_only_operators_record_and_decide_shop_admins_appeal_staff_read(
     assert stranger.get("/violations").json()["items"] == []
 
 
-# --- the refund rate by fault ------------------------------------------------------------------------
+# --- the refund rate by fault
 
 
 def refunded(order, number, fault, resolved_at, *, signals=(), escalated=False, state="refunded"):
@@ -420,9 +421,7 @@ def test_the_refund_rate_by_fault_on_a_known_dataset(shop, agent):
         for i in range(9)
     ]
     orders.append(make_order(external_id="EDGE", paid_at=first_moment, shipped=False))
-    make_order(
-        external_id="BEFORE", paid_at=first_moment - dt.timedelta(seconds=1), shipped=False
-    )
+    make_order(external_id="BEFORE", paid_at=first_moment - dt.timedelta(seconds=1), shipped=False)
     day = NOW - dt.timedelta(days=1)
     refunded(orders[0], "A1", "seller", day, signals=["wrong_item"])  # intervened
     refunded(orders[1], "A2", "seller", day, escalated=True)  # intervened
@@ -457,7 +456,7 @@ def test_the_refund_rate_by_fault_on_a_known_dataset(shop, agent):
     assert agent.get("/shops/shop/refund-rate", end="0001-01-01").status_code == 422
 
 
-# --- the desk ------------------------------------------------------------------------------------
+# --- the desk
 
 
 def signed_in(username, role, shop=None) -> Client:
@@ -479,14 +478,14 @@ def test_the_desk_shows_the_standing_and_a_banner_while_a_penalty_is_in_force(
     [penalty] = penalties()
     page = desk.get("/desk/standing/").content.decode()
     assert f'data-penalty="{penalty.number}"' in page
-    assert '<td data-points>12</td>' in page
+    assert "<td data-points>12</td>" in page
     assert "2026-12-01 10:00" in page  # the end, in the shop's time zone
     assert "violations.serious[0]" in page  # the calculation
     # the banner is on every desk page while it is in force, and gone after its end
     assert f'data-penalty="{penalty.number}"' in desk.get("/desk/complaints/").content.decode()
     clock.set(penalty.ends_at)
     sweep()
-    assert b"role=\"alert\" data-penalty" not in desk.get("/desk/complaints/").content
+    assert b'role="alert" data-penalty' not in desk.get("/desk/complaints/").content
 
 
 def test_the_operator_records_and_decides_on_the_desk_and_the_admin_appeals(shop, clock):
@@ -509,15 +508,17 @@ def test_the_operator_records_and_decides_on_the_desk_and_the_admin_appeals(shop
     violation.refresh_from_db()
     assert violation.state == "appealed"
     # the operator sees it among the appeals and withdraws it with a reason
-    assert f'data-appealed="{violation.number}"' in operator_desk.get(
-        "/desk/violations/"
-    ).content.decode()
+    assert (
+        f'data-appealed="{violation.number}"'
+        in operator_desk.get("/desk/violations/").content.decode()
+    )
     operator_desk.post(f"/desk/violations/{violation.number}/act/withdraw/", {"reason": "属实"})
     violation.refresh_from_db()
     assert (violation.state, violation.decision_reason) == ("withdrawn", "属实")
     # a refused form changes nothing and says why
     refused = operator_desk.post(
-        "/desk/violations/record/", {"shop": "shop", "kind": "late_shipment", "reason": ""},
+        "/desk/violations/record/",
+        {"shop": "shop", "kind": "late_shipment", "reason": ""},
         follow=True,
     )
     assert refused.status_code == 200
@@ -526,9 +527,7 @@ def test_the_operator_records_and_decides_on_the_desk_and_the_admin_appeals(shop
 
 def test_the_api_document_declares_the_bodies(db):
     document = Client().get("/api/v1/openapi.json").json()
-    operations = {
-        op["operationId"] for path in document["paths"].values() for op in path.values()
-    }
+    operations = {op["operationId"] for path in document["paths"].values() for op in path.values()}
     assert {
         "record_violation",
         "list_violations",

@@ -112,5 +112,10 @@ PENALTIES = register(
 
 
 def available_actions(subject, role: str | None) -> list[str]:
+    """The actions ``role`` may take now: the table's, without the appeal once it was used."""
     lifecycle = VIOLATIONS if isinstance(subject, Violation) else PENALTIES
-    return lifecycle.available(subject, role)
+    return [
+        action
+        for action in lifecycle.available(subject, role)
+        if not (action == A.APPEAL and subject.appealed_at is not None)
+    ]

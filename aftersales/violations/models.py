@@ -71,7 +71,9 @@ class Violation(Stateful, Appealable, TimestampedModel):
     class Meta:
         indexes = [
             # A class's total of a year.
-            models.Index(fields=["shop", "year", "violation_class", "state"], name="violation_year"),
+            models.Index(
+                fields=["shop", "year", "violation_class", "state"], name="violation_year"
+            ),
             models.Index(fields=["state", "id"], name="violation_state"),
             models.Index(
                 fields=["deadline_at"], condition=~Q(deadline_action=""), name="violation_due"

@@ -62,9 +62,7 @@ def record_violation(violation: Violation, ctx: Context) -> None:
     rule = rules.kind_rule(section, data.kind)
     timezone = section["timezone"]
     year = rules.platform_year(ctx.now, timezone)
-    before = rules.class_total(
-        shop_id=shop.pk, violation_class=rule["violation_class"], year=year
-    )
+    before = rules.class_total(shop_id=shop.pk, violation_class=rule["violation_class"], year=year)
     violation.number = f"~{uuid.uuid4().hex[:30]}"  # replaced once the id exists
     violation.shop, violation.policy = shop, policy
     violation.kind = data.kind

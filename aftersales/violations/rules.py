@@ -87,9 +87,7 @@ def class_total(*, shop_id: int, violation_class: str, year: int, exclude_id=Non
 
 def steps_crossed(steps: list[dict], before: int, after: int) -> list[tuple[int, dict]]:
     """The steps (with their index in the class's list) that ``before → after`` crosses."""
-    return [
-        (index, step) for index, step in enumerate(steps) if before < step["points"] <= after
-    ]
+    return [(index, step) for index, step in enumerate(steps) if before < step["points"] <= after]
 
 
 # --- words ---------------------------------------------------------------------------------------
@@ -108,9 +106,7 @@ def class_label(violation_class: str) -> str:
 
 
 def measures_text(measures: list[str]) -> str:
-    return _(", ").join(
-        str(Measure(m).label) if m in Measure.values else m for m in measures
-    )
+    return _(", ").join(str(Measure(m).label) if m in Measure.values else m for m in measures)
 
 
 def violation_calculation(
@@ -176,7 +172,5 @@ def penalty_calculation_text(data: dict[str, Any], readable) -> str:
     if data["days"] is None:
         brings = _("It brings, permanently from %(start)s: %(measures)s.") % values
     else:
-        brings = (
-            _("It brings %(days)s days, from %(start)s to %(end)s: %(measures)s.") % values
-        )
+        brings = _("It brings %(days)s days, from %(start)s to %(end)s: %(measures)s.") % values
     return f"{reached} {brings}"

@@ -60,7 +60,9 @@ def violation_get(*, actor: Principal, number: str) -> Violation:
         .first()
     )
     if violation is None:
-        raise NotFound(_("No violation %(number)s.") % {"number": number}, code="violation_not_found")
+        raise NotFound(
+            _("No violation %(number)s.") % {"number": number}, code="violation_not_found"
+        )
     return violation
 
 

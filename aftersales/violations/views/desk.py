@@ -18,11 +18,11 @@ from django.views.decorators.http import require_POST
 
 from aftersales.cases.views.common import deadline_of
 from aftersales.cases.views.desk import staff_required
+from aftersales.catalog.models import Shop
 from aftersales.core import clock
 from aftersales.core.errors import ApplicationError
 from aftersales.core.permissions import permitted, shops_permitted
 from aftersales.core.timeline import readable_time
-from aftersales.catalog.models import Shop
 from aftersales.violations import refund_rate, rules, selectors, services
 from aftersales.violations.api import present_penalty_row, present_violation_row
 from aftersales.violations.choices import Action, ViolationKind
@@ -120,9 +120,7 @@ def standing_page(request: HttpRequest) -> HttpResponse:
 @staff_required
 def operator_page(request: HttpRequest) -> HttpResponse:
     principal = request.principal
-    if not (
-        permitted(principal, "violation.record") or permitted(principal, "violation.decide")
-    ):
+    if not (permitted(principal, "violation.record") or permitted(principal, "violation.decide")):
         return _forbidden(request)
     now = clock.now()
     violations, penalties = selectors.appeals_pending(actor=principal)
@@ -141,9 +139,7 @@ def operator_page(request: HttpRequest) -> HttpResponse:
             "kinds": ViolationKind.choices,
             "appealed_violations": appealed,
             "appealed_penalties": _penalty_rows(penalties, principal, now),
-            "recent": [
-                present_violation_row(v) for v in selectors.violation_list(actor=principal)
-            ],
+            "recent": [present_violation_row(v) for v in selectors.violation_list(actor=principal)],
         },
     )
 
@@ -167,12 +163,8 @@ def record(request: HttpRequest) -> HttpResponse:
     except ApplicationError as error:
         messages.error(request, str(error.detail))
         return redirect("violations_desk:operator")
-    messages.success(
-        request, _("Violation %(number)s recorded.") % {"number": violation.number}
-    )
-    return redirect(
-        f"{reverse('violations_desk:operator')}?{urlencode({'shop': data['shop']})}"
-    )
+    messages.success(request, _("Violation %(number)s recorded.") % {"number": violation.number})
+    return redirect(f"{reverse('violations_desk:operator')}?{urlencode({'shop': data['shop']})}")
 
 
 def _act(request: HttpRequest, number: str, action: str, *, penalty: bool) -> HttpResponse:
