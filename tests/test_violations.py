@@ -346,7 +346,7 @@ def test_violation_record_refuses_staff_and_a_disabled_policy(shop, agent, db):
     assert Violation.objects.count() == 0
 
 
-def test_bad_input_is_refused_in_words(operator, shop):
+def test_bad_input_is_refused_in_words(operator, boss, shop):
     unknown = operator.post("/violations", {"shop": "shop", "kind": "nope", "reason": "x"})
     assert unknown.status_code == 422
     blank = operator.post("/violations", {"shop": "shop", "kind": "counterfeit", "reason": " "})
@@ -359,6 +359,15 @@ def test_bad_input_is_refused_in_words(operator, shop):
         == "action_not_allowed"
     )
     assert Violation.objects.count() == 1
+    # the clock's own moves and unknown words are refused, an empty appeal names its field
+    penalty = penalties()[0].number
+    lift = operator.post(f"/penalties/{penalty}/actions/lift", {"violation": number, "total": 0})
+    assert (lift.status_code, lift.json()["code"]) == (403, "action_forbidden")
+    assert operator.post(f"/violations/{number}/actions/nope", {}).status_code == 404
+    assert operator.get("/violations", year="abc").status_code == 422
+    empty = boss.post(f"/violations/{number}/actions/appeal", {})
+    assert (empty.status_code, empty.json()["code"]) == (422, "text_required")
+    assert Penalty.objects.get(number=penalty).state == "active"
 
 
 # --- who may do what
