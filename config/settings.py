@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "aftersales.feedback",
     "aftersales.routing",
     "aftersales.conversations",
+    "aftersales.violations",
     "aftersales.onboarding",
     "aftersales.operations",
 ]

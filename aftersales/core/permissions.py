@@ -180,6 +180,27 @@ MATRIX: dict[str, Permission] = _rows(
         gettext_lazy("Give, change and take back roles in the team"),
     ),
     Permission("case.rate", {CUSTOMER: OWN}, gettext_lazy("Rate the service of a case")),
+    # --- violation points (the platform's rules on a shop) -------------------------------------
+    Permission(
+        "violation.read",
+        {**_shop(*STAFF), OPERATOR: ALL},
+        gettext_lazy("Read the shop's violation points, penalties and refund rate"),
+    ),
+    Permission(
+        "violation.record",
+        {OPERATOR: ALL},
+        gettext_lazy("Record a violation on a shop (the platform)"),
+    ),
+    Permission(
+        "violation.appeal",
+        _shop(ADMIN),
+        gettext_lazy("Appeal a violation or a penalty (once each)"),
+    ),
+    Permission(
+        "violation.decide",
+        {OPERATOR: ALL},
+        gettext_lazy("Decide an appeal against a violation or a penalty (the platform)"),
+    ),
 )
 
 # The roles a lead may give and take back in their shops; an administrator gives any shop role.
