@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "aftersales.feedback",
     "aftersales.routing",
     "aftersales.conversations",
+    "aftersales.insurance",
     "aftersales.onboarding",
     "aftersales.operations",
 ]

@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("aftersales.feedback.urls")),
     path("", include("aftersales.routing.urls")),
     path("", include("aftersales.playbooks.urls")),
+    path("", include("aftersales.insurance.urls")),
     path("", include("aftersales.cases.urls")),
 ]
 
