@@ -92,8 +92,14 @@ def test_the_score_band_is_the_highest_at_or_below_the_score(score, factor, prem
 
 @pytest.mark.parametrize(
     ("returns", "factor", "premium"),
-    [(0, "1.00", "5.50"), (2, "1.00", "5.50"), (3, "1.50", "8.25"), (5, "1.50", "8.25"),
-     (6, "2.00", "11.00"), (40, "2.00", "11.00")],
+    [
+        (0, "1.00", "5.50"),
+        (2, "1.00", "5.50"),
+        (3, "1.50", "8.25"),
+        (5, "1.50", "8.25"),
+        (6, "2.00", "11.00"),
+        (40, "2.00", "11.00"),
+    ],
 )
 def test_the_returns_band_is_the_highest_at_or_below_the_count(returns, factor, premium):
     quoted = premium_for(rules=RULES, score=Decimal("5.00"), returns=returns, now=NOW)
@@ -203,9 +209,7 @@ def test_a_shop_that_stops_offering_it_insures_no_more(offered, customer, order)
     assert Cover.objects.get().state == "quoted"
 
 
-def test_insuring_notifies_the_buyer_and_an_insured_order_is_not_requoted(
-    offered, customer, order
-):
+def test_insuring_notifies_the_buyer_and_an_insured_order_is_not_requoted(offered, customer, order):
     body = insured(customer, order)
     assert body["state"] == "insured"
     assert body["insured_at"] is not None

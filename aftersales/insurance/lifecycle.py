@@ -54,7 +54,9 @@ COVER_MOVES = (
     _cover_move(C.QUOTED, CA.REQUOTE, C.QUOTED, moves.requote, moves.RequoteIn),
     _cover_move(C.QUOTED, CA.INSURE, C.INSURED, moves.insure, moves.InsureIn),
     _cover_move(C.INSURED, CA.CLAIM, C.INSURED, moves.claim, moves.ClaimIn),
-    _cover_move(C.INSURED, CA.RECORD_POSTAGE, C.INSURED, moves.record_postage, moves.RecordPostageIn),
+    _cover_move(
+        C.INSURED, CA.RECORD_POSTAGE, C.INSURED, moves.record_postage, moves.RecordPostageIn
+    ),
 )
 
 COVERS = register(

@@ -76,7 +76,9 @@ class Cover(Stateful, TimestampedModel):
         indexes = [
             models.Index(fields=["shop", "state", "id"], name="cover_shop_state"),
             models.Index(fields=["customer", "id"], name="cover_customer"),
-            models.Index(fields=["deadline_at"], condition=~Q(deadline_action=""), name="cover_due"),
+            models.Index(
+                fields=["deadline_at"], condition=~Q(deadline_action=""), name="cover_due"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -58,9 +58,7 @@ def _offered_rules(order: Order) -> tuple[Any, dict[str, Any]]:
             code="insurance_not_offered",
         )
     if order.status in (OrderStatus.CANCELLED, OrderStatus.UNPAID):
-        raise Ineligible(
-            _("Only a paid order can be insured."), code="order_not_insurable"
-        )
+        raise Ineligible(_("Only a paid order can be insured."), code="order_not_insurable")
     return policy, rules
 
 
@@ -261,4 +259,3 @@ def review(flag, ctx: Context) -> None:
 def confirm(flag, ctx: Context) -> None:
     review(flag, ctx)
     ctx.notify("insurance_flag_confirmed")
-

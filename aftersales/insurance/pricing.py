@@ -78,9 +78,7 @@ class Quote:
     inputs: dict[str, Any]
 
 
-def premium_for(
-    *, rules: dict[str, Any], score: Decimal, returns: int, now: dt.datetime
-) -> Quote:
+def premium_for(*, rules: dict[str, Any], score: Decimal, returns: int, now: dt.datetime) -> Quote:
     """The premium for a shop's ``score`` and a buyer's ``returns``, with its calculation."""
     base = Decimal(str(rules["base_premium"]))
     score_band = band_for(bands_of(rules["score_bands"]), score)
@@ -99,9 +97,7 @@ def premium_for(
         "lookback_days": rules["lookback_days"],
         "lookback_from": lookback_start(now, rules["lookback_days"]).isoformat(),
         "lookback_to": now.isoformat(),
-        "calculation": (
-            f"{base} × {score_band.factor} × {returns_band.factor} = {premium}"
-        ),
+        "calculation": (f"{base} × {score_band.factor} × {returns_band.factor} = {premium}"),
         "premium": str(premium),
     }
     return Quote(premium, score, score_band.factor, returns, returns_band.factor, inputs)

@@ -56,7 +56,11 @@ def flags_for(actor: Principal) -> QuerySet[AbuseFlag]:
 
 
 def flag_list(
-    *, actor: Principal, state: str | None = None, shop: str | None = None, limit: int = 50,
+    *,
+    actor: Principal,
+    state: str | None = None,
+    shop: str | None = None,
+    limit: int = 50,
     after_id: int | None = None,
 ) -> list[AbuseFlag]:
     """Flags, newest first, open ones by default order of id; ``after_id`` pages on."""

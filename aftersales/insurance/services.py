@@ -104,9 +104,9 @@ def flags_scan(*, actor: Principal, shop: str | None = None) -> int:
         lookback = insurance_rules(policy_current(shop=each))["lookback_days"]
         since = lookback_start(now, lookback)
         buyers = set(
-            Case.objects.filter(
-                shop=each, kind__in=RETURN_KINDS, created_at__gt=since
-            ).values_list("customer_id", flat=True)
+            Case.objects.filter(shop=each, kind__in=RETURN_KINDS, created_at__gt=since).values_list(
+                "customer_id", flat=True
+            )
         ) | set(Claim.objects.filter(shop=each).values_list("customer_id", flat=True))
         for customer_id in sorted(buyers):
             with transaction.atomic():
@@ -116,9 +116,7 @@ def flags_scan(*, actor: Principal, shop: str | None = None) -> int:
                 before = set(before)
                 flags_evaluate(customer_id=customer_id)
                 after = set(
-                    AbuseFlag.objects.filter(customer_id=customer_id).values_list(
-                        "id", "signature"
-                    )
+                    AbuseFlag.objects.filter(customer_id=customer_id).values_list("id", "signature")
                 )
                 touched += len(after - before)
     return touched

@@ -118,7 +118,9 @@ def signature_of(reasons: list[dict[str, Any]]) -> str:
         if reason["signal"] == Signal.PAYOUT_ABOVE_POSTAGE:
             parts.append(reason["signal"] + ":" + ",".join(c["case"] for c in reason["claims"]))
         elif reason["signal"] == Signal.SHARED_ADDRESS:
-            parts.append(f"{reason['signal']}:{address_key(reason['address'] or '')}:{reason['value']}")
+            parts.append(
+                f"{reason['signal']}:{address_key(reason['address'] or '')}:{reason['value']}"
+            )
         else:
             parts.append(f"{reason['signal']}:{reason['value']}")
     text = "|".join(sorted(parts))

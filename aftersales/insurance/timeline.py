@@ -17,7 +17,9 @@ COVER_VISIBILITY = {
     CoverAction.CLAIM: customer_visible(),
     CoverAction.RECORD_POSTAGE: STAFF_ONLY,
 }
-FLAG_VISIBILITY = dict.fromkeys(FlagAction.values, STAFF_ONLY)
+# Only the platform's operators read flags at all (``insurance_flag.read``); they are not shop
+# staff, so the kernel's "staff only" would hide the whole timeline from them.
+FLAG_VISIBILITY = dict.fromkeys(FlagAction.values, customer_visible())
 
 
 def cover_entries(principal: Principal, events: Iterable) -> list[TimelineEntry]:
