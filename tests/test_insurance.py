@@ -176,6 +176,28 @@ def test_the_lookback_counts_a_return_a_second_inside_and_not_one_at_the_edge(
     assert [e["action"] for e in again.json()["events"]] == ["quote", "requote"]
 
 
+def test_returns_are_return_and_exchange_cases_not_refunds_only(offered, customer):
+    # given a refund-only case (nothing goes back), an exchange and a return of the buyer
+    unshipped = make_order(external_id="UNSHIPPED", shipped=False)
+    open_case(customer, unshipped, kind="refund_only", reason="not_shipped")
+    open_case(customer, make_order(external_id="EXCHANGE"), kind="exchange", reason="wrong_size")
+    open_case(customer, make_order(external_id="RETURN"))
+    # when a new order is quoted, the exchange and the return count
+    body = quote(customer, make_order(external_id="NEW")).json()
+    assert body["quote"]["returns_counted"] == 2
+
+
+def test_another_shops_returns_do_not_count(offered, customer, clock):
+    # given the same buyer id returning goods in another shop
+    make_shop("other-shop")
+    root = make_user("root", "admin")
+    for index in range(3):
+        open_case(root, make_order(shop="other-shop", external_id=f"ELSEWHERE{index}"))
+    # then this shop's quote counts none of them
+    body = quote(customer, make_order(external_id="NEW")).json()
+    assert body["quote"]["returns_counted"] == 0
+
+
 def test_an_unset_score_is_full_and_a_score_is_bounded(offered, operator, customer, order):
     assert operator.get("/insurance/shops/shop/standing").json()["service_score"] == "5.00"
     refused = operator.put("/insurance/shops/shop/standing", {"service_score": "5.01"})
