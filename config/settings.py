@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "aftersales.routing",
     "aftersales.conversations",
     "aftersales.violations",
+    "aftersales.insurance",
     "aftersales.onboarding",
     "aftersales.operations",
 ]

@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("aftersales.routing.urls")),
     path("", include("aftersales.playbooks.urls")),
     path("", include("aftersales.violations.urls")),
+    path("", include("aftersales.insurance.urls")),
     path("", include("aftersales.cases.urls")),
 ]
 

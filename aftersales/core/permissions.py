@@ -201,6 +201,63 @@ MATRIX: dict[str, Permission] = _rows(
         {OPERATOR: ALL},
         gettext_lazy("Decide an appeal against a violation or a penalty (the platform)"),
     ),
+    # --- shipping insurance (运费险): the buyer or the shop's handlers insure and claim; the
+    # platform's operator reviews the abuse flags and sets a shop's service score.
+    Permission(
+        "insurance_cover.read",
+        {CUSTOMER: OWN, **_shop(*STAFF), OPERATOR: ALL},
+        gettext_lazy("Read an order's shipping insurance and its claims"),
+    ),
+    Permission(
+        "insurance_cover.quote",
+        {CUSTOMER: OWN, **_shop(*HANDLERS)},
+        gettext_lazy("Quote the shipping insurance of an order"),
+    ),
+    Permission(
+        "insurance_cover.requote",
+        {CUSTOMER: OWN, **_shop(*HANDLERS)},
+        gettext_lazy("Quote the shipping insurance of an order again"),
+    ),
+    Permission(
+        "insurance_cover.insure",
+        {CUSTOMER: OWN, **_shop(*HANDLERS)},
+        gettext_lazy("Insure an order's return shipping"),
+    ),
+    Permission(
+        "insurance_cover.claim",
+        {CUSTOMER: OWN, **_shop(*HANDLERS)},
+        gettext_lazy("Claim the return shipping of an insured order"),
+    ),
+    Permission(
+        "insurance_cover.record_postage",
+        _shop(*HANDLERS, LOGISTICS),
+        gettext_lazy("Record the real postage of a claimed return"),
+    ),
+    Permission(
+        "insurance_flag.read",
+        {OPERATOR: ALL, ADMIN: ALL},
+        gettext_lazy("Read the shipping-insurance abuse flags"),
+    ),
+    Permission(
+        "insurance_flag.scan",
+        {OPERATOR: ALL, ADMIN: ALL},
+        gettext_lazy("Compute the buyers' abuse signals now"),
+    ),
+    Permission(
+        "insurance_flag.clear",
+        {OPERATOR: ALL, ADMIN: ALL},
+        gettext_lazy("Clear a shipping-insurance abuse flag"),
+    ),
+    Permission(
+        "insurance_flag.confirm",
+        {OPERATOR: ALL, ADMIN: ALL},
+        gettext_lazy("Confirm a buyer's shipping-insurance abuse"),
+    ),
+    Permission(
+        "shop.standing",
+        {OPERATOR: ALL, ADMIN: ALL},
+        gettext_lazy("Set a shop's service score"),
+    ),
 )
 
 # The roles a lead may give and take back in their shops; an administrator gives any shop role.

@@ -1,0 +1,116 @@
+"""The tables of shipping insurance (run by the kernel in ``core.lifecycle``).
+
+The cover of an order: quoting is the first row (``quoted``); it may be quoted again, then
+insured; an insured order takes a claim per return case and the real postage of a claim. The
+abuse flag: raised by the system (``open``), refreshed with new signals, then cleared or
+confirmed by a platform operator with a written reason. Neither has a due time: no policy rule
+sets one (a quote's validity and a review's due time would be new keys).
+"""
+
+from __future__ import annotations
+
+from aftersales.core.actors import SYSTEM_ROLE
+from aftersales.core.lifecycle import Lifecycle, Move, register
+from aftersales.core.permissions import roles_for
+from aftersales.insurance import moves
+from aftersales.insurance.choices import (
+    FLAG_FINAL_STATES,
+    CoverAction,
+    CoverState,
+    FlagAction,
+    FlagState,
+)
+from aftersales.insurance.models import AbuseFlag, Cover
+from aftersales.policy import rules as policy_rules
+
+SYSTEM = frozenset({SYSTEM_ROLE})
+C, CA = CoverState, CoverAction
+F, FA = FlagState, FlagAction
+
+
+def cover_who(action: str) -> frozenset[str]:
+    """The roles of a person's action: its row of the one matrix (``core.permissions``)."""
+    return roles_for(f"insurance_cover.{action}")
+
+
+def flag_who(action: str) -> frozenset[str]:
+    return roles_for(f"insurance_flag.{action}")
+
+
+def _cover_move(source, action, target, effect, input):
+    return Move(
+        source,
+        action,
+        target,
+        cover_who(action),
+        effect,
+        input,
+        guard=None if source is None else moves.guarded(f"insurance_cover.{action}"),
+    )
+
+
+COVER_MOVES = (
+    _cover_move(None, CA.QUOTE, C.QUOTED, moves.quote, moves.QuoteIn),
+    _cover_move(C.QUOTED, CA.REQUOTE, C.QUOTED, moves.requote, moves.RequoteIn),
+    _cover_move(C.QUOTED, CA.INSURE, C.INSURED, moves.insure, moves.InsureIn),
+    _cover_move(C.INSURED, CA.CLAIM, C.INSURED, moves.claim, moves.ClaimIn),
+    _cover_move(
+        C.INSURED, CA.RECORD_POSTAGE, C.INSURED, moves.record_postage, moves.RecordPostageIn
+    ),
+)
+
+COVERS = register(
+    Lifecycle(
+        subject_type="insurance_cover",
+        model=Cover,
+        moves=COVER_MOVES,
+        deadlines={},
+        # An insured order stays insured: its claims come as its return cases do.
+        final_states=frozenset(),
+        timeout=lambda cover, name: policy_rules.timeout(cover.policy, name),
+        related=("shop", "order", "order__shop", "customer", "policy"),
+        state_label=lambda state: str(CoverState(state).label),
+        action_label=lambda action: str(CoverAction(action).label),
+        notice_audience=lambda kind: "customer",
+    )
+)
+
+
+def _flag_move(source, action, target, effect, input):
+    return Move(
+        source,
+        action,
+        target,
+        flag_who(action),
+        effect,
+        input,
+        guard=moves.guarded(f"insurance_flag.{action}"),
+    )
+
+
+FLAG_MOVES = (
+    Move(None, FA.RAISE, F.OPEN, SYSTEM, moves.raise_flag, moves.RaiseIn),
+    Move(F.OPEN, FA.REFRESH, F.OPEN, SYSTEM, moves.refresh, moves.RefreshIn),
+    _flag_move(F.OPEN, FA.CLEAR, F.CLEARED, moves.review, moves.ReviewIn),
+    _flag_move(F.OPEN, FA.CONFIRM, F.CONFIRMED, moves.confirm, moves.ReviewIn),
+)
+
+
+def _no_timeout(flag, name: str):
+    raise KeyError(f"an abuse flag has no timeout {name}")
+
+
+FLAGS = register(
+    Lifecycle(
+        subject_type="insurance_flag",
+        model=AbuseFlag,
+        moves=FLAG_MOVES,
+        deadlines={},
+        final_states=FLAG_FINAL_STATES,
+        timeout=_no_timeout,
+        related=("shop", "customer"),
+        state_label=lambda state: str(FlagState(state).label),
+        action_label=lambda action: str(FlagAction(action).label),
+        notice_audience=lambda kind: "lead",
+    )
+)
