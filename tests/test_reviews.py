@@ -512,7 +512,7 @@ def test_the_buyer_rates_changes_and_deletes_on_the_portal(customer, order, cloc
     client = _portal(order)
     assert f"/reviews/order/{order.id}/" in client.get(f"/orders/{order.id}/").content.decode()
     form = client.get(f"/reviews/order/{order.id}/").content.decode()
-    assert 'name="rating"' in form and "2026-12-08 00:00" in form
+    assert 'name="rating"' in form and "2026-12-07 24:00" in form
     refused = client.post(f"/reviews/order/{order.id}/", {"text": "没有评分"})
     assert refused.status_code == 422 and "data-error" in refused.content.decode()
     assert Review.objects.count() == 0
@@ -545,3 +545,13 @@ def test_another_shops_desk_gets_a_404(apis, order):
     assert client.login(username="stranger", password="pw-x-1234567")
     assert client.get(f"/desk/reviews/{number}/").status_code == 404
     assert number not in client.get("/desk/reviews/").content.decode()
+
+
+def test_the_tmall_portal_offers_no_change_or_deletion(db, clock):
+    make_shop("s", preset="tmall")
+    order = make_order(shop="s")
+    client = _portal(order)
+    assert client.post(f"/reviews/order/{order.id}/", {"rating": "negative"}).status_code == 302
+    page = client.get(f"/reviews/order/{order.id}/").content.decode()
+    assert "data-held" in page and "data-change-ends" not in page
+    assert 'data-action="change"' not in page and 'data-action="delete"' not in page

@@ -158,7 +158,8 @@ def publish(review: Review, ctx: Context) -> None:
 # --- the buyer's change or deletion -------------------------------------------------------------
 
 
-def _check_changeable(review: Review, ctx: Context, *, deleting: bool) -> None:
+def check_changeable(review: Review, now: dt.datetime, *, deleting: bool) -> None:
+    """Refuse a change (or a deletion) the policy or the period does not allow now."""
     rules = review_rules(review.policy)
     if deleting and not rules["may_delete"]:
         raise Ineligible(
@@ -182,7 +183,7 @@ def _check_changeable(review: Review, ctx: Context, *, deleting: bool) -> None:
             code="review_change_used",
         )
     end = change_end(rated_at=review.rated_at, policy=review.policy, timezone=review.shop.timezone)
-    if ctx.now >= end:
+    if now >= end:
         raise Ineligible(
             _("A review can be changed or deleted within %(days)s days; that ended at %(end)s.")
             % {
@@ -195,7 +196,7 @@ def _check_changeable(review: Review, ctx: Context, *, deleting: bool) -> None:
 
 
 def check_change(review: Review, ctx: Context) -> None:
-    _check_changeable(review, ctx, deleting=False)
+    check_changeable(review, ctx.now, deleting=False)
     if ctx.input.rating != Rating.POSITIVE:
         raise Ineligible(
             _("A review can only be changed to positive."),
@@ -205,7 +206,7 @@ def check_change(review: Review, ctx: Context) -> None:
 
 
 def check_delete(review: Review, ctx: Context) -> None:
-    _check_changeable(review, ctx, deleting=True)
+    check_changeable(review, ctx.now, deleting=True)
 
 
 def change(review: Review, ctx: Context) -> None:

@@ -20,12 +20,13 @@ from aftersales.catalog import selectors as catalog_selectors
 from aftersales.catalog.models import Shop
 from aftersales.core import clock, forms
 from aftersales.core.errors import ApplicationError
-from aftersales.core.timeline import event_label
+from aftersales.core.timeline import event_label, readable_time
 from aftersales.policy.services import policy_current
 from aftersales.reviews import selectors, services
 from aftersales.reviews.api import change_ends_at
 from aftersales.reviews.choices import Action, Rating, ReviewState
 from aftersales.reviews.lifecycle import REVIEWS, available_actions
+from aftersales.reviews.moves import check_changeable
 from aftersales.reviews.rules import window_end
 from aftersales.reviews.timeline import ACTION_LABELS, describe, events_for
 
@@ -37,7 +38,13 @@ def form_error(error: ApplicationError) -> dict:
 def action_forms(review, principal, form_errors: dict | None = None) -> list[dict]:
     """The forms of the actions ``principal`` may take on ``review`` now, from the table."""
     found = []
+    now = clock.now()
     for action in available_actions(review, principal.role_in(review.shop_id)):
+        if action in (Action.CHANGE, Action.DELETE):
+            try:  # a change the shop's rules or the period refuse is not offered
+                check_changeable(review, now, deleting=action == Action.DELETE)
+            except ApplicationError:
+                continue
         fields = forms.action_fields(REVIEWS, action, review)
         if action == Action.CHANGE:
             for field in fields:  # only positive is offered: the only change there is
@@ -172,12 +179,16 @@ def _portal_context(request: HttpRequest, order_id: int, form_errors=None) -> di
         "state_label": ReviewState(review.state).label if review is not None else "",
         "rating_label": Rating(review.rating).label if review is not None and review.rating else "",
         "window": deadline_of(window, "", order.shop.timezone) if window else None,
+        # The end of a period as people write it: "2026-12-07 24:00", not the next day's 00:00.
+        "window_until": readable_time(window, order.shop.timezone, ends_period=True)
+        if window
+        else "",
         "can_rate": can_rate,
         "rate_fields": rate_fields,
         "rate_error": (form_errors or {}).get(Action.RATE),
-        "change_ends": deadline_of(change_ends_at(review), "", order.shop.timezone)
-        if review is not None and review.rated_at
-        else None,
+        "change_until": readable_time(change_ends_at(review), order.shop.timezone, ends_period=True)
+        if review is not None and change_ends_at(review) is not None
+        else "",
         "actions": action_forms(review, principal, form_errors) if review is not None else [],
         "timeline": _timeline(review, principal) if review is not None else [],
     }
