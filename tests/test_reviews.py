@@ -555,3 +555,28 @@ def test_the_tmall_portal_offers_no_change_or_deletion(db, clock):
     page = client.get(f"/reviews/order/{order.id}/").content.decode()
     assert "data-held" in page and "data-change-ends" not in page
     assert 'data-action="change"' not in page and 'data-action="delete"' not in page
+
+
+def test_the_desk_shows_the_score_and_a_changed_reviews_story(apis, order, desk):
+    number = rated(apis["customer"], order, "negative", "包装破损")
+    act(apis["customer"], number, "change", {"rating": "positive", "text": "商家处理很好"})
+    page = desk.get("/desk/reviews/").content.decode()
+    assert "data-positive-rate>100%<" in page and "data-points>1<" in page
+    assert 'data-review="' not in page  # nothing left to follow up
+    detail = desk.get(f"/desk/reviews/{number}/").content.decode()
+    assert 'data-state="changed"' in detail and "Negative → Positive" in detail
+    assert 'data-action="reply"' in detail and 'data-action="contact"' not in detail
+
+
+def test_the_portal_shows_the_automatic_positive_and_no_form(customer, order, clock):
+    _start_reviews(SIGNED - dt.timedelta(days=1))
+    reviews_open_due()
+    client = _portal(order)
+    assert 'name="rating"' in client.get(f"/reviews/order/{order.id}/").content.decode()
+    clock.set(WINDOW_END)
+    sweep()
+    page = client.get(f"/reviews/order/{order.id}/").content.decode()
+    assert "Given automatically" in page and 'name="rating"' not in page
+    late = client.post(f"/reviews/order/{order.id}/", {"rating": "negative"})
+    assert late.status_code == 422 and "2026-12-07 24:00" in late.content.decode()
+    assert Review.objects.get().rating == "positive"
