@@ -580,3 +580,23 @@ def test_the_portal_shows_the_automatic_positive_and_no_form(customer, order, cl
     late = client.post(f"/reviews/order/{order.id}/", {"rating": "negative"})
     assert late.status_code == 422 and "2026-12-07 24:00" in late.content.decode()
     assert Review.objects.get().rating == "positive"
+
+
+def test_the_bell_warns_before_a_held_review_is_shown_not_before_each_automatic_positive(
+    apis, order, clock
+):
+    from aftersales.conversations.bell import deadline_warnings
+
+    _start_reviews(SIGNED - dt.timedelta(days=1))
+    reviews_open_due()
+    pending = Review.objects.get()
+    held = rated(apis["customer"], make_order(external_id="O2"), "negative")
+    # within the warning time of both deadlines (two hours)
+    clock.set(NOW + dt.timedelta(hours=47))
+    assert review(held).deadline_at - clock.now == dt.timedelta(hours=1)
+    assert deadline_warnings() == 1
+    warned = Notice.objects.get(kind="deadline_soon")
+    assert warned.subject_id == review(held).id
+    clock.set(WINDOW_END - dt.timedelta(hours=1))
+    assert deadline_warnings() == 0
+    assert not Notice.objects.filter(kind="deadline_soon", subject_id=pending.id).exists()

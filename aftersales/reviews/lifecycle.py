@@ -91,7 +91,8 @@ def _timeout(review: Review, name: str) -> dt.timedelta:
 
 
 DEADLINES: dict[str, StateDeadline] = {
-    S.PENDING: StateDeadline("window", _window_action, anchor=_at_window_end),
+    # The automatic positive at the end of every trade's window is routine: the bell stays quiet.
+    S.PENDING: StateDeadline("window", _window_action, anchor=_at_window_end, warn=False),
     S.HELD: StateDeadline("hold", A.PUBLISH),
 }
 
