@@ -600,3 +600,42 @@ def test_the_bell_warns_before_a_held_review_is_shown_not_before_each_automatic_
     clock.set(WINDOW_END - dt.timedelta(hours=1))
     assert deadline_warnings() == 0
     assert not Notice.objects.filter(kind="deadline_soon", subject_id=pending.id).exists()
+
+
+# --- races on PostgreSQL -------------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_buyer_and_worker_opening_one_orders_review_at_once_make_one(clock):
+    from aftersales.reviews.services import review_open
+    from tests.test_concurrency import race
+
+    make_shop()
+    order = make_order()
+    results, errors = race(lambda i: review_open(order_id=order.id).id, count=8)
+    assert errors == [] and len(set(results)) == 1
+    assert Review.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_ratings_racing_for_the_last_point_of_the_cap_count_once(clock):
+    from aftersales.reviews.services import review_rate
+    from tests.test_concurrency import race
+
+    make_shop()
+    orders = [make_order(external_id=f"P{i}") for i in range(13)]
+    buyer = make_user("buyer", "customer", shop="shop", customer="C1").principal
+    for order in orders[:5]:
+        review_rate(actor=buyer, data={"order_id": order.id, "rating": "positive"})
+    racing = orders[5:]
+    counted, errors = race(
+        lambda i: (
+            review_rate(actor=buyer, data={"order_id": racing[i].id, "rating": "positive"}).counted
+        ),
+        count=len(racing),
+    )
+    assert errors == [] and sorted(counted) == [False] * 7 + [True]
+    assert Review.objects.filter(counted=True).count() == 6
+    assert ReviewTally.objects.get().positive_points == 6
