@@ -25,6 +25,7 @@ from aftersales.core.middleware import contains_nul
 from aftersales.notify.api import router as notify_router
 from aftersales.onboarding.api import router as shops_router
 from aftersales.policy.api import router as policy_router
+from aftersales.reviews.api import router as reviews_router
 from aftersales.routing.api import router as routing_router
 from aftersales.sla.api import router as sla_router
 from aftersales.team.api import router as team_router
@@ -120,6 +121,7 @@ api.add_router("/", queue_router)
 api.add_router("/", cases_router)
 api.add_router("/", workbench_router)
 api.add_router("/", complaints_router)
+api.add_router("/", reviews_router)
 api.add_router("/", team_router)
 api.add_router("/", routing_router)
 api.add_router("/", sla_router)

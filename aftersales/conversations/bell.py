@@ -189,6 +189,9 @@ def deadline_warnings(*, batch_size: int = 500) -> int:
             due = lifecycle.model.objects.filter(
                 deadline_at__gt=now, deadline_at__lte=now + lead
             ).exclude(deadline_action="")
+            quiet = [state for state, rule in lifecycle.deadlines.items() if not rule.warn]
+            if quiet:
+                due = due.exclude(state__in=quiet)
             if connection.features.has_select_for_update_skip_locked:
                 due = due.select_for_update(skip_locked=True, of=("self",))
             subjects = list(due.order_by("deadline_at")[:batch_size])

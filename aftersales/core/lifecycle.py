@@ -187,6 +187,9 @@ class StateDeadline:
     action: str | Callable[[Any], str]
     anchor: Callable[[Any], dt.datetime | None] | None = None
     duration: Callable[[Any], dt.timedelta | None] | None = None
+    # Whether the bell warns the shop before it acts (a review's automatic positive at the end of
+    # every trade's window is no news to anyone: not warned).
+    warn: bool = True
 
     def timeout_name(self, subject) -> str:
         return self.timeout(subject) if callable(self.timeout) else self.timeout

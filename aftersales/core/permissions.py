@@ -54,7 +54,7 @@ class Permission:
         return subject_type if subject_type in LIFECYCLE_SUBJECTS else None
 
 
-LIFECYCLE_SUBJECTS = ("case", "complaint")
+LIFECYCLE_SUBJECTS = ("case", "complaint", "review")
 
 OWN, SHOP, ALL = Scope.OWN, Scope.SHOP, Scope.ALL
 ADMIN, LEAD, AGENT, FINANCE = Role.ADMIN, Role.LEAD, Role.AGENT, Role.FINANCE
@@ -108,6 +108,13 @@ MATRIX: dict[str, Permission] = _rows(
     Permission("complaint.withdraw", {CUSTOMER: OWN}),
     Permission("complaint.assign", _shop(*HANDLERS)),
     Permission("complaint.link", _shop(*HANDLERS)),
+    # --- the review's table (评价) ---------------------------------------------------------------
+    Permission("review.rate", {CUSTOMER: OWN}),
+    Permission("review.change", {CUSTOMER: OWN}),
+    Permission("review.delete", {CUSTOMER: OWN}),
+    # The shop follows a neutral or negative review up and answers it in public.
+    Permission("review.contact", _shop(*HANDLERS)),
+    Permission("review.reply", _shop(*HANDLERS)),
     # --- beside the tables ---------------------------------------------------------------------
     Permission(
         "desk.use",

@@ -14,13 +14,11 @@ import datetime as dt
 import uuid
 import zoneinfo
 
-from django.db.models import Max
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from aftersales.cases.choices import FINAL_STATES as CASE_FINAL_STATES
-from aftersales.cases.models import Case
 from aftersales.cases.moves.common import labelled, required_text, text
+from aftersales.cases.trade import trade_ended_at
 from aftersales.catalog.models import Customer, Order, Shop
 from aftersales.catalog.selectors import order_head
 from aftersales.complaints.choices import TRADE_TYPES, ComplaintState, ComplaintType
@@ -49,15 +47,6 @@ class FileIn(ActionInput):
 
 
 # --- the window ---------------------------------------------------------------------------------
-
-
-def trade_ended_at(order: Order) -> dt.datetime | None:
-    """When the trade ended: its signing, or the end of its latest after-sales case if later."""
-    last_case = Case.objects.filter(order=order, state__in=CASE_FINAL_STATES).aggregate(
-        at=Max("resolved_at")
-    )["at"]
-    moments = [moment for moment in (order.signed_at, last_case) if moment is not None]
-    return max(moments) if moments else None
 
 
 def complaint_window(*, order: Order, policy: Policy) -> tuple[dt.datetime, dt.datetime] | None:

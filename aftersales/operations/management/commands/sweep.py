@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 from aftersales.conversations.bell import deadline_warnings
 from aftersales.core.sweep import sweep
 from aftersales.notify.services import notifications_deliver
+from aftersales.reviews.services import reviews_open_due
 from aftersales.routing.sweep import routing_sweep
 from aftersales.sla.refresh import sla_sweep
 
@@ -20,6 +21,12 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=settings.AFTERSALES_SWEEP_BATCH)
 
     def handle(self, *args, batch_size, **options):
+        opened = 0
+        while True:  # every review window of a newly signed order, before its end is swept
+            batch = reviews_open_due(batch_size=batch_size)
+            opened += batch
+            if batch < batch_size:
+                break
         started = time.perf_counter()
         result = sweep(batch_size=batch_size)
         elapsed = time.perf_counter() - started  # the deadlines' pass alone (what bench/ times)
@@ -30,5 +37,5 @@ class Command(BaseCommand):
         self.stdout.write(
             f"acted={result.acted} escalated_on_error={result.escalated_on_error} "
             f"notifications={delivered} warnings={warned} seconds={elapsed:.3f} routed={routed} "
-            f"sla_warnings={levels.warned} sla_breaches={levels.breached}"
+            f"sla_warnings={levels.warned} sla_breaches={levels.breached} reviews_opened={opened}"
         )

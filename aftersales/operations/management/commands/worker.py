@@ -12,6 +12,7 @@ from aftersales.core.ratelimit import rate_prune
 from aftersales.core.sweep import sweep_batch
 from aftersales.notify.deliveries import deliveries_sweep
 from aftersales.notify.runner import runs_tasks_here, tasks_run
+from aftersales.reviews.services import reviews_open_due
 from aftersales.routing.sweep import routing_sweep
 from aftersales.sla.refresh import sla_sweep
 
@@ -69,6 +70,8 @@ class Command(BaseCommand):
                 continue
             # The other steps each in their own try: one failing never stops the others.
             self.step("deadline warnings", deadline_warnings)  # the bell, before a deadline acts
+            # the review windows of newly signed orders (their ends are deadlines)
+            self.step("reviews", reviews_open_due, batch_size=batch_size)
             self.step("routing", routing_sweep, batch_size=batch_size)  # new work to agents
             self.step("sla", sla_sweep, batch_size=batch_size)  # warnings and breaches
             # the notices written since: their deliveries and tasks; and what crashes left
