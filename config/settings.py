@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "aftersales.policy",
     "aftersales.cases",
     "aftersales.complaints",
+    "aftersales.disputes",
     "aftersales.playbooks",
     "aftersales.notify",
     "aftersales.sla",

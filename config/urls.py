@@ -19,6 +19,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("aftersales.conversations.urls")),
     path("", include("aftersales.complaints.urls")),
+    path("", include("aftersales.disputes.urls")),
     path("", include("aftersales.feedback.urls")),
     path("", include("aftersales.routing.urls")),
     path("", include("aftersales.playbooks.urls")),
