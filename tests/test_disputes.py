@@ -1,8 +1,8 @@
-"""Disputes (维权 / 平台介入) and the jury (小法庭) through the API: when a buyer may open one (at the
-edges of every window, on a moved clock), the case's deadline paused and resumed with the time it
-had left, the decisions acting on the case through the ledger (never more than requested), the
-shop's autonomy by its service score, the one appeal, the jury drawn reproducibly from its seed,
-its majority and its window, the permissions, and bad input that changes nothing."""
+"""Disputes (维权 / 平台介入) and the jury (小法庭) through the API: when a buyer may open one
+(at the edges of every window, on a moved clock), the case's deadline paused and resumed with
+the time it had left, the decisions acting on the case through the ledger (never more than
+requested), the shop's autonomy by its service score, the one appeal, the jury drawn again from
+its seed, its majority and its window, the permissions, and bad input that changes nothing."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from aftersales.core.sweep import sweep
 from aftersales.disputes.choices import Action, DisputeState
 from aftersales.disputes.jury import redraw
 from aftersales.disputes.lifecycle import DISPUTES
-from aftersales.disputes.models import Decision, Dispute, JuryDraw, Juror
+from aftersales.disputes.models import Decision, Dispute, Juror, JuryDraw
 from aftersales.disputes.timeline import VISIBILITY
 from aftersales.policy.services import policy_update
 from tests.conftest import NOW, make_order, make_shop, make_user, open_case
@@ -144,8 +144,8 @@ def test_an_after_sale_dispute_opens_within_fifteen_days_of_the_trade(customer, 
 
 def test_one_dispute_at_a_time_and_only_the_cases_customer(customer, agent, order, clock):
     case_number = rejected_case(customer, agent, order)
-    stranger = make_user("stranger", "customer", shop="shop", customer="C9")
     make_order(external_id="O9", customer="C9")
+    stranger = make_user("stranger", "customer", shop="shop", customer="C9")
     assert open_dispute(stranger, case_number).json()["code"] == "case_not_found"
     assert open_dispute(agent, case_number).status_code == 403
     opened(customer, case_number)
@@ -294,7 +294,9 @@ def test_a_shop_at_480_is_not_overruled_on_refund_only_after_receipt(
     assert response.json()["code"] == "shop_autonomy"
     assert act(operator, number, "send_to_jury").json()["code"] == "shop_autonomy"
     # a rejection is always the platform's to give
-    assert act(operator, number, "decide", {"outcome": "reject", "reason": "驳回"}).status_code == 200
+    assert (
+        act(operator, number, "decide", {"outcome": "reject", "reason": "驳回"}).status_code == 200
+    )
 
 
 def test_below_480_the_platform_decides_once_both_sides_were_heard(
@@ -309,7 +311,10 @@ def test_below_480_the_platform_decides_once_both_sides_were_heard(
     response = act(operator, number, "decide", {"outcome": "refund_full", "reason": "退款"})
     assert response.json()["code"] == "both_sides_first"
     set_score(operator, "4.59")
-    assert act(operator, number, "decide", {"outcome": "refund_full", "reason": "退款"}).status_code == 200
+    assert (
+        act(operator, number, "decide", {"outcome": "refund_full", "reason": "退款"}).status_code
+        == 200
+    )
 
 
 def test_in_the_negotiate_band_the_shops_evidence_opens_the_decision(
@@ -322,7 +327,10 @@ def test_in_the_negotiate_band_the_shops_evidence_opens_the_decision(
     acted(agent, number, "add_evidence", {"kind": "text", "text": "发货前已检查"})
     clock.shift(days=3)
     sweep()
-    assert act(operator, number, "decide", {"outcome": "refund_full", "reason": "退款"}).status_code == 200
+    assert (
+        act(operator, number, "decide", {"outcome": "refund_full", "reason": "退款"}).status_code
+        == 200
+    )
 
 
 def test_a_return_is_not_refund_only_and_the_score_does_not_matter(
@@ -330,7 +338,10 @@ def test_a_return_is_not_refund_only_and_the_score_does_not_matter(
 ):
     number = deciding(customer, agent, order, clock)
     set_score(operator, "5.00")
-    assert act(operator, number, "decide", {"outcome": "refund_full", "reason": "退款"}).status_code == 200
+    assert (
+        act(operator, number, "decide", {"outcome": "refund_full", "reason": "退款"}).status_code
+        == 200
+    )
 
 
 # --- evidence ----------------------------------------------------------------------------------
@@ -349,15 +360,18 @@ def test_evidence_references_only_what_the_case_holds(customer, agent, order, cl
         response = act(customer, number, "add_evidence", body)
         assert response.status_code in (400, 404, 422), body
         assert response.json()["code"] == code, body
-    assert act(customer, number, "add_evidence", {"kind": "contact", "reference_id": 1}).json()[
-        "code"
-    ] == "contact_log_is_the_shops"
+    assert (
+        act(customer, number, "add_evidence", {"kind": "contact", "reference_id": 1}).json()["code"]
+        == "contact_log_is_the_shops"
+    )
     body = acted(agent, number, "add_evidence", {"kind": "text", "text": "我方已发正品"})
     assert [e["side"] for e in body["evidence"]] == ["shop"]
     # the evidence window closes on time
     clock.shift(days=3)
     sweep()
-    assert act(customer, number, "add_evidence", {"kind": "text", "text": "迟到"}).status_code == 409
+    assert (
+        act(customer, number, "add_evidence", {"kind": "text", "text": "迟到"}).status_code == 409
+    )
 
 
 # --- the appeal --------------------------------------------------------------------------------
@@ -416,11 +430,21 @@ def jurors(shop, clock):
     """Five users who may sit (another shop's customers, old accounts, a signed order each) and
     three who may not (a new account, one without a signed order, a customer of the shop)."""
     policy_update(
-        actor=SYSTEM, shop=shop, changes={"jury": {"size": 3, "majority": 2, "vote_window": "PT24H"}}
+        actor=SYSTEM,
+        shop=shop,
+        changes={"jury": {"size": 3, "majority": 2, "vote_window": "PT24H"}},
     )
     make_shop("other")
     apis = {}
-    for name, signed in (("j1", 1), ("j2", 1), ("j3", 1), ("j4", 1), ("j5", 1), ("new", 1), ("nil", 0)):
+    for name, signed in (
+        ("j1", 1),
+        ("j2", 1),
+        ("j3", 1),
+        ("j4", 1),
+        ("j5", 1),
+        ("new", 1),
+        ("nil", 0),
+    ):
         make_order(shop="other", external_id=f"X{name}", customer=name.upper(), signed=bool(signed))
         apis[name] = make_user(name, "customer", shop="other", customer=name.upper())
     make_order(external_id="OT", customer="T1")
@@ -432,7 +456,9 @@ def jurors(shop, clock):
 def drawn(number) -> tuple[JuryDraw, list[str]]:
     draw = JuryDraw.objects.get(dispute__number=number)
     names = list(
-        Juror.objects.filter(draw=draw).order_by("position").values_list("user__username", flat=True)
+        Juror.objects.filter(draw=draw)
+        .order_by("position")
+        .values_list("user__username", flat=True)
     )
     return draw, names
 
@@ -452,41 +478,58 @@ def test_the_jury_is_drawn_from_the_eligible_and_again_from_its_seed(
     )
     assert draw.pool == eligible
     assert len(names) == 3
-    ids = list(Juror.objects.filter(draw=draw).order_by("position").values_list("user_id", flat=True))
+    ids = list(
+        Juror.objects.filter(draw=draw).order_by("position").values_list("user_id", flat=True)
+    )
     assert redraw(draw.pool, draw.seed, draw.size) == ids
     # the seed is on the dispute's record (for the staff and the platform, not the buyer)
     [sent] = Dispute.objects.get(number=number).events.filter(action="send_to_jury")
     assert sent.data["seed"] == draw.seed
-    shown = [e for e in customer.get(f"/disputes/{number}").json()["events"] if e["action"] == "send_to_jury"]
+    shown = [
+        e
+        for e in customer.get(f"/disputes/{number}").json()["events"]
+        if e["action"] == "send_to_jury"
+    ]
     assert "seed" not in shown[0]["data"]
 
 
 def test_the_first_side_to_the_majority_decides(
     customer, agent, lead, operator, order, clock, jurors
 ):
-    number = deciding(customer, agent, order, clock, evidence="我是顾客C1，电话 13800000000，shop 旗舰店骗人")
+    number = deciding(
+        customer, agent, order, clock, evidence="我是顾客C1，电话 13800000000，shop 旗舰店骗人"
+    )
     acted(operator, number, "send_to_jury")
     _draw, names = drawn(number)
     outsider = next(n for n in ("j1", "j2", "j3", "j4", "j5") if n not in names)
-    assert jurors[outsider].post(f"/jury/disputes/{number}/vote", {"side": "buyer"}).status_code == 404
+    assert (
+        jurors[outsider].post(f"/jury/disputes/{number}/vote", {"side": "buyer"}).status_code == 404
+    )
     # the juror reads the file without names or phone numbers
     file = jurors[names[0]].get(f"/jury/disputes/{number}").json()
     assert [item["side"] for item in file["evidence"]] == ["buyer"]
     assert "13800000000" not in str(file) and "顾客C1" not in str(file)
     assert "shop 旗舰店" not in str(file)
-    assert jurors[names[0]].post(f"/jury/disputes/{number}/vote", {"side": "maybe"}).status_code == 422
-    assert jurors[names[0]].post(f"/jury/disputes/{number}/vote", {"side": "buyer"}).status_code == 200
+    assert (
+        jurors[names[0]].post(f"/jury/disputes/{number}/vote", {"side": "maybe"}).status_code == 422
+    )
+    assert (
+        jurors[names[0]].post(f"/jury/disputes/{number}/vote", {"side": "buyer"}).status_code == 200
+    )
     response = jurors[names[0]].post(f"/jury/disputes/{number}/vote", {"side": "shop"})
     assert response.json()["code"] == "already_voted"
     assert Dispute.objects.get(number=number).state == S.JURY
-    assert jurors[names[1]].post(f"/jury/disputes/{number}/vote", {"side": "buyer"}).status_code == 200
+    assert (
+        jurors[names[1]].post(f"/jury/disputes/{number}/vote", {"side": "buyer"}).status_code == 200
+    )
     dispute = Dispute.objects.get(number=number)
     assert dispute.state == S.DECIDED
     assert dispute.decision.by_jury and dispute.decision.outcome == "refund_full"
     assert dispute.decision.calculation["votes"] == {"buyer": 2, "shop": 0}
-    assert jurors[names[2]].post(f"/jury/disputes/{number}/vote", {"side": "shop"}).json()[
-        "code"
-    ] == "vote_closed"
+    assert (
+        jurors[names[2]].post(f"/jury/disputes/{number}/vote", {"side": "shop"}).json()["code"]
+        == "vote_closed"
+    )
     acted(lead, number, "accept")
     assert Dispute.objects.get(number=number).case.refunded_amount == Decimal("90.00")
 
@@ -497,17 +540,23 @@ def test_too_few_votes_by_the_due_time_send_it_back_to_the_platform(
     number = deciding(customer, agent, order, clock)
     acted(operator, number, "send_to_jury")
     _draw, names = drawn(number)
-    assert jurors[names[0]].post(f"/jury/disputes/{number}/vote", {"side": "shop"}).status_code == 200
+    assert (
+        jurors[names[0]].post(f"/jury/disputes/{number}/vote", {"side": "shop"}).status_code == 200
+    )
     clock.shift(hours=24, seconds=-1)
     sweep()
     assert Dispute.objects.get(number=number).state == S.JURY
     clock.shift(seconds=1)
-    assert jurors[names[1]].post(f"/jury/disputes/{number}/vote", {"side": "shop"}).json()[
-        "code"
-    ] == "vote_closed"
+    assert (
+        jurors[names[1]].post(f"/jury/disputes/{number}/vote", {"side": "shop"}).json()["code"]
+        == "vote_closed"
+    )
     sweep()
     assert Dispute.objects.get(number=number).state == S.DECIDING
-    assert act(operator, number, "decide", {"outcome": "reject", "reason": "平台裁决"}).status_code == 200
+    assert (
+        act(operator, number, "decide", {"outcome": "reject", "reason": "平台裁决"}).status_code
+        == 200
+    )
 
 
 def test_a_jury_needs_enough_eligible_users(customer, agent, operator, order, clock, jurors):
@@ -524,7 +573,9 @@ def test_a_jury_needs_enough_eligible_users(customer, agent, operator, order, cl
 # --- who may do what, and bad input ------------------------------------------------------------
 
 
-def test_only_the_platform_decides_and_reads_across_shops(customer, agent, lead, operator, order, clock):
+def test_only_the_platform_decides_and_reads_across_shops(
+    customer, agent, lead, operator, order, clock
+):
     number = deciding(customer, agent, order, clock)
     body = {"outcome": "reject", "reason": "x"}
     for api in (customer, agent, lead):

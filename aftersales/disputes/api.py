@@ -81,7 +81,8 @@ def present_dispute(dispute: Dispute, principal: Principal) -> dict:
         "appeal_reason": dispute.appeal_reason,
         "decision": present_decision(dispute.decision, currency) if dispute.decision else None,
         "decisions": [
-            present_decision(d, currency) for d in sorted(dispute.decisions.all(), key=lambda d: d.id)
+            present_decision(d, currency)
+            for d in sorted(dispute.decisions.all(), key=lambda d: d.id)
         ],
         "evidence": [
             {
@@ -95,7 +96,9 @@ def present_dispute(dispute: Dispute, principal: Principal) -> dict:
             for e in evidence
         ],
         "available_actions": available_actions(dispute, principal.role_in(dispute.shop_id)),
-        "events": [dataclasses.asdict(entry) for entry in events_for(principal, dispute.events.all())],
+        "events": [
+            dataclasses.asdict(entry) for entry in events_for(principal, dispute.events.all())
+        ],
     }
 
 
@@ -200,5 +203,3 @@ def set_service_score(request: HttpRequest, code: str, payload: ScoreIn):
     """Set a shop's service score (the platform's operator); it chooses the autonomy band."""
     found = services.shop_score_set(actor=request.auth, shop_code=code, score=payload.score)
     return {"shop": code, "score": found.score}
-
-

@@ -28,7 +28,7 @@ from aftersales.core.errors import Conflict, Ineligible
 from aftersales.core.lifecycle import Context
 from aftersales.disputes import rules
 from aftersales.disputes.choices import Outcome, Side
-from aftersales.disputes.models import JuryDraw, Juror
+from aftersales.disputes.models import Juror, JuryDraw
 from aftersales.disputes.moves.deciding import check_autonomy, make_decision
 
 
@@ -125,11 +125,15 @@ def send_to_jury(dispute, ctx: Context) -> None:
         dispute, ctx.now, rules.timeout(dispute.policy, "vote_window")
     )
     jury = draw(dispute, ctx, due_at)
-    ctx.event_data.update(seed=jury.seed, size=jury.size, majority=jury.majority, pool=len(jury.pool))
+    ctx.event_data.update(
+        seed=jury.seed, size=jury.size, majority=jury.majority, pool=len(jury.pool)
+    )
     ctx.notices.extend(("dispute_jury", "dispute_jury_shop"))
 
 
-JURY_REASON = gettext_noop("Decided by the jury: %(buyer)s votes for the buyer, %(shop)s for the shop.")
+JURY_REASON = gettext_noop(
+    "Decided by the jury: %(buyer)s votes for the buyer, %(shop)s for the shop."
+)
 
 
 def jury_decide(dispute, ctx: Context) -> None:
@@ -161,20 +165,28 @@ def jury_expire(dispute, ctx: Context) -> None:
 
 # --- what a juror reads ---------------------------------------------------------------------
 
-PHONE = re.compile(r"\+?\d[\d\- ]{6,}\d")
+# Mobile numbers (with or without +86 and separators) and landlines with their area code.
+PHONE = re.compile(
+    r"(?<!\d)(?:\+?86[- ]?)?1\d{2}[- ]?\d{4}[- ]?\d{4}(?!\d)|(?<!\d)0\d{2,3}-\d{7,8}(?!\d)"
+)
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 
 
 def anonymise(text: str, dispute) -> str:
-    """The text without the parties' names, phone numbers and e-mail addresses."""
-    words = {
-        dispute.customer.name: _("[buyer]"),
-        dispute.customer.external_id: _("[buyer]"),
-        dispute.shop.name: _("[shop]"),
-        dispute.shop.code: _("[shop]"),
-    }
-    for word, replacement in sorted(words.items(), key=lambda item: -len(item[0] or "")):
-        if word and len(word) > 1:
-            text = text.replace(word, replacement)
-    text = EMAIL.sub("***", text)
-    return PHONE.sub("***", text)
+    """The text without the parties' names, numbers, phone numbers and e-mail addresses."""
+    words = [
+        (dispute.customer.name, "buyer"),
+        (dispute.customer.phone, "buyer"),
+        (dispute.customer.external_id, "buyer"),
+        (dispute.shop.name, "shop"),
+        (dispute.shop.code, "shop"),
+    ]
+    # Longest first, through placeholders, so that no replacement is replaced again.
+    words = sorted((w for w in words if w[0] and len(w[0]) > 1), key=lambda w: -len(w[0]))
+    for index, (word, _side) in enumerate(words):
+        text = text.replace(word, f"\x00{index}\x00")
+    text = PHONE.sub("***", EMAIL.sub("***", text))
+    shown = {"buyer": _("[buyer]"), "shop": _("[shop]")}
+    for index, (_word, side) in enumerate(words):
+        text = text.replace(f"\x00{index}\x00", shown[side])
+    return text

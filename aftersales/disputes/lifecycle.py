@@ -58,7 +58,9 @@ MOVES = (
     Move(S.APPEALED, A.REVIEW, S.FINAL, who(A.REVIEW), deciding.review, deciding.ReviewIn),
     Move(S.APPEALED, A.ESCALATE, S.APPEALED, SYSTEM, deciding.escalate, NoInput),
     *(
-        Move(state, A.WITHDRAW, S.WITHDRAWN, who(A.WITHDRAW), deciding.withdraw, deciding.WithdrawIn)
+        Move(
+            state, A.WITHDRAW, S.WITHDRAWN, who(A.WITHDRAW), deciding.withdraw, deciding.WithdrawIn
+        )
         for state in BEFORE_DECISION
     ),
 )

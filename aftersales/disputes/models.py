@@ -168,6 +168,9 @@ class JuryDraw(models.Model):
     class Meta:
         indexes = [models.Index(fields=["dispute", "id"], name="jury_draw_dispute")]
 
+    def __str__(self) -> str:
+        return f"{self.dispute_id}:{self.seed}"
+
 
 class Juror(models.Model):
     draw = models.ForeignKey(JuryDraw, on_delete=models.CASCADE, related_name="jurors")
@@ -179,3 +182,6 @@ class Juror(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["draw", "user"], name="juror_once")]
         indexes = [models.Index(fields=["user", "id"], name="juror_user")]
+
+    def __str__(self) -> str:
+        return f"{self.draw_id}:{self.user_id}"

@@ -48,7 +48,9 @@ def dispute_id_for(*, actor: Principal, number: str) -> int:
     return found
 
 
-def dispute_list(*, actor: Principal, state=None, shop: str | None = None, open_only=False, limit=50):
+def dispute_list(
+    *, actor: Principal, state=None, shop: str | None = None, open_only=False, limit=50
+):
     """The caller's disputes, soonest due first (ended ones last)."""
     query = disputes_for(actor).select_related("shop", "case", "customer")
     if state:

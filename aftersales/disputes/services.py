@@ -41,7 +41,8 @@ def juror_vote(*, actor: Principal, number: str, side: str) -> Dispute:
     require(actor, "jury.vote")
     if side not in Side.values:
         raise InvalidInput(
-            _("Vote for %(sides)s.") % {"sides": " / ".join(str(label) for _v, label in Side.choices)},
+            _("Vote for %(sides)s.")
+            % {"sides": " / ".join(str(label) for _v, label in Side.choices)},
             code="invalid_side",
             field="side",
         )
@@ -59,9 +60,7 @@ def juror_vote(*, actor: Principal, number: str, side: str) -> Dispute:
     seat.voted_at = now
     seat.save(update_fields=["vote", "voted_at"])
     if jury.winner(seat.draw):
-        return transition(
-            DISPUTES, subject_id=dispute.pk, action=Action.JURY_DECIDE, actor=SYSTEM
-        )
+        return transition(DISPUTES, subject_id=dispute.pk, action=Action.JURY_DECIDE, actor=SYSTEM)
     return dispute
 
 

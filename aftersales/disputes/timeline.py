@@ -10,7 +10,13 @@ from collections.abc import Iterable
 from django.utils.translation import gettext as _
 
 from aftersales.core.actors import SYSTEM, Principal, Role
-from aftersales.core.timeline import STAFF_ONLY, TimelineEntry, Visibility, customer_visible, entries_for
+from aftersales.core.timeline import (
+    STAFF_ONLY,
+    TimelineEntry,
+    Visibility,
+    customer_visible,
+    entries_for,
+)
 from aftersales.disputes.choices import Action
 
 VISIBILITY: dict[str, Visibility] = {

@@ -71,7 +71,9 @@ def juror_evidence(dispute) -> list[dict]:
     items = []
     messages = dict(
         Event.objects.filter(
-            pk__in=[e.reference_id for e in dispute.evidence.all() if e.kind == EvidenceKind.MESSAGE]
+            pk__in=[
+                e.reference_id for e in dispute.evidence.all() if e.kind == EvidenceKind.MESSAGE
+            ]
         ).values_list("pk", "data")
     )
     captions = dict(

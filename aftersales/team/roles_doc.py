@@ -19,6 +19,8 @@ def _subject(action: str) -> str:
         return _("Case")
     if subject_type == "complaint":
         return _("Complaint")
+    if subject_type == "dispute":
+        return _("Dispute")
     return ""
 
 

@@ -247,9 +247,7 @@ def accept(dispute, ctx: Context) -> None:
 def appeal(dispute, ctx: Context) -> None:
     allowed = rules.section(dispute.policy, "disputes")["appeals"]
     if dispute.appeals >= allowed:
-        raise Conflict(
-            _("The shop has used its appeal of this dispute."), code="appeal_used"
-        )
+        raise Conflict(_("The shop has used its appeal of this dispute."), code="appeal_used")
     if dispute.deadline_at is not None and ctx.now >= dispute.deadline_at:
         raise Ineligible(
             _("The time to appeal ended; the decision is final."), code="appeal_window_closed"
@@ -306,7 +304,9 @@ def finalize(dispute, ctx: Context) -> None:
 
 def escalate(dispute, ctx: Context) -> None:
     dispute.escalated_at = ctx.now
-    ctx.event_data["overdue_since"] = dispute.deadline_at.isoformat() if dispute.deadline_at else None
+    ctx.event_data["overdue_since"] = (
+        dispute.deadline_at.isoformat() if dispute.deadline_at else None
+    )
     ctx.notices.append("dispute_escalated")
 
 

@@ -108,7 +108,9 @@ def add_evidence(dispute, ctx: Context) -> None:
         side=side,
         kind=data.kind,
         text=data.text,
-        reference_id=data.reference_id if data.kind not in (EvidenceKind.TEXT, "tracking") else None,
+        reference_id=data.reference_id
+        if data.kind not in (EvidenceKind.TEXT, "tracking")
+        else None,
         added_by_id=ctx.actor.user_id,
         created_at=ctx.now,
     )

@@ -206,7 +206,5 @@ def open_dispute(dispute: Dispute, ctx: Context) -> None:
             effects.case_pause(dispute)
 
     ctx.after_insert.append(after_insert)
-    ctx.event_data.update(
-        case=case.number, kind=data.kind, dispute_class=data.dispute_class
-    )
+    ctx.event_data.update(case=case.number, kind=data.kind, dispute_class=data.dispute_class)
     ctx.notices.append("dispute_opened")

@@ -63,7 +63,9 @@ def _context(request: HttpRequest, number: str, form_errors=None) -> dict:
 def desk_list(request: HttpRequest) -> HttpResponse:
     rows = selectors.dispute_list(actor=request.principal, open_only=True, limit=200)
     return render(
-        request, "disputes/desk/list.html", {"rows": [_row(d) for d in rows], "principal": request.principal}
+        request,
+        "disputes/desk/list.html",
+        {"rows": [_row(d) for d in rows], "principal": request.principal},
     )
 
 
@@ -81,7 +83,9 @@ def desk_page(request: HttpRequest, number: str) -> HttpResponse:
 @require_POST
 @staff_required
 def desk_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
-    return form_transition(request, number, action, page=_desk_page, done_url="disputes_desk:dispute")
+    return form_transition(
+        request, number, action, page=_desk_page, done_url="disputes_desk:dispute"
+    )
 
 
 # --- the portal -------------------------------------------------------------------------------
@@ -122,7 +126,10 @@ def portal_open(request: HttpRequest, case_number: str) -> HttpResponse:
 
 def _portal_page(request, number, form_errors=None, status=200) -> HttpResponse:
     return render(
-        request, "disputes/portal/dispute.html", _context(request, number, form_errors), status=status
+        request,
+        "disputes/portal/dispute.html",
+        _context(request, number, form_errors),
+        status=status,
     )
 
 
@@ -155,5 +162,8 @@ def juror_page(request: HttpRequest, number: str) -> HttpResponse:
             return redirect("disputes_portal:jury", number=number)
     seat = selectors.seat_for(actor=principal, number=number)
     return render(
-        request, "disputes/portal/jury.html", {"seat": present_seat(seat), "error": error}, status=status
+        request,
+        "disputes/portal/jury.html",
+        {"seat": present_seat(seat), "error": error},
+        status=status,
     )
