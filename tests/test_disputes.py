@@ -344,6 +344,32 @@ def test_a_return_is_not_refund_only_and_the_score_does_not_matter(
     )
 
 
+def test_the_evidence_window_and_the_decisions_due_time_act_to_the_second(
+    customer, agent, operator, order, clock
+):
+    number = opened(customer, rejected_case(customer, agent, order))
+    clock.shift(days=3, seconds=-1)
+    sweep()
+    assert Dispute.objects.get(number=number).state == S.EVIDENCE
+    clock.shift(seconds=1)
+    sweep()
+    dispute = Dispute.objects.get(number=number)
+    assert dispute.state == S.DECIDING
+    assert dispute.deadline_at == clock.now + dt.timedelta(days=4)
+    clock.shift(days=4, seconds=-1)
+    sweep()
+    assert Dispute.objects.get(number=number).escalated_at is None
+    clock.shift(seconds=1)
+    sweep()
+    dispute = Dispute.objects.get(number=number)
+    assert dispute.escalated_at == clock.now
+    assert dispute.state == S.DECIDING
+    # the overdue mark is the platform's own: the buyer does not read it
+    seen = {e["action"] for e in customer.get(f"/disputes/{number}").json()["events"]}
+    assert "escalate" not in seen and "close_evidence" in seen
+    assert "escalate" in {e["action"] for e in operator.get(f"/disputes/{number}").json()["events"]}
+
+
 # --- evidence ----------------------------------------------------------------------------------
 
 

@@ -11,7 +11,8 @@ from django.utils.translation import gettext_noop
 
 from aftersales.cases.choices import Action as CaseAction
 from aftersales.cases.models import Case, Evidence
-from aftersales.cases.moves.common import labelled, text
+from aftersales.cases.moves.common import labelled
+from aftersales.cases.moves.common import text as free_text
 from aftersales.core.errors import InvalidInput, NotFound, PermissionDenied
 from aftersales.core.lifecycle import ActionInput, Context
 from aftersales.core.models import Event
@@ -29,7 +30,7 @@ class AddEvidenceIn(ActionInput):
     (``text``)."""
 
     kind: labelled(EvidenceKind, gettext_noop("Kind of evidence"))
-    text: text(5000, gettext_noop("Statement or tracking number"), widget="textarea") = ""
+    text: free_text(5000, gettext_noop("Statement or tracking number"), widget="textarea") = ""
     reference_id: labelled(WholeId | None, gettext_noop("Reference")) = None
 
 
