@@ -585,6 +585,29 @@ def test_too_few_votes_by_the_due_time_send_it_back_to_the_platform(
     )
 
 
+def test_a_juror_votes_on_the_page_and_the_buyer_may_withdraw_meanwhile(
+    customer, agent, operator, order, clock, jurors
+):
+    number = deciding(customer, agent, order, clock)
+    acted(operator, number, "send_to_jury")
+    _draw, names = drawn(number)
+    user = User.objects.get(username=names[0])
+    user.set_password("pw-juror-123")
+    user.save()
+    client = Client()
+    assert client.login(username=names[0], password="pw-juror-123")
+    page = client.get(f"/disputes/jury/{number}/")
+    assert page.status_code == 200 and 'value="buyer"' in page.content.decode()
+    assert client.post(f"/disputes/jury/{number}/", {"side": "nobody"}).status_code == 422
+    assert client.post(f"/disputes/jury/{number}/", {"side": "shop"}).status_code == 302
+    assert Juror.objects.get(user=user).vote == "shop"
+    assert "data-voted" in client.get(f"/disputes/jury/{number}/").content.decode()
+    # the buyer withdraws: the round ends, nobody votes any more
+    acted(customer, number, "withdraw")
+    response = jurors[names[1]].post(f"/jury/disputes/{number}/vote", {"side": "buyer"})
+    assert response.json()["code"] == "vote_closed"
+
+
 def test_a_jury_needs_enough_eligible_users(customer, agent, operator, order, clock, jurors):
     policy_update(actor=SYSTEM, shop=order.shop, changes={"jury": {"size": 7, "majority": 4}})
     case_number = rejected_case(customer, agent, order)
