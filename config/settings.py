@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "aftersales.cases",
     "aftersales.complaints",
     "aftersales.reviews",
+    "aftersales.disputes",
     "aftersales.playbooks",
     "aftersales.notify",
     "aftersales.sla",

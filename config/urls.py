@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("aftersales.conversations.urls")),
     path("", include("aftersales.complaints.urls")),
     path("", include("aftersales.reviews.urls")),
+    path("", include("aftersales.disputes.urls")),
     path("", include("aftersales.feedback.urls")),
     path("", include("aftersales.routing.urls")),
     path("", include("aftersales.playbooks.urls")),

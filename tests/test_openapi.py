@@ -18,6 +18,7 @@ from schemathesis.core import NOT_SET
 
 from aftersales.cases.lifecycle import CASES, SYSTEM, USER_ACTIONS
 from aftersales.complaints.lifecycle import PERSON_ACTIONS as COMPLAINT_ACTIONS
+from aftersales.disputes.lifecycle import PERSON_ACTIONS as DISPUTE_ACTIONS
 from aftersales.reviews.lifecycle import PERSON_ACTIONS as REVIEW_ACTIONS
 from config.api import check_operation_ids
 from config.wsgi import application
@@ -155,10 +156,15 @@ def test_words_from_a_fixed_set_are_enums(admin):
         p.rsplit("/", 1)[1] for p in paths if p.startswith("/api/v1/reviews/{number}/actions/")
     }
     assert review_actions == set(REVIEW_ACTIONS)
+    dispute_actions = {
+        p.rsplit("/", 1)[1] for p in paths if p.startswith("/api/v1/disputes/{number}/actions/")
+    }
+    assert dispute_actions == set(DISPUTE_ACTIONS)
     assert {p for p in paths if "/actions/" in p} == {
         *(f"/api/v1/cases/{{number}}/actions/{a}" for a in actions),
         *(f"/api/v1/complaints/{{number}}/actions/{a}" for a in complaint_actions),
         *(f"/api/v1/reviews/{{number}}/actions/{a}" for a in review_actions),
+        *(f"/api/v1/disputes/{{number}}/actions/{a}" for a in dispute_actions),
     }
     assert schemas["InspectionResult"]["enum"] == ["pass", "deduct"]
     assert schemas["Authenticity"]["enum"] == ["genuine", "counterfeit", "inconclusive"]

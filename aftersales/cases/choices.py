@@ -213,3 +213,9 @@ class Action(models.TextChoices):
     REMIND = "remind", _("Reminder sent on timeout")
     AUTO_DECLINE = "auto_decline", _("Quote expired: returned unrepaired")
     AUTO_CONFIRM = "auto_confirm", _("Receipt confirmed on timeout")
+    # A platform dispute about the case (aftersales.disputes): its deadline paused on opening,
+    # resumed with the time it had left when the dispute ends without a refund, or the refund the
+    # platform decided.
+    DISPUTE_PAUSE = "dispute_pause", _("Dispute opened: the deadline is paused")
+    DISPUTE_RESUME = "dispute_resume", _("Dispute ended: the deadline runs again")
+    DISPUTE_REFUND = "dispute_refund", _("Refunded by the platform's decision")

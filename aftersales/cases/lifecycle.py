@@ -19,7 +19,7 @@ from aftersales.cases.choices import (
     DeadlineAction,
 )
 from aftersales.cases.models import Case, CaseLine
-from aftersales.cases.moves import conversion, exchange, opening, refund, repair
+from aftersales.cases.moves import conversion, dispute, exchange, opening, refund, repair
 from aftersales.core.actors import SYSTEM_ROLE
 from aftersales.core.lifecycle import Lifecycle, Move, NoInput, StateDeadline, register
 from aftersales.core.permissions import roles_for
@@ -210,7 +210,25 @@ CONVERSION = tuple(
     for state in (S.REFUND_PENDING, S.REPLACEMENT_PENDING, S.DIAGNOSING, S.REPAIRING)
 )
 
-MOVES = OPENING_AND_RETURN + REFUND + EXCHANGE + REPAIR + CONVERSION
+# A platform dispute about the case (``aftersales.disputes`` takes these, as the system): its
+# deadline paused while the dispute runs and resumed after, or the refund the platform decided.
+DISPUTE = tuple(
+    move
+    for state in CaseState
+    for move in (
+        *(
+            ()
+            if state in FINAL_STATES
+            else (
+                Move(state, A.DISPUTE_PAUSE, state, SYSTEM, dispute.pause, NoInput),
+                Move(state, A.DISPUTE_RESUME, state, SYSTEM, dispute.resume, NoInput),
+            )
+        ),
+        Move(state, A.DISPUTE_REFUND, dispute.after_refund, SYSTEM, dispute.refund, NoInput),
+    )
+)
+
+MOVES = OPENING_AND_RETURN + REFUND + EXCHANGE + REPAIR + CONVERSION + DISPUTE
 
 
 def seller_response_timeout(case) -> str:

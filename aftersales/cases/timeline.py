@@ -28,6 +28,11 @@ from aftersales.core.timeline import (  # noqa: F401 (the case's timeline words,
 )
 
 VISIBILITY: dict[str, Visibility] = {
+    # The pause and resumption of the deadline while a platform dispute runs are on the record,
+    # for both sides; the refund's request key is the platform's.
+    Action.DISPUTE_PAUSE: customer_visible(),
+    Action.DISPUTE_RESUME: customer_visible(),
+    Action.DISPUTE_REFUND: customer_visible("idempotency_key"),
     Action.OPEN: customer_visible(),
     Action.APPROVE: customer_visible(),
     Action.REJECT: customer_visible(),

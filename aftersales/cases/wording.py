@@ -262,6 +262,17 @@ def describe(event, case) -> list[str]:
         if data.get("sku"):
             parts.append(_("Variant: %(sku)s") % {"sku": data["sku"]})
         amount("discount", _("Discount: %(amount)s"))
+    elif action in (Action.DISPUTE_PAUSE, Action.DISPUTE_RESUME):
+        if data.get("dispute"):
+            parts.append(_("Dispute %(number)s") % {"number": data["dispute"]})
+        if data.get("remaining_seconds") is not None:
+            remaining = dt.timedelta(seconds=int(data["remaining_seconds"]))
+            parts.append(_("Time left: %(left)s") % {"left": duration_text(remaining)})
+        if action == Action.DISPUTE_RESUME and data.get("deadline_at"):
+            due = dt.datetime.fromisoformat(data["deadline_at"])
+            parts.append(_("Due again on %(when)s") % {"when": readable_time(due, zone)})
+    elif action == Action.DISPUTE_REFUND and data.get("dispute"):
+        parts.append(_("Dispute %(number)s") % {"number": data["dispute"]})
     if action in (Action.SHIP_RETURN, Action.SHIP_REPLACEMENT, Action.SHIP_BACK) and data.get(
         "tracking_number"
     ):
@@ -269,7 +280,13 @@ def describe(event, case) -> list[str]:
     if action == Action.SHIP_REPLACEMENT:
         amount("price_difference", _("Price difference: %(amount)s"))
         amount("discount", _("Discount: %(amount)s"))
-    if action in (Action.REFUND, Action.AUTO_REFUND, Action.AUTO_APPROVE, Action.SHIP_REPLACEMENT):
+    if action in (
+        Action.REFUND,
+        Action.AUTO_REFUND,
+        Action.AUTO_APPROVE,
+        Action.SHIP_REPLACEMENT,
+        Action.DISPUTE_REFUND,
+    ):
         amount("refunded", _("%(amount)s refunded"))
     # Free text people wrote: a rejection, a cancellation, a conversion, a declined quote, a
     # message, and the inspector's or receiving desk's note (kept from customers by the timeline).
@@ -280,3 +297,19 @@ def describe(event, case) -> list[str]:
     if data.get("text"):
         parts.append(data["text"])
     return [str(part) for part in parts if part]
+
+
+def duration_text(remaining: dt.timedelta) -> str:
+    """A span of time as people say it: ``2 days 3 hours``, ``45 minutes`` (never negative)."""
+    seconds = max(int(remaining.total_seconds()), 0)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    parts = []
+    if days:
+        parts.append(_("%(count)s days") % {"count": days})
+    if hours:
+        parts.append(_("%(count)s hours") % {"count": hours})
+    if minutes or not parts:
+        parts.append(_("%(count)s minutes") % {"count": minutes})
+    return " ".join(parts)

@@ -54,7 +54,7 @@ class Permission:
         return subject_type if subject_type in LIFECYCLE_SUBJECTS else None
 
 
-LIFECYCLE_SUBJECTS = ("case", "complaint", "review")
+LIFECYCLE_SUBJECTS = ("case", "complaint", "review", "dispute")
 
 OWN, SHOP, ALL = Scope.OWN, Scope.SHOP, Scope.ALL
 ADMIN, LEAD, AGENT, FINANCE = Role.ADMIN, Role.LEAD, Role.AGENT, Role.FINANCE
@@ -115,7 +115,32 @@ MATRIX: dict[str, Permission] = _rows(
     # The shop follows a neutral or negative review up and answers it in public.
     Permission("review.contact", _shop(*HANDLERS)),
     Permission("review.reply", _shop(*HANDLERS)),
+    # --- the dispute's table (维权 / 平台介入): the buyer opens, both sides add evidence, the
+    # platform decides, the shop may appeal once ------------------------------------------------
+    Permission("dispute.open", {CUSTOMER: OWN}),
+    Permission("dispute.add_evidence", {CUSTOMER: OWN, **_shop(*HANDLERS)}),
+    Permission("dispute.withdraw", {CUSTOMER: OWN}),
+    Permission("dispute.decide", {OPERATOR: ALL}),
+    Permission("dispute.send_to_jury", {OPERATOR: ALL}),
+    Permission("dispute.accept", _shop(ADMIN, LEAD)),
+    Permission("dispute.appeal", _shop(ADMIN, LEAD)),
+    Permission("dispute.review", {OPERATOR: ALL}),
     # --- beside the tables ---------------------------------------------------------------------
+    Permission(
+        "dispute.read",
+        {CUSTOMER: OWN, **_shop(*STAFF), OPERATOR: ALL},
+        gettext_lazy("Read disputes and their evidence"),
+    ),
+    Permission(
+        "dispute.score",
+        {OPERATOR: ALL},
+        gettext_lazy("Set a shop's service score (it grades the shop's autonomy)"),
+    ),
+    Permission(
+        "jury.vote",
+        {CUSTOMER: OWN},
+        gettext_lazy("Vote as a juror (only on the disputes one was drawn for)"),
+    ),
     Permission(
         "desk.use",
         {**_shop(*STAFF), OPERATOR: ALL},

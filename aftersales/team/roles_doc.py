@@ -21,6 +21,8 @@ def _subject(action: str) -> str:
         return _("Complaint")
     if subject_type == "review":
         return _("Review")
+    if subject_type == "dispute":
+        return _("Dispute")
     return ""
 
 

@@ -1,0 +1,192 @@
+"""The jury (小法庭): the platform may send a dispute to ``jury.size`` users drawn at random
+from those eligible, who vote within ``jury.vote_window``; the first side to ``jury.majority``
+votes wins and decides the dispute through the platform's own decision path (the buyer's side: a
+refund in full; the shop's: the claim rejected). Short of it when the window ends, the dispute
+goes back to the platform.
+
+Who may sit: a customer account at least ``jury.min_account_days`` old with at least
+``jury.min_trades`` signed orders, who is not a party to the dispute and has no tie to its shop
+(is not one of its customers; staff are never jurors). The pool is every eligible user in id
+order; the draw is ``random.Random(seed).sample(pool, size)`` with a stored seed, so the same
+pool and seed give the same jury again (``redraw``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import re
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from aftersales.core.actors import Role
+from aftersales.core.errors import Conflict, Ineligible
+from aftersales.core.lifecycle import Context
+from aftersales.disputes import rules
+from aftersales.disputes.choices import Outcome, Side
+from aftersales.disputes.models import Juror, JuryDraw
+from aftersales.disputes.moves.deciding import check_autonomy, make_decision
+
+
+def jury_rules(dispute) -> dict:
+    return rules.section(dispute.policy, "jury")
+
+
+def eligible_pool(dispute, now: dt.datetime) -> list[int]:
+    """The ids of the users who may sit on the dispute's jury, in id order."""
+    found = jury_rules(dispute)
+    joined_before = now - dt.timedelta(days=found["min_account_days"])
+    users = (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            membership__role=Role.CUSTOMER,
+            date_joined__lte=joined_before,
+        )
+        .exclude(membership__customer__shop_id=dispute.shop_id)
+        .exclude(membership__customer_id=dispute.customer_id)
+        .annotate(
+            trades=Count(
+                "membership__customer__orders",
+                filter=Q(membership__customer__orders__signed_at__isnull=False),
+            )
+        )
+        .filter(trades__gte=found["min_trades"])
+        .order_by("id")
+    )
+    return list(users.values_list("id", flat=True))
+
+
+def redraw(pool: list[int], seed: str, size: int) -> list[int]:
+    """The jurors a pool and a seed give, in the order drawn."""
+    return random.Random(int(seed)).sample(pool, size)
+
+
+def current_draw(dispute) -> JuryDraw | None:
+    return JuryDraw.objects.filter(dispute=dispute).order_by("-id").first()
+
+
+def draw(dispute, ctx: Context, due_at: dt.datetime) -> JuryDraw:
+    found = jury_rules(dispute)
+    pool = eligible_pool(dispute, ctx.now)
+    if len(pool) < found["size"]:
+        raise Ineligible(
+            _("Only %(count)s users may sit on this jury; it needs %(size)s.")
+            % {"count": len(pool), "size": found["size"]},
+            code="jury_too_small",
+        )
+    seed = str(secrets.randbits(63))
+    chosen = redraw(pool, seed, found["size"])
+    jury = JuryDraw.objects.create(
+        dispute=dispute,
+        seed=seed,
+        pool=pool,
+        size=found["size"],
+        majority=found["majority"],
+        drawn_at=ctx.now,
+        due_at=due_at,
+    )
+    Juror.objects.bulk_create(
+        Juror(draw=jury, user_id=user_id, position=position)
+        for position, user_id in enumerate(chosen)
+    )
+    return jury
+
+
+def tally(jury: JuryDraw) -> dict[str, int]:
+    counts = dict(
+        jury.jurors.exclude(vote="").values_list("vote").annotate(n=Count("id")).order_by()
+    )
+    return {Side.BUYER: counts.get(Side.BUYER, 0), Side.SHOP: counts.get(Side.SHOP, 0)}
+
+
+def winner(jury: JuryDraw) -> str:
+    votes = tally(jury)
+    return next((side for side, count in votes.items() if count >= jury.majority), "")
+
+
+def close_round(dispute, now: dt.datetime) -> None:
+    """Nobody votes on a round that ended (the dispute withdrawn, say)."""
+    JuryDraw.objects.filter(dispute=dispute, result="", due_at__gt=now).update(due_at=now)
+
+
+# --- the moves --------------------------------------------------------------------------------
+
+
+def send_to_jury(dispute, ctx: Context) -> None:
+    # The jury may decide for the buyer (a refund in full): not where the shop's autonomy keeps
+    # the refund from the platform.
+    check_autonomy(dispute, Outcome.REFUND_FULL)
+    due_at = ctx.lifecycle.deadline_after(
+        dispute, ctx.now, rules.timeout(dispute.policy, "vote_window")
+    )
+    jury = draw(dispute, ctx, due_at)
+    ctx.event_data.update(
+        seed=jury.seed, size=jury.size, majority=jury.majority, pool=len(jury.pool)
+    )
+    ctx.notices.extend(("dispute_jury", "dispute_jury_shop"))
+
+
+JURY_REASON = gettext_noop(
+    "Decided by the jury: %(buyer)s votes for the buyer, %(shop)s for the shop."
+)
+
+
+def jury_decide(dispute, ctx: Context) -> None:
+    jury = current_draw(dispute)
+    side = winner(jury) if jury is not None else ""
+    if not side:
+        raise Conflict(_("The jury has no majority yet."), code="no_majority")
+    votes = tally(jury)
+    make_decision(
+        dispute,
+        ctx,
+        outcome=Outcome.REFUND_FULL if side == Side.BUYER else Outcome.REJECT,
+        amount=None,
+        reason=_(JURY_REASON) % {"buyer": votes[Side.BUYER], "shop": votes[Side.SHOP]},
+        by_jury=True,
+        votes=votes,
+    )
+    jury.result = side
+    jury.save(update_fields=["result"])
+    ctx.event_data.update(side=side, votes=votes)
+    ctx.notices.extend(("dispute_decided", "dispute_decided_shop"))
+
+
+def jury_expire(dispute, ctx: Context) -> None:
+    jury = current_draw(dispute)
+    if jury is not None:
+        ctx.event_data["votes"] = tally(jury)
+
+
+# --- what a juror reads ---------------------------------------------------------------------
+
+# Mobile numbers (with or without +86 and separators) and landlines with their area code.
+PHONE = re.compile(
+    r"(?<!\d)(?:\+?86[- ]?)?1\d{2}[- ]?\d{4}[- ]?\d{4}(?!\d)|(?<!\d)0\d{2,3}-\d{7,8}(?!\d)"
+)
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+
+
+def anonymise(text: str, dispute) -> str:
+    """The text without the parties' names, numbers, phone numbers and e-mail addresses."""
+    words = [
+        (dispute.customer.name, "buyer"),
+        (dispute.customer.phone, "buyer"),
+        (dispute.customer.external_id, "buyer"),
+        (dispute.shop.name, "shop"),
+        (dispute.shop.code, "shop"),
+    ]
+    # Longest first, through placeholders, so that no replacement is replaced again.
+    words = sorted((w for w in words if w[0] and len(w[0]) > 1), key=lambda w: -len(w[0]))
+    for index, (word, _side) in enumerate(words):
+        text = text.replace(word, f"\x00{index}\x00")
+    text = PHONE.sub("***", EMAIL.sub("***", text))
+    shown = {"buyer": _("[buyer]"), "shop": _("[shop]")}
+    for index, (_word, side) in enumerate(words):
+        text = text.replace(f"\x00{index}\x00", shown[side])
+    return text

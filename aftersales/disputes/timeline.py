@@ -1,0 +1,51 @@
+"""What a caller may read of a dispute's timeline. Both sides read the same record of the
+dispute (it is the platform's, and every decision explains itself); only the platform's own
+overdue marks are kept from the buyer. The platform's operator reads everything."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+
+from django.utils.translation import gettext as _
+
+from aftersales.core.actors import SYSTEM, Principal, Role
+from aftersales.core.timeline import (
+    STAFF_ONLY,
+    TimelineEntry,
+    Visibility,
+    customer_visible,
+    entries_for,
+)
+from aftersales.disputes.choices import Action
+
+VISIBILITY: dict[str, Visibility] = {
+    Action.OPEN: customer_visible(),
+    Action.ADD_EVIDENCE: customer_visible(),
+    Action.WITHDRAW: customer_visible(),
+    Action.CLOSE_EVIDENCE: customer_visible(),
+    Action.DECIDE: customer_visible(),
+    Action.SEND_TO_JURY: customer_visible("seed", "pool"),
+    Action.JURY_DECIDE: customer_visible(),
+    Action.JURY_EXPIRE: customer_visible(),
+    Action.ACCEPT: customer_visible(),
+    Action.APPEAL: customer_visible(),
+    Action.REVIEW: customer_visible(),
+    Action.FINALIZE: customer_visible(),
+    Action.ESCALATE: STAFF_ONLY,
+}
+
+
+def events_for(principal: Principal, events: Iterable) -> list[TimelineEntry]:
+    if principal.role == Role.PLATFORM_OPERATOR:
+        principal = SYSTEM
+    entries = entries_for(principal, events, visibility=VISIBILITY, labels=dict(Action.choices))
+    if principal.is_staff or principal.is_system:
+        return entries
+    # The buyer reads the platform's moves as the platform's, not as a person's.
+    return [
+        dataclasses.replace(entry, actor=_("The platform"))
+        if entry.role == Role.PLATFORM_OPERATOR
+        else entry
+        for entry in entries
+    ]
