@@ -17,10 +17,16 @@ from aftersales.cases.queue import saved_view_create
 from aftersales.catalog.models import ServiceCenter
 from aftersales.complaints.lifecycle import PERSON_ACTIONS as COMPLAINT_ACTIONS
 from aftersales.conversations.services import message_post
+from aftersales.core.actors import SYSTEM
 from aftersales.core.models import Notice
+from aftersales.disputes.models import Dispute
+from aftersales.insurance.models import AbuseFlag, Cover
 from aftersales.notify.models import Delivery, WebhookEndpoint
+from aftersales.policy.services import policy_update
+from aftersales.reviews.models import Review
 from aftersales.team.services import token_revoke
-from tests.conftest import make_order, make_shop, make_user, open_case
+from aftersales.violations.models import Penalty, Violation
+from tests.conftest import NOW, make_order, make_shop, make_user, open_case
 
 SECRET = "外店机密"  # appears in every foreign object; must never appear in an answer
 
@@ -73,7 +79,15 @@ def world(db, clock):
         Notice.objects.filter(case__number=neighbour_case).values_list("id", flat=True).first()
     )
     foreign_view = saved_view_create(actor=outsider.principal, name=SECRET, query={}).id
+    marketplace = marketplace_objects(
+        other, foreign, foreign_case, other_buyer, neighbour, neighbour_case
+    )
+    # the neighbour's dispute rings a bell of this shop (its own): read, so the bells are empty
+    for api in roles.values():
+        unread = api.get("/me/notices", unread="true").json()["items"]
+        api.post("/me/notices/read", {"ids": [notice["id"] for notice in unread]})
     return {
+        **marketplace,
         "roles": roles,
         "mine": mine,
         "foreign": foreign,
@@ -92,6 +106,64 @@ def world(db, clock):
         "foreign_view": foreign_view,
         "neighbour_view": foreign_view,
     }
+
+
+def marketplace_objects(
+    other, foreign, foreign_case, other_buyer, neighbour, neighbour_case
+) -> dict:
+    """The marketplace's objects of the other shop (a violation and the penalty it starts, a held
+    review, a dispute, an insured order and an abuse flag of its buyer) and of the neighbour (a
+    review, a dispute, an insured order): each names a shop, a customer or a text with SECRET."""
+    operator = make_user("op", "platform_operator")
+    foreign_buyer = make_user("foreignbuyer", "customer", shop="other", customer=f"X-{SECRET}")
+    violation = operator.post(
+        "/violations", {"shop": "other", "kind": "counterfeit", "reason": SECRET}
+    ).json()
+    # the neighbour's review is positive (shown at once), so no held review of this shop names it
+    reviews = {
+        "foreign": rated(foreign_buyer, foreign, "negative"),
+        "neighbour": rated(other_buyer, neighbour, "positive"),
+    }
+    # both cases were let escalate by the seller, so their buyers may open a dispute at once
+    Case.objects.filter(number__in=[foreign_case, neighbour_case]).update(escalated_at=NOW)
+    disputes = {
+        "foreign": disputed(foreign_buyer, foreign_case),
+        "neighbour": disputed(other_buyer, neighbour_case),
+    }
+    policy_update(actor=SYSTEM, shop=other, changes={"insurance": {"offered": True}})
+    policy_update(actor=SYSTEM, shop=neighbour.shop, changes={"insurance": {"offered": True}})
+    for buyer, order in [(foreign_buyer, foreign), (other_buyer, neighbour)]:
+        assert buyer.post(f"/insurance/orders/{order.id}/quote").status_code == 201
+        assert buyer.post(f"/insurance/orders/{order.id}/insure").status_code == 200
+    policy_update(actor=SYSTEM, shop=other, changes={"insurance": {"abuse_returns": 1}})
+    assert operator.post("/insurance/flags/scan?shop=other").json() == {"flags": 1}
+    flag = AbuseFlag.objects.get(shop=other).pk
+    return {
+        "foreign_violation": violation["number"],
+        "foreign_penalty": violation["penalties"][0],
+        **{f"{target}_review": number for target, number in reviews.items()},
+        **{f"{target}_dispute": number for target, number in disputes.items()},
+        "foreign_flag": flag,
+        "neighbour_flag": flag,  # flags are the platform's: no customer reads one
+    }
+
+
+def rated(buyer, order, rating) -> str:
+    response = buyer.post("/reviews", {"order_id": order.id, "rating": rating, "text": SECRET})
+    assert response.status_code == 201, response.content
+    return response.json()["number"]
+
+
+def disputed(buyer, case_number) -> str:
+    body = {
+        "case_number": case_number,
+        "kind": "refund",
+        "dispute_class": "product",
+        "statement": SECRET,
+    }
+    response = buyer.post("/disputes", body)
+    assert response.status_code == 201, response.content
+    return response.json()["number"]
 
 
 def webhook_with_a_dead_delivery(shop, case_number) -> tuple[int, int]:
@@ -304,6 +376,112 @@ def requests_for(world, target):
             )
             for action in COMPLAINT_ACTIONS
         },
+        **marketplace_requests(world, target),
+    }
+
+
+def marketplace_requests(world, target):
+    """The violations', the insurance's, the reviews' and the disputes' endpoints."""
+    order, case = world[target], world[f"{target}_case"]
+    shop = "other" if target == "foreign" else "shop"
+    # violations and penalties are the shop's: the neighbour's are the other shop's as well
+    violation, penalty = world["foreign_violation"], world["foreign_penalty"]
+    review, dispute, flag = (world[f"{target}_{name}"] for name in ("review", "dispute", "flag"))
+    cover = f"/insurance/orders/{order.id}"
+    return {
+        ("/api/v1/violations", "post"): (
+            "/violations",
+            {"shop": shop, "kind": "late_shipment", "reason": "x"},
+        ),
+        ("/api/v1/violations", "get"): ("/violations", {"shop": shop}),
+        ("/api/v1/violations/{number}", "get"): (f"/violations/{violation}", None),
+        **{
+            (f"/api/v1/violations/{{number}}/actions/{action}", "post"): (
+                f"/violations/{violation}/actions/{action}",
+                body,
+            )
+            for action, body in APPEAL_BODIES.items()
+        },
+        ("/api/v1/penalties", "get"): ("/penalties", {"shop": shop}),
+        ("/api/v1/penalties/{number}", "get"): (f"/penalties/{penalty}", None),
+        **{
+            (f"/api/v1/penalties/{{number}}/actions/{action}", "post"): (
+                f"/penalties/{penalty}/actions/{action}",
+                body,
+            )
+            for action, body in APPEAL_BODIES.items()
+        },
+        ("/api/v1/shops/{code}/standing", "get"): (f"/shops/{shop}/standing", None),
+        ("/api/v1/shops/{code}/refund-rate", "get"): (f"/shops/{shop}/refund-rate", None),
+        ("/api/v1/insurance/orders/{order_id}/quote", "post"): (f"{cover}/quote", None),
+        ("/api/v1/insurance/orders/{order_id}", "get"): (cover, None),
+        ("/api/v1/insurance/orders/{order_id}/insure", "post"): (f"{cover}/insure", None),
+        ("/api/v1/insurance/orders/{order_id}/claims", "post"): (
+            f"{cover}/claims",
+            {"case_number": case, "postage": "8.00", "sender_address": "x"},
+        ),
+        ("/api/v1/insurance/orders/{order_id}/claims/{case_number}/postage", "put"): (
+            f"{cover}/claims/{case}/postage",
+            {"actual_postage": "8.00"},
+        ),
+        # the abuse flags are the platform's: every shop role is refused the list itself
+        ("/api/v1/insurance/flags", "get"): (f"/insurance/flags?shop={shop}", None),
+        ("/api/v1/insurance/flags/scan", "post"): (f"/insurance/flags/scan?shop={shop}", None),
+        ("/api/v1/insurance/flags/{flag_id}", "get"): (f"/insurance/flags/{flag}", None),
+        ("/api/v1/insurance/flags/{flag_id}/clear", "post"): (
+            f"/insurance/flags/{flag}/clear",
+            {"reason": "x"},
+        ),
+        ("/api/v1/insurance/flags/{flag_id}/confirm", "post"): (
+            f"/insurance/flags/{flag}/confirm",
+            {"reason": "x"},
+        ),
+        ("/api/v1/insurance/shops/{code}/standing", "get"): (
+            f"/insurance/shops/{shop}/standing",
+            None,
+        ),
+        ("/api/v1/insurance/shops/{code}/standing", "put"): (
+            f"/insurance/shops/{shop}/standing",
+            {"service_score": "1.00"},
+        ),
+        ("/api/v1/reviews", "post"): (
+            "/reviews",
+            {"order_id": order.id, "rating": "positive", "text": "x"},
+        ),
+        ("/api/v1/reviews", "get"): ("/reviews", {"order_id": order.id}),
+        ("/api/v1/reviews/summary", "get"): (f"/reviews/summary?shop={shop}", None),
+        ("/api/v1/reviews/follow-up", "get"): ("/reviews/follow-up", {}),
+        ("/api/v1/reviews/{number}", "get"): (f"/reviews/{review}", None),
+        **{
+            (f"/api/v1/reviews/{{number}}/actions/{action}", "post"): (
+                f"/reviews/{review}/actions/{action}",
+                body,
+            )
+            for action, body in REVIEW_BODIES.items()
+        },
+        ("/api/v1/disputes", "post"): (
+            "/disputes",
+            {"case_number": case, "kind": "refund", "dispute_class": "product", "statement": "x"},
+        ),
+        ("/api/v1/disputes", "get"): ("/disputes", {"shop": shop}),
+        ("/api/v1/disputes/{number}", "get"): (f"/disputes/{dispute}", None),
+        **{
+            (f"/api/v1/disputes/{{number}}/actions/{action}", "post"): (
+                f"/disputes/{dispute}/actions/{action}",
+                body,
+            )
+            for action, body in DISPUTE_BODIES.items()
+        },
+        ("/api/v1/jury/disputes", "get"): ("/jury/disputes", {}),
+        ("/api/v1/jury/disputes/{number}", "get"): (f"/jury/disputes/{dispute}", None),
+        ("/api/v1/jury/disputes/{number}/vote", "post"): (
+            f"/jury/disputes/{dispute}/vote",
+            {"side": "buyer"},
+        ),
+        ("/api/v1/shops/{code}/service-score", "put"): (
+            f"/shops/{shop}/service-score",
+            {"score": "1.00"},
+        ),
     }
 
 
@@ -326,6 +504,23 @@ COMPLAINT_BODIES = {
     "answer": {"answer": "satisfied"},
     "assign": {"owner": "agent"},
     "link": {"order_number": "MINE"},
+}
+APPEAL_BODIES = {"appeal": {"text": "x"}, "uphold": {"reason": "x"}, "withdraw": {"reason": "x"}}
+REVIEW_BODIES = {
+    "rate": {"rating": "positive", "text": "x"},
+    "change": {"rating": "positive", "text": "x"},
+    "delete": {},
+    "contact": {"channel": "call", "note": "x"},
+    "reply": {"reply": "x"},
+}
+DISPUTE_BODIES = {
+    "add_evidence": {"kind": "text", "text": "x"},
+    "withdraw": {"reason": "x"},
+    "send_to_jury": {},
+    "decide": {"outcome": "reject", "reason": "x"},
+    "accept": {},
+    "appeal": {"reason": "x"},
+    "review": {"result": "upheld", "reason": "x"},
 }
 PLAYBOOK_BODY = {
     "key": "k",
@@ -350,9 +545,39 @@ def send(api, method, url, body):
     return getattr(api, method)(url, body)
 
 
+# Lists a customer may not read at all (the shop's violation points, the shop's follow-up queue of
+# held reviews): refused outright.
+NOT_A_CUSTOMERS_LIST = {"/api/v1/violations", "/api/v1/penalties", "/api/v1/reviews/follow-up"}
+
+
+def assert_lists_nothing(response, role, path):
+    """A list aimed at foreign objects answers no rows (or, where the role reads no such list at
+    all, a refusal)."""
+    if role == "customer" and path in NOT_A_CUSTOMERS_LIST:
+        assert response.status_code == 403, (role, path, response.status_code)
+        assert set(response.json()) >= {"code", "detail"}
+        return
+    assert response.status_code == 200, (role, path, response.status_code)
+    assert listed(response) == [], (role, path)
+
+
+def listed(response) -> list:
+    """The rows of a list's answer: its ``items``, or the list itself (the follow-up queue)."""
+    body = response.json()
+    return body if isinstance(body, list) else body["items"]
+
+
 # What each role may legitimately do inside its own shop, where "neighbour" objects belong to the
 # same shop: staff see them (it is their shop), a customer must not.
 SAME_SHOP_STAFF_SEE = {"shop_admin", "agent", "finance"}
+
+
+STATEFUL = (Case, Violation, Penalty, Review, Dispute, Cover, AbuseFlag)
+
+
+def states() -> dict:
+    """The state of every case and marketplace object (the matrix must change none)."""
+    return {model.__name__: sorted(model.objects.values_list("id", "state")) for model in STATEFUL}
 
 
 def openapi_operations(client) -> set[tuple[str, str]]:
@@ -368,7 +593,7 @@ def test_the_matrix_covers_every_endpoint(world):
 @pytest.mark.parametrize("role", ["shop_admin", "agent", "finance", "customer"])
 def test_foreign_objects_are_invisible_to_every_role(world, role):
     api = world["roles"][role]
-    states_before = dict(Case.objects.values_list("number", "state"))
+    states_before = states()
     for (path, method), (url, body) in requests_for(world, "foreign").items():
         response = send(api, method, url, body)
         assert SECRET.encode() not in response.content, (role, method, path, response.content[:200])
@@ -376,27 +601,28 @@ def test_foreign_objects_are_invisible_to_every_role(world, role):
             assert response.status_code == 200, (role, path)
             assert response.content.decode("utf-8-sig").strip().count("\n") == 0, (role, path)
         elif method == "get" and body is not None and body is not MULTIPART:  # a list
-            assert response.status_code == 200, (role, path)
-            assert response.json()["items"] == [], (role, path)
+            assert_lists_nothing(response, role, path)
         else:
             assert response.status_code in (403, 404), (role, method, path, response.status_code)
             assert set(response.json()) >= {"code", "detail"}
-    assert dict(Case.objects.values_list("number", "state")) == states_before
+    assert states() == states_before
 
 
 def test_a_customer_cannot_reach_another_customer_of_the_same_shop(world):
     api = world["roles"]["customer"]
+    states_before = states()
     for (path, method), (url, body) in requests_for(world, "neighbour").items():
-        if path.startswith("/api/v1/shops"):
+        if path.startswith(("/api/v1/shops", "/api/v1/insurance/shops")):
             continue  # the shop itself is the customer's own shop
         response = send(api, method, url, body)
         assert SECRET.encode() not in response.content, (method, path, response.content[:200])
         if url.endswith(".csv"):
             assert response.content.decode("utf-8-sig").strip().count("\n") == 0
         elif method == "get" and body is not None and body is not MULTIPART:
-            assert response.json()["items"] == []
+            assert_lists_nothing(response, "customer", path)
         else:
             assert response.status_code in (403, 404), (method, path, response.status_code)
+    assert states() == states_before
 
 
 @pytest.mark.parametrize(
