@@ -3,10 +3,12 @@ revoked or malformed tokens → 401 everywhere. A new endpoint fails here until 
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from PIL import Image
@@ -19,7 +21,7 @@ from aftersales.complaints.lifecycle import PERSON_ACTIONS as COMPLAINT_ACTIONS
 from aftersales.conversations.services import message_post
 from aftersales.core.actors import SYSTEM
 from aftersales.core.models import Notice
-from aftersales.disputes.models import Dispute
+from aftersales.disputes.models import Dispute, Juror
 from aftersales.insurance.models import AbuseFlag, Cover
 from aftersales.notify.models import Delivery, WebhookEndpoint
 from aftersales.policy.services import policy_update
@@ -28,6 +30,7 @@ from aftersales.team.services import token_revoke
 from aftersales.violations.models import Penalty, Violation
 from tests.conftest import NOW, make_order, make_shop, make_user, open_case
 
+User = get_user_model()
 SECRET = "外店机密"  # appears in every foreign object; must never appear in an answer
 
 
@@ -126,10 +129,12 @@ def marketplace_objects(
     }
     # both cases were let escalate by the seller, so their buyers may open a dispute at once
     Case.objects.filter(number__in=[foreign_case, neighbour_case]).update(escalated_at=NOW)
+    policy_update(actor=SYSTEM, shop=other, changes={"jury": {"size": 3, "majority": 2}})
     disputes = {
         "foreign": disputed(foreign_buyer, foreign_case),
         "neighbour": disputed(other_buyer, neighbour_case),
     }
+    sent_to_a_jury(operator, disputes["foreign"])
     policy_update(actor=SYSTEM, shop=other, changes={"insurance": {"offered": True}})
     policy_update(actor=SYSTEM, shop=neighbour.shop, changes={"insurance": {"offered": True}})
     for buyer, order in [(foreign_buyer, foreign), (other_buyer, neighbour)]:
@@ -146,6 +151,22 @@ def marketplace_objects(
         "foreign_flag": flag,
         "neighbour_flag": flag,  # flags are the platform's: no customer reads one
     }
+
+
+def sent_to_a_jury(operator, number):
+    """The dispute before a jury of three customers of a third shop (none of the matrix's roles:
+    their accounts are too new to sit), its evidence window over."""
+    make_shop("jurors")
+    for juror in ("J1", "J2", "J3"):
+        make_order(shop="jurors", external_id=f"O{juror}", customer=juror)
+        make_user(juror.lower(), "customer", shop="jurors", customer=juror)
+    User.objects.filter(username__in=["j1", "j2", "j3"]).update(
+        date_joined=NOW - dt.timedelta(days=100)
+    )
+    Dispute.objects.filter(number=number).update(state="deciding", deadline_at=None)
+    response = operator.post(f"/disputes/{number}/actions/send_to_jury", {})
+    assert response.status_code == 200, response.content
+    assert Juror.objects.filter(draw__dispute__number=number).count() == 3
 
 
 def rated(buyer, order, rating) -> str:
