@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import connection
 
 from aftersales.catalog.models import Customer
+from aftersales.notify.deliveries import deliveries_sweep
 from aftersales.notify.models import Delivery
 from tests.conftest import make_order, make_shop, make_user, open_case
 from tests.servers import Mailbox, smtp_server
@@ -66,13 +67,15 @@ def email_delivery() -> Delivery:
 
 
 def test_a_delivery_killed_mid_send_is_attempted_once_more_and_arrives_once(settings):
-    # given an e-mail to deliver (its task enqueued on the database when the case opened)
+    # given an e-mail to deliver (planned by the worker's delivery step, its task enqueued on
+    # the database)
     settings.AFTERSALES_SMS_KINDS = []
     make_shop()
     order = make_order()
     buyer = make_user("buyer", "customer", shop="shop", customer="C1")
     Customer.objects.filter(external_id="C1").update(email="buyer@example.com", language="en")
     number = open_case(buyer, order)["number"]
+    deliveries_sweep()
     assert Delivery.objects.get(channel="email").status == "pending"
 
     mailbox = Mailbox(stall_first=True)
