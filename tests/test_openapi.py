@@ -18,8 +18,10 @@ from schemathesis.core import NOT_SET
 
 from aftersales.cases.lifecycle import CASES, SYSTEM, USER_ACTIONS
 from aftersales.complaints.lifecycle import PERSON_ACTIONS as COMPLAINT_ACTIONS
+from aftersales.core.api import person_actions
 from aftersales.disputes.lifecycle import PERSON_ACTIONS as DISPUTE_ACTIONS
 from aftersales.reviews.lifecycle import PERSON_ACTIONS as REVIEW_ACTIONS
+from aftersales.violations.lifecycle import PENALTIES, VIOLATIONS
 from config.api import check_operation_ids
 from config.wsgi import application
 from tests.conftest import make_order, make_user, open_case
@@ -160,12 +162,24 @@ def test_words_from_a_fixed_set_are_enums(admin):
         p.rsplit("/", 1)[1] for p in paths if p.startswith("/api/v1/disputes/{number}/actions/")
     }
     assert dispute_actions == set(DISPUTE_ACTIONS)
+    # a violation's and a penalty's person actions (their opening is POST /violations)
+    marked = {
+        subject: set(person_actions(lifecycle))
+        for subject, lifecycle in (("violations", VIOLATIONS), ("penalties", PENALTIES))
+    }
     assert {p for p in paths if "/actions/" in p} == {
         *(f"/api/v1/cases/{{number}}/actions/{a}" for a in actions),
         *(f"/api/v1/complaints/{{number}}/actions/{a}" for a in complaint_actions),
         *(f"/api/v1/reviews/{{number}}/actions/{a}" for a in review_actions),
         *(f"/api/v1/disputes/{{number}}/actions/{a}" for a in dispute_actions),
+        *(
+            f"/api/v1/{subject}/{{number}}/actions/{a}"
+            for subject in marked
+            for a in marked[subject]
+        ),
     }
+    # one name per schema: two bodies with one name would share one entry of the document
+    assert schemas["OpenIn"]["required"] == ["order_id", "kind", "reason", "lines"]
     assert schemas["InspectionResult"]["enum"] == ["pass", "deduct"]
     assert schemas["Authenticity"]["enum"] == ["genuine", "counterfeit", "inconclusive"]
     assert schemas["InspectIn"]["properties"]["result"]["anyOf"][0] == {

@@ -17,7 +17,7 @@ from aftersales.disputes import jury, selectors, services
 from aftersales.disputes.choices import DisputeState, Outcome
 from aftersales.disputes.lifecycle import DISPUTES, available_actions
 from aftersales.disputes.models import Decision, Dispute, Juror
-from aftersales.disputes.moves.opening import OpenIn
+from aftersales.disputes.moves.opening import DisputeOpenIn
 from aftersales.disputes.schemas import (
     DisputeOut,
     DisputePage,
@@ -103,7 +103,7 @@ def present_dispute(dispute: Dispute, principal: Principal) -> dict:
 
 
 @router.post("/disputes", response={201: DisputeOut, **ERROR_RESPONSES})
-def open_dispute(request: HttpRequest, payload: OpenIn):
+def open_dispute(request: HttpRequest, payload: DisputeOpenIn):
     """Ask the platform to step in on one of your cases (the case's customer)."""
     actor = request.auth
     dispute = services.dispute_open(actor=actor, data=payload)

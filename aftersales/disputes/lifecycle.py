@@ -37,7 +37,7 @@ def who(action: str) -> frozenset[str]:
 
 
 MOVES = (
-    Move(None, A.OPEN, S.EVIDENCE, who(A.OPEN), opening.open_dispute, opening.OpenIn),
+    Move(None, A.OPEN, S.EVIDENCE, who(A.OPEN), opening.open_dispute, opening.DisputeOpenIn),
     Move(
         S.EVIDENCE,
         A.ADD_EVIDENCE,

@@ -21,10 +21,10 @@ from aftersales.disputes import jury, selectors
 from aftersales.disputes.choices import Action, DisputeState, Side
 from aftersales.disputes.lifecycle import DISPUTES
 from aftersales.disputes.models import Dispute, ShopScore
-from aftersales.disputes.moves.opening import OpenIn
+from aftersales.disputes.moves.opening import DisputeOpenIn
 
 
-def dispute_open(*, actor: Principal, data: Mapping[str, Any] | OpenIn) -> Dispute:
+def dispute_open(*, actor: Principal, data: Mapping[str, Any] | DisputeOpenIn) -> Dispute:
     """Open a dispute about a case (the table's first row)."""
     return open_subject(DISPUTES, actor=actor, data=data)
 

@@ -31,7 +31,7 @@ def who(action: str) -> frozenset[str]:
 
 
 MOVES = (
-    Move(None, A.OPEN, S.PENDING, SYSTEM, moves.open_review, moves.OpenIn),
+    Move(None, A.OPEN, S.PENDING, SYSTEM, moves.open_review, moves.ReviewOpenIn),
     Move(
         S.PENDING,
         A.RATE,

@@ -29,7 +29,7 @@ from aftersales.team.models import ContactChannel
 ReviewText = text(500, gettext_noop("Your review"), widget="textarea")
 
 
-class OpenIn(ActionInput):
+class ReviewOpenIn(ActionInput):
     """Open the review window of a signed order (the worker, or the buyer's first rating)."""
 
     order_id: labelled(WholeId, gettext_noop("Order"))

@@ -92,7 +92,7 @@ class PenaltyPage(Output):
     items: list[PenaltySummaryOut]
 
 
-class StepOut(Output):
+class PenaltyStepOut(Output):
     points: int
     days: int | None
     measures: list[Measure]
@@ -104,8 +104,8 @@ class ClassStandingOut(Output):
     violation_class: ViolationClass
     label: str
     points: int
-    steps: list[StepOut]
-    next_step: StepOut | None
+    steps: list[PenaltyStepOut]
+    next_step: PenaltyStepOut | None
 
 
 class StandingOut(Output):

@@ -40,7 +40,7 @@ from aftersales.policy.models import Policy
 from aftersales.policy.services import policy_current
 
 
-class OpenIn(ActionInput):
+class DisputeOpenIn(ActionInput):
     """Ask the platform to step in on one of your after-sales cases."""
 
     case_number: required_text(32, gettext_noop("Case number"))
@@ -167,7 +167,7 @@ def dispute_number(dispute: Dispute, now: dt.datetime) -> str:
 def open_dispute(dispute: Dispute, ctx: Context) -> None:
     from aftersales.disputes import effects  # the case's moves, after the insert
 
-    data: OpenIn = ctx.input
+    data: DisputeOpenIn = ctx.input
     spellings = list(dict.fromkeys([data.case_number, data.case_number.upper()]))
     case = (
         Case.objects.select_related("shop", "order__shop", "customer")
