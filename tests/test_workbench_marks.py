@@ -137,6 +137,10 @@ def test_the_flag_is_set_and_taken_off(agent, customer, order):
     refused = agent.put(f"/cases/{number}/flag", {"flag": "pink"})
     assert refused.status_code == 422
     assert Case.objects.get(number=number).flag == "red"
+    # an empty body is refused, not read as "no flag" or "nobody"
+    assert agent.put(f"/cases/{number}/flag", {}).status_code == 422
+    assert agent.put(f"/cases/{number}/assignee", {}).status_code == 422
+    assert Case.objects.get(number=number).flag == "red"
     assert agent.put(f"/cases/{number}/flag", {"flag": ""}).json()["flag"] == ""
     assert customer.get(f"/cases/{number}").json()["flag"] is None
 

@@ -21,9 +21,10 @@ router = Router(tags=["cases"])
 
 
 class AssigneeIn(Input):
-    """A colleague of the case's shop by user name; ``null`` leaves the case with nobody."""
+    """A colleague of the case's shop by user name; ``null`` leaves the case with nobody (said
+    outright: an empty body is refused, not read as "nobody")."""
 
-    assignee: str | None = Field(None, min_length=1, max_length=150)
+    assignee: str | None = Field(..., min_length=1, max_length=150)
 
 
 class PriorityIn(Input):
@@ -31,9 +32,9 @@ class PriorityIn(Input):
 
 
 class FlagIn(Input):
-    """A colour whose meaning the shop chose; ``""`` takes the flag off."""
+    """A colour whose meaning the shop chose; ``""`` takes the flag off (said outright)."""
 
-    flag: FlagColor | Literal[""] = ""
+    flag: FlagColor | Literal[""]
 
 
 def _answer(request: HttpRequest, number: str) -> dict:
