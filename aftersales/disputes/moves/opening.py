@@ -19,7 +19,6 @@ import uuid
 import zoneinfo
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Max
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -28,6 +27,7 @@ from aftersales.cases.choices import Action as CaseAction
 from aftersales.cases.choices import CaseState
 from aftersales.cases.models import Case
 from aftersales.cases.moves.common import labelled, required_text
+from aftersales.cases.trade import trade_ended_at
 from aftersales.catalog.models import Order
 from aftersales.core.errors import Conflict, Ineligible, NotFound
 from aftersales.core.lifecycle import ActionInput, Context
@@ -50,16 +50,6 @@ class DisputeOpenIn(ActionInput):
 
 
 # --- when a buyer may open one ------------------------------------------------------------------
-
-
-def trade_ended_at(order: Order) -> dt.datetime | None:
-    """When the trade ended: its signing, or the end of its latest after-sales case if later
-    (the complaints' rule)."""
-    last_case = Case.objects.filter(order=order, state__in=CASE_FINAL_STATES).aggregate(
-        at=Max("resolved_at")
-    )["at"]
-    moments = [moment for moment in (order.signed_at, last_case) if moment is not None]
-    return max(moments) if moments else None
 
 
 def after_sale_window(order: Order, policy: Policy) -> tuple[dt.datetime, dt.datetime] | None:
