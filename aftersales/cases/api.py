@@ -183,7 +183,7 @@ def present_case(case: Case, principal: Principal) -> dict:
 def open_case(request: HttpRequest, payload: OpenIn):
     actor = request.auth
     case = services.case_open(actor=actor, data=payload)
-    return Status(201, present_case(selectors.case_get(actor=actor, number=case.number), actor))
+    return Status(201, present_case(selectors.case_as_opened(actor=actor, case=case), actor))
 
 
 class CaseQuery(Schema):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models, transaction
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
@@ -161,10 +162,27 @@ def record(subject, applied: Applied) -> tuple[Event, list[Notice]]:
     ]
 
 
-def _write(subject, applied: Applied) -> None:
+def _write(subject, applied: Applied) -> Event:
     event, notices = record(subject, applied)
     event.save()
     notices_save(notices)
+    return event
+
+
+def _has_timeline(model: type[models.Model]) -> bool:
+    try:
+        return model._meta.get_field("events").related_model is Event
+    except FieldDoesNotExist:
+        return False
+
+
+def known_related(instance: models.Model, name: str, rows: list) -> None:
+    """Give ``instance.<name>.all()`` the rows just written, as a prefetch would: an answer built
+    from what was written reads none of it back."""
+    rows_queryset = getattr(instance, name).all()
+    rows_queryset._result_cache = list(rows)
+    rows_queryset._prefetch_done = True
+    instance.__dict__.setdefault("_prefetched_objects_cache", {})[name] = rows_queryset
 
 
 @transaction.atomic
@@ -181,7 +199,10 @@ def open_subject(
     subject.save()
     for after_insert in applied.ctx.after_insert:
         after_insert(subject)
-    _write(subject, applied)
+    event = _write(subject, applied)
+    # A subject just opened has exactly this timeline (its answer need not read it back).
+    if _has_timeline(type(subject)):
+        known_related(subject, "events", [event])
     return subject
 
 

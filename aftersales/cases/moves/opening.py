@@ -24,6 +24,7 @@ from aftersales.cases.moves.common import labelled, text
 from aftersales.catalog.models import Order
 from aftersales.catalog.selectors import order_head
 from aftersales.core.actors import Principal
+from aftersales.core.gate import known_related
 from aftersales.core.lifecycle import ActionInput, Context
 from aftersales.core.money import ZERO
 from aftersales.core.schemas import PositiveAmount, WholeId, whole_number
@@ -143,7 +144,7 @@ def open_case(case: Case, ctx: Context) -> None:
     def after_insert(case: Case) -> None:
         case.number = case_number(case, ctx.now)
         Case.objects.filter(pk=case.pk).update(number=case.number)
-        CaseLine.objects.bulk_create(
+        lines = CaseLine.objects.bulk_create(
             CaseLine(
                 case=case,
                 order_line=grant.order_line,
@@ -152,6 +153,8 @@ def open_case(case: Case, ctx: Context) -> None:
             )
             for grant in plan.grants
         )
+        # the opened case's answer shows these lines without reading them back
+        known_related(case, "lines", lines)
 
     ctx.after_insert.append(after_insert)
     ctx.event_data.update(

@@ -1,0 +1,107 @@
+"""Queries compiled once (``core.compiled``) give what the ORM gives, and the caller they resolve
+is the same as before: the token's and the signed-in user's principal in one query."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from aftersales.core.compiled import Compiled
+from aftersales.team.models import ApiToken, ShopRole
+from aftersales.team.selectors import (
+    _BY_TOKEN,
+    _BY_USER,
+    principal_for_token,
+    principal_for_user,
+)
+from aftersales.team.services import hash_token, token_create, token_revoke, user_create
+from tests.conftest import make_shop, make_user
+
+
+@pytest.fixture
+def people(db):
+    shop, other = make_shop("shop"), make_shop("other")
+    users = {
+        "admin": make_user("root", "admin"),
+        "operator": make_user("op", "platform_operator"),
+        "agent": make_user("agent", "agent", shop="shop"),
+        "customer": make_user("buyer", "customer", shop="shop", customer="C1"),
+    }
+    # a lead of one shop who is an agent of another
+    user_create(username="lead", role="lead", shop_codes=["shop"])
+    membership = get_user_model().objects.get(username="lead").membership
+    ShopRole.objects.create(membership=membership, shop=other, role="agent")
+    users["lead"] = type(users["agent"])(token_create(username="lead"))
+    users["shops"] = (shop.id, other.id)
+    return users
+
+
+def test_compiled_rows_equal_the_orms_for_every_kind_of_caller(people):
+    # given every kind of caller's token and user, and tokens that resolve to no one
+    revoked = token_create(username="agent")
+    token_revoke(token=revoked)
+    tokens = [people[who].token for who in ("admin", "operator", "agent", "customer", "lead")]
+    tokens += [revoked, "as_nobody"]
+    for token in tokens:
+        key_hash = hash_token(token)
+        # when the compiled query and the ORM's are asked the same thing
+        compiled = _BY_TOKEN.rows(key_hash=key_hash)
+        orm = list(_BY_TOKEN.build(key_hash=key_hash))
+        # then they give the same rows (order aside: one per shop role)
+        assert sorted(map(repr, compiled)) == sorted(map(repr, orm)), token
+    for user in get_user_model().objects.all():
+        assert sorted(map(repr, _BY_USER.rows(user_id=user.pk))) == sorted(
+            map(repr, _BY_USER.build(user_id=user.pk))
+        )
+
+
+def test_one_query_resolves_a_caller_with_roles_in_two_shops(people):
+    # given a lead of one shop who is an agent of another
+    with CaptureQueriesContext(connection) as queries:
+        # when the token is resolved
+        principal = principal_for_token(people["lead"].token)
+    # then one query gives both roles
+    assert len(queries) == 1
+    shop, other = people["shops"]
+    assert principal.shop_roles == {shop: "lead", other: "agent"}
+    assert principal_for_user(get_user_model().objects.get(username="lead").pk) == principal
+
+
+@pytest.mark.parametrize("who", ["admin", "operator", "agent", "customer"])
+def test_the_principal_of_each_role(people, who):
+    principal = principal_for_token(people[who].token)
+    user = get_user_model().objects.get(pk=principal.user_id)
+    # the same caller whether it comes by token or by its signed-in session
+    assert principal_for_user(user.pk) == principal
+    if who in ("admin", "operator"):
+        assert principal.shop_ids is None
+    elif who == "customer":
+        assert principal.shop_ids == {people["shops"][0]} and principal.customer_id is not None
+    else:
+        assert principal.shop_roles == {people["shops"][0]: "agent"}
+
+
+def test_revoked_inactive_and_unknown_callers_are_no_one(people):
+    token = people["agent"].token
+    token_revoke(token=token)
+    assert principal_for_token(token) is None
+    user = get_user_model().objects.get(username="buyer")
+    user.is_active = False
+    user.save()
+    assert principal_for_token(people["customer"].token) is None
+    assert principal_for_user(user.pk) is None
+    assert principal_for_token("as_" + "x" * 40) is None
+    assert ApiToken.objects.filter(revoked_at=None).exists()
+
+
+def test_a_compiled_query_refuses_values_it_was_not_built_for(db):
+    query = Compiled(
+        lambda user_id: get_user_model().objects.filter(pk=user_id).values("username"),
+        ["username"],
+        user_id=int,
+    )
+    with pytest.raises(TypeError):
+        query.rows(name="x")
+    assert query.rows(user_id=10**6) == []
