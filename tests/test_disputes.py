@@ -313,7 +313,7 @@ def test_a_shop_whose_rules_keep_no_points_gets_none_proposed(
 
 
 def set_score(operator, score):
-    response = operator.put("/shops/shop/service-score", {"score": score})
+    response = operator.put("/shops/shop/service-score", {"score": score, "reason": "体验分"})
     assert response.status_code == 200, response.content
 
 
@@ -667,7 +667,7 @@ def test_only_the_platform_decides_and_reads_across_shops(
     assert other_shop_agent.get(f"/disputes/{number}").status_code == 404
     assert operator.get(f"/disputes/{number}").status_code == 200
     assert [row["number"] for row in operator.get("/disputes").json()["items"]] == [number]
-    assert agent.put("/shops/shop/service-score", {"score": "1"}).status_code == 403
+    assert agent.put("/shops/shop/service-score", {"score": "1", "reason": "x"}).status_code == 403
 
 
 def test_bad_input_changes_nothing(customer, agent, operator, order, clock):
@@ -688,7 +688,8 @@ def test_bad_input_changes_nothing(customer, agent, operator, order, clock):
     assert Dispute.objects.get(number=number).state == S.DECIDING
     response = open_dispute(customer, "NOPE")
     assert response.json()["code"] == "case_not_found"
-    assert operator.put("/shops/shop/service-score", {"score": "5.01"}).status_code == 422
+    too_high = {"score": "5.01", "reason": "x"}
+    assert operator.put("/shops/shop/service-score", too_high).status_code == 422
 
 
 def test_the_desk_and_the_portal_show_the_dispute(customer, agent, operator, order, clock):

@@ -123,10 +123,8 @@ def test_the_premium_is_rounded_half_up_to_the_cent():
 
 def test_a_quote_stores_its_inputs(offered, customer, operator, clock):
     # given a shop scored 4.60 and a buyer with three returns in the look-back
-    assert operator.put("/insurance/shops/shop/standing", {"service_score": "4.60"}).json() == {
-        "shop": "shop",
-        "service_score": "4.60",
-    }
+    set_score = operator.put("/shops/shop/service-score", {"score": "4.60", "reason": "评分下降"})
+    assert set_score.json()["score"] == "4.60"
     for day in (1, 30, 60):
         return_opened_at(customer, clock, NOW - dt.timedelta(days=day), f"R{day}")
     order = make_order(external_id="NEW")
@@ -199,10 +197,10 @@ def test_another_shops_returns_do_not_count(offered, customer, clock):
 
 
 def test_an_unset_score_is_full_and_a_score_is_bounded(offered, operator, customer, order):
-    assert operator.get("/insurance/shops/shop/standing").json()["service_score"] == "5.00"
-    refused = operator.put("/insurance/shops/shop/standing", {"service_score": "5.01"})
+    assert operator.get("/shops/shop/service-score").json()["score"] == "5.00"
+    refused = operator.put("/shops/shop/service-score", {"score": "5.01", "reason": "x"})
     assert refused.status_code == 422
-    assert operator.get("/insurance/shops/shop/standing").json()["service_score"] == "5.00"
+    assert operator.get("/shops/shop/service-score").json()["score"] == "5.00"
 
 
 # --- never forced --------------------------------------------------------------------------------
@@ -459,10 +457,8 @@ def test_only_the_platform_reviews_flags_and_sets_scores(shop, customer, agent, 
     for api in (customer, agent, shop_admin):
         assert api.post("/insurance/flags/scan").status_code == 403
         assert api.get("/insurance/flags").status_code == 403
-        assert api.put("/insurance/shops/shop/standing", {"service_score": "1"}).status_code in (
-            403,
-            404,
-        )
+        refused = api.put("/shops/shop/service-score", {"score": "1", "reason": "x"})
+        assert refused.status_code in (403, 404)
     operator.post("/insurance/flags/scan")
     flag_id = AbuseFlag.objects.get().pk
     for api in (customer, agent, shop_admin):

@@ -20,8 +20,6 @@ from aftersales.insurance.schemas import (
     FlagOut,
     FlagPage,
     ScanOut,
-    StandingIn,
-    StandingOut,
 )
 from aftersales.insurance.timeline import cover_entries, flag_entries
 
@@ -193,22 +191,3 @@ def clear_insurance_flag(request: HttpRequest, flag_id: Id, payload: ReviewIn):
 def confirm_insurance_flag(request: HttpRequest, flag_id: Id, payload: ReviewIn):
     """Confirm the abuse (a written reason); the shop's lead is told."""
     return _review(request, flag_id, FlagAction.CONFIRM, payload)
-
-
-# --- a shop's service score --------------------------------------------------------------------
-
-
-@router.get("/insurance/shops/{code}/standing", response={200: StandingOut, **ERROR_RESPONSES})
-def get_shop_standing(request: HttpRequest, code: str):
-    """The shop's service score the premium is graded by (5.00 until one is set)."""
-    shop, score = selectors.standing_of(actor=request.auth, code=code)
-    return {"shop": shop.code, "service_score": score}
-
-
-@router.put("/insurance/shops/{code}/standing", response={200: StandingOut, **ERROR_RESPONSES})
-def set_shop_standing(request: HttpRequest, code: str, payload: StandingIn):
-    """Set the shop's service score, 0 to 5 (a platform operator or the installation admin)."""
-    standing = services.standing_set(
-        actor=request.auth, code=code, service_score=payload.service_score, note=payload.note
-    )
-    return {"shop": code, "service_score": standing.service_score}
