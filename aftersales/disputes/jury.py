@@ -2,7 +2,8 @@
 from those eligible, who vote within ``jury.vote_window``; the first side to ``jury.majority``
 votes wins and decides the dispute through the platform's own decision path (the buyer's side: a
 refund in full; the shop's: the claim rejected). Short of it when the window ends, the dispute
-goes back to the platform.
+goes back to the platform (``jury.short_vote``: ``platform``), or the side with more votes wins
+(``plurality``; a tie or no vote still goes back to the platform).
 
 Who may sit: a customer account at least ``jury.min_account_days`` old with at least
 ``jury.min_trades`` signed orders, who is not a party to the dispute and has no tie to its shop
@@ -27,7 +28,7 @@ from aftersales.core.actors import Role
 from aftersales.core.errors import Conflict, Ineligible
 from aftersales.core.lifecycle import Context
 from aftersales.disputes import rules
-from aftersales.disputes.choices import Outcome, Side
+from aftersales.disputes.choices import DisputeState, Outcome, Side
 from aftersales.disputes.models import Juror, JuryDraw
 from aftersales.disputes.moves.deciding import check_autonomy, make_decision
 
@@ -109,6 +110,14 @@ def winner(jury: JuryDraw) -> str:
     return next((side for side, count in votes.items() if count >= jury.majority), "")
 
 
+def plurality(votes: dict[str, int]) -> str:
+    """The side with more votes ("" on a tie, or when nobody voted)."""
+    buyer, shop = votes[Side.BUYER], votes[Side.SHOP]
+    if buyer == shop:
+        return ""
+    return Side.BUYER if buyer > shop else Side.SHOP
+
+
 def close_round(dispute, now: dt.datetime) -> None:
     """Nobody votes on a round that ended (the dispute withdrawn, say)."""
     JuryDraw.objects.filter(dispute=dispute, result="", due_at__gt=now).update(due_at=now)
@@ -141,6 +150,10 @@ def jury_decide(dispute, ctx: Context) -> None:
     side = winner(jury) if jury is not None else ""
     if not side:
         raise Conflict(_("The jury has no majority yet."), code="no_majority")
+    _decide_for(dispute, ctx, jury, side)
+
+
+def _decide_for(dispute, ctx: Context, jury: JuryDraw, side: str) -> None:
     votes = tally(jury)
     make_decision(
         dispute,
@@ -158,9 +171,24 @@ def jury_decide(dispute, ctx: Context) -> None:
 
 
 def jury_expire(dispute, ctx: Context) -> None:
+    """The vote ended short of a majority: back to the platform, unless the policy's
+    ``jury.short_vote`` is ``plurality`` and one side has more votes — then that side wins as
+    a majority would (a tie, or no vote, still goes back to the platform)."""
     jury = current_draw(dispute)
-    if jury is not None:
-        ctx.event_data["votes"] = tally(jury)
+    if jury is None:
+        return
+    votes = tally(jury)
+    ctx.event_data["votes"] = votes
+    rule = jury_rules(dispute).get("short_vote", "platform")
+    ctx.event_data["short_vote"] = rule
+    side = plurality(votes) if rule == "plurality" else ""
+    if side:
+        _decide_for(dispute, ctx, jury, side)
+
+
+def after_the_vote(dispute) -> str:
+    """Where a vote that ran out leaves the dispute: decided by the plurality, or deciding."""
+    return DisputeState.DECIDED if dispute.decision_id is not None else DisputeState.DECIDING
 
 
 # --- what a juror reads ---------------------------------------------------------------------
