@@ -16,6 +16,7 @@ from django.test import Client
 
 from aftersales.cases.models import Case, RefundEntry
 from aftersales.core.actors import SYSTEM
+from aftersales.core.errors import InvalidInput
 from aftersales.core.models import Event
 from aftersales.core.notices import registered_kinds
 from aftersales.core.sweep import sweep
@@ -615,6 +616,62 @@ def test_too_few_votes_by_the_due_time_send_it_back_to_the_platform(
     assert (
         act(operator, number, "decide", {"outcome": "reject", "reason": "平台裁决"}).status_code
         == 200
+    )
+
+
+def test_with_short_vote_plurality_the_side_ahead_wins_when_the_vote_runs_out(
+    customer, agent, operator, order, clock, jurors
+):
+    # given a policy where a vote short of a majority goes to the side with more votes
+    policy_update(actor=SYSTEM, shop=order.shop, changes={"jury": {"short_vote": "plurality"}})
+    number = deciding(customer, agent, order, clock)
+    acted(operator, number, "send_to_jury")
+    _draw, names = drawn(number)
+    jurors[names[0]].post(f"/jury/disputes/{number}/vote", {"side": "shop"})
+    # when the vote's window ends with one vote for the shop (short of the majority of 2)
+    clock.shift(hours=24, seconds=-1)
+    sweep()
+    assert Dispute.objects.get(number=number).state == S.JURY
+    clock.shift(seconds=1)
+    sweep()
+    # then the shop's side wins, by the jury, as the system
+    dispute = Dispute.objects.get(number=number)
+    assert dispute.state == S.DECIDED
+    assert (dispute.decision.outcome, dispute.decision.by_jury) == ("reject", True)
+    assert dispute.decision.calculation["votes"] == {"buyer": 0, "shop": 1}
+    [expired] = dispute.events.filter(action="jury_expire")
+    assert (expired.actor_name, expired.data["short_vote"], expired.data["side"]) == (
+        "system",
+        "plurality",
+        "shop",
+    )
+
+
+def test_with_short_vote_plurality_a_tie_still_goes_to_the_platform(
+    customer, agent, operator, order, clock, jurors
+):
+    # given the plurality rule and a vote tied one to one when the window ends
+    policy_update(actor=SYSTEM, shop=order.shop, changes={"jury": {"size": 5, "majority": 3}})
+    policy_update(actor=SYSTEM, shop=order.shop, changes={"jury": {"short_vote": "plurality"}})
+    number = deciding(customer, agent, order, clock)
+    acted(operator, number, "send_to_jury")
+    _draw, names = drawn(number)
+    jurors[names[0]].post(f"/jury/disputes/{number}/vote", {"side": "shop"})
+    jurors[names[1]].post(f"/jury/disputes/{number}/vote", {"side": "buyer"})
+    # when it runs out
+    clock.shift(hours=24)
+    sweep()
+    # then the platform decides, as without the rule
+    dispute = Dispute.objects.get(number=number)
+    assert (dispute.state, dispute.decision) == (S.DECIDING, None)
+
+
+def test_the_jury_policy_refuses_an_unknown_short_vote_rule(shop):
+    with pytest.raises(InvalidInput) as refused:
+        policy_update(actor=SYSTEM, shop=shop, changes={"jury": {"short_vote": "coin"}})
+    assert (refused.value.code, refused.value.extra["field"]) == (
+        "invalid_policy",
+        "jury.short_vote",
     )
 
 
