@@ -21,7 +21,7 @@ from aftersales.core.models import Event
 from aftersales.core.notices import registered_kinds
 from aftersales.core.sweep import sweep
 from aftersales.disputes.choices import Action, DisputeState
-from aftersales.disputes.jury import redraw
+from aftersales.disputes.jury import POOL_PER_SEAT, redraw
 from aftersales.disputes.lifecycle import DISPUTES
 from aftersales.disputes.models import Decision, Dispute, Juror, JuryDraw
 from aftersales.disputes.timeline import VISIBILITY
@@ -551,6 +551,28 @@ def test_the_jury_is_drawn_from_the_eligible_and_again_from_its_seed(
         if e["action"] == "send_to_jury"
     ]
     assert "seed" not in shown[0]["data"]
+
+
+def test_a_large_crowd_gives_a_bounded_pool_read_from_the_seed(
+    customer, agent, operator, order, clock, jurors
+):
+    # given many more eligible users than a jury of 3 needs (its pool holds 10 per seat)
+    for index in range(40):
+        make_order(shop="other", external_id=f"Y{index}", customer=f"Y{index}", signed=True)
+        make_user(f"crowd{index}", "customer", shop="other", customer=f"Y{index}")
+    User.objects.update(date_joined=NOW - dt.timedelta(days=100))
+    eligible = set(
+        User.objects.filter(username__regex=r"^(j[1-5]|crowd\d+|new)$").values_list("id", flat=True)
+    )
+    number = deciding(customer, agent, order, clock)
+    # when the platform sends the dispute to the jury
+    acted(operator, number, "send_to_jury")
+    # then the pool is 30 eligible users in id order, stored with the seed that drew the jury
+    draw, _names = drawn(number)
+    assert len(draw.pool) == POOL_PER_SEAT * 3 == 30
+    assert draw.pool == sorted(draw.pool) and set(draw.pool) <= eligible
+    jurors_drawn = list(draw.jurors.order_by("position").values_list("user_id", flat=True))
+    assert redraw(draw.pool, draw.seed, draw.size) == jurors_drawn
 
 
 def test_the_first_side_to_the_majority_decides(
