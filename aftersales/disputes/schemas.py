@@ -20,7 +20,7 @@ from aftersales.disputes.choices import (
 )
 
 
-class EvidenceOut(Output):
+class DisputeEvidenceOut(Output):
     id: int
     side: Side
     kind: EvidenceKind
@@ -68,7 +68,7 @@ class DisputeOut(DisputeSummaryOut):
     appeal_reason: str
     decision: DecisionOut | None
     decisions: list[DecisionOut]
-    evidence: list[EvidenceOut]
+    evidence: list[DisputeEvidenceOut]
     available_actions: list[str]
     events: list[EventOut]
 

@@ -14,7 +14,7 @@ from aftersales.insurance import selectors, services
 from aftersales.insurance.choices import CoverAction, CoverState, FlagAction, FlagState
 from aftersales.insurance.lifecycle import COVERS
 from aftersales.insurance.models import AbuseFlag, Cover
-from aftersales.insurance.moves import ActualPostageIn, ClaimIn, ReviewIn
+from aftersales.insurance.moves import ActualPostageIn, ClaimIn, FlagReviewIn
 from aftersales.insurance.schemas import (
     CoverOut,
     FlagOut,
@@ -176,18 +176,18 @@ def get_insurance_flag(request: HttpRequest, flag_id: Id):
     return present_flag(selectors.flag_get(actor=request.auth, flag_id=flag_id), request.auth)
 
 
-def _review(request: HttpRequest, flag_id: int, action: str, payload: ReviewIn) -> dict:
+def _review(request: HttpRequest, flag_id: int, action: str, payload: FlagReviewIn) -> dict:
     services.flag_review(actor=request.auth, flag_id=flag_id, action=action, reason=payload.reason)
     return present_flag(selectors.flag_get(actor=request.auth, flag_id=flag_id), request.auth)
 
 
 @router.post("/insurance/flags/{flag_id}/clear", response={200: FlagOut, **ERROR_RESPONSES})
-def clear_insurance_flag(request: HttpRequest, flag_id: Id, payload: ReviewIn):
+def clear_insurance_flag(request: HttpRequest, flag_id: Id, payload: FlagReviewIn):
     """Clear the flag: no abuse (a written reason)."""
     return _review(request, flag_id, FlagAction.CLEAR, payload)
 
 
 @router.post("/insurance/flags/{flag_id}/confirm", response={200: FlagOut, **ERROR_RESPONSES})
-def confirm_insurance_flag(request: HttpRequest, flag_id: Id, payload: ReviewIn):
+def confirm_insurance_flag(request: HttpRequest, flag_id: Id, payload: FlagReviewIn):
     """Confirm the abuse (a written reason); the shop's lead is told."""
     return _review(request, flag_id, FlagAction.CONFIRM, payload)

@@ -105,8 +105,8 @@ def _flag_move(source, action, target, effect, input):
 FLAG_MOVES = (
     Move(None, FA.RAISE, F.OPEN, SYSTEM, moves.raise_flag, moves.RaiseIn),
     Move(F.OPEN, FA.REFRESH, F.OPEN, SYSTEM, moves.refresh, moves.RefreshIn),
-    _flag_move(F.OPEN, FA.CLEAR, F.CLEARED, moves.review, moves.ReviewIn),
-    _flag_move(F.OPEN, FA.CONFIRM, F.CONFIRMED, moves.confirm, moves.ReviewIn),
+    _flag_move(F.OPEN, FA.CLEAR, F.CLEARED, moves.review, moves.FlagReviewIn),
+    _flag_move(F.OPEN, FA.CONFIRM, F.CONFIRMED, moves.confirm, moves.FlagReviewIn),
     Move(F.OPEN, FA.ESCALATE, F.OPEN, SYSTEM, moves.escalate_flag, NoInput),
 )
 

@@ -272,7 +272,7 @@ def refresh(flag, ctx: Context) -> None:
     ctx.event_data.update(reasons=ctx.input.reasons)
 
 
-class ReviewIn(ActionInput):
+class FlagReviewIn(ActionInput):
     """The operator's decision on a flag, with a written reason."""
 
     reason: required_text(2000, gettext_noop("Reason"), widget="textarea")

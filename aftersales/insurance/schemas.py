@@ -12,7 +12,7 @@ from aftersales.core.schemas import Output
 from aftersales.insurance.choices import CoverState, FlagState, Signal
 
 
-class ClaimOut(Output):
+class InsuranceClaimOut(Output):
     case_number: str
     stated_postage: Decimal
     payout_cap: Decimal
@@ -47,7 +47,7 @@ class CoverOut(Output):
     quote: QuoteInputsOut
     quoted_at: dt.datetime
     insured_at: dt.datetime | None
-    claims: list[ClaimOut]
+    claims: list[InsuranceClaimOut]
     available_actions: list[str]
     events: list[EventOut]
 
