@@ -17,7 +17,7 @@ from django.test import Client
 from aftersales.cases.models import Case, RefundEntry
 from aftersales.core.actors import SYSTEM
 from aftersales.core.errors import InvalidInput
-from aftersales.core.models import Event
+from aftersales.core.models import Event, Notice
 from aftersales.core.notices import registered_kinds
 from aftersales.core.sweep import sweep
 from aftersales.disputes.choices import Action, DisputeState
@@ -819,3 +819,35 @@ def test_every_action_has_a_label_a_visibility_and_registered_notices():
         assert action in VISIBILITY
     for code in ("dispute_opened", "dispute_decided", "dispute_final", "dispute_escalated"):
         assert code in kinds
+
+
+# --- e-mails --------------------------------------------------------------------------------------
+
+
+def test_the_customer_receives_the_platforms_decision_by_e_mail(
+    customer, agent, operator, order, clock
+):
+    from django.core import mail
+
+    from aftersales.catalog.models import Customer
+    from aftersales.notify.models import Delivery
+    from aftersales.notify.services import notifications_deliver
+
+    # given a buyer with an address who reads English, and a dispute waiting for the platform
+    Customer.objects.filter(external_id="C1").update(email="buyer@example.com", language="en")
+    number = deciding(customer, agent, order, clock)
+    Notice.objects.update(delivered_at=NOW)
+    Delivery.objects.update(status="delivered", delivered_at=NOW)
+    mail.outbox.clear()
+    # when the platform decides and the notices go out
+    acted(operator, number, "decide", {"outcome": "reject", "reason": "No quality problem found"})
+    notifications_deliver()
+    # then the buyer's e-mail tells the decision and its reason, with a link to the dispute; the
+    # shop's notice is on its bell, not in anyone's mailbox
+    [message] = mail.outbox
+    assert message.to == ["buyer@example.com"]
+    assert message.subject == f"Dispute {number}: the platform's decision"
+    assert "Decision: Reject the claim" in message.body
+    assert "Reason: No quality problem found" in message.body
+    assert f"/disputes/{number}/" in message.body
+    assert Notice.objects.filter(kind="dispute_decided_shop", delivered_at__isnull=False).exists()
