@@ -457,14 +457,6 @@ def marketplace_requests(world, target):
             f"/insurance/flags/{flag}/confirm",
             {"reason": "x"},
         ),
-        ("/api/v1/insurance/shops/{code}/standing", "get"): (
-            f"/insurance/shops/{shop}/standing",
-            None,
-        ),
-        ("/api/v1/insurance/shops/{code}/standing", "put"): (
-            f"/insurance/shops/{shop}/standing",
-            {"service_score": "1.00"},
-        ),
         ("/api/v1/reviews", "post"): (
             "/reviews",
             {"order_id": order.id, "rating": "positive", "text": "x"},
@@ -499,9 +491,10 @@ def marketplace_requests(world, target):
             f"/jury/disputes/{dispute}/vote",
             {"side": "buyer"},
         ),
+        ("/api/v1/shops/{code}/service-score", "get"): (f"/shops/{shop}/service-score", None),
         ("/api/v1/shops/{code}/service-score", "put"): (
             f"/shops/{shop}/service-score",
-            {"score": "1.00"},
+            {"score": "1.00", "reason": "x"},
         ),
     }
 

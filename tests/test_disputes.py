@@ -16,11 +16,12 @@ from django.test import Client
 
 from aftersales.cases.models import Case, RefundEntry
 from aftersales.core.actors import SYSTEM
-from aftersales.core.models import Event
+from aftersales.core.errors import InvalidInput
+from aftersales.core.models import Event, Notice
 from aftersales.core.notices import registered_kinds
 from aftersales.core.sweep import sweep
 from aftersales.disputes.choices import Action, DisputeState
-from aftersales.disputes.jury import redraw
+from aftersales.disputes.jury import POOL_PER_SEAT, redraw
 from aftersales.disputes.lifecycle import DISPUTES
 from aftersales.disputes.models import Decision, Dispute, Juror, JuryDraw
 from aftersales.disputes.timeline import VISIBILITY
@@ -313,7 +314,7 @@ def test_a_shop_whose_rules_keep_no_points_gets_none_proposed(
 
 
 def set_score(operator, score):
-    response = operator.put("/shops/shop/service-score", {"score": score})
+    response = operator.put("/shops/shop/service-score", {"score": score, "reason": "体验分"})
     assert response.status_code == 200, response.content
 
 
@@ -552,6 +553,28 @@ def test_the_jury_is_drawn_from_the_eligible_and_again_from_its_seed(
     assert "seed" not in shown[0]["data"]
 
 
+def test_a_large_crowd_gives_a_bounded_pool_read_from_the_seed(
+    customer, agent, operator, order, clock, jurors
+):
+    # given many more eligible users than a jury of 3 needs (its pool holds 10 per seat)
+    for index in range(40):
+        make_order(shop="other", external_id=f"Y{index}", customer=f"Y{index}", signed=True)
+        make_user(f"crowd{index}", "customer", shop="other", customer=f"Y{index}")
+    User.objects.update(date_joined=NOW - dt.timedelta(days=100))
+    eligible = set(
+        User.objects.filter(username__regex=r"^(j[1-5]|crowd\d+|new)$").values_list("id", flat=True)
+    )
+    number = deciding(customer, agent, order, clock)
+    # when the platform sends the dispute to the jury
+    acted(operator, number, "send_to_jury")
+    # then the pool is 30 eligible users in id order, stored with the seed that drew the jury
+    draw, _names = drawn(number)
+    assert len(draw.pool) == POOL_PER_SEAT * 3 == 30
+    assert draw.pool == sorted(draw.pool) and set(draw.pool) <= eligible
+    jurors_drawn = list(draw.jurors.order_by("position").values_list("user_id", flat=True))
+    assert redraw(draw.pool, draw.seed, draw.size) == jurors_drawn
+
+
 def test_the_first_side_to_the_majority_decides(
     customer, agent, lead, operator, order, clock, jurors
 ):
@@ -618,6 +641,62 @@ def test_too_few_votes_by_the_due_time_send_it_back_to_the_platform(
     )
 
 
+def test_with_short_vote_plurality_the_side_ahead_wins_when_the_vote_runs_out(
+    customer, agent, operator, order, clock, jurors
+):
+    # given a policy where a vote short of a majority goes to the side with more votes
+    policy_update(actor=SYSTEM, shop=order.shop, changes={"jury": {"short_vote": "plurality"}})
+    number = deciding(customer, agent, order, clock)
+    acted(operator, number, "send_to_jury")
+    _draw, names = drawn(number)
+    jurors[names[0]].post(f"/jury/disputes/{number}/vote", {"side": "shop"})
+    # when the vote's window ends with one vote for the shop (short of the majority of 2)
+    clock.shift(hours=24, seconds=-1)
+    sweep()
+    assert Dispute.objects.get(number=number).state == S.JURY
+    clock.shift(seconds=1)
+    sweep()
+    # then the shop's side wins, by the jury, as the system
+    dispute = Dispute.objects.get(number=number)
+    assert dispute.state == S.DECIDED
+    assert (dispute.decision.outcome, dispute.decision.by_jury) == ("reject", True)
+    assert dispute.decision.calculation["votes"] == {"buyer": 0, "shop": 1}
+    [expired] = dispute.events.filter(action="jury_expire")
+    assert (expired.actor_name, expired.data["short_vote"], expired.data["side"]) == (
+        "system",
+        "plurality",
+        "shop",
+    )
+
+
+def test_with_short_vote_plurality_a_tie_still_goes_to_the_platform(
+    customer, agent, operator, order, clock, jurors
+):
+    # given the plurality rule and a vote tied one to one when the window ends
+    policy_update(actor=SYSTEM, shop=order.shop, changes={"jury": {"size": 5, "majority": 3}})
+    policy_update(actor=SYSTEM, shop=order.shop, changes={"jury": {"short_vote": "plurality"}})
+    number = deciding(customer, agent, order, clock)
+    acted(operator, number, "send_to_jury")
+    _draw, names = drawn(number)
+    jurors[names[0]].post(f"/jury/disputes/{number}/vote", {"side": "shop"})
+    jurors[names[1]].post(f"/jury/disputes/{number}/vote", {"side": "buyer"})
+    # when it runs out
+    clock.shift(hours=24)
+    sweep()
+    # then the platform decides, as without the rule
+    dispute = Dispute.objects.get(number=number)
+    assert (dispute.state, dispute.decision) == (S.DECIDING, None)
+
+
+def test_the_jury_policy_refuses_an_unknown_short_vote_rule(shop):
+    with pytest.raises(InvalidInput) as refused:
+        policy_update(actor=SYSTEM, shop=shop, changes={"jury": {"short_vote": "coin"}})
+    assert (refused.value.code, refused.value.extra["field"]) == (
+        "invalid_policy",
+        "jury.short_vote",
+    )
+
+
 def test_a_juror_votes_on_the_page_and_the_buyer_may_withdraw_meanwhile(
     customer, agent, operator, order, clock, jurors
 ):
@@ -667,7 +746,7 @@ def test_only_the_platform_decides_and_reads_across_shops(
     assert other_shop_agent.get(f"/disputes/{number}").status_code == 404
     assert operator.get(f"/disputes/{number}").status_code == 200
     assert [row["number"] for row in operator.get("/disputes").json()["items"]] == [number]
-    assert agent.put("/shops/shop/service-score", {"score": "1"}).status_code == 403
+    assert agent.put("/shops/shop/service-score", {"score": "1", "reason": "x"}).status_code == 403
 
 
 def test_bad_input_changes_nothing(customer, agent, operator, order, clock):
@@ -688,7 +767,8 @@ def test_bad_input_changes_nothing(customer, agent, operator, order, clock):
     assert Dispute.objects.get(number=number).state == S.DECIDING
     response = open_dispute(customer, "NOPE")
     assert response.json()["code"] == "case_not_found"
-    assert operator.put("/shops/shop/service-score", {"score": "5.01"}).status_code == 422
+    too_high = {"score": "5.01", "reason": "x"}
+    assert operator.put("/shops/shop/service-score", too_high).status_code == 422
 
 
 def test_the_desk_and_the_portal_show_the_dispute(customer, agent, operator, order, clock):
@@ -739,3 +819,35 @@ def test_every_action_has_a_label_a_visibility_and_registered_notices():
         assert action in VISIBILITY
     for code in ("dispute_opened", "dispute_decided", "dispute_final", "dispute_escalated"):
         assert code in kinds
+
+
+# --- e-mails --------------------------------------------------------------------------------------
+
+
+def test_the_customer_receives_the_platforms_decision_by_e_mail(
+    customer, agent, operator, order, clock
+):
+    from django.core import mail
+
+    from aftersales.catalog.models import Customer
+    from aftersales.notify.models import Delivery
+    from aftersales.notify.services import notifications_deliver
+
+    # given a buyer with an address who reads English, and a dispute waiting for the platform
+    Customer.objects.filter(external_id="C1").update(email="buyer@example.com", language="en")
+    number = deciding(customer, agent, order, clock)
+    Notice.objects.update(delivered_at=NOW)
+    Delivery.objects.update(status="delivered", delivered_at=NOW)
+    mail.outbox.clear()
+    # when the platform decides and the notices go out
+    acted(operator, number, "decide", {"outcome": "reject", "reason": "No quality problem found"})
+    notifications_deliver()
+    # then the buyer's e-mail tells the decision and its reason, with a link to the dispute; the
+    # shop's notice is on its bell, not in anyone's mailbox
+    [message] = mail.outbox
+    assert message.to == ["buyer@example.com"]
+    assert message.subject == f"Dispute {number}: the platform's decision"
+    assert "Decision: Reject the claim" in message.body
+    assert "Reason: No quality problem found" in message.body
+    assert f"/disputes/{number}/" in message.body
+    assert Notice.objects.filter(kind="dispute_decided_shop", delivered_at__isnull=False).exists()

@@ -10,8 +10,10 @@ from decimal import Decimal
 import pytest
 
 from aftersales.core.actors import SYSTEM
+from aftersales.core.errors import InvalidInput
 from aftersales.core.models import Notice
 from aftersales.core.permissions import MATRIX, roles_for
+from aftersales.core.sweep import sweep
 from aftersales.insurance.lifecycle import COVERS, FLAGS
 from aftersales.insurance.models import AbuseFlag, Claim, Cover
 from aftersales.insurance.pricing import premium_for
@@ -123,10 +125,8 @@ def test_the_premium_is_rounded_half_up_to_the_cent():
 
 def test_a_quote_stores_its_inputs(offered, customer, operator, clock):
     # given a shop scored 4.60 and a buyer with three returns in the look-back
-    assert operator.put("/insurance/shops/shop/standing", {"service_score": "4.60"}).json() == {
-        "shop": "shop",
-        "service_score": "4.60",
-    }
+    set_score = operator.put("/shops/shop/service-score", {"score": "4.60", "reason": "评分下降"})
+    assert set_score.json()["score"] == "4.60"
     for day in (1, 30, 60):
         return_opened_at(customer, clock, NOW - dt.timedelta(days=day), f"R{day}")
     order = make_order(external_id="NEW")
@@ -199,10 +199,10 @@ def test_another_shops_returns_do_not_count(offered, customer, clock):
 
 
 def test_an_unset_score_is_full_and_a_score_is_bounded(offered, operator, customer, order):
-    assert operator.get("/insurance/shops/shop/standing").json()["service_score"] == "5.00"
-    refused = operator.put("/insurance/shops/shop/standing", {"service_score": "5.01"})
+    assert operator.get("/shops/shop/service-score").json()["score"] == "5.00"
+    refused = operator.put("/shops/shop/service-score", {"score": "5.01", "reason": "x"})
     assert refused.status_code == 422
-    assert operator.get("/insurance/shops/shop/standing").json()["service_score"] == "5.00"
+    assert operator.get("/shops/shop/service-score").json()["score"] == "5.00"
 
 
 # --- never forced --------------------------------------------------------------------------------
@@ -440,6 +440,71 @@ def test_an_operator_reviews_a_flag_with_a_reason(shop, customer, operator, cloc
     assert confirmed.json()["state"] == "confirmed"
 
 
+# --- the due times (insurance.quote_valid, insurance.review_due) ---------------------------------
+
+
+def test_a_quote_not_insured_in_time_lapses_and_may_be_quoted_anew(offered, customer, order, clock):
+    # given a quote valid 24 hours (the preset)
+    assert quote(customer, order).status_code == 201
+    cover = Cover.objects.get(order=order)
+    assert cover.deadline_at == NOW + dt.timedelta(hours=24)
+    # a second before the end it stands; a new quote meanwhile is valid anew
+    clock.shift(hours=12)
+    assert quote(customer, order).status_code == 200
+    assert Cover.objects.get(order=order).deadline_at == clock.now + dt.timedelta(hours=24)
+    clock.shift(hours=24, seconds=-1)
+    sweep()
+    assert Cover.objects.get(order=order).state == "quoted"
+    # when its validity ends, the sweep lapses it as the system
+    clock.shift(seconds=1)
+    assert sweep().acted == 1
+    body = customer.get(f"/insurance/orders/{order.id}").json()
+    assert body["state"] == "lapsed"
+    assert [(e["action"], e["actor"]) for e in body["events"]][-1] == ("lapse", "system")
+    # then it cannot be insured as it stands, only quoted again
+    refused = customer.post(f"/insurance/orders/{order.id}/insure")
+    assert (refused.status_code, refused.json()["code"]) == (409, "action_not_allowed")
+    assert quote(customer, order).json()["state"] == "quoted"
+    assert customer.post(f"/insurance/orders/{order.id}/insure").json()["state"] == "insured"
+    assert Cover.objects.get(order=order).deadline_at is None
+
+
+def test_an_unreviewed_flag_goes_to_the_lead_at_its_due_time(shop, customer, operator, clock):
+    # given a flag raised now, with 3 days to review it (the preset)
+    offer(shop, abuse_returns=1)
+    return_opened_at(customer, clock, NOW - dt.timedelta(days=1), "R1")
+    operator.post("/insurance/flags/scan")
+    flag = AbuseFlag.objects.get()
+    assert flag.deadline_at == NOW + dt.timedelta(days=3)
+    clock.shift(days=3, seconds=-1)
+    sweep()
+    assert not Notice.objects.filter(kind="insurance_flag_overdue").exists()
+    # when nobody reviewed it by then
+    clock.shift(seconds=1)
+    sweep()
+    # then the shop's lead is told, the flag stays open for its review, and it is marked overdue
+    flag.refresh_from_db()
+    assert (flag.state, flag.escalated_at) == ("open", clock.now)
+    notice = Notice.objects.get(kind="insurance_flag_overdue")
+    assert (notice.audience, notice.subject_id) == ("lead", flag.pk)
+    body = operator.get(f"/insurance/flags/{flag.pk}").json()
+    assert [(e["action"], e["actor"]) for e in body["events"]] == [
+        ("raise", "system"),
+        ("escalate", "system"),
+    ]
+    sweep()
+    assert Notice.objects.filter(kind="insurance_flag_overdue").count() == 1
+    cleared = operator.post(f"/insurance/flags/{flag.pk}/clear", {"reason": "核实无误"})
+    assert cleared.json()["state"] == "cleared"
+
+
+def test_the_insurance_due_times_are_policy_durations(shop):
+    for key in ("quote_valid", "review_due"):
+        with pytest.raises(InvalidInput) as refused:
+            offer(shop, **{key: "P100D"})
+        assert refused.value.extra["field"] == f"insurance.{key}"
+
+
 # --- who may do what -----------------------------------------------------------------------------
 
 
@@ -459,10 +524,8 @@ def test_only_the_platform_reviews_flags_and_sets_scores(shop, customer, agent, 
     for api in (customer, agent, shop_admin):
         assert api.post("/insurance/flags/scan").status_code == 403
         assert api.get("/insurance/flags").status_code == 403
-        assert api.put("/insurance/shops/shop/standing", {"service_score": "1"}).status_code in (
-            403,
-            404,
-        )
+        refused = api.put("/shops/shop/service-score", {"score": "1", "reason": "x"})
+        assert refused.status_code in (403, 404)
     operator.post("/insurance/flags/scan")
     flag_id = AbuseFlag.objects.get().pk
     for api in (customer, agent, shop_admin):

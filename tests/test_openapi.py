@@ -343,3 +343,85 @@ def test_valid_applications_are_never_refused_for_their_shape(generated, apis, c
     status, answer = _send(apis["customer"], "/api/v1/cases", body)
     # then a refusal, if any, is a rule of the business, never the body's shape
     assert not _refused_for_shape(status, answer), (body, status, answer)
+
+
+def _named_types(annotation, found: dict[str, set], seen: set) -> None:
+    """Every model and enum of ours reachable from ``annotation``, by the name it has in the
+    document's components."""
+    import enum
+    import typing
+
+    from pydantic import BaseModel
+
+    for argument in typing.get_args(annotation):
+        _named_types(argument, found, seen)
+    if not isinstance(annotation, type) or annotation in seen:
+        return
+    seen.add(annotation)
+    ours = annotation.__module__.startswith(("aftersales.", "config."))
+    if issubclass(annotation, BaseModel):
+        if ours:
+            found.setdefault(annotation.__name__, set()).add(annotation)
+        for field in annotation.model_fields.values():
+            _named_types(field.annotation, found, seen)
+    elif issubclass(annotation, enum.Enum) and ours:
+        found.setdefault(annotation.__name__, set()).add(annotation)
+
+
+def schema_name_clashes(operations) -> dict[str, list[str]]:
+    """The component names two different classes would share (ninja keeps the last one)."""
+    found: dict[str, set] = {}
+    seen: set = set()
+    for operation in operations:
+        for model in [*operation.models, *operation.response_models.values()]:
+            if isinstance(model, type):
+                _named_types(model, found, seen)
+    return {
+        name: sorted(f"{c.__module__}.{c.__qualname__}" for c in classes)
+        for name, classes in found.items()
+        if len(classes) > 1
+    }
+
+
+def _api_operations():
+    from config.api import api
+
+    return [
+        operation
+        for _prefix, router in api._routers
+        for view in router.path_operations.values()
+        for operation in view.operations
+    ]
+
+
+def test_no_two_schemas_of_the_document_share_a_name():
+    # given every operation's bodies, parameters and answers, and every model and enum in them
+    operations = _api_operations()
+    assert len(operations) > 100
+    # then no name stands for two different classes (one would silently replace the other)
+    assert schema_name_clashes(operations) == {}
+
+
+def test_two_schemas_with_one_name_are_caught():
+    # given two routers whose bodies are different classes with one name
+    from pydantic import BaseModel, create_model
+
+    first_body = create_model("SameIn", __base__=BaseModel, __module__="aftersales.x", a=int)
+    second_body = create_model("SameIn", __base__=BaseModel, __module__="aftersales.y", b=int)
+    routers = {"/a": (Router(), first_body), "/b": (Router(), second_body)}
+    for path, (router, model) in routers.items():
+
+        def take(request, payload):
+            return None
+
+        # (this module's annotations are strings: the body's class is given as an object)
+        take.__annotations__ = {"payload": model}
+        router.post(path)(take)
+    operations = [
+        operation
+        for router, _model in routers.values()
+        for view in router.path_operations.values()
+        for operation in view.operations
+    ]
+    # then the check names them
+    assert list(schema_name_clashes(operations)) == ["SameIn"]

@@ -286,5 +286,6 @@ def test_a_policy_written_before_the_marketplace_rules_reads_them_from_its_prese
         "vote_window": "PT24H",
         "min_account_days": 90,
         "min_trades": 1,
+        "short_vote": "platform",
     }
     assert policy_data_complete(policy)["disputes"]["appeals"] == 1

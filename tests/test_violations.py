@@ -13,7 +13,7 @@ from django.test import Client
 
 from aftersales.cases.models import Case
 from aftersales.core.actors import SYSTEM
-from aftersales.core.errors import Ineligible, PermissionDenied
+from aftersales.core.errors import Ineligible, InvalidInput, PermissionDenied
 from aftersales.core.models import Event, Notice
 from aftersales.core.sweep import sweep
 from aftersales.policy.rules import policy_data_complete
@@ -246,6 +246,51 @@ def test_a_violation_may_be_appealed_once(operator, boss):
     assert "appeal" not in boss.get(f"/violations/{number}").json()["available_actions"]
 
 
+def test_the_appeal_window_closes_on_a_moved_clock(operator, boss, clock, shop):
+    # given a policy giving the shop two days to appeal, and a violation and its penalty
+    policy_update(actor=SYSTEM, shop=shop, changes={"violations": {"appeal_window": "P2D"}})
+    number = recorded(operator, "counterfeit")["number"]
+    [penalty] = penalties()
+    # a second before the window ends the appeal is offered
+    clock.shift(days=2, seconds=-1)
+    assert "appeal" in boss.get(f"/violations/{number}").json()["available_actions"]
+    # when the window has ended
+    clock.shift(seconds=1)
+    # then neither may be appealed any more, and nothing changes
+    for path in (f"/violations/{number}", f"/penalties/{penalty.number}"):
+        assert "appeal" not in boss.get(path).json()["available_actions"]
+        refused = boss.post(f"{path}/actions/appeal", {"text": "迟到的申诉"})
+        assert (refused.status_code, refused.json()["code"]) == (422, "appeal_window_closed")
+        assert "2026-11-26 10:00" in refused.json()["detail"]  # the end, in the shop's time
+    assert Violation.objects.get(number=number).appealed_at is None
+    assert Penalty.objects.get(pk=penalty.pk).state == "active"
+
+
+def test_the_default_appeal_window_is_seven_days(operator, boss, clock):
+    number = recorded(operator, "late_shipment")["number"]
+    clock.shift(days=7)
+    refused = boss.post(f"/violations/{number}/actions/appeal", {"text": "x"})
+    assert refused.json()["code"] == "appeal_window_closed"
+
+
+def test_the_policy_refuses_a_missing_appeal_window_and_disordered_weights(shop):
+    section = policy_data_complete(policy_current(shop=shop))["violations"]
+    for changes, field in (
+        ({"appeal_window": "P0D"}, "violations.appeal_window"),
+        (
+            {"refund_weights": {"seller_intervened": "1.00", "seller": "2.00", "other": "0.50"}},
+            "violations.refund_weights",
+        ),
+        (
+            {"refund_weights": {"seller_intervened": "3.00", "seller": "1.00", "other": "-1"}},
+            "violations.refund_weights.other",
+        ),
+    ):
+        with pytest.raises(InvalidInput) as refused:
+            policy_update(actor=SYSTEM, shop=shop, changes={"violations": {**section, **changes}})
+        assert refused.value.extra["field"] == field
+
+
 def test_a_penalty_may_be_appealed_once(operator, boss, clock):
     recorded(operator, "counterfeit")
     [penalty] = penalties()
@@ -455,6 +500,13 @@ def test_the_refund_rate_by_fault_on_a_known_dataset(shop, agent):
     # 2 × 3 (seller, intervened) + 2 × 1 (seller) + 2 × 0.5 (others) = 9 on 10 paid orders
     assert Decimal(body["weighted_refunds"]) == Decimal("9.00")
     assert Decimal(body["ranking_rate"]) == Decimal("90.00")
+    assert body["weights"] == {"seller_intervened": "3.00", "seller": "1.00", "other": "0.50"}
+    # the weights are the policy's: 2 × 5 + 2 × 2 + 2 × 0 = 14 on 10 paid orders
+    weights = {"seller_intervened": "5.00", "seller": "2.00", "other": "0.00"}
+    policy_update(actor=SYSTEM, shop=shop, changes={"violations": {"refund_weights": weights}})
+    weighted = agent.get("/shops/shop/refund-rate").json()
+    assert (weighted["weighted_refunds"], weighted["ranking_rate"]) == ("14.00", "140.00")
+    assert weighted["rate"] == body["rate"]
     # a shorter period, and one without paid orders
     week = agent.get("/shops/shop/refund-rate", days=1).json()
     assert (week["start"], week["paid_orders"]) == ("2026-11-24", 1)

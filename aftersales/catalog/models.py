@@ -187,7 +187,16 @@ class Order(TimestampedModel):
         constraints = [
             models.UniqueConstraint(fields=["shop", "external_id"], name="order_unique_external")
         ]
-        indexes = [models.Index(fields=["customer", "-paid_at"])]
+        indexes = [
+            models.Index(fields=["customer", "-paid_at"]),
+            # The reviews' worker step reads the signed orders in signing order, in batches
+            # (``reviews.services.reviews_open_due``).
+            models.Index(
+                fields=["signed_at", "id"],
+                condition=models.Q(signed_at__isnull=False),
+                name="order_signed",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.external_id

@@ -132,11 +132,6 @@ MATRIX: dict[str, Permission] = _rows(
         gettext_lazy("Read disputes and their evidence"),
     ),
     Permission(
-        "dispute.score",
-        {OPERATOR: ALL},
-        gettext_lazy("Set a shop's service score (it grades the shop's autonomy)"),
-    ),
-    Permission(
         "jury.vote",
         {CUSTOMER: OWN},
         gettext_lazy("Vote as a juror (only on the disputes one was drawn for)"),
@@ -233,8 +228,17 @@ MATRIX: dict[str, Permission] = _rows(
         {OPERATOR: ALL},
         gettext_lazy("Decide an appeal against a violation or a penalty (the platform)"),
     ),
+    Permission(
+        # The one service score: the disputes' autonomy and the insurance's premium read it.
+        "shop.service_score",
+        {OPERATOR: ALL, ADMIN: ALL},
+        gettext_lazy(
+            "Set a shop's service score, with the reason (it grades the shop's autonomy in "
+            "disputes and its shipping-insurance premium)"
+        ),
+    ),
     # --- shipping insurance (运费险): the buyer or the shop's handlers insure and claim; the
-    # platform's operator reviews the abuse flags and sets a shop's service score.
+    # platform's operator reviews the abuse flags.
     Permission(
         "insurance_cover.read",
         {CUSTOMER: OWN, **_shop(*STAFF), OPERATOR: ALL},
@@ -284,11 +288,6 @@ MATRIX: dict[str, Permission] = _rows(
         "insurance_flag.confirm",
         {OPERATOR: ALL, ADMIN: ALL},
         gettext_lazy("Confirm a buyer's shipping-insurance abuse"),
-    ),
-    Permission(
-        "shop.standing",
-        {OPERATOR: ALL, ADMIN: ALL},
-        gettext_lazy("Set a shop's service score"),
     ),
 )
 

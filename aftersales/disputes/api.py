@@ -23,8 +23,6 @@ from aftersales.disputes.schemas import (
     DisputePage,
     JurorFileOut,
     JurySeatsOut,
-    ScoreIn,
-    ScoreOut,
     VoteIn,
 )
 from aftersales.disputes.timeline import events_for
@@ -196,10 +194,3 @@ def vote_on_dispute(request: HttpRequest, number: str, payload: VoteIn):
     """Vote for the buyer's side or the shop's, once, within the vote window."""
     services.juror_vote(actor=request.auth, number=number, side=payload.side)
     return present_seat(selectors.seat_for(actor=request.auth, number=number))
-
-
-@router.put("/shops/{code}/service-score", response={200: ScoreOut, **ERROR_RESPONSES})
-def set_service_score(request: HttpRequest, code: str, payload: ScoreIn):
-    """Set a shop's service score (the platform's operator); it chooses the autonomy band."""
-    found = services.shop_score_set(actor=request.auth, shop_code=code, score=payload.score)
-    return {"shop": code, "score": found.score}

@@ -51,7 +51,8 @@ MOVES = (
     Move(S.DECIDING, A.SEND_TO_JURY, S.JURY, who(A.SEND_TO_JURY), jury.send_to_jury, NoInput),
     Move(S.DECIDING, A.ESCALATE, S.DECIDING, SYSTEM, deciding.escalate, NoInput),
     Move(S.JURY, A.JURY_DECIDE, S.DECIDED, SYSTEM, jury.jury_decide, NoInput),
-    Move(S.JURY, A.JURY_EXPIRE, S.DECIDING, SYSTEM, jury.jury_expire, NoInput),
+    # Back to the platform, or decided by the plurality (``jury.short_vote``).
+    Move(S.JURY, A.JURY_EXPIRE, jury.after_the_vote, SYSTEM, jury.jury_expire, NoInput),
     Move(S.DECIDED, A.ACCEPT, S.FINAL, who(A.ACCEPT), deciding.accept, NoInput),
     Move(S.DECIDED, A.APPEAL, S.APPEALED, who(A.APPEAL), deciding.appeal, deciding.AppealIn),
     Move(S.DECIDED, A.FINALIZE, S.FINAL, SYSTEM, deciding.finalize, NoInput),

@@ -1,7 +1,8 @@
 """The dispute (维权 / 平台介入): a buyer asks the platform to step in on one after-sales case. Its
 evidence from both sides, the platform's decisions (the first, and the review of the shop's
-appeal), the jury that may decide it (小法庭), and the shop's service score that grades how far
-the platform may overrule the shop. Its timeline and notices are the kernel's."""
+appeal), the jury that may decide it (小法庭). Its timeline and notices are the kernel's. The
+shop's service score that grades how far the platform may overrule the shop is the violations
+app's one score (``violations.ServiceScore``)."""
 
 from __future__ import annotations
 
@@ -136,18 +137,6 @@ class Decision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dispute_id}:{self.outcome}"
-
-
-class ShopScore(models.Model):
-    """The shop's service score on the marketplace (0–5; 5.00 until the platform sets one). It
-    chooses the autonomy band of the policy (``autonomy.bands``)."""
-
-    shop = models.OneToOneField("catalog.Shop", on_delete=models.CASCADE, related_name="+")
-    score = models.DecimalField(max_digits=3, decimal_places=2, default=Decimal("5.00"))
-    updated_at = models.DateTimeField()
-
-    def __str__(self) -> str:
-        return f"{self.shop_id}: {self.score}"
 
 
 class JuryDraw(models.Model):

@@ -1,13 +1,28 @@
-"""The notices a dispute sends (each kind with its subject line and the team's wording). They
-reach the customer's and the shop's bells and channels like every notice; a dispute has no
-e-mail composer of its own yet (the customer reads the dispute's page)."""
+"""The notices a dispute sends (each kind with its subject line and the team's wording), and the
+short e-mail the customer receives for theirs (what happened, the decision in words when there is
+one, the dispute's stage and a link), in the customer's language. Like a case's and a complaint's,
+they go through the notify deliveries: the customer's e-mail and text message, the shop's bell
+and webhooks (docs/notifications.md)."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from aftersales.core.models import Audience
-from aftersales.core.notices import NoticeKind, notice_kinds
+from aftersales.cases.notices import Detail
+from aftersales.core.models import Audience, Notice
+from aftersales.core.notices import NoticeKind, notice_kind, notice_kinds, register_composer
+from aftersales.disputes.choices import DisputeState, Outcome
+from aftersales.disputes.models import Dispute
+from aftersales.disputes.wording import explain
 
 CUSTOMER, SHOP, LEAD = Audience.CUSTOMER, Audience.SHOP, Audience.LEAD
 
@@ -85,3 +100,69 @@ notice_kinds(
         gettext_lazy("The platform's decision is overdue"),
     ),
 )
+
+
+# The kinds whose e-mail tells the decision in force.
+TELLS_THE_DECISION = frozenset({"dispute_decided", "dispute_final"})
+
+
+def dispute_link(dispute: Dispute) -> str:
+    return settings.AFTERSALES_BASE_URL + reverse(
+        "disputes_portal:dispute", kwargs={"number": dispute.number}
+    )
+
+
+def dispute_email(notice: Notice, disputes: dict[int, Dispute]):
+    """The e-mail of a customer notice about a dispute, telling it as it is at delivery time, or
+    ``None`` when the customer has no address."""
+    dispute = disputes.get(notice.subject_id)
+    if dispute is None or not dispute.customer.email:
+        return None
+    customer, shop = dispute.customer, dispute.shop
+    with translation.override(customer.language):
+        language = translation.get_language()
+        paragraphs = [str(notice_kind(notice.kind).summary)]
+        details = []
+        decision = dispute.decision
+        if notice.kind in TELLS_THE_DECISION and decision is not None:
+            details.append(Detail(_("Decision"), str(Outcome(decision.outcome).label)))
+            details.append(Detail(_("Reason"), decision.reason))
+            paragraphs.extend(explain(decision, shop.currency))
+        rows = [
+            *details,
+            Detail(_("Dispute"), dispute.number),
+            Detail(_("Case"), dispute.case.number),
+            Detail(_("Stage"), str(DisputeState(dispute.state).label)),
+        ]
+        context = {
+            "language": language,
+            "subject": str(notice_kind(notice.kind).subject) % {"number": dispute.number},
+            "greeting": _("Hello %(name)s,") % {"name": customer.name}
+            if customer.name
+            else _("Hello,"),
+            "story": {"paragraphs": paragraphs},
+            "rows": rows,
+            "due": "",
+            "link": dispute_link(dispute),
+            "signature": _("%(shop)s after-sales service") % {"shop": shop.name},
+        }
+        text = render_to_string("disputes/email.txt", context)
+        html = render_to_string("disputes/email.html", context)
+    plain = re.sub(r"\n{3,}", "\n\n", "\n".join(line.rstrip() for line in text.strip().split("\n")))
+    message = EmailMultiAlternatives(context["subject"], plain + "\n", to=[customer.email])
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+class DisputeComposer:
+    """The e-mails of notices about disputes (registered with the kernel's notices)."""
+
+    def prepare(self, notices: Sequence[Notice]) -> dict[int, Dispute]:
+        ids = {notice.subject_id for notice in notices}
+        return Dispute.objects.select_related("shop", "customer", "case", "decision").in_bulk(ids)
+
+    def email(self, notice: Notice, prepared: dict[int, Dispute]):
+        return dispute_email(notice, prepared)
+
+
+register_composer(Dispute, DisputeComposer())

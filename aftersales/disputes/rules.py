@@ -11,11 +11,9 @@ from typing import Any
 from django.utils.dateparse import parse_duration
 
 from aftersales.disputes.choices import Autonomy
-from aftersales.disputes.models import ShopScore
 from aftersales.policy.models import Policy
 from aftersales.policy.rules import policy_data_complete
-
-DEFAULT_SCORE = Decimal("5.00")
+from aftersales.violations.selectors import service_score
 
 # The dispute's due times: the name its lifecycle uses → (policy section, key).
 TIMEOUTS = {
@@ -41,8 +39,8 @@ def rule_duration(policy: Policy, key: str) -> dt.timedelta:
 
 
 def shop_score(shop_id: int) -> Decimal:
-    found = ShopScore.objects.filter(shop_id=shop_id).values_list("score", flat=True).first()
-    return DEFAULT_SCORE if found is None else found
+    """The shop's one service score (``violations``; 5.00 until the platform sets one)."""
+    return service_score(shop_id)
 
 
 def autonomy_band(policy: Policy, score: Decimal) -> dict[str, Any]:

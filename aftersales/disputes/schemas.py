@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Any
-
-from pydantic import Field
+from typing import Any
 
 from aftersales.cases.schemas import EventOut
 from aftersales.core.schemas import Input, Output
@@ -22,7 +20,7 @@ from aftersales.disputes.choices import (
 )
 
 
-class EvidenceOut(Output):
+class DisputeEvidenceOut(Output):
     id: int
     side: Side
     kind: EvidenceKind
@@ -70,7 +68,7 @@ class DisputeOut(DisputeSummaryOut):
     appeal_reason: str
     decision: DecisionOut | None
     decisions: list[DecisionOut]
-    evidence: list[EvidenceOut]
+    evidence: list[DisputeEvidenceOut]
     available_actions: list[str]
     events: list[EventOut]
 
@@ -99,12 +97,3 @@ class JurySeatsOut(Output):
 
 class VoteIn(Input):
     side: Side
-
-
-class ScoreIn(Input):
-    score: Annotated[Decimal, Field(ge=0, le=5, max_digits=3, decimal_places=2)]
-
-
-class ScoreOut(Output):
-    shop: str
-    score: Decimal

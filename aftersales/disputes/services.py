@@ -1,26 +1,25 @@
 """The writes that change a dispute: its table (``disputes.lifecycle``) through the kernel's one
 gate; a juror's vote (the vote that reaches the majority decides through the table's
-``jury_decide``); the shop's service score."""
+``jury_decide``). The shop's service score is the violations app's
+(``violations.services.service_score_set``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from aftersales.catalog.models import Shop
 from aftersales.core import clock
 from aftersales.core.actors import SYSTEM, Principal
-from aftersales.core.errors import Conflict, Ineligible, InvalidInput, NotFound
+from aftersales.core.errors import Conflict, Ineligible, InvalidInput
 from aftersales.core.gate import open_subject, transition
 from aftersales.core.permissions import require
 from aftersales.disputes import jury, selectors
 from aftersales.disputes.choices import Action, DisputeState, Side
 from aftersales.disputes.lifecycle import DISPUTES
-from aftersales.disputes.models import Dispute, ShopScore
+from aftersales.disputes.models import Dispute
 from aftersales.disputes.moves.opening import DisputeOpenIn
 
 
@@ -62,14 +61,3 @@ def juror_vote(*, actor: Principal, number: str, side: str) -> Dispute:
     if jury.winner(seat.draw):
         return transition(DISPUTES, subject_id=dispute.pk, action=Action.JURY_DECIDE, actor=SYSTEM)
     return dispute
-
-
-def shop_score_set(*, actor: Principal, shop_code: str, score: Decimal) -> ShopScore:
-    require(actor, "dispute.score")
-    shop = Shop.objects.filter(code=shop_code).first()
-    if shop is None:
-        raise NotFound(_("No shop %(code)s.") % {"code": shop_code}, code="shop_not_found")
-    found, _created = ShopScore.objects.update_or_create(
-        shop=shop, defaults={"score": score, "updated_at": clock.now()}
-    )
-    return found

@@ -14,14 +14,12 @@ from aftersales.insurance import selectors, services
 from aftersales.insurance.choices import CoverAction, CoverState, FlagAction, FlagState
 from aftersales.insurance.lifecycle import COVERS
 from aftersales.insurance.models import AbuseFlag, Cover
-from aftersales.insurance.moves import ActualPostageIn, ClaimIn, ReviewIn
+from aftersales.insurance.moves import ActualPostageIn, ClaimIn, FlagReviewIn
 from aftersales.insurance.schemas import (
     CoverOut,
     FlagOut,
     FlagPage,
     ScanOut,
-    StandingIn,
-    StandingOut,
 )
 from aftersales.insurance.timeline import cover_entries, flag_entries
 
@@ -178,37 +176,18 @@ def get_insurance_flag(request: HttpRequest, flag_id: Id):
     return present_flag(selectors.flag_get(actor=request.auth, flag_id=flag_id), request.auth)
 
 
-def _review(request: HttpRequest, flag_id: int, action: str, payload: ReviewIn) -> dict:
+def _review(request: HttpRequest, flag_id: int, action: str, payload: FlagReviewIn) -> dict:
     services.flag_review(actor=request.auth, flag_id=flag_id, action=action, reason=payload.reason)
     return present_flag(selectors.flag_get(actor=request.auth, flag_id=flag_id), request.auth)
 
 
 @router.post("/insurance/flags/{flag_id}/clear", response={200: FlagOut, **ERROR_RESPONSES})
-def clear_insurance_flag(request: HttpRequest, flag_id: Id, payload: ReviewIn):
+def clear_insurance_flag(request: HttpRequest, flag_id: Id, payload: FlagReviewIn):
     """Clear the flag: no abuse (a written reason)."""
     return _review(request, flag_id, FlagAction.CLEAR, payload)
 
 
 @router.post("/insurance/flags/{flag_id}/confirm", response={200: FlagOut, **ERROR_RESPONSES})
-def confirm_insurance_flag(request: HttpRequest, flag_id: Id, payload: ReviewIn):
+def confirm_insurance_flag(request: HttpRequest, flag_id: Id, payload: FlagReviewIn):
     """Confirm the abuse (a written reason); the shop's lead is told."""
     return _review(request, flag_id, FlagAction.CONFIRM, payload)
-
-
-# --- a shop's service score --------------------------------------------------------------------
-
-
-@router.get("/insurance/shops/{code}/standing", response={200: StandingOut, **ERROR_RESPONSES})
-def get_shop_standing(request: HttpRequest, code: str):
-    """The shop's service score the premium is graded by (5.00 until one is set)."""
-    shop, score = selectors.standing_of(actor=request.auth, code=code)
-    return {"shop": shop.code, "service_score": score}
-
-
-@router.put("/insurance/shops/{code}/standing", response={200: StandingOut, **ERROR_RESPONSES})
-def set_shop_standing(request: HttpRequest, code: str, payload: StandingIn):
-    """Set the shop's service score, 0 to 5 (a platform operator or the installation admin)."""
-    standing = services.standing_set(
-        actor=request.auth, code=code, service_score=payload.service_score, note=payload.note
-    )
-    return {"shop": code, "service_score": standing.service_score}

@@ -19,6 +19,8 @@ RETURN_KINDS = (CaseKind.RETURN_REFUND, CaseKind.EXCHANGE)
 class CoverState(models.TextChoices):
     QUOTED = "quoted", _("Quoted, not insured")
     INSURED = "insured", _("Insured")
+    # Not insured within ``insurance.quote_valid``: quote it again to insure.
+    LAPSED = "lapsed", _("Quote lapsed")
 
 
 class CoverAction(models.TextChoices):
@@ -27,6 +29,7 @@ class CoverAction(models.TextChoices):
     INSURE = "insure", _("Insure the order")
     CLAIM = "claim", _("Claim the return shipping")
     RECORD_POSTAGE = "record_postage", _("Record the real postage")
+    LAPSE = "lapse", _("The quote lapsed")
 
 
 class FlagState(models.TextChoices):
@@ -43,6 +46,8 @@ class FlagAction(models.TextChoices):
     REFRESH = "refresh", _("New signals found")
     CLEAR = "clear", _("Clear the flag")
     CONFIRM = "confirm", _("Confirm the abuse")
+    # Not reviewed within ``insurance.review_due``: the shop's team lead is told.
+    ESCALATE = "escalate", _("Review overdue")
 
 
 class Signal(models.TextChoices):

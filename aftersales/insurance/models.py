@@ -1,13 +1,11 @@
-"""Shipping insurance (运费险): a shop's service score, the cover of an order (its quote with the
+"""Shipping insurance (运费险): the cover of an order (its quote with the
 inputs it was priced from), the claims paid on its return cases, and the abuse flags a platform
-operator reviews. The cover and the flag are subjects of the lifecycle kernel."""
+operator reviews. The cover and the flag are subjects of the lifecycle kernel. The shop's service
+score the premium is graded by is the violations app's one score (``violations.ServiceScore``)."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.contrib.contenttypes.fields import GenericRelation
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -15,32 +13,6 @@ from aftersales.core.lifecycle import Stateful
 from aftersales.core.models import TimestampedModel
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
-
-
-class ShopStanding(TimestampedModel):
-    """A shop's service score (0–5, two places), set by a platform operator or the installation
-    administrator. A shop without a row has the full score, 5.00. Tiny on purpose: the score the
-    premium (and later the disputes' autonomy) is graded by, until the platform computes one."""
-
-    shop = models.OneToOneField("catalog.Shop", on_delete=models.CASCADE, related_name="standing")
-    service_score = models.DecimalField(
-        max_digits=3,
-        decimal_places=2,
-        default=Decimal("5.00"),
-        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("5"))],
-    )
-    note = models.TextField(blank=True)
-
-    class Meta:
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(service_score__gte=0) & Q(service_score__lte=5),
-                name="standing_score_0_to_5",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.shop_id}: {self.service_score}"
 
 
 class Cover(Stateful, TimestampedModel):

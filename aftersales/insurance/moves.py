@@ -3,10 +3,12 @@ in ``lifecycle``). Every effect refuses with an ``ApplicationError`` and leaves 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from django.utils.dateparse import parse_duration
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from pydantic import StrictInt
@@ -18,7 +20,7 @@ from aftersales.core.errors import Conflict, Ineligible, NotFound
 from aftersales.core.lifecycle import ActionInput, Context, NoInput
 from aftersales.core.permissions import require
 from aftersales.core.schemas import POSITIVE_MONEY, WholeId, _money
-from aftersales.insurance.choices import RETURN_KINDS, CoverAction
+from aftersales.insurance.choices import RETURN_KINDS, CoverAction, CoverState
 from aftersales.insurance.models import Claim, Cover
 from aftersales.insurance.pricing import premium_for, returns_counted, service_score
 from aftersales.insurance.signals import address_key
@@ -115,6 +117,33 @@ class RequoteIn(NoInput):
 
 def requote(cover: Cover, ctx: Context) -> None:
     _price(cover, cover.order, ctx)
+    if cover.state == CoverState.QUOTED:
+        # A new quote is valid anew; the gate sets a deadline only on entering a state (a
+        # lapsed quote quoted again gets it there).
+        cover.deadline_at = ctx.lifecycle.deadline_after(
+            cover, ctx.now, quote_validity(cover.policy)
+        )
+
+
+def quote_validity(policy) -> dt.timedelta:
+    """How long a quote may be insured (``insurance.quote_valid``)."""
+    return parse_duration(insurance_rules(policy)["quote_valid"])
+
+
+def review_due(policy) -> dt.timedelta:
+    """How long a flag may wait for its review (``insurance.review_due``)."""
+    return parse_duration(insurance_rules(policy)["review_due"])
+
+
+def lapse(cover: Cover, ctx: Context) -> None:
+    ctx.event_data.update(premium=str(cover.premium), quoted_at=cover.quoted_at.isoformat())
+
+
+def escalate_flag(flag, ctx: Context) -> None:
+    """The review is overdue: the shop's team lead is told (the flag stays open)."""
+    flag.escalated_at = ctx.now
+    ctx.event_data["overdue_since"] = flag.deadline_at.isoformat() if flag.deadline_at else None
+    ctx.notices.append("insurance_flag_overdue")
 
 
 class InsureIn(NoInput):
@@ -243,7 +272,7 @@ def refresh(flag, ctx: Context) -> None:
     ctx.event_data.update(reasons=ctx.input.reasons)
 
 
-class ReviewIn(ActionInput):
+class FlagReviewIn(ActionInput):
     """The operator's decision on a flag, with a written reason."""
 
     reason: required_text(2000, gettext_noop("Reason"), widget="textarea")

@@ -1,5 +1,6 @@
 """The notices of shipping insurance: the buyer hears that the order is insured and that a claim
-was paid; the shop's lead hears that a buyer's abuse was confirmed."""
+was paid; the shop's lead hears that a buyer's abuse was confirmed, or that a flag waits past its
+review's due time."""
 
 from __future__ import annotations
 
@@ -26,5 +27,14 @@ notice_kinds(
         Audience.LEAD,
         gettext_lazy("Shipping insurance: abuse confirmed for a buyer"),
         gettext_lazy("A platform operator confirmed a buyer's shipping-insurance abuse"),
+    ),
+    NoticeKind(
+        "insurance_flag_overdue",
+        Audience.LEAD,
+        gettext_lazy("Shipping insurance: a flagged buyer is waiting for review"),
+        gettext_lazy(
+            "A buyer's shipping-insurance abuse flag was not reviewed in time "
+            "(insurance.review_due)"
+        ),
     ),
 )

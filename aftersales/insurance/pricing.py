@@ -3,7 +3,8 @@
     premium = base_premium × score_factor × returns_factor, rounded half up to the cent
 
 - ``score_factor``: the factor of the highest band of ``insurance.score_bands`` whose
-  ``at_least`` is at or below the shop's service score (``ShopStanding``, 5.00 when unset);
+  ``at_least`` is at or below the shop's service score (``violations.selectors.service_score``,
+  5.00 when unset: the one score the disputes' autonomy reads too);
 - ``returns_factor``: the same in ``insurance.return_bands`` for the buyer's returns counted;
 - returns counted: the buyer's cases of kind return-and-refund or exchange (in any state) opened
   in the ``lookback_days`` before the quote, ``(quote − lookback, quote]``: a case opened exactly
@@ -21,10 +22,9 @@ from typing import Any
 from aftersales.cases.models import Case
 from aftersales.catalog.models import Customer, Shop
 from aftersales.insurance.choices import FORMULA_VERSION, RETURN_KINDS
-from aftersales.insurance.models import ShopStanding
+from aftersales.violations.selectors import service_score as shop_service_score
 
 CENT = Decimal("0.01")
-FULL_SCORE = Decimal("5.00")
 
 
 @dataclass(frozen=True)
@@ -47,11 +47,8 @@ def band_for(bands: list[Band], value: Decimal) -> Band:
 
 
 def service_score(shop: Shop | int) -> Decimal:
-    shop_id = shop if isinstance(shop, int) else shop.pk
-    score = (
-        ShopStanding.objects.filter(shop_id=shop_id).values_list("service_score", flat=True).first()
-    )
-    return FULL_SCORE if score is None else score
+    """The shop's one service score (``violations``), which the premium is graded by."""
+    return shop_service_score(shop if isinstance(shop, int) else shop.pk)
 
 
 def lookback_start(now: dt.datetime, lookback_days: int) -> dt.datetime:

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Any
-
-from pydantic import Field, StringConstraints
+from typing import Any
 
 from aftersales.cases.schemas import CustomerRef, EventOut
-from aftersales.core.schemas import Input, Output
+from aftersales.core.schemas import Output
 from aftersales.insurance.choices import CoverState, FlagState, Signal
 
 
-class ClaimOut(Output):
+class InsuranceClaimOut(Output):
     case_number: str
     stated_postage: Decimal
     payout_cap: Decimal
@@ -49,7 +47,7 @@ class CoverOut(Output):
     quote: QuoteInputsOut
     quoted_at: dt.datetime
     insured_at: dt.datetime | None
-    claims: list[ClaimOut]
+    claims: list[InsuranceClaimOut]
     available_actions: list[str]
     events: list[EventOut]
 
@@ -81,13 +79,3 @@ class FlagPage(Output):
 
 class ScanOut(Output):
     flags: int
-
-
-class StandingIn(Input):
-    service_score: Annotated[Decimal, Field(ge=0, le=5, max_digits=3, decimal_places=2)]
-    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = ""
-
-
-class StandingOut(Output):
-    shop: str
-    service_score: Decimal

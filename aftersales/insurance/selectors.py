@@ -6,13 +6,12 @@ from __future__ import annotations
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
-from aftersales.catalog.models import Order, Shop
+from aftersales.catalog.models import Order
 from aftersales.core.actors import Principal
 from aftersales.core.errors import NotFound
 from aftersales.core.models import Event
 from aftersales.core.permissions import require
 from aftersales.insurance.models import AbuseFlag, Claim, Cover
-from aftersales.insurance.pricing import service_score
 
 
 def covers_for(actor: Principal) -> QuerySet[Cover]:
@@ -85,10 +84,3 @@ def flag_get(*, actor: Principal, flag_id: int) -> AbuseFlag:
     if flag is None:
         raise NotFound(_("No flag %(id)s.") % {"id": flag_id}, code="flag_not_found")
     return flag
-
-
-def standing_of(*, actor: Principal, code: str) -> tuple[Shop, object]:
-    shop = Shop.objects.filter(code=code).first()
-    if shop is None or not actor.can_see_shop(shop.pk):
-        raise NotFound(_("No shop %(code)s.") % {"code": code}, code="shop_not_found")
-    return shop, service_score(shop)

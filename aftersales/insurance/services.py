@@ -1,10 +1,10 @@
 """The writes of shipping insurance: the cover through its table (``lifecycle.COVERS``), the
-abuse flags through theirs (``lifecycle.FLAGS``), and a shop's service score."""
+abuse flags through theirs (``lifecycle.FLAGS``). The shop's service score the premium reads is
+the violations app's (``violations.services.service_score_set``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -19,7 +19,7 @@ from aftersales.core.gate import open_subject, transition
 from aftersales.core.permissions import require
 from aftersales.insurance.choices import RETURN_KINDS, CoverAction, CoverState, FlagState
 from aftersales.insurance.lifecycle import COVERS, FLAGS
-from aftersales.insurance.models import AbuseFlag, Claim, Cover, ShopStanding
+from aftersales.insurance.models import AbuseFlag, Claim, Cover
 from aftersales.insurance.moves import insurance_rules
 from aftersales.insurance.pricing import lookback_start
 from aftersales.insurance.selectors import cover_id_of_order
@@ -130,18 +130,3 @@ def flag_review(*, actor: Principal, flag_id: int, action: str, reason: str | No
     return transition(
         FLAGS, subject_id=flag_id, action=action, actor=actor, data={"reason": reason}
     )
-
-
-@transaction.atomic
-def standing_set(
-    *, actor: Principal, code: str, service_score: Decimal, note: str = ""
-) -> ShopStanding:
-    """Set a shop's service score (a platform operator or the installation administrator)."""
-    shop = Shop.objects.filter(code=code).first()
-    if shop is None or not actor.can_see_shop(shop.pk):
-        raise NotFound(_("No shop %(code)s.") % {"code": code}, code="shop_not_found")
-    require(actor, "shop.standing", shop)
-    standing, _created = ShopStanding.objects.update_or_create(
-        shop=shop, defaults={"service_score": service_score, "note": note}
-    )
-    return standing

@@ -16,6 +16,7 @@ COVER_VISIBILITY = {
     CoverAction.INSURE: customer_visible(),
     CoverAction.CLAIM: customer_visible(),
     CoverAction.RECORD_POSTAGE: STAFF_ONLY,
+    CoverAction.LAPSE: customer_visible(),
 }
 # Only the platform's operators read flags at all (``insurance_flag.read``); they are not shop
 # staff, so the kernel's "staff only" would hide the whole timeline from them.

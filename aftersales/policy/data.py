@@ -276,7 +276,9 @@ class AutonomyRules(Closed):
 
 class JuryRules(Closed):
     """A jury of users (Xianyu 小法庭): ``size`` jurors drawn at random, the first side to reach
-    ``majority`` votes within ``vote_window`` wins; short of it, the platform decides."""
+    ``majority`` votes within ``vote_window`` wins. Short of it when the window ends
+    (``short_vote``): ``platform``, the platform decides; ``plurality``, the side with more votes
+    wins (a tie, or no vote, still goes to the platform)."""
 
     size: Annotated[StrictInt, Field(ge=3, le=99)]
     majority: Annotated[StrictInt, Field(ge=2, le=99)]
@@ -284,6 +286,7 @@ class JuryRules(Closed):
     # Who may sit: an account at least this old with at least this many completed trades.
     min_account_days: Annotated[StrictInt, Field(ge=0, le=3650)]
     min_trades: Annotated[StrictInt, Field(ge=0, le=1000)]
+    short_vote: Literal["platform", "plurality"]
 
     @model_validator(mode="after")
     def _a_majority_of_the_jury(self) -> JuryRules:
@@ -350,13 +353,41 @@ class ViolationKind(Closed):
     points: Annotated[StrictInt, Field(ge=0, le=48)]
 
 
+Weight = Annotated[Decimal, Field(ge=0, le=10, max_digits=4, decimal_places=2)]
+
+
+class RefundWeights(Closed):
+    """How much one refund weighs in the refund rate's ranking figure, by fault: a seller-fault
+    refund the platform intervened in, a negotiated seller-fault refund, any other refund."""
+
+    seller_intervened: Weight
+    seller: Weight
+    other: Weight
+
+    @model_validator(mode="after")
+    def _the_sellers_faults_weigh_most(self) -> RefundWeights:
+        if not self.seller_intervened >= self.seller >= self.other:
+            raise PydanticCustomError(
+                "invalid_policy",
+                _(
+                    "An intervened seller-fault refund weighs at least a negotiated one, which "
+                    "weighs at least any other refund."
+                ),
+            )
+        return self
+
+
 class ViolationRules(Closed):
     """违规扣分: points by class (``general``, A; ``serious``, B), the penalties they reach, reset
     every calendar year in ``timezone`` (the platform's); ``kinds``: the points of each
-    violation the after-sales side can cause."""
+    violation the after-sales side can cause; ``appeal_window``: how long after a violation is
+    recorded (or a penalty starts) the shop may appeal it; ``refund_weights``: the refund rate's
+    ranking weights."""
 
     enabled: StrictBool
     timezone: str
+    appeal_window: Duration
+    refund_weights: RefundWeights
     general: Annotated[list[PenaltyStep], Field(max_length=10)]
     serious: Annotated[list[PenaltyStep], Field(max_length=10)]
     kinds: dict[
@@ -399,7 +430,8 @@ class InsuranceRules(Closed):
     buyer's returns in ``lookback_days``; a claim pays the return shipping up to ``payout_cap``;
     a buyer is flagged for review at ``abuse_returns`` returns in the lookback, a payout above
     ``abuse_payout_ratio`` × the real postage, or ``abuse_accounts_per_address`` accounts at one
-    address."""
+    address. A quote not insured within ``quote_valid`` lapses (it may be quoted again); a flag
+    not reviewed within ``review_due`` goes to the shop's team lead."""
 
     offered: StrictBool
     base_premium: Money
@@ -410,6 +442,8 @@ class InsuranceRules(Closed):
     abuse_returns: Annotated[StrictInt, Field(ge=1, le=1000)]
     abuse_payout_ratio: Factor
     abuse_accounts_per_address: Annotated[StrictInt, Field(ge=2, le=100)]
+    quote_valid: Duration
+    review_due: Duration
 
     @model_validator(mode="after")
     def _bands_start_at_zero(self) -> InsuranceRules:

@@ -15,14 +15,16 @@ from aftersales.core.permissions import require
 from aftersales.core.schemas import ERROR_RESPONSES, page_limit, refuse_unknown_parameters
 from aftersales.core.timeline import readable_time
 from aftersales.violations import refund_rate, rules, selectors, services
-from aftersales.violations.choices import Action, PenaltyState, ViolationState
+from aftersales.violations.choices import Action, PenaltyState, ScoreOrigin, ViolationState
 from aftersales.violations.lifecycle import PENALTIES, VIOLATIONS, available_actions
-from aftersales.violations.models import Penalty, Violation
+from aftersales.violations.models import Penalty, ServiceScoreChange, Violation
 from aftersales.violations.moves import RecordIn
 from aftersales.violations.schemas import (
     PenaltyOut,
     PenaltyPage,
     RefundRateOut,
+    ServiceScoreIn,
+    ServiceScoreOut,
     StandingOut,
     ViolationOut,
     ViolationPage,
@@ -237,16 +239,30 @@ add_action_operations(
 # --- the shop's standing and refund rate ----------------------------------------------------
 
 
+def present_score_change(change: ServiceScoreChange) -> dict:
+    return {
+        "from_score": change.from_score,
+        "to_score": change.to_score,
+        "reason": change.reason,
+        "origin": change.origin,
+        "origin_label": str(ScoreOrigin(change.origin).label),
+        "changed_by": change.changed_by_name,
+        "changed_at": change.changed_at,
+    }
+
+
 def present_standing(data: dict, now: dt.datetime) -> dict:
     return {
         **{key: value for key, value in data.items() if key != "violations"},
+        "service_score_changes": [present_score_change(c) for c in data["service_score_changes"]],
         "penalties_in_force": [present_penalty_row(p, now) for p in data["penalties_in_force"]],
     }
 
 
 @router.get("/shops/{code}/standing", response={200: StandingOut, **ERROR_RESPONSES})
 def get_standing(request: HttpRequest, code: str):
-    """The shop's violation points this year per class, the steps, and the penalties in force."""
+    """The shop's service score with its latest changes, its violation points this year per
+    class, the steps, and the penalties in force."""
     actor = request.auth
     shop = selectors.shop_for(actor=actor, code=code)
     now = clock.now()
@@ -268,3 +284,36 @@ def get_refund_rate(request: HttpRequest, code: str, query: Query[RefundRateQuer
     shop = selectors.shop_for(actor=actor, code=code)
     require(actor, selectors.READ, shop)
     return refund_rate.refund_rate(shop=shop, now=clock.now(), days=query.days, end=query.end)
+
+
+# --- the shop's service score -------------------------------------------------------------------
+
+
+def _score(actor, shop) -> dict:
+    return {
+        "shop": shop.code,
+        "score": selectors.service_score(shop.pk),
+        "changes": [
+            present_score_change(change)
+            for change in selectors.service_score_changes(actor=actor, shop=shop)
+        ],
+    }
+
+
+@router.get("/shops/{code}/service-score", response={200: ServiceScoreOut, **ERROR_RESPONSES})
+def get_service_score(request: HttpRequest, code: str):
+    """The shop's service score (5.00 until the platform sets one) and its latest 50 changes,
+    each with who set it, when, from what, to what and why."""
+    actor = request.auth
+    return _score(actor, selectors.shop_for(actor=actor, code=code))
+
+
+@router.put("/shops/{code}/service-score", response={200: ServiceScoreOut, **ERROR_RESPONSES})
+def set_service_score(request: HttpRequest, code: str, payload: ServiceScoreIn):
+    """Set the shop's service score, 0 to 5, with the reason (a platform operator or the
+    installation administrator). It grades the shop's autonomy in disputes and its
+    shipping-insurance premium; the change is recorded and the shop reads it."""
+    actor = request.auth
+    shop = selectors.shop_for(actor=actor, code=code)
+    services.service_score_set(actor=actor, shop=shop, score=payload.score, reason=payload.reason)
+    return _score(actor, shop)

@@ -73,3 +73,11 @@ class Action(models.TextChoices):
 class AppealDecision(models.TextChoices):
     UPHELD = "upheld", _("Upheld")
     WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class ScoreOrigin(models.TextChoices):
+    """Where a change of the service score came from."""
+
+    SET = "set", _("Set by the platform")
+    FROM_INSURANCE = "from_insurance", _("Carried over from the shipping insurance's score")
+    FROM_DISPUTES = "from_disputes", _("Carried over from the disputes' score")

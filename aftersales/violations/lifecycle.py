@@ -1,26 +1,27 @@
 """The tables of a violation and of a penalty (run by the kernel in ``core.lifecycle``).
 
 A violation is recorded (by a platform operator, or by the system for another part) and counts;
-the shop's administrator may appeal it once; the operator upholds it (it counts again) or
-withdraws it (its points no longer count, and the penalties the new total no longer reaches are
-lifted).
+the shop's administrator may appeal it once, within ``violations.appeal_window`` of its
+recording; the operator upholds it (it counts again) or withdraws it (its points no longer
+count, and the penalties the new total no longer reaches are lifted).
 
 A penalty is started by the system when a violation's points reach a step of its class. It is
 in force until its end (``active``, whose deadline the sweep acts on: ``end``) or for good
-(``permanent``). The shop's administrator may appeal it once; while appealed it stays in force
-and does not end on its own; the operator upholds it (back in force: one whose end has passed
-meanwhile ends at the next sweep) or withdraws it. The system lifts it when its step is no
-longer reached.
+(``permanent``). The shop's administrator may appeal it once, within the same window of its
+start; while appealed it stays in force and does not end on its own; the operator upholds it
+(back in force: one whose end has passed meanwhile ends at the next sweep) or withdraws it. The
+system lifts it when its step is no longer reached.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
+from aftersales.core import clock
 from aftersales.core.actors import SYSTEM_ROLE
 from aftersales.core.lifecycle import Lifecycle, Move, NoInput, StateDeadline, register
 from aftersales.core.permissions import roles_for
-from aftersales.violations import moves
+from aftersales.violations import moves, rules
 from aftersales.violations.choices import (
     PENALTY_FINAL_STATES,
     VIOLATION_FINAL_STATES,
@@ -112,10 +113,12 @@ PENALTIES = register(
 
 
 def available_actions(subject, role: str | None) -> list[str]:
-    """The actions ``role`` may take now: the table's, without the appeal once it was used."""
+    """The actions ``role`` may take now: the table's, without the appeal once it was used or
+    its window (``violations.appeal_window``) ended."""
     lifecycle = VIOLATIONS if isinstance(subject, Violation) else PENALTIES
-    return [
-        action
-        for action in lifecycle.available(subject, role)
-        if not (action == A.APPEAL and subject.appealed_at is not None)
-    ]
+    actions = lifecycle.available(subject, role)
+    if A.APPEAL in actions and (
+        subject.appealed_at is not None or clock.now() >= rules.appeal_window_end(subject)
+    ):
+        actions = [action for action in actions if action != A.APPEAL]
+    return actions

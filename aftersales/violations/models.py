@@ -1,8 +1,11 @@
-"""Violation points on a shop (违规扣分) and the penalties they bring. Both are subjects of the
-lifecycle kernel: their states change only through ``violations.services`` (the gate), their
-timelines and notices are the kernel's (``core.models.Event``, ``core.models.Notice``)."""
+"""Violation points on a shop (违规扣分) and the penalties they bring: both are subjects of the
+lifecycle kernel, their states change only through ``violations.services`` (the gate), their
+timelines and notices are the kernel's (``core.models.Event``, ``core.models.Notice``). And the
+shop's service score on the marketplace, with every change of it."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
@@ -11,7 +14,12 @@ from django.db.models import Q
 
 from aftersales.core.lifecycle import Stateful
 from aftersales.core.models import TimestampedModel
-from aftersales.violations.choices import AppealDecision, ViolationClass, ViolationKind
+from aftersales.violations.choices import (
+    AppealDecision,
+    ScoreOrigin,
+    ViolationClass,
+    ViolationKind,
+)
 
 
 class Appealable(models.Model):
@@ -121,3 +129,49 @@ class Penalty(Stateful, Appealable, TimestampedModel):
 
     def __str__(self) -> str:
         return self.number
+
+
+class ServiceScore(models.Model):
+    """The shop's service score on the marketplace (0–5, two places): the one score that the
+    disputes' autonomy bands (``autonomy.bands``) and the shipping insurance's premium
+    (``insurance.score_bands``) read. A shop without a row has the full score, 5.00. Set only
+    through ``violations.services.service_score_set``, which records every change."""
+
+    shop = models.OneToOneField(
+        "catalog.Shop", on_delete=models.CASCADE, related_name="service_score"
+    )
+    score = models.DecimalField(max_digits=3, decimal_places=2, default=Decimal("5.00"))
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(score__gte=0) & Q(score__lte=5), name="service_score_0_to_5"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shop_id}: {self.score}"
+
+
+class ServiceScoreChange(models.Model):
+    """One setting of a shop's service score: from what, to what, the written reason, who and
+    when, so a shop can see why its score moved. ``origin`` says whether a person set it or the
+    upgrade carried it over from the two scores it replaced."""
+
+    shop = models.ForeignKey("catalog.Shop", on_delete=models.CASCADE, related_name="+")
+    from_score = models.DecimalField(max_digits=3, decimal_places=2)
+    to_score = models.DecimalField(max_digits=3, decimal_places=2)
+    reason = models.TextField(blank=True, default="")
+    origin = models.CharField(max_length=20, choices=ScoreOrigin.choices, default=ScoreOrigin.SET)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_by_name = models.CharField(max_length=150)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["shop", "-changed_at", "-id"], name="score_change_shop")]
+
+    def __str__(self) -> str:
+        return f"{self.shop_id}: {self.from_score} → {self.to_score}"

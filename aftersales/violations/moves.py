@@ -14,9 +14,10 @@ from django.utils.translation import gettext_noop
 from aftersales.cases.moves.common import labelled, required_text, text
 from aftersales.catalog.models import Shop
 from aftersales.core.actors import SYSTEM
-from aftersales.core.errors import Conflict, NotFound
+from aftersales.core.errors import Conflict, Ineligible, NotFound
 from aftersales.core.lifecycle import ActionInput, Context
 from aftersales.core.schemas import WholeId
+from aftersales.core.timeline import readable_time
 from aftersales.policy.services import policy_current
 from aftersales.violations import rules
 from aftersales.violations.choices import (
@@ -131,11 +132,19 @@ def _subject_type(subject) -> str:
 
 
 def not_appealed_yet(subject, ctx: Context) -> None:
+    """The one appeal, within the policy's ``violations.appeal_window``."""
     if subject.appealed_at is not None:
         raise Conflict(
             _("%(number)s was appealed already on %(when)s; an appeal is allowed once.")
             % {"number": subject.number, "when": subject.appealed_at.date().isoformat()},
             code="already_appealed",
+        )
+    ends = rules.appeal_window_end(subject)
+    if ctx.now >= ends:
+        raise Ineligible(
+            _("The time to appeal %(number)s ended at %(end)s (violations.appeal_window).")
+            % {"number": subject.number, "end": readable_time(ends, subject.shop.timezone)},
+            code="appeal_window_closed",
         )
 
 

@@ -13,11 +13,11 @@ Over a period of whole days in the shop's time zone (by default the last 30, tod
 - the rate: refunds ÷ paid orders, in per cent (none without paid orders), in total and per
   fault, each split into negotiated and intervened;
 - the ranking figure: the weighted refunds ÷ paid orders, in per cent, where a
-  platform-intervened refund with the seller at fault weighs ``SELLER_INTERVENED_WEIGHT``, a
-  negotiated seller-fault refund ``SELLER_WEIGHT`` and any other refund ``OTHER_WEIGHT``
-  (Taobao's handbook: intervened seller-fault refunds weigh more, refunds for other reasons
-  "lower the weight in the ranking"; no platform publishes the weights, so these are starting
-  values, meant to become policy rules).
+  platform-intervened refund with the seller at fault weighs ``seller_intervened``, a
+  negotiated seller-fault refund ``seller`` and any other refund ``other``: the shop's current
+  policy's ``violations.refund_weights`` (Taobao's handbook: intervened seller-fault refunds
+  weigh more, refunds for other reasons "lower the weight in the ranking"; no platform
+  publishes the weights, so the presets' 3 / 1 / 0.5 are product defaults).
 """
 
 from __future__ import annotations
@@ -30,11 +30,8 @@ from aftersales.cases.choices import CaseState
 from aftersales.cases.models import Case
 from aftersales.catalog.models import Order, Shop
 from aftersales.policy.choices import Fault
-
-# Starting values, not policy rules yet (see the module's docstring).
-SELLER_INTERVENED_WEIGHT = Decimal("3")
-SELLER_WEIGHT = Decimal("1")
-OTHER_WEIGHT = Decimal("0.5")
+from aftersales.policy.services import policy_current
+from aftersales.violations.rules import violation_rules
 
 DEFAULT_DAYS = 30
 HUNDREDTH = Decimal("0.01")
@@ -45,10 +42,16 @@ def platform_intervened(dispute_signals, escalated_at) -> bool:
     return bool(dispute_signals) or escalated_at is not None
 
 
-def weight(fault: str, intervened: bool) -> Decimal:
+def weights_of(shop: Shop) -> dict[str, Decimal]:
+    """The ranking weights of the shop's current policy (``violations.refund_weights``)."""
+    found = violation_rules(policy_current(shop=shop))["refund_weights"]
+    return {key: Decimal(str(value)) for key, value in found.items()}
+
+
+def weight(fault: str, intervened: bool, weights: dict[str, Decimal]) -> Decimal:
     if fault == Fault.SELLER:
-        return SELLER_INTERVENED_WEIGHT if intervened else SELLER_WEIGHT
-    return OTHER_WEIGHT
+        return weights["seller_intervened"] if intervened else weights["seller"]
+    return weights["other"]
 
 
 def period(
@@ -86,8 +89,9 @@ def refund_rate(
         counts[key] = counts.get(key, 0) + 1
     refunds = sum(counts.values())
     intervened = sum(n for (_fault, by_platform), n in counts.items() if by_platform)
+    weights = weights_of(shop)
     weighted = sum(
-        (weight(fault, by_platform) * n for (fault, by_platform), n in counts.items()),
+        (weight(fault, by_platform, weights) * n for (fault, by_platform), n in counts.items()),
         Decimal("0"),
     )
     by_fault = []
@@ -119,9 +123,5 @@ def refund_rate(
         "by_fault": by_fault,
         "weighted_refunds": weighted.quantize(HUNDREDTH),
         "ranking_rate": percent(weighted, paid),
-        "weights": {
-            "seller_intervened": SELLER_INTERVENED_WEIGHT,
-            "seller": SELLER_WEIGHT,
-            "other": OTHER_WEIGHT,
-        },
+        "weights": weights,
     }

@@ -6,6 +6,8 @@ calculation every violation and penalty carries (data, and the same in words).
   Asia/Shanghai): totals restart at 00:00 on 1 January there.
 - A class's total: the points of the shop's violations of that class and year that count
   (recorded or appealed; a violation withdrawn on appeal counts no more).
+- The appeal: once, within ``violations.appeal_window`` of the violation's recording or of the
+  penalty's start.
 - A step is crossed when the total before is below its points and the total after reaches
   them. When one violation crosses several steps, the highest one starts a penalty (its
   calculation names every step crossed).
@@ -18,6 +20,7 @@ import zoneinfo
 from typing import Any
 
 from django.db.models import Sum
+from django.utils.dateparse import parse_duration
 from django.utils.translation import gettext as _
 
 from aftersales.core.errors import Ineligible, InvalidInput
@@ -47,6 +50,18 @@ def year_bounds(year: int, timezone: str) -> tuple[dt.datetime, dt.datetime]:
     start = dt.datetime(year, 1, 1, tzinfo=zone)
     end = dt.datetime(year + 1, 1, 1, tzinfo=zone)
     return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+
+
+def appeal_window_end(subject) -> dt.datetime:
+    """When the shop's one appeal of a violation (from its recording) or a penalty (from its
+    start) is no longer open: ``violations.appeal_window`` of the policy version the violation
+    was recorded under."""
+    from aftersales.violations.models import Violation
+
+    violation = subject if isinstance(subject, Violation) else subject.violation
+    window = parse_duration(violation_rules(violation.policy)["appeal_window"])
+    start = subject.recorded_at if isinstance(subject, Violation) else subject.starts_at
+    return start + window
 
 
 def require_enabled(rules: dict[str, Any]) -> None:

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field, StringConstraints
 
 from aftersales.cases.schemas import EventOut
-from aftersales.core.schemas import Output
+from aftersales.core.schemas import Input, Output
 from aftersales.policy.choices import Fault
 from aftersales.violations.choices import (
     AppealDecision,
     Measure,
     PenaltyState,
+    ScoreOrigin,
     ViolationClass,
     ViolationKind,
     ViolationState,
@@ -108,10 +111,40 @@ class ClassStandingOut(Output):
     next_step: PenaltyStepOut | None
 
 
-class StandingOut(Output):
-    """The shop's standing in the platform's current year."""
+class ServiceScoreIn(Input):
+    """Set the shop's service score (0–5, two places) and say why: the shop reads the reason."""
+
+    score: Annotated[Decimal, Field(ge=0, le=5, max_digits=3, decimal_places=2)]
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class ServiceScoreChangeOut(Output):
+    """One setting of the score: from what, to what, why, who and when."""
+
+    from_score: Decimal
+    to_score: Decimal
+    reason: str
+    origin: ScoreOrigin
+    origin_label: str
+    changed_by: str
+    changed_at: dt.datetime
+
+
+class ServiceScoreOut(Output):
+    """The shop's service score (5.00 until the platform sets one) and its latest changes, newest
+    first: the one score the disputes' autonomy and the shipping insurance's premium read."""
 
     shop: str
+    score: Decimal
+    changes: list[ServiceScoreChangeOut]
+
+
+class StandingOut(Output):
+    """The shop's standing: its service score, and its points in the platform's current year."""
+
+    shop: str
+    service_score: Decimal
+    service_score_changes: list[ServiceScoreChangeOut]
     enabled: bool
     policy_version: int
     timezone: str

@@ -5,6 +5,7 @@ shop's. Another shop's record answers 404, as if it did not exist."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
@@ -20,9 +21,12 @@ from aftersales.violations.choices import (
     ViolationClass,
     ViolationState,
 )
-from aftersales.violations.models import Penalty, Violation
+from aftersales.violations.models import Penalty, ServiceScore, ServiceScoreChange, Violation
 
 READ = "violation.read"
+SET_SCORE = "shop.service_score"
+# A shop whose score the platform never set has the full score.
+DEFAULT_SCORE = Decimal("5.00")
 
 
 def _scoped(actor: Principal, queryset):
@@ -149,8 +153,8 @@ def penalties_in_force(*, shop_ids, now: dt.datetime) -> list[Penalty]:
 
 
 def standing(*, actor: Principal, shop: Shop, now: dt.datetime) -> dict:
-    """The shop's standing: points this year per class (the platform's year), each class's
-    steps and the next one, and the penalties in force."""
+    """The shop's standing: its service score and its latest changes, points this year per class
+    (the platform's year), each class's steps and the next one, and the penalties in force."""
     require(actor, READ, shop)
     policy = policy_current(shop=shop)
     section = rules.violation_rules(policy)
@@ -181,6 +185,8 @@ def standing(*, actor: Principal, shop: Shop, now: dt.datetime) -> dict:
     _start, resets_at = rules.year_bounds(year, timezone)
     return {
         "shop": shop.code,
+        "service_score": service_score(shop.pk),
+        "service_score_changes": service_score_changes(actor=actor, shop=shop, limit=20),
         "enabled": section["enabled"],
         "policy_version": policy.version,
         "timezone": timezone,
@@ -192,3 +198,16 @@ def standing(*, actor: Principal, shop: Shop, now: dt.datetime) -> dict:
             Violation.objects.filter(shop=shop, year=year).select_related("shop").order_by("-id")
         ),
     }
+
+
+def service_score(shop_id: int) -> Decimal:
+    """The shop's service score (5.00 until the platform sets one): what the disputes' autonomy
+    and the shipping insurance's premium read. Not scoped: the callers act for the shop."""
+    found = ServiceScore.objects.filter(shop_id=shop_id).values_list("score", flat=True).first()
+    return DEFAULT_SCORE if found is None else found
+
+
+def service_score_changes(*, actor: Principal, shop: Shop, limit: int = 50):
+    """The latest settings of the shop's service score, newest first."""
+    require(actor, READ, shop)
+    return list(ServiceScoreChange.objects.filter(shop=shop).order_by("-changed_at", "-id")[:limit])

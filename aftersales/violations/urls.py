@@ -7,6 +7,7 @@ from aftersales.violations.views import desk
 desk_patterns = (
     [
         path("standing/", desk.standing_page, name="standing"),
+        path("standing/score/", desk.set_score, name="set_score"),
         path("violations/", desk.operator_page, name="operator"),
         path("violations/record/", desk.record, name="record"),
         path("violations/<str:number>/act/<str:action>/", desk.violation_act, name="violation_act"),

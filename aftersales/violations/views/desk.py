@@ -1,8 +1,8 @@
-"""The desk's violation points: the shop's standing (``/desk/standing/``: points this year per
-class, the penalties in force with their end and countdown, each calculation, the appeals, the
-refund rate by fault) and the platform operator's page (``/desk/violations/``: record a
-violation, decide the appeals). Thin: reads are selectors, writes the services; a refusal shows
-as a message in words."""
+"""The desk's violation points: the shop's standing (``/desk/standing/``: the service score and
+why it moved, points this year per class, the penalties in force with their end and countdown,
+each calculation, the appeals, the refund rate by fault) and the platform operator's page
+(``/desk/violations/``: record a violation, decide the appeals). Thin: reads are selectors,
+writes the services; a refusal shows as a message in words."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from pydantic import ValidationError
 
 from aftersales.cases.views.common import deadline_of
 from aftersales.cases.views.desk import staff_required
@@ -24,9 +25,14 @@ from aftersales.core.errors import ApplicationError
 from aftersales.core.permissions import permitted, shops_permitted
 from aftersales.core.timeline import readable_time
 from aftersales.violations import refund_rate, rules, selectors, services
-from aftersales.violations.api import present_penalty_row, present_violation_row
+from aftersales.violations.api import (
+    present_penalty_row,
+    present_score_change,
+    present_violation_row,
+)
 from aftersales.violations.choices import Action, ViolationKind
 from aftersales.violations.lifecycle import available_actions
+from aftersales.violations.schemas import ServiceScoreIn
 
 
 def _forbidden(request: HttpRequest) -> HttpResponse:
@@ -97,6 +103,13 @@ def standing_page(request: HttpRequest) -> HttpResponse:
         row["subject"] = violation
         violations.append(row)
     history = selectors.penalty_list(actor=principal, shop=shop.code, limit=50)
+    score_changes = [
+        {
+            **present_score_change(change),
+            "when": readable_time(change.changed_at, shop.timezone),
+        }
+        for change in data["service_score_changes"]
+    ]
     return render(
         request,
         "violations/standing.html",
@@ -113,6 +126,8 @@ def standing_page(request: HttpRequest) -> HttpResponse:
             ),
             "refunds": refund_rate.refund_rate(shop=shop, now=now, days=days),
             "days": days,
+            "score_changes": score_changes,
+            "may_set_score": permitted(principal, selectors.SET_SCORE, shop),
         },
     )
 
@@ -151,6 +166,31 @@ def _back(request: HttpRequest, fallback: str) -> HttpResponse:
     ):
         return redirect(target)
     return redirect(fallback)
+
+
+@require_POST
+@staff_required
+def set_score(request: HttpRequest) -> HttpResponse:
+    """Set the shop's service score from the standing page (the platform)."""
+    principal = request.principal
+    code = request.POST.get("shop", "")
+    back = f"{reverse('violations_desk:standing')}?{urlencode({'shop': code})}"
+    try:
+        shop = selectors.shop_for(actor=principal, code=code)
+        score = ServiceScoreIn.model_validate(
+            {"score": request.POST.get("score", ""), "reason": request.POST.get("reason", "")}
+        )
+        services.service_score_set(
+            actor=principal, shop=shop, score=score.score, reason=score.reason
+        )
+    except ApplicationError as error:
+        messages.error(request, str(error.detail))
+        return redirect(back)
+    except ValidationError:
+        messages.error(request, _("Give a score from 0 to 5 (two decimals) and the reason."))
+        return redirect(back)
+    messages.success(request, _("Service score set."))
+    return redirect(back)
 
 
 @require_POST
