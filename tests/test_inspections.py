@@ -393,6 +393,33 @@ def test_a_cancelled_inspection_restarts_the_deadline(customer, operator, order,
     assert Case.objects.get(number=case_number).deadline_at == due + dt.timedelta(hours=5)
 
 
+def test_the_shops_own_inspection_leaves_authenticity_to_the_center(
+    customer, agent, operator, order, clock
+):
+    # given a counterfeit claim whose returned goods the shop is inspecting
+    case_number = counterfeit_claim(customer, order)
+    for api, action, body in [
+        (agent, "approve", {}),
+        (customer, "ship_return", {"carrier": "SF", "tracking_number": "SF1"}),
+        (agent, "receive", {}),
+    ]:
+        assert api.act(case_number, action, body).status_code == 200
+    # when the platform has the goods authenticated and finds them counterfeit
+    received = at_the_center(customer, operator, case_number)
+    at_center = agent.act(case_number, "inspect", {"result": "pass", "authenticity": "genuine"})
+    assert (at_center.status_code, at_center.json()["code"]) == (
+        409,
+        "authenticity_at_the_center",
+    )
+    acted(operator, received["number"], "verdict", {"verdict": "counterfeit", "report": REPORT})
+
+    # then the shop's inspection may not change the verdict, but may grade the goods
+    refused = agent.act(case_number, "inspect", {"result": "pass", "authenticity": "genuine"})
+    assert (refused.status_code, refused.json()["code"]) == (409, "authenticity_at_the_center")
+    assert Case.objects.get(number=case_number).authenticity_verdict == "counterfeit"
+    assert agent.act(case_number, "inspect", {"result": "pass"}).status_code == 200
+
+
 # --- who may do what, and bad input -------------------------------------------------------------
 
 
