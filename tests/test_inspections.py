@@ -455,6 +455,8 @@ def test_only_the_platform_records_the_verdict_and_other_shops_see_nothing(
 def test_only_who_holds_the_goods_records_their_shipment(customer, agent, operator, order, clock):
     case_number = counterfeit_claim(customer, order)
     by_shop = sent_for_inspection(operator, case_number, sender="shop")["number"]
+    assert customer.get(f"/inspections/{by_shop}").json()["available_actions"] == []
+    assert agent.get(f"/inspections/{by_shop}").json()["available_actions"] == ["ship"]
     refused = act(customer, by_shop, "ship", SHIP)
     assert (refused.status_code, refused.json()["code"]) == (403, "not_the_sender")
     assert acted(agent, by_shop, "ship", SHIP)["state"] == S.SENT

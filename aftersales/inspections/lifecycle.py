@@ -10,7 +10,7 @@ Opening paused the case's deadline and the end of the inspection restarts it (``
 
 from __future__ import annotations
 
-from aftersales.core.actors import SYSTEM_ROLE
+from aftersales.core.actors import SYSTEM_ROLE, Role
 from aftersales.core.lifecycle import Lifecycle, Move, NoInput, StateDeadline, register
 from aftersales.core.permissions import roles_for
 from aftersales.inspections import moves, rules
@@ -20,6 +20,7 @@ from aftersales.inspections.choices import (
     Action,
     DeadlineAction,
     InspectionState,
+    Sender,
 )
 from aftersales.inspections.models import Inspection
 
@@ -76,4 +77,11 @@ PERSON_ACTIONS = frozenset(m.action for m in MOVES if m.roles != SYSTEM and m.so
 
 
 def available_actions(inspection, role: str | None) -> list[str]:
-    return INSPECTIONS.available(inspection, role)
+    """The table's actions for ``role``, less the shipment for whoever does not hold the goods
+    (``moves.ship`` refuses it)."""
+    by_buyer = role == Role.CUSTOMER
+    return [
+        action
+        for action in INSPECTIONS.available(inspection, role)
+        if action != A.SHIP or by_buyer == (inspection.sender == Sender.BUYER)
+    ]
