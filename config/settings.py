@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "aftersales.conversations",
     "aftersales.violations",
     "aftersales.insurance",
+    "aftersales.inspections",
     "aftersales.onboarding",
     "aftersales.operations",
 ]

@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("aftersales.playbooks.urls")),
     path("", include("aftersales.violations.urls")),
     path("", include("aftersales.insurance.urls")),
+    path("", include("aftersales.inspections.urls")),
     path("", include("aftersales.cases.urls")),
 ]
 

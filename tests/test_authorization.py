@@ -22,6 +22,7 @@ from aftersales.conversations.services import message_post
 from aftersales.core.actors import SYSTEM
 from aftersales.core.models import Notice
 from aftersales.disputes.models import Dispute, Juror
+from aftersales.inspections.models import Inspection
 from aftersales.insurance.models import AbuseFlag, Cover
 from aftersales.notify.models import Delivery, WebhookEndpoint
 from aftersales.policy.services import policy_update
@@ -135,6 +136,10 @@ def marketplace_objects(
         "neighbour": disputed(other_buyer, neighbour_case),
     }
     sent_to_a_jury(operator, disputes["foreign"])
+    inspections = {
+        target: inspected(operator, case_number)
+        for target, case_number in (("foreign", foreign_case), ("neighbour", neighbour_case))
+    }
     policy_update(actor=SYSTEM, shop=other, changes={"insurance": {"offered": True}})
     policy_update(actor=SYSTEM, shop=neighbour.shop, changes={"insurance": {"offered": True}})
     for buyer, order in [(foreign_buyer, foreign), (other_buyer, neighbour)]:
@@ -148,6 +153,7 @@ def marketplace_objects(
         "foreign_penalty": violation["penalties"][0],
         **{f"{target}_review": number for target, number in reviews.items()},
         **{f"{target}_dispute": number for target, number in disputes.items()},
+        **{f"{target}_inspection": number for target, number in inspections.items()},
         "foreign_flag": flag,
         "neighbour_flag": flag,  # flags are the platform's: no customer reads one
     }
@@ -167,6 +173,13 @@ def sent_to_a_jury(operator, number):
     response = operator.post(f"/disputes/{number}/actions/send_to_jury", {})
     assert response.status_code == 200, response.content
     assert Juror.objects.filter(draw__dispute__number=number).count() == 3
+
+
+def inspected(operator, case_number) -> str:
+    """The case's goods sent to the platform's inspection center (the reason names SECRET)."""
+    response = operator.post("/inspections", {"case_number": case_number, "reason": SECRET})
+    assert response.status_code == 201, response.content
+    return response.json()["number"]
 
 
 def rated(buyer, order, rating) -> str:
@@ -408,6 +421,7 @@ def marketplace_requests(world, target):
     # violations and penalties are the shop's: the neighbour's are the other shop's as well
     violation, penalty = world["foreign_violation"], world["foreign_penalty"]
     review, dispute, flag = (world[f"{target}_{name}"] for name in ("review", "dispute", "flag"))
+    inspection = world[f"{target}_inspection"]
     cover = f"/insurance/orders/{order.id}"
     return {
         ("/api/v1/violations", "post"): (
@@ -496,6 +510,16 @@ def marketplace_requests(world, target):
             f"/shops/{shop}/service-score",
             {"score": "1.00", "reason": "x"},
         ),
+        ("/api/v1/inspections", "post"): ("/inspections", {"case_number": case, "reason": "x"}),
+        ("/api/v1/inspections", "get"): ("/inspections", {"shop": shop}),
+        ("/api/v1/inspections/{number}", "get"): (f"/inspections/{inspection}", None),
+        **{
+            (f"/api/v1/inspections/{{number}}/actions/{action}", "post"): (
+                f"/inspections/{inspection}/actions/{action}",
+                body,
+            )
+            for action, body in INSPECTION_BODIES.items()
+        },
     }
 
 
@@ -535,6 +559,12 @@ DISPUTE_BODIES = {
     "accept": {},
     "appeal": {"reason": "x"},
     "review": {"result": "upheld", "reason": "x"},
+}
+INSPECTION_BODIES = {
+    "ship": {"carrier": "SF", "tracking_number": "SF4"},
+    "receive": {"label": "x"},
+    "verdict": {"verdict": "genuine", "report": "x"},
+    "cancel": {"reason": "x"},
 }
 PLAYBOOK_BODY = {
     "key": "k",
@@ -586,7 +616,7 @@ def listed(response) -> list:
 SAME_SHOP_STAFF_SEE = {"shop_admin", "agent", "finance"}
 
 
-STATEFUL = (Case, Violation, Penalty, Review, Dispute, Cover, AbuseFlag)
+STATEFUL = (Case, Violation, Penalty, Review, Dispute, Cover, AbuseFlag, Inspection)
 
 
 def states() -> dict:

@@ -20,6 +20,7 @@ from aftersales.cases.lifecycle import CASES, SYSTEM, USER_ACTIONS
 from aftersales.complaints.lifecycle import PERSON_ACTIONS as COMPLAINT_ACTIONS
 from aftersales.core.api import person_actions
 from aftersales.disputes.lifecycle import PERSON_ACTIONS as DISPUTE_ACTIONS
+from aftersales.inspections.lifecycle import PERSON_ACTIONS as INSPECTION_ACTIONS
 from aftersales.reviews.lifecycle import PERSON_ACTIONS as REVIEW_ACTIONS
 from aftersales.violations.lifecycle import PENALTIES, VIOLATIONS
 from config.api import check_operation_ids
@@ -162,6 +163,10 @@ def test_words_from_a_fixed_set_are_enums(admin):
         p.rsplit("/", 1)[1] for p in paths if p.startswith("/api/v1/disputes/{number}/actions/")
     }
     assert dispute_actions == set(DISPUTE_ACTIONS)
+    inspection_actions = {
+        p.rsplit("/", 1)[1] for p in paths if p.startswith("/api/v1/inspections/{number}/actions/")
+    }
+    assert inspection_actions == set(INSPECTION_ACTIONS)
     # a violation's and a penalty's person actions (their opening is POST /violations)
     marked = {
         subject: set(person_actions(lifecycle))
@@ -172,6 +177,7 @@ def test_words_from_a_fixed_set_are_enums(admin):
         *(f"/api/v1/complaints/{{number}}/actions/{a}" for a in complaint_actions),
         *(f"/api/v1/reviews/{{number}}/actions/{a}" for a in review_actions),
         *(f"/api/v1/disputes/{{number}}/actions/{a}" for a in dispute_actions),
+        *(f"/api/v1/inspections/{{number}}/actions/{a}" for a in inspection_actions),
         *(
             f"/api/v1/{subject}/{{number}}/actions/{a}"
             for subject in marked

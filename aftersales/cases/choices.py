@@ -165,6 +165,14 @@ class Authenticity(models.TextChoices):
     INCONCLUSIVE = "inconclusive", _("Inconclusive")
 
 
+class FeePayer(models.TextChoices):
+    """Who pays an authentication of the goods (``policy.inspection.fee_payer_if_*``)."""
+
+    BUYER = "buyer", _("The buyer")
+    SELLER = "seller", _("The shop")
+    PLATFORM = "platform", _("The platform")
+
+
 # Conditions that mean the buyer did not send back what they should have: the case is flagged.
 DISPUTED_CONDITIONS = frozenset({Condition.WRONG_ITEM, Condition.EMPTY_BOX})
 
@@ -219,3 +227,9 @@ class Action(models.TextChoices):
     DISPUTE_PAUSE = "dispute_pause", _("Dispute opened: the deadline is paused")
     DISPUTE_RESUME = "dispute_resume", _("Dispute ended: the deadline runs again")
     DISPUTE_REFUND = "dispute_refund", _("Refunded by the platform's decision")
+    # The platform's inspection center (aftersales.inspections): the case's deadline paused while
+    # the goods are at the center and resumed after, and the center's verdict on the goods (the
+    # proof a counterfeit claim needs).
+    INSPECTION_PAUSE = "inspection_pause", _("Goods sent for inspection: the deadline is paused")
+    INSPECTION_RESUME = "inspection_resume", _("Inspection over: the deadline runs again")
+    CENTER_VERDICT = "center_verdict", _("Inspection center's verdict")

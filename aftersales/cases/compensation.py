@@ -54,8 +54,10 @@ def _price(case: Case) -> Decimal:
 
 
 def counterfeit_proven(case: Case) -> bool:
-    """Whether the case holds recorded proof that its goods are counterfeit: today the
-    inspection's authenticity verdict; a platform's dispute decision is the next kind of proof."""
+    """Whether the case holds recorded proof that its goods are counterfeit: its authenticity
+    verdict, the one record of it, written by the shop's own inspection of the returned goods
+    (``inspect``) or by the platform's inspection center (``center_verdict``, taken by
+    ``aftersales.inspections``), each on the case's timeline."""
     return case.authenticity_verdict == Authenticity.COUNTERFEIT
 
 

@@ -19,7 +19,15 @@ from aftersales.cases.choices import (
     DeadlineAction,
 )
 from aftersales.cases.models import Case, CaseLine
-from aftersales.cases.moves import conversion, dispute, exchange, opening, refund, repair
+from aftersales.cases.moves import (
+    conversion,
+    dispute,
+    exchange,
+    inspection,
+    opening,
+    refund,
+    repair,
+)
 from aftersales.core.actors import SYSTEM_ROLE
 from aftersales.core.lifecycle import Lifecycle, Move, NoInput, StateDeadline, register
 from aftersales.core.permissions import roles_for
@@ -228,7 +236,26 @@ DISPUTE = tuple(
     )
 )
 
-MOVES = OPENING_AND_RETURN + REFUND + EXCHANGE + REPAIR + CONVERSION + DISPUTE
+# The platform's inspection center (``aftersales.inspections`` takes these, as the system): the
+# deadline paused while the goods are at the center, and the center's verdict on them (recorded
+# on an ended case too: a counterfeit claim may be proven after the case closed).
+INSPECTION = tuple(
+    move
+    for state in CaseState
+    for move in (
+        *(
+            ()
+            if state in FINAL_STATES
+            else (
+                Move(state, A.INSPECTION_PAUSE, state, SYSTEM, inspection.pause, NoInput),
+                Move(state, A.INSPECTION_RESUME, state, SYSTEM, inspection.resume, NoInput),
+            )
+        ),
+        Move(state, A.CENTER_VERDICT, state, SYSTEM, inspection.record_verdict, NoInput),
+    )
+)
+
+MOVES = OPENING_AND_RETURN + REFUND + EXCHANGE + REPAIR + CONVERSION + DISPUTE + INSPECTION
 
 
 def seller_response_timeout(case) -> str:

@@ -33,6 +33,11 @@ VISIBILITY: dict[str, Visibility] = {
     Action.DISPUTE_PAUSE: customer_visible(),
     Action.DISPUTE_RESUME: customer_visible(),
     Action.DISPUTE_REFUND: customer_visible("idempotency_key"),
+    # The inspection center's pause of the deadline and its verdict (with the fee and who owes
+    # it) are on the record for both sides.
+    Action.INSPECTION_PAUSE: customer_visible(),
+    Action.INSPECTION_RESUME: customer_visible(),
+    Action.CENTER_VERDICT: customer_visible(),
     Action.OPEN: customer_visible(),
     Action.APPROVE: customer_visible(),
     Action.REJECT: customer_visible(),

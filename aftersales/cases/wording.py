@@ -21,6 +21,7 @@ from aftersales.cases.choices import (
     CompensationKind,
     DeadlineAction,
     DiagnosedBy,
+    FeePayer,
     InspectionResult,
     RatingReason,
     Reason,
@@ -273,6 +274,27 @@ def describe(event, case) -> list[str]:
             parts.append(_("Due again on %(when)s") % {"when": readable_time(due, zone)})
     elif action == Action.DISPUTE_REFUND and data.get("dispute"):
         parts.append(_("Dispute %(number)s") % {"number": data["dispute"]})
+    elif action in (Action.INSPECTION_PAUSE, Action.INSPECTION_RESUME, Action.CENTER_VERDICT):
+        if data.get("inspection"):
+            parts.append(_("Inspection %(number)s") % {"number": data["inspection"]})
+        if data.get("authenticity"):
+            parts.append(
+                _("Verdict: %(verdict)s") % {"verdict": _label(Authenticity, data["authenticity"])}
+            )
+        if data.get("fee_payer") and data.get("fee") not in (None, "", "0.00"):
+            parts.append(
+                _("Authentication fee %(amount)s, paid by: %(payer)s")
+                % {
+                    "amount": money_text(data["fee"], currency),
+                    "payer": _label(FeePayer, data["fee_payer"]),
+                }
+            )
+        if data.get("remaining_seconds") is not None:
+            remaining = dt.timedelta(seconds=int(data["remaining_seconds"]))
+            parts.append(_("Time left: %(left)s") % {"left": duration_text(remaining)})
+        if action == Action.INSPECTION_RESUME and data.get("deadline_at"):
+            due = dt.datetime.fromisoformat(data["deadline_at"])
+            parts.append(_("Due again on %(when)s") % {"when": readable_time(due, zone)})
     if action in (Action.SHIP_RETURN, Action.SHIP_REPLACEMENT, Action.SHIP_BACK) and data.get(
         "tracking_number"
     ):

@@ -15,7 +15,12 @@ from aftersales.core.lifecycle import lifecycle_for
 
 # The subjects with a conversation, and the page of each on the desk and on the portal.
 SUBJECT_TYPES = ("case", "complaint")
-DESK_PAGES = {"case": "desk:case", "complaint": "complaints_desk:complaint"}
+DESK_PAGES = {
+    "case": "desk:case",
+    "complaint": "complaints_desk:complaint",
+    # Subjects without a conversation whose notices ring the bell (the inspection center's).
+    "inspection": "inspections_desk:inspection",
+}
 PORTAL_PAGES = {"case": "portal:case", "complaint": "complaints_portal:complaint"}
 # Who works a subject: the member of staff its notices go to.
 RESPONSIBLE = ("assignee_id", "owner_id")

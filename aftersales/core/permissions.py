@@ -54,7 +54,7 @@ class Permission:
         return subject_type if subject_type in LIFECYCLE_SUBJECTS else None
 
 
-LIFECYCLE_SUBJECTS = ("case", "complaint", "review", "dispute")
+LIFECYCLE_SUBJECTS = ("case", "complaint", "review", "dispute", "inspection")
 
 OWN, SHOP, ALL = Scope.OWN, Scope.SHOP, Scope.ALL
 ADMIN, LEAD, AGENT, FINANCE = Role.ADMIN, Role.LEAD, Role.AGENT, Role.FINANCE
@@ -125,7 +125,19 @@ MATRIX: dict[str, Permission] = _rows(
     Permission("dispute.accept", _shop(ADMIN, LEAD)),
     Permission("dispute.appeal", _shop(ADMIN, LEAD)),
     Permission("dispute.review", {OPERATOR: ALL}),
+    # --- the inspection's table (鉴定中心, 假一赔十): the platform sends the goods, the buyer or
+    # the shop ships them (whoever holds them), the center receives them and gives the verdict ----
+    Permission("inspection.open", {OPERATOR: ALL}),
+    Permission("inspection.ship", {CUSTOMER: OWN, **_shop(*HANDLERS, LOGISTICS)}),
+    Permission("inspection.receive", {OPERATOR: ALL}),
+    Permission("inspection.verdict", {OPERATOR: ALL}),
+    Permission("inspection.cancel", {OPERATOR: ALL}),
     # --- beside the tables ---------------------------------------------------------------------
+    Permission(
+        "inspection.read",
+        {CUSTOMER: OWN, **_shop(*STAFF), OPERATOR: ALL},
+        gettext_lazy("Read inspections, their verdicts and reports"),
+    ),
     Permission(
         "dispute.read",
         {CUSTOMER: OWN, **_shop(*STAFF), OPERATOR: ALL},

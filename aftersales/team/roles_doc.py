@@ -23,6 +23,8 @@ def _subject(action: str) -> str:
         return _("Review")
     if subject_type == "dispute":
         return _("Dispute")
+    if subject_type == "inspection":
+        return _("Inspection")
     return ""
 
 

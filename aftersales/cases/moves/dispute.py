@@ -66,8 +66,9 @@ def _dispute_of(case) -> str:
     return next((number for desk in _DESKS if (number := desk.dispute_of(case))), "")
 
 
-def pause(case, ctx: Context) -> None:
-    ctx.event_data["dispute"] = _dispute_of(case)
+def stop_deadline(case, ctx: Context) -> None:
+    """Stop the case's deadline, writing the time it had left and its action on the event (the
+    record a later ``restart_deadline`` reads)."""
     if case.deadline_at is not None:
         remaining = case.deadline_at - ctx.now
         ctx.event_data.update(
@@ -79,30 +80,40 @@ def pause(case, ctx: Context) -> None:
     case.deadline_action = ""
 
 
-def last_pause(case) -> Event | None:
+def pause(case, ctx: Context) -> None:
+    ctx.event_data["dispute"] = _dispute_of(case)
+    stop_deadline(case, ctx)
+
+
+def last_pause(case, action: str = Action.DISPUTE_PAUSE) -> Event | None:
     return (
         Event.objects.filter(
             subject_type=ContentType.objects.get_for_model(case),
             subject_id=case.pk,
-            action=Action.DISPUTE_PAUSE,
+            action=action,
         )
         .order_by("-id")
         .first()
     )
 
 
-def resume(case, ctx: Context) -> None:
-    ctx.event_data["dispute"] = _dispute_of(case)
-    paused = last_pause(case)
+def restart_deadline(case, ctx: Context, paused_by: str) -> None:
+    """The deadline back with the time it had left at the last ``paused_by`` move, from now."""
+    paused = last_pause(case, paused_by)
     data = paused.data if paused is not None else {}
     if case.state in FINAL_STATES or data.get("remaining_seconds") is None:
-        return  # nothing was running when the dispute opened
+        return  # nothing was running when it was paused
     remaining = dt.timedelta(seconds=int(data["remaining_seconds"]))
     case.deadline_at = ctx.now + remaining
     case.deadline_action = data.get("deadline_action", "")
     ctx.event_data.update(
         remaining_seconds=data["remaining_seconds"], deadline_at=case.deadline_at.isoformat()
     )
+
+
+def resume(case, ctx: Context) -> None:
+    ctx.event_data["dispute"] = _dispute_of(case)
+    restart_deadline(case, ctx, Action.DISPUTE_PAUSE)
 
 
 def after_refund(case) -> str:
