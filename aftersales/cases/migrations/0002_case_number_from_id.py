@@ -4,12 +4,13 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("cases", "0001_initial"),
+        ('cases', '0001_initial'),
     ]
 
     operations = [
         migrations.DeleteModel(
-            name="CaseNumberCounter",
+            name='CaseNumberCounter',
         ),
     ]

@@ -4,26 +4,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("core", "0001_rate_counter"),
+        ('core', '0001_rate_counter'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="WorkerHeartbeat",
+            name='WorkerHeartbeat',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("worker", models.CharField(max_length=200, unique=True)),
-                ("started_at", models.DateTimeField()),
-                ("beat_at", models.DateTimeField()),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('worker', models.CharField(max_length=200, unique=True)),
+                ('started_at', models.DateTimeField()),
+                ('beat_at', models.DateTimeField()),
             ],
             options={
-                "indexes": [models.Index(fields=["beat_at"], name="worker_heartbeat_beat")],
+                'indexes': [models.Index(fields=['beat_at'], name='worker_heartbeat_beat')],
             },
         ),
     ]
