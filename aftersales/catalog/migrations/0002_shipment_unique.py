@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("catalog", "0001_initial"),
+        ('catalog', '0001_initial'),
     ]
 
     operations = [
         migrations.AddConstraint(
-            model_name="shipment",
-            constraint=models.UniqueConstraint(
-                fields=("order", "carrier", "tracking_number"), name="shipment_unique"
-            ),
+            model_name='shipment',
+            constraint=models.UniqueConstraint(fields=('order', 'carrier', 'tracking_number'), name='shipment_unique'),
         ),
     ]

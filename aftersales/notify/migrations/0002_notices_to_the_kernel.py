@@ -33,6 +33,7 @@ def notices_back(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
         ("notify", "0001_initial"),
         ("core", "0003_event_and_notice"),

@@ -4,13 +4,14 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("team", "0001_initial"),
+        ('team', '0001_initial'),
     ]
 
     operations = [
         migrations.RemoveField(
-            model_name="apitoken",
-            name="last_used_at",
+            model_name='apitoken',
+            name='last_used_at',
         ),
     ]
