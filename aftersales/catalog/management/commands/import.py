@@ -8,6 +8,9 @@ from aftersales.core.actors import SYSTEM
 
 class Command(BaseCommand):
     help = "Import orders: import orders FILE (.csv, one row per order line; or .jsonl)"
+    # A data command: the system checks (which build every URL and the API's document, two of
+    # the three seconds of a start) run with `serve`, the worker and `migrate`.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("what", choices=["orders"])

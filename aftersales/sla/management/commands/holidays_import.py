@@ -9,6 +9,9 @@ class Command(BaseCommand):
         "Store a country's public holidays of a year for business hours: "
         "holidays_import --country DE --year 2027 (China's need no import)."
     )
+    # A data command: the system checks (which build every URL and the API's document, two of
+    # the three seconds of a start) run with `serve`, the worker and `migrate`.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("--country", required=True, help="ISO 3166 two-letter code, e.g. DE")

@@ -11,6 +11,9 @@ DEFAULT = Path(settings.BASE_DIR) / "docs" / "roles.md"
 
 class Command(BaseCommand):
     help = "Write docs/roles.md (the roles, scopes and who may do what) from the permission matrix"
+    # A data command: the system checks (which build every URL and the API's document, two of
+    # the three seconds of a start) run with `serve`, the worker and `migrate`.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("--output", default=str(DEFAULT), help="where to write ('-': print)")

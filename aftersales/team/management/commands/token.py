@@ -6,6 +6,9 @@ from aftersales.team.services import token_create, token_revoke
 
 class Command(BaseCommand):
     help = "Manage API tokens: token create NAME (prints the token) | token revoke TOKEN"
+    # A data command: the system checks (which build every URL and the API's document, two of
+    # the three seconds of a start) run with `serve`, the worker and `migrate`.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="verb", required=True)

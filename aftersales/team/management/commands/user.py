@@ -7,6 +7,9 @@ from aftersales.team.services import user_create
 
 class Command(BaseCommand):
     help = "Manage users: user create NAME --role ROLE [--shop CODE] [--customer EXTERNAL_ID]"
+    # A data command: the system checks (which build every URL and the API's document, two of
+    # the three seconds of a start) run with `serve`, the worker and `migrate`.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="verb", required=True)
