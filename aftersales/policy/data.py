@@ -299,9 +299,10 @@ class JuryRules(Closed):
 
 class InspectionRules(Closed):
     """The platform's inspection center (拼多多 假一赔十): the verdict is due within
-    ``verdict_due``; who pays the authentication when the goods prove genuine or counterfeit; the
-    violation points a proven counterfeit costs the shop (the multiple paid to the buyer is
-    ``compensation.counterfeit``)."""
+    ``verdict_due``; who pays the authentication when the goods prove genuine or counterfeit;
+    whether a proven counterfeit records a violation (``counterfeit_points`` 0: none; its points
+    and class are ``violations.kinds.counterfeit``'s). The multiple paid to the buyer is
+    ``compensation.counterfeit``."""
 
     verdict_due: Duration
     authentication_fee: Money
