@@ -1,7 +1,8 @@
 """The marketplace side in a real browser (Debian's Chromium through Playwright, the fixtures and
 flags of ``test_browser.py``): a buyer asks the platform to step in from the portal, the platform's
 operator decides on the desk, the shop accepts, and the buyer reads the decision and the refund;
-the operator sends goods to the inspection center and records its verdict. In Chinese, as the
+the operator sends goods to the inspection center and records its verdict; a buyer quotes and
+insures an order's return shipping. In Chinese, as the
 buyers and the platform read it. Every page must render without JavaScript errors."""
 
 from __future__ import annotations
@@ -13,9 +14,13 @@ from django.contrib.auth import get_user_model
 
 from aftersales.cases.models import Case, Compensation
 from aftersales.cases.services import case_transition
+from aftersales.catalog.models import Shop
+from aftersales.core.actors import SYSTEM
 from aftersales.core.sweep import sweep
 from aftersales.disputes.models import Dispute
 from aftersales.inspections.models import Inspection
+from aftersales.insurance.models import Cover
+from aftersales.policy.services import policy_update
 from aftersales.team.selectors import principal_for_user
 from aftersales.team.services import token_create, user_create
 from tests.conftest import Api, open_case
@@ -155,4 +160,43 @@ def test_the_inspection_center_proves_a_counterfeit_on_the_desk(
     assert REPORT in content
     assert "counterfeit" not in content
     buyer.shot("inspection-portal")
+    buyer.check()
+
+
+def test_a_buyer_quotes_and_insures_the_return_shipping_from_the_portal(
+    launch,  # noqa: F811
+    live_server,
+    world,  # noqa: F811
+    clock,
+):
+    # given a shop that offers shipping insurance (运费险)
+    policy_update(
+        actor=SYSTEM, shop=Shop.objects.get(code="shop"), changes={"insurance": {"offered": True}}
+    )
+
+    # the buyer finds the order and follows its link to the insurance, in Chinese
+    buyer = Watched(launch("zh-CN"), live_server.url)
+    find_order(buyer)
+    buyer.page.click("[data-insurance-link] a")
+    buyer.page.wait_for_selector("#insurance")
+    assert "运费险" in buyer.page.inner_text("h1")
+
+    # they get a quote: the premium, its calculation and how long it is valid
+    with buyer.page.expect_navigation():
+        buyer.page.click("button[data-action=quote]")
+    assert buyer.page.locator("[data-premium]").inner_text() == "5.50 CNY"
+    assert "5.50 × 1.00 × 1.00 = 5.50" in buyer.page.inner_text("[data-calculation]")
+    assert buyer.page.locator("time.countdown[data-valid-until]").count() == 1
+    assert "已报价，未投保" in buyer.page.inner_text("h1")
+    buyer.shot("insurance-quoted")
+    buyer.check()
+
+    # and insure the order at that premium
+    with buyer.page.expect_navigation():
+        buyer.page.click("button[data-action=insure]")
+    assert buyer.page.locator("h1 [data-state]").get_attribute("data-state") == "insured"
+    content = buyer.page.inner_text("body")
+    assert "已投保" in content and "insured" not in content
+    assert Cover.objects.get().state == "insured"
+    buyer.shot("insurance-insured")
     buyer.check()

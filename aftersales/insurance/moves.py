@@ -125,6 +125,12 @@ def requote(cover: Cover, ctx: Context) -> None:
         )
 
 
+def payout_cap(policy) -> Decimal:
+    """What a claim pays at most: ``insurance.payout_cap`` of the version the quote was priced
+    under."""
+    return Decimal(str(insurance_rules(policy)["payout_cap"]))
+
+
 def quote_validity(policy) -> dt.timedelta:
     """How long a quote may be insured (``insurance.quote_valid``)."""
     return parse_duration(insurance_rules(policy)["quote_valid"])
@@ -152,6 +158,11 @@ class InsureIn(NoInput):
 
 def insure(cover: Cover, ctx: Context) -> None:
     _offered_rules(cover.order)
+    if cover.deadline_at is not None and ctx.now >= cover.deadline_at:
+        # Its validity ended and the sweep has not lapsed it yet: it lapsed all the same.
+        raise Conflict(
+            _("This quote is no longer valid; quote again to insure."), code="quote_lapsed"
+        )
     cover.insured_at = ctx.now
     ctx.event_data.update(premium=str(cover.premium))
     ctx.notify("insurance_insured")
@@ -192,7 +203,7 @@ def claim(cover: Cover, ctx: Context) -> None:
         )
     if Claim.objects.filter(case=case).exists():
         raise Conflict(_("This case has been claimed already."), code="already_claimed")
-    cap = Decimal(str(insurance_rules(cover.policy)["payout_cap"]))
+    cap = payout_cap(cover.policy)
     payout = min(ctx.input.postage, cap)
     Claim.objects.create(
         cover=cover,

@@ -1,8 +1,9 @@
-"""URLs of shipping insurance's desk pages, under ``/desk/insurance/``."""
+"""URLs of shipping insurance's pages: the desk's under ``/desk/insurance/``, the buyer's
+portal page under ``/insurance/``."""
 
 from django.urls import include, path
 
-from aftersales.insurance import views
+from aftersales.insurance import portal, views
 
 desk_patterns = (
     [
@@ -20,4 +21,15 @@ desk_patterns = (
     "insurance_desk",
 )
 
-urlpatterns = [path("desk/insurance/", include(desk_patterns))]
+portal_patterns = (
+    [
+        path("orders/<int:order_id>/", portal.order_page, name="order"),
+        path("orders/<int:order_id>/act/<str:action>/", portal.order_act, name="act"),
+    ],
+    "insurance_portal",
+)
+
+urlpatterns = [
+    path("desk/insurance/", include(desk_patterns)),
+    path("insurance/", include(portal_patterns)),
+]
