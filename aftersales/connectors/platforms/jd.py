@@ -152,8 +152,8 @@ class JdAdapter:
 
     # ``changed`` walks three listings in turn; the cursor is ``<listing>:<page>``: service
     # tickets by update time, then refund applications by apply time and by check time (that
-    # listing has no update time, so an application both applied and checked in the window comes
-    # twice: the same version both times).
+    # listing has no update time, so an application applied and checked in the same window comes
+    # twice, alike).
     PHASES: ClassVar[tuple[str, ...]] = ("service", "applied", "checked")
 
     def changed(self, window: Window, cursor: str | None = None) -> Page:
