@@ -12,7 +12,6 @@ import pytest
 
 from aftersales.cases.choices import CaseKind, CaseState
 from aftersales.connectors import base
-from aftersales.connectors.platforms import wire
 from aftersales.connectors.platforms.douyin import MAPPING, DouyinAdapter, map_request
 from tests.fakes.douyin import ACCESS_TOKEN, APP_KEY, APP_SECRET, FakeDouyin
 from tests.fakes.fakegateway import recorded, running
@@ -294,7 +293,7 @@ def test_a_write_without_an_answer_is_unknown_and_sent_once(douyin):
 def test_a_read_without_an_answer_may_be_tried_again(douyin):
     client = adapter(douyin, timeout=0.5)
     douyin.hold_next = True
-    with pytest.raises(wire.ReadFailed):
+    with pytest.raises(base.Unreachable):
         client.read("7300000000000000001")
     assert client.read("7300000000000000001").status == "6"
 

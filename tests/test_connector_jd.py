@@ -12,7 +12,6 @@ import pytest
 
 from aftersales.cases.choices import CaseKind, CaseState
 from aftersales.connectors import base
-from aftersales.connectors.platforms import wire
 from aftersales.connectors.platforms.jd import MAPPING, JdAdapter, map_request
 from tests.fakes.fakegateway import recorded, running
 from tests.fakes.jd import ACCESS_TOKEN, APP_KEY, APP_SECRET, VENDER_ID, FakeJd
@@ -234,11 +233,11 @@ def test_writes_jd_does_not_offer_are_refused_before_any_call(jd):
     ticket = client.read("service:1800000001")
     application = client.read("refund:60000001")
     calls = len(jd.calls)
-    with pytest.raises(wire.NotOffered):
+    with pytest.raises(base.NotOffered):
         client.agree_refund(ticket, ticket.amount)
-    with pytest.raises(wire.NotOffered):
+    with pytest.raises(base.NotOffered):
         client.agree_return(application, ADDRESS)
-    with pytest.raises(wire.NotOffered):
+    with pytest.raises(base.NotOffered):
         client.message(ticket, "你好")
     assert len(jd.calls) == calls
 
@@ -273,7 +272,7 @@ def test_a_write_without_an_answer_is_unknown_and_sent_once(jd):
 def test_a_read_without_an_answer_may_be_tried_again(jd):
     client = adapter(jd, timeout=0.5)
     jd.hold_next = True
-    with pytest.raises(wire.ReadFailed):
+    with pytest.raises(base.Unreachable):
         client.read("service:1800000001")
     assert client.read("service:1800000001").status == "10001"
 

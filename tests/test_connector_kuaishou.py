@@ -13,7 +13,6 @@ import pytest
 
 from aftersales.cases.choices import CaseKind, CaseState
 from aftersales.connectors import base
-from aftersales.connectors.platforms import wire
 from aftersales.connectors.platforms.kuaishou import MAPPING, KuaishouAdapter, map_request
 from tests.fakes.fakegateway import recorded, running
 from tests.fakes.kuaishou import ACCESS_TOKEN, APP_KEY, APP_SECRET, SIGN_SECRET, FakeKuaishou
@@ -258,7 +257,7 @@ def test_a_write_without_an_answer_is_unknown_and_sent_once(kuaishou):
 def test_a_read_without_an_answer_may_be_tried_again(kuaishou):
     client = adapter(kuaishou, timeout=0.5)
     kuaishou.hold_next = True
-    with pytest.raises(wire.ReadFailed):
+    with pytest.raises(base.Unreachable):
         client.read("2100000000000001")
     assert client.read("2100000000000001").status == "10"
 

@@ -181,6 +181,22 @@ class StateRefused(ConnectorError):
     code = "state_refused"
 
 
+class Unreachable(ConnectorError):
+    """The platform could not be reached or gave no usable answer to a read (or to a write that
+    was never sent: the connection was refused): nothing changed there; the call may be made
+    again later."""
+
+    code = "platform_unreachable"
+
+
+class NotOffered(ConnectorError):
+    """The platform has no API call for this write on this kind of request (JD's refund before
+    shipping has no return step; Pinduoduo and JD have no message call): a person does it in the
+    platform's back office. Raised before any call is made."""
+
+    code = "not_offered"
+
+
 class PlatformRefused(ConnectorError):
     """Any other refusal, with the platform's code and words."""
 

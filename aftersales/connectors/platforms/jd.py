@@ -29,6 +29,7 @@ from aftersales.connectors.base import (
     UNMODELLED,
     Credentials,
     Mapped,
+    NotOffered,
     Page,
     RemoteLine,
     RemoteRequest,
@@ -308,14 +309,14 @@ class JdAdapter:
     def agree_refund(self, request: RemoteRequest, amount: Decimal) -> WriteResult:
         if self.family(request) != REFUND:
             # A ticket's money goes through the refund application JD opens for it (10041).
-            raise wire.NotOffered("a JD service ticket is refunded through its refund application")
+            raise NotOffered("a JD service ticket is refunded through its refund application")
         if wire.fen_from_yuan(amount) != wire.fen_from_yuan(request.amount):
             raise ValueError("JD refunds the amount of the application: agree to it or refuse")
         return self.reply(request, REPLY_AGREE, "同意退款")
 
     def agree_return(self, request: RemoteRequest, address: ReturnAddress) -> WriteResult:
         if self.family(request) != SERVICE:
-            raise wire.NotOffered("a refund before shipping has no return")
+            raise NotOffered("a refund before shipping has no return")
         result = self.asc_call(
             "jingdong.asc.audit.send",
             {
@@ -349,7 +350,7 @@ class JdAdapter:
 
     def confirm_receipt(self, request: RemoteRequest) -> WriteResult:
         if self.family(request) != SERVICE:
-            raise wire.NotOffered("a refund before shipping has no goods to receive")
+            raise NotOffered("a refund before shipping has no goods to receive")
         result = self.asc_call(
             "jingdong.asc.receive.register",
             {
@@ -366,7 +367,7 @@ class JdAdapter:
         self, request: RemoteRequest, carrier: str, tracking_number: str
     ) -> WriteResult:
         if self.family(request) != SERVICE:
-            raise wire.NotOffered("a refund before shipping has nothing to send")
+            raise NotOffered("a refund before shipping has nothing to send")
         result = self.asc_call(
             "jingdong.asc.audit.reissue",
             {
@@ -380,7 +381,7 @@ class JdAdapter:
         return WriteResult(raw=result)
 
     def message(self, request: RemoteRequest, text: str, images: Sequence[str] = ()) -> WriteResult:
-        raise wire.NotOffered("JD has no call to leave a message on an after-sale request")
+        raise NotOffered("JD has no call to leave a message on an after-sale request")
 
 
 # --- the mapping: (status, kind) → our kind and state -------------------------------------------

@@ -43,11 +43,12 @@ from aftersales.connectors.base import (
     RemoteLine,
     RemoteRequest,
     ReturnAddress,
+    Unreachable,
     VersionConflict,
     Window,
     WriteResult,
 )
-from aftersales.connectors.platforms.transport import Unreachable, post_form
+from aftersales.connectors.platforms.wire import post_form
 
 GATEWAY = "https://gw-api.pinduoduo.com/api/router"
 BEIJING = ZoneInfo("Asia/Shanghai")

@@ -25,7 +25,6 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar
-from zoneinfo import ZoneInfo
 
 from aftersales.cases.choices import CaseKind, CaseState
 from aftersales.connectors.base import (
@@ -43,15 +42,16 @@ from aftersales.connectors.base import (
     RemoteRequest,
     ReturnAddress,
     StateRefused,
+    Unreachable,
     VersionConflict,
     Window,
     WriteResult,
 )
-from aftersales.connectors.platforms.transport import Unreachable, post_form
+from aftersales.connectors.platforms.wire import beijing_text, post_form, yuan
+from aftersales.connectors.platforms.wire import fen_from_yuan as fen
+from aftersales.connectors.platforms.wire import from_beijing_text as parse_time
 
 GATEWAY = "https://eco.taobao.com/router/rest"
-BEIJING = ZoneInfo("Asia/Shanghai")
-TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 # The fields asked of a refund (taobao.refunds.receive.get and taobao.refund.get).
 REFUND_FIELDS = (
@@ -87,25 +87,6 @@ def sign(params: dict[str, str], secret: str, sign_method: str = "md5") -> str:
     else:
         digest = hashlib.md5(f"{secret}{joined}{secret}".encode()).hexdigest()
     return digest.upper()
-
-
-def beijing_text(moment: dt.datetime) -> str:
-    return moment.astimezone(BEIJING).strftime(TIME_FORMAT)
-
-
-def parse_time(text: str | None) -> dt.datetime | None:
-    """A TOP local time (``yyyy-MM-dd HH:mm:ss``, Beijing) as an aware UTC datetime."""
-    if not text:
-        return None
-    return dt.datetime.strptime(text, TIME_FORMAT).replace(tzinfo=BEIJING).astimezone(dt.UTC)
-
-
-def yuan(value: Any) -> Decimal:
-    return Decimal(str(value or "0")).quantize(Decimal("0.01"))
-
-
-def fen(amount: Decimal) -> int:
-    return int((amount * 100).to_integral_value())
 
 
 def response_key(method: str) -> str:

@@ -1,7 +1,7 @@
-"""What the JD, Douyin and Kuaishou adapters share: one HTTP POST with the standard library that
-tells a read's failure (retry it) from a write's (its outcome is unknown, never retried), the
-window check every ``changed`` does first, and the platforms' units (fen, Beijing-time text,
-epoch seconds and milliseconds)."""
+"""What the platform adapters share: one HTTP POST with the standard library (form, JSON or
+multipart; no redirects) that tells a read's failure (``Unreachable``: try again) from a write's
+(``OutcomeUnknown``: it may have happened, never sent again), the window check every ``changed``
+does first, and the platforms' units (fen, Beijing-time text, epoch seconds and milliseconds)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aftersales.connectors.base import ConnectorError, OutcomeUnknown, Window
+from aftersales.connectors.base import OutcomeUnknown, Unreachable, Window
 
 # The platforms' local time: where they send or expect text times, they mean Beijing time.
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -23,19 +24,35 @@ USER_AGENT = "aftersales-connectors/1"
 TIMEOUT_SECONDS = 10.0
 
 
-class ReadFailed(ConnectorError):
-    """A read got no usable answer (a timeout, a dropped connection, a gateway error page):
-    nothing changed on the platform, so the caller may simply try again."""
-
-    code = "read_failed"
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a gateway does not redirect; one that does is answered as the failure it is
 
 
-class NotOffered(ConnectorError):
-    """The platform has no API call for this write on this kind of request (JD's pre-shipment
-    refund has no return or receipt step; JD has no message call): a person does it in the
-    platform's back office. Raised before any call is made."""
+_opener = urllib.request.build_opener(_NoRedirects)
 
-    code = "not_offered"
+
+def multipart(
+    fields: Mapping[str, str], files: Mapping[str, tuple[str, bytes]]
+) -> tuple[bytes, str]:
+    """A multipart/form-data body (for the platforms' image parameters) and its content type."""
+    boundary = uuid.uuid4().hex
+    parts: list[bytes] = []
+    for name, value in fields.items():
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+            + value.encode()
+            + b"\r\n"
+        )
+    for name, (filename, content) in files.items():
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+            f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
+            + content
+            + b"\r\n"
+        )
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
 def post(
@@ -47,8 +64,9 @@ def post(
     write: bool,
     timeout: float = TIMEOUT_SECONDS,
 ) -> dict[str, Any]:
-    """POST ``form`` (url-encoded) or ``body`` and answer the parsed JSON. No answer: a write
-    raises ``OutcomeUnknown`` (it may have happened), a read ``ReadFailed``."""
+    """POST ``form`` (url-encoded) or ``body`` and answer the parsed JSON object. No answer: a
+    write raises ``OutcomeUnknown`` (it may have happened; never sent again here), a read
+    ``Unreachable``; a refused connection sent nothing and is ``Unreachable`` either way."""
     data = body if body is not None else urllib.parse.urlencode(dict(form or {})).encode()
     request = urllib.request.Request(
         url,
@@ -56,24 +74,41 @@ def post(
         method="POST",
         headers={"Content-Type": content_type, "User-Agent": USER_AGENT},
     )
-    failure = OutcomeUnknown if write else ReadFailed
+    failed = OutcomeUnknown if write else Unreachable
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            raw = response.read()
+        with _opener.open(request, timeout=timeout) as response:
+            payload = response.read()
     except urllib.error.HTTPError as error:
         # A gateway error page: a write may still have reached the platform behind it.
-        raise failure(f"HTTP {error.code}", platform_code=str(error.code)) from None
-    except TimeoutError as error:
-        raise failure(f"no answer: {error}") from None
-    except (OSError, ValueError) as error:
-        raise failure(str(getattr(error, "reason", error))) from None
+        raise failed(f"HTTP {error.code}", platform_code=str(error.code)) from None
+    except urllib.error.URLError as error:
+        if isinstance(error.reason, ConnectionRefusedError):
+            raise Unreachable(str(error.reason)) from None  # nothing was sent
+        raise failed(str(error.reason)) from None
+    except OSError as error:  # TimeoutError included
+        raise failed(str(error) or "timed out") from None
     try:
-        answer = json.loads(raw)
+        answer = json.loads(payload)
     except ValueError:
-        raise failure("the answer is not JSON", raw=raw[:500]) from None
+        raise failed("the answer is not JSON", raw=payload[:500]) from None
     if not isinstance(answer, dict):
-        raise failure("the answer is not a JSON object", raw=answer)
+        raise failed("the answer is not a JSON object", raw=answer)
     return answer
+
+
+def post_form(
+    url: str,
+    fields: Mapping[str, str],
+    *,
+    timeout: float,
+    write: bool,
+    files: Mapping[str, tuple[str, bytes]] | None = None,
+) -> dict[str, Any]:
+    """POST ``fields`` (and ``files``, as multipart: the platforms' image parameters)."""
+    if files:
+        body, content_type = multipart(fields, files)
+        return post(url, body=body, content_type=content_type, write=write, timeout=timeout)
+    return post(url, form=fields, write=write, timeout=timeout)
 
 
 def check_window(
