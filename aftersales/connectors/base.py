@@ -220,8 +220,9 @@ class Adapter(Protocol):
     def changed(self, window: Window, cursor: str | None = None) -> Page:
         """Requests modified within ``window`` (one page; pass ``Page.cursor`` for the next)."""
 
-    def read(self, request_id: str) -> RemoteRequest:
-        """One request as the platform has it now."""
+    def read(self, request_id: str, *, order_id: str = "") -> RemoteRequest:
+        """One request as the platform has it now (``order_id``, the platform's order of the
+        request, for a platform whose detail call needs it: Pinduoduo)."""
 
     def agree_refund(self, request: RemoteRequest, amount: Decimal) -> WriteResult:
         """Agree to pay ``amount`` (refund only, or the refund after the goods came back)."""

@@ -81,11 +81,15 @@ def walk(
     now: dt.datetime,
     seen: Callable[[RemoteRequest], None],
     done: Callable[[dt.datetime], None] = lambda _until: None,
+    max_windows: int | None = None,
 ) -> Progress:
     """Read every request changed from ``since`` (less the overlap) to ``until``: each one to
-    ``seen`` (which must be idempotent), each complete window's end to ``done``. A failure
+    ``seen`` (which must be idempotent), each complete window's end to ``done``; at most
+    ``max_windows`` windows in one walk (the next walk goes on from the position). A failure
     raises ``WalkInterrupted`` with the position reached."""
     spans, unreachable_before = windows(adapter, since=since, until=until, now=now)
+    if max_windows is not None:
+        spans = spans[:max_windows]
     progress = Progress(synced_until=since, unreachable_before=unreachable_before)
     for window in spans:
         try:

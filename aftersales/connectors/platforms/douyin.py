@@ -196,7 +196,7 @@ class DouyinAdapter:
         )
         return Page(items=items, cursor=str(page + 1) if data.get("has_more") else None)
 
-    def read(self, request_id: str) -> RemoteRequest:
+    def read(self, request_id: str, *, order_id: str = "") -> RemoteRequest:
         data = self.call("/afterSale/Detail", {"after_sale_id": str(request_id)}, write=False)
         process = data.get("process_info") or {}
         info = dict(process.get("after_sale_info") or {})

@@ -206,7 +206,7 @@ class JdAdapter:
         next_cursor = f"{self.PHASES[following]}:1" if following < len(self.PHASES) else None
         return Page(items=items, cursor=next_cursor)
 
-    def read(self, request_id: str) -> RemoteRequest:
+    def read(self, request_id: str, *, order_id: str = "") -> RemoteRequest:
         family, _, number = request_id.partition(":")
         if family == SERVICE:
             result = self.asc_call(

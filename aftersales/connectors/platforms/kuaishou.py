@@ -151,7 +151,7 @@ class KuaishouAdapter:
         next_cursor = str(data.get("pcursor") or "")
         return Page(items=items, cursor=None if next_cursor in ("", NO_MORE) else next_cursor)
 
-    def read(self, request_id: str) -> RemoteRequest:
+    def read(self, request_id: str, *, order_id: str = "") -> RemoteRequest:
         data = self.call(
             "open.seller.order.refund.detail", {"refundId": int(request_id)}, write=False
         )

@@ -241,7 +241,7 @@ class TaobaoAdapter:
         refunds = body.get("refunds") or {}
         return list(refunds.get("refund") or []) if isinstance(refunds, dict) else list(refunds)
 
-    def read(self, request_id: str) -> RemoteRequest:
+    def read(self, request_id: str, *, order_id: str = "") -> RemoteRequest:
         body = self.call(
             "taobao.refund.get", {"refund_id": request_id, "fields": REFUND_FIELDS}, write=False
         )
@@ -480,7 +480,7 @@ class TmallAdapter(TaobaoAdapter):
         disputes = body.get("results") or {}
         return list(disputes.get("dispute") or []) if isinstance(disputes, dict) else list(disputes)
 
-    def read(self, request_id: str) -> RemoteRequest:
+    def read(self, request_id: str, *, order_id: str = "") -> RemoteRequest:
         body = self.call(
             self.list_method,
             {"refund_id": request_id, "fields": DISPUTE_FIELDS, "use_has_next": "true"},

@@ -1,0 +1,104 @@
+"""A shop's accounts on the marketplaces (stores) and the after-sales requests read from them.
+
+A ``PlatformRequest`` is the platform's request as last read, kept beside whatever the product
+makes of it: the raw status, kind and version token, what the platform's mapping table says they
+mean (or that a person must decide), the platform's own deadline and handling flag.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from aftersales.core.models import TimestampedModel
+
+
+class StorePlatform(models.TextChoices):
+    TAOBAO = "taobao", _("Taobao")
+    TMALL = "tmall", _("Tmall")
+    JD = "jd", _("JD.com")
+    PINDUODUO = "pinduoduo", _("Pinduoduo")
+    DOUYIN = "douyin", _("Douyin")
+    KUAISHOU = "kuaishou", _("Kuaishou")
+
+
+class Store(TimestampedModel):
+    """A shop's account on one platform: its keys (encrypted, ``connectors.keys``), where its
+    sync got to, its health, and whether the product may write to the platform (off until a
+    person turns it on)."""
+
+    shop = models.ForeignKey("catalog.Shop", on_delete=models.CASCADE, related_name="stores")
+    platform = models.CharField(max_length=20, choices=StorePlatform.choices)
+    name = models.CharField(max_length=100)
+    seller_id = models.CharField(max_length=100)
+    sealed_keys = models.TextField()
+    # The platform's gateway unless set (a sandbox; the fake gateways in the tests).
+    gateway = models.URLField(blank=True)
+    write_enabled = models.BooleanField(default=False)
+    # Automatic refunds above this amount wait for a person (0: none are automatic).
+    auto_refund_cap = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    paused = models.BooleanField(default=False)
+    synced_until = models.DateTimeField(null=True, blank=True)
+    last_sync_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=40, blank=True)
+    last_error_detail = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    rate_limited_until = models.DateTimeField(null=True, blank=True)
+    # Changes the platform could no longer give (older than its look-back) began here.
+    unreachable_before = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "seller_id"], name="one_store_per_account"),
+            models.CheckConstraint(
+                condition=Q(auto_refund_cap__gte=0), name="store_refund_cap_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.seller_id}"
+
+
+class PlatformRequest(models.Model):
+    """One after-sales request of a store as the platform last gave it."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="requests")
+    request_id = models.CharField(max_length=100)
+    order_id = models.CharField(max_length=100)
+    status = models.CharField(max_length=60)
+    kind = models.CharField(max_length=60, blank=True)
+    version = models.CharField(max_length=100, blank=True)
+    platform_created_at = models.DateTimeField()
+    modified_at = models.DateTimeField()
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    reason = models.CharField(max_length=500, blank=True)
+    handling = models.BooleanField(default=False)
+    deadline_at = models.DateTimeField(null=True, blank=True)
+    payload = models.JSONField(default=dict)
+    # What the platform's mapping table says (blank: it does not know the code).
+    mapped_kind = models.CharField(max_length=20, blank=True)
+    mapped_state = models.CharField(max_length=20, blank=True)
+    money_out = models.BooleanField(default=False)
+    needs_person = models.BooleanField(default=False)
+    first_seen_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    # How many reads changed it (a duplicate or an older read changes nothing).
+    revisions = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["store", "request_id"], name="one_row_per_request")
+        ]
+        indexes = [
+            models.Index(
+                fields=["store", "needs_person"],
+                condition=Q(needs_person=True),
+                name="platform_request_for_a_person",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.store_id}:{self.request_id}"
