@@ -201,9 +201,9 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Where people reach this installation: links in e-mails and notifications are built on it.
 # The key that seals marketplace stores' keys (connectors.keys); derived from SECRET_KEY if unset.
 AFTERSALES_CONNECTOR_KEY = os.environ.get("AFTERSALES_CONNECTOR_KEY", "")
+# Where people reach this installation: links in e-mails and notifications are built on it.
 AFTERSALES_BASE_URL = os.environ.get("AFTERSALES_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
