@@ -13,6 +13,7 @@ import pytest
 from aftersales.cases.choices import CaseKind, CaseState
 from aftersales.connectors import base
 from aftersales.connectors.platforms.douyin import MAPPING, DouyinAdapter, map_request
+from tests.fakes import walk_all as walk
 from tests.fakes.douyin import ACCESS_TOKEN, APP_KEY, APP_SECRET, FakeDouyin
 from tests.fakes.fakegateway import recorded, running
 
@@ -31,21 +32,6 @@ def adapter(fake, secret=APP_SECRET, timeout=5.0) -> DouyinAdapter:
 def douyin():
     with running(FakeDouyin()) as fake:
         yield fake
-
-
-def walk(client, start, end):
-    seen = []
-    while start < end:
-        window = base.Window(start, min(start + client.max_window, end))
-        cursor = None
-        while True:
-            page = client.changed(window, cursor)
-            seen.extend(page.items)
-            if page.cursor is None:
-                break
-            cursor = page.cursor
-        start = window.end
-    return seen
 
 
 def test_a_first_full_sync_walks_day_windows_and_pages_and_sees_every_case_once(douyin):

@@ -13,6 +13,7 @@ import pytest
 from aftersales.cases.choices import CaseKind, CaseState
 from aftersales.connectors import base
 from aftersales.connectors.platforms.jd import MAPPING, JdAdapter, map_request
+from tests.fakes import walk_all as walk
 from tests.fakes.fakegateway import recorded, running
 from tests.fakes.jd import ACCESS_TOKEN, APP_KEY, APP_SECRET, VENDER_ID, FakeJd
 
@@ -31,21 +32,6 @@ def adapter(fake, secret=APP_SECRET, timeout=5.0) -> JdAdapter:
 def jd():
     with running(FakeJd()) as fake:
         yield fake
-
-
-def walk(client, start, end):
-    seen = []
-    while start < end:
-        window = base.Window(start, min(start + client.max_window, end))
-        cursor = None
-        while True:
-            page = client.changed(window, cursor)
-            seen.extend(page.items)
-            if page.cursor is None:
-                break
-            cursor = page.cursor
-        start = window.end
-    return seen
 
 
 def test_a_first_full_sync_walks_tickets_then_refund_applications_page_by_page(jd):

@@ -14,6 +14,7 @@ import pytest
 from aftersales.cases.choices import CaseKind, CaseState
 from aftersales.connectors import base
 from aftersales.connectors.platforms.kuaishou import MAPPING, KuaishouAdapter, map_request
+from tests.fakes import walk_all as walk
 from tests.fakes.fakegateway import recorded, running
 from tests.fakes.kuaishou import ACCESS_TOKEN, APP_KEY, APP_SECRET, SIGN_SECRET, FakeKuaishou
 
@@ -37,21 +38,6 @@ def adapter(fake, sign_secret=SIGN_SECRET, timeout=5.0, now=NOW) -> KuaishouAdap
 def kuaishou():
     with running(FakeKuaishou(now=dt.datetime(2026, 3, 5, tzinfo=dt.UTC))) as fake:
         yield fake
-
-
-def walk(client, start, end):
-    seen = []
-    while start < end:
-        window = base.Window(start, min(start + client.max_window, end))
-        cursor = None
-        while True:
-            page = client.changed(window, cursor)
-            seen.extend(page.items)
-            if page.cursor is None:
-                break
-            cursor = page.cursor
-        start = window.end
-    return seen
 
 
 def test_a_first_full_sync_follows_the_cursor_until_nomore_in_day_windows(kuaishou):

@@ -26,6 +26,7 @@ from aftersales.connectors.base import (
     Window,
 )
 from aftersales.connectors.platforms.pinduoduo import MAPPING, PinduoduoAdapter, map_request
+from tests.fakes import walked_ids as walk
 from tests.fakes.pinduoduo import ACCESS_TOKEN, CLIENT_ID, CLIENT_SECRET, FakePinduoduo
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -47,21 +48,6 @@ def adapter_for(fake, secret: str = CLIENT_SECRET, token: str = ACCESS_TOKEN, **
 
 def beijing(*args) -> dt.datetime:
     return dt.datetime(*args, tzinfo=BEIJING)
-
-
-def walk(adapter, start: dt.datetime, end: dt.datetime) -> list[str]:
-    seen = []
-    while start < end:
-        window = Window(start, min(start + adapter.max_window, end))
-        cursor = None
-        while True:
-            page = adapter.changed(window, cursor)
-            seen += [item.request_id for item in page.items]
-            if page.cursor is None:
-                break
-            cursor = page.cursor
-        start = window.end
-    return seen
 
 
 def read(adapter, fake, after_sales_id: str) -> RemoteRequest:

@@ -31,6 +31,7 @@ from aftersales.connectors.platforms.taobao import (
     TmallAdapter,
     map_request,
 )
+from tests.fakes import walked_ids as walk
 from tests.fakes.taobao import APP_KEY, APP_SECRET, SESSION, FakeTop
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -56,21 +57,6 @@ def beijing(*args) -> dt.datetime:
 
 def own_params(call) -> dict[str, str]:
     return {k: v for k, v in call.params.items() if k not in SYSTEM_PARAMS}
-
-
-def walk(adapter, start: dt.datetime, end: dt.datetime) -> list[str]:
-    seen = []
-    while start < end:
-        window = Window(start, min(start + adapter.max_window, end))
-        cursor = None
-        while True:
-            page = adapter.changed(window, cursor)
-            seen += [item.request_id for item in page.items]
-            if page.cursor is None:
-                break
-            cursor = page.cursor
-        start = window.end
-    return seen
 
 
 # --- reads ---------------------------------------------------------------------------------------
