@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -77,7 +78,8 @@ class PlatformRequest(models.Model):
     reason = models.CharField(max_length=500, blank=True)
     handling = models.BooleanField(default=False)
     deadline_at = models.DateTimeField(null=True, blank=True)
-    payload = models.JSONField(default=dict)
+    # The request as read (times as ISO text, amounts as decimal text).
+    payload = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
     # What the platform's mapping table says (blank: it does not know the code).
     mapped_kind = models.CharField(max_length=20, blank=True)
     mapped_state = models.CharField(max_length=20, blank=True)

@@ -55,29 +55,12 @@ def _fields(store: Store, request: RemoteRequest) -> dict:
         "reason": request.reason[:500],
         "handling": request.handling or bool(mapped and mapped.handling),
         "deadline_at": request.deadline_at,
-        "payload": _jsonable(request),
+        "payload": {**asdict(request), "raw": dict(request.raw)},
         "mapped_kind": str(mapped.kind) if mapped else "",
         "mapped_state": str(mapped.state) if mapped else "",
         "money_out": bool(mapped and mapped.money_out),
         "needs_person": mapped is None or mapped.kind == "unmodelled",
     }
-
-
-def _jsonable(request: RemoteRequest) -> dict:
-    def plain(value):
-        if isinstance(value, dict):
-            return {str(k): plain(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [plain(v) for v in value]
-        if isinstance(value, dt.datetime):
-            return value.isoformat()
-        if isinstance(value, str | int | float | bool) or value is None:
-            return value
-        return str(value)
-
-    data = asdict(request)
-    data["raw"] = dict(request.raw)
-    return plain(data)
 
 
 @dataclass(frozen=True)
