@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
@@ -50,6 +51,9 @@ class Store(TimestampedModel):
     rate_limited_until = models.DateTimeField(null=True, blank=True)
     # Changes the platform could no longer give (older than its look-back) began here.
     unreachable_before = models.DateTimeField(null=True, blank=True)
+    # False for a shop without API access: its requests come from the platform's exports (CSV),
+    # the store has no keys and is never synced or written to.
+    api_access = models.BooleanField(default=True)
 
     class Meta:
         constraints = [
@@ -89,6 +93,16 @@ class PlatformRequest(models.Model):
     updated_at = models.DateTimeField()
     # How many reads changed it (a duplicate or an older read changes nothing).
     revisions = models.PositiveIntegerField(default=1)
+    # The case the product keeps for it (none while a person must decide what it is).
+    case = models.OneToOneField(
+        "cases.Case",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="platform_request",
+    )
+    # The platform will not let an API handle it (Douyin 11001): its back office's page for it.
+    handle_on_platform_url = models.URLField(max_length=500, blank=True)
 
     class Meta:
         constraints = [
@@ -104,3 +118,60 @@ class PlatformRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.store_id}:{self.request_id}"
+
+
+class WriteStatus(models.TextChoices):
+    SENDING = "sending", _("Sending")
+    DONE = "done", _("Done on the platform")
+    REFUSED = "refused", _("Refused by the platform")
+    UNKNOWN = "unknown", _("Outcome unknown")
+    SETTLED_DONE = "settled_done", _("Done (settled by a later read)")
+    SETTLED_NOT_DONE = "settled_not_done", _("Not done (settled by a later read)")
+
+
+class PlatformWrite(models.Model):
+    """One write to a platform about one request, recorded before the call is made (so a crash
+    or a timeout leaves a record): the case's action it carries, the call and its arguments, the
+    version token sent, and how it ended. A write whose answer was lost stays ``unknown`` until
+    a later read of the request settles it; it is never sent again.
+
+    An outbox record of a call, like a notice's delivery: its status is the call's outcome, not
+    a lifecycle people act on, so it has no table of moves."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="writes")
+    request = models.ForeignKey(PlatformRequest, on_delete=models.CASCADE, related_name="writes")
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=30)
+    call = models.CharField(max_length=30)
+    arguments = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    version_sent = models.CharField(max_length=100, blank=True)
+    status_before = models.CharField(max_length=60, blank=True)
+    money = models.BooleanField(default=False)
+    amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    automatic = models.BooleanField(default=False)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(
+        max_length=20, choices=WriteStatus.choices, default=WriteStatus.SENDING
+    )
+    error = models.CharField(max_length=40, blank=True)
+    platform_code = models.CharField(max_length=60, blank=True)
+    detail = models.TextField(blank=True)
+    version_after = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["request"],
+                condition=Q(status__in=["sending", "unknown"]),
+                name="platform_write_unsettled",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.call} on {self.request_id}: {self.status}"
