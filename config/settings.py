@@ -203,6 +203,9 @@ CONTENT_SECURITY_POLICY = {
 
 # The key that seals marketplace stores' keys (connectors.keys); derived from SECRET_KEY if unset.
 AFTERSALES_CONNECTOR_KEY = os.environ.get("AFTERSALES_CONNECTOR_KEY", "")
+# How long a call to a marketplace waits for its answer, in seconds (a write that waits longer
+# has an unknown outcome, settled by the next read).
+AFTERSALES_CONNECTOR_TIMEOUT = float(os.environ.get("AFTERSALES_CONNECTOR_TIMEOUT", "15"))
 # Where people reach this installation: links in e-mails and notifications are built on it.
 AFTERSALES_BASE_URL = os.environ.get("AFTERSALES_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 

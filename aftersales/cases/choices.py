@@ -149,6 +149,11 @@ class DeadlineAction(models.TextChoices):
     REMIND = "remind", _("Remind the customer")
     AUTO_DECLINE = "auto_decline", _("Return unrepaired")
     AUTO_CONFIRM = "auto_confirm", _("Confirm receipt automatically")
+    # A marketplace's request (``aftersales.connectors``): at the platform's own timeout, read it
+    # again (the platform acts by its rules); at the shop's, carry its automatic action out on
+    # the platform (within the store's cap) or hand it to a person.
+    PLATFORM_DUE = "platform_due", _("Read the platform again")
+    PLATFORM_AUTO = "platform_auto", _("Act on the platform automatically")
 
 
 class InspectionResult(models.TextChoices):
@@ -233,3 +238,11 @@ class Action(models.TextChoices):
     INSPECTION_PAUSE = "inspection_pause", _("Goods sent for inspection: the deadline is paused")
     INSPECTION_RESUME = "inspection_resume", _("Inspection over: the deadline runs again")
     CENTER_VERDICT = "center_verdict", _("Inspection center's verdict")
+    # A marketplace's request (``aftersales.connectors`` takes these, as the system): what the
+    # platform changed, its customer service stepping in (the deadline paused) and out, and the
+    # deadlines of the platform's clock.
+    PLATFORM_UPDATE = "platform_update", _("Changed on the platform")
+    PLATFORM_PAUSE = "platform_pause", _("The platform stepped in: the deadline is paused")
+    PLATFORM_RESUME = "platform_resume", _("The platform stepped back: the deadline runs again")
+    PLATFORM_DUE = "platform_due", _("The platform's deadline passed: read again")
+    PLATFORM_AUTO = "platform_auto", _("Automatic action sent to the platform")

@@ -25,6 +25,7 @@ from aftersales.cases.moves import (
     exchange,
     inspection,
     opening,
+    platform,
     refund,
     repair,
 )
@@ -255,7 +256,24 @@ INSPECTION = tuple(
     )
 )
 
-MOVES = OPENING_AND_RETURN + REFUND + EXCHANGE + REPAIR + CONVERSION + DISPUTE + INSPECTION
+# A marketplace's request (``aftersales.connectors`` takes these, as the system): what the
+# platform changed, its customer service stepping in and out, and its clock's deadlines.
+PLATFORM = tuple(
+    move
+    for state in CaseState
+    if state not in FINAL_STATES
+    for move in (
+        Move(state, A.PLATFORM_UPDATE, platform.next_state, SYSTEM, platform.update, NoInput),
+        Move(state, A.PLATFORM_PAUSE, state, SYSTEM, platform.pause, NoInput),
+        Move(state, A.PLATFORM_RESUME, state, SYSTEM, platform.resume, NoInput),
+        Move(state, A.PLATFORM_DUE, state, SYSTEM, platform.due, NoInput),
+        Move(state, A.PLATFORM_AUTO, state, SYSTEM, platform.auto, NoInput),
+    )
+)
+
+MOVES = (
+    OPENING_AND_RETURN + REFUND + EXCHANGE + REPAIR + CONVERSION + DISPUTE + INSPECTION + PLATFORM
+)
 
 
 def seller_response_timeout(case) -> str:
@@ -315,6 +333,8 @@ CASES = register(
         escalate_notice="case_escalated",
         sla_kind=lambda case: case.kind,
         sla_priority=lambda case: case.priority,
+        # A marketplace's case keeps the earlier of the shop's deadline and the platform's.
+        deadline_hook=platform.deadline,
     )
 )
 

@@ -128,6 +128,9 @@ class Case(TimestampedModel):
         max_length=10, choices=FlagColor.choices, blank=True, default="", db_default=""
     )
     follow_up_on = models.DateField(null=True, blank=True)
+    # The marketplace whose request this case is (``taobao``, ``jd``…; blank: the shop's own
+    # case). The request itself, its store and raw codes are the connectors' (a higher layer).
+    platform = models.CharField(max_length=20, blank=True, default="", db_default="")
 
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

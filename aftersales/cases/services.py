@@ -3,7 +3,7 @@ gate (``core.gate``), and the eligibility preview, which writes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
@@ -24,6 +24,20 @@ def case_open(*, actor: Principal, data: Mapping[str, Any] | OpenIn) -> Case:
     return open_subject(CASES, actor=actor, data=data)
 
 
+# Work a higher app does before a person's move on a case, outside the move's transaction: a
+# marketplace's case carries the move to the platform first (``connectors.writeback``), and a
+# refusal there refuses the move. Called with ``case_id``, ``action``, ``actor`` and ``data``.
+BeforeMove = Callable[..., None]
+_BEFORE_MOVE: list[BeforeMove] = []
+
+
+def register_before_move(hook: BeforeMove) -> BeforeMove:
+    """Called once by a higher app at its start."""
+    if hook not in _BEFORE_MOVE:
+        _BEFORE_MOVE.append(hook)
+    return hook
+
+
 def case_transition(
     *,
     case_id: int,
@@ -31,7 +45,11 @@ def case_transition(
     actor: Principal,
     data: Mapping[str, Any] | None = None,
 ) -> Case:
-    """Take ``action`` on a case through the gate (see ``core.gate.transition``)."""
+    """Take ``action`` on a case through the gate (see ``core.gate.transition``); a person's
+    move first passes the registered ``register_before_move`` hooks."""
+    if not actor.is_system:
+        for hook in _BEFORE_MOVE:
+            hook(case_id=case_id, action=action, actor=actor, data=data)
     return transition(CASES, subject_id=case_id, action=action, actor=actor, data=data)
 
 

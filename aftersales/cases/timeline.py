@@ -73,6 +73,14 @@ VISIBILITY: dict[str, Visibility] = {
     Action.REMIND: customer_visible(),
     Action.AUTO_DECLINE: customer_visible(),
     Action.AUTO_CONFIRM: customer_visible(),
+    # What a marketplace did to its request is on the record for both sides (the ledger key of a
+    # refund it paid and the raw codes are the team's).
+    Action.PLATFORM_UPDATE: customer_visible("idempotency_key", "status", "kind", "store"),
+    Action.PLATFORM_PAUSE: customer_visible("status"),
+    Action.PLATFORM_RESUME: customer_visible("status"),
+    # The deadline machinery of a platform's case (read again, act on the platform) is the team's.
+    Action.PLATFORM_DUE: STAFF_ONLY,
+    Action.PLATFORM_AUTO: STAFF_ONLY,
 }
 
 ACTION_LABELS = dict(Action.choices)

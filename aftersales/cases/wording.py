@@ -26,6 +26,7 @@ from aftersales.cases.choices import (
     RatingReason,
     Reason,
 )
+from aftersales.cases.moves.platform import platform_label
 from aftersales.cases.timeline import readable_time
 from aftersales.policy.choices import CompensationReason, Condition
 from aftersales.sla.choices import Priority
@@ -132,6 +133,13 @@ CUSTOMER_CONSEQUENCES = {
         "If you do not answer by %(when)s, your goods come back unrepaired."
     ),
     DeadlineAction.AUTO_CONFIRM: gettext_lazy("Receipt is confirmed automatically on %(when)s."),
+    # A marketplace's request: the platform's own rules act at its deadline (or the shop's).
+    DeadlineAction.PLATFORM_DUE: gettext_lazy(
+        "The platform's time for this step ends on %(when)s; then its rules decide."
+    ),
+    DeadlineAction.PLATFORM_AUTO: gettext_lazy(
+        "If the shop does not answer by %(when)s, it answers on the platform automatically."
+    ),
 }
 
 
@@ -295,6 +303,33 @@ def describe(event, case) -> list[str]:
         if action == Action.INSPECTION_RESUME and data.get("deadline_at"):
             due = dt.datetime.fromisoformat(data["deadline_at"])
             parts.append(_("Due again on %(when)s") % {"when": readable_time(due, zone)})
+    elif action in (
+        Action.PLATFORM_UPDATE,
+        Action.PLATFORM_PAUSE,
+        Action.PLATFORM_RESUME,
+        Action.PLATFORM_DUE,
+        Action.PLATFORM_AUTO,
+    ) and data.get("platform"):
+        name = platform_label(data["platform"])
+        parts.append(
+            {
+                Action.PLATFORM_UPDATE: _("Read from %(platform)s"),
+                Action.PLATFORM_PAUSE: _("%(platform)s's customer service is handling it"),
+                Action.PLATFORM_RESUME: _("%(platform)s's customer service stepped back"),
+                Action.PLATFORM_DUE: _("%(platform)s's time for this step is up"),
+                Action.PLATFORM_AUTO: _("The automatic action goes to %(platform)s"),
+            }[action]
+            % {"platform": name}
+        )
+        if data.get("platform_deadline") and action == Action.PLATFORM_UPDATE:
+            due = dt.datetime.fromisoformat(data["platform_deadline"])
+            parts.append(
+                _("%(platform)s's deadline: %(when)s")
+                % {"platform": name, "when": readable_time(due, zone)}
+            )
+        if data.get("remaining_seconds") is not None:
+            remaining = dt.timedelta(seconds=int(data["remaining_seconds"]))
+            parts.append(_("Time left: %(left)s") % {"left": duration_text(remaining)})
     if action in (Action.SHIP_RETURN, Action.SHIP_REPLACEMENT, Action.SHIP_BACK) and data.get(
         "tracking_number"
     ):
@@ -308,6 +343,7 @@ def describe(event, case) -> list[str]:
         Action.AUTO_APPROVE,
         Action.SHIP_REPLACEMENT,
         Action.DISPUTE_REFUND,
+        Action.PLATFORM_UPDATE,
     ):
         amount("refunded", _("%(amount)s refunded"))
     # Free text people wrote: a rejection, a cancellation, a conversion, a declined quote, a

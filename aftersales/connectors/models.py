@@ -40,6 +40,9 @@ class Store(TimestampedModel):
     # The platform's gateway unless set (a sandbox; the fake gateways in the tests).
     gateway = models.URLField(blank=True)
     write_enabled = models.BooleanField(default=False)
+    # The platform's id of the shop's return address, where a return is agreed with one (Taobao
+    # ``seller_address_id``, Douyin ``receiver_address_id``); blank: the shop's default address.
+    return_address_id = models.CharField(max_length=60, blank=True)
     # Automatic refunds above this amount wait for a person (0: none are automatic).
     auto_refund_cap = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     paused = models.BooleanField(default=False)
@@ -103,6 +106,10 @@ class PlatformRequest(models.Model):
     )
     # The platform will not let an API handle it (Douyin 11001): its back office's page for it.
     handle_on_platform_url = models.URLField(max_length=500, blank=True)
+    # Why the request's case could not follow the platform (a person decides; blank: it did).
+    link_error = models.CharField(max_length=300, blank=True)
+    # Whether the case's deadline is paused because the platform's customer service handles it.
+    case_paused = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
+
 from aftersales.connectors.base import Adapter, Credentials, Mapped, RemoteRequest
 from aftersales.connectors.platforms import douyin, jd, kuaishou, pinduoduo, taobao
 
@@ -15,10 +17,12 @@ class PlatformKit:
     map_request: Callable[[RemoteRequest], Mapped | None]
 
     def connect(self, credentials: Credentials, base_url: str = "") -> Adapter:
-        """The adapter for a store's keys, on the platform's gateway or ``base_url``."""
+        """The adapter for a store's keys, on the platform's gateway or ``base_url``, waiting
+        ``AFTERSALES_CONNECTOR_TIMEOUT`` seconds for an answer."""
+        timeout = float(settings.AFTERSALES_CONNECTOR_TIMEOUT)
         if base_url:
-            return self.adapter(credentials, base_url)
-        return self.adapter(credentials)
+            return self.adapter(credentials, base_url, timeout=timeout)
+        return self.adapter(credentials, timeout=timeout)
 
 
 KITS: dict[str, PlatformKit] = {

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 
 from django.db import transaction
 
-from aftersales.connectors import keys
+from aftersales.connectors import keys, writeback
 from aftersales.connectors.base import (
     Adapter,
     ConnectorError,
@@ -26,6 +26,7 @@ from aftersales.connectors.base import (
     RateLimited,
     RemoteRequest,
 )
+from aftersales.connectors.cases import follow
 from aftersales.connectors.models import PlatformRequest, Store
 from aftersales.connectors.registry import KITS
 from aftersales.connectors.walker import WalkInterrupted, walk
@@ -85,17 +86,23 @@ def land(store: Store, request: RemoteRequest) -> Landed:
             defaults={**_fields(store, request), "first_seen_at": now, "updated_at": now},
         )
         if created:
+            row.store = store
+            follow(row)
             return Landed(row, True)
         row = PlatformRequest.objects.select_for_update().get(pk=row.pk)
-    if request.modified_at < row.modified_at or (
-        request.modified_at == row.modified_at and request.version == row.version
-    ):
-        return Landed(row, False)  # a duplicate, or an older read arriving late
+    row.store = store
+    if request.modified_at < row.modified_at:
+        return Landed(row, False)  # an older read arriving late: it settles nothing
+    if request.modified_at == row.modified_at and request.version == row.version:
+        writeback.settle(row, changed=False)  # a fresh read, as it was: a lost write did not happen
+        return Landed(row, False)
     for name, value in _fields(store, request).items():
         setattr(row, name, value)
     row.updated_at = now
     row.revisions += 1
     row.save()
+    writeback.settle(row, changed=True)
+    follow(row)
     return Landed(row, True)
 
 

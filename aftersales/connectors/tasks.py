@@ -17,3 +17,12 @@ def sync_store(store_id: int) -> dict:
         "synced_until": result.synced_until.isoformat() if result.synced_until else None,
         "error": result.error,
     }
+
+
+@task()
+def case_due(case_id: int, action: str) -> str:
+    """A platform's case's deadline ran out: read the request again, or carry the shop's
+    automatic action out on the platform within the store's cap (``writeback.case_due``)."""
+    from aftersales.connectors.writeback import case_due as carry_out
+
+    return carry_out(case_id, action)

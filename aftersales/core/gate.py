@@ -77,13 +77,17 @@ def set_deadline(lifecycle: Lifecycle, subject, now: dt.datetime) -> None:
     if rule is None:
         subject.deadline_at = None
         subject.deadline_action = ""
-        return
-    anchor = (rule.anchor(subject) if rule.anchor else None) or now
-    duration = (rule.duration(subject) if rule.duration else None) or lifecycle.timeout(
-        subject, rule.timeout_name(subject)
-    )
-    subject.deadline_at = lifecycle.deadline_after(subject, anchor, duration)
-    subject.deadline_action = rule.action_for(subject)
+    else:
+        anchor = (rule.anchor(subject) if rule.anchor else None) or now
+        duration = (rule.duration(subject) if rule.duration else None) or lifecycle.timeout(
+            subject, rule.timeout_name(subject)
+        )
+        subject.deadline_at = lifecycle.deadline_after(subject, anchor, duration)
+        subject.deadline_action = rule.action_for(subject)
+    if lifecycle.deadline_hook is not None:
+        subject.deadline_at, subject.deadline_action = lifecycle.deadline_hook(
+            subject, subject.deadline_at, subject.deadline_action
+        )
 
 
 def apply(

@@ -47,6 +47,15 @@ class OpenIn(ActionInput):
     lines: list[CaseLineIn] = Field(min_length=1, max_length=200, title=gettext_noop("Order lines"))
 
 
+class PlatformOpenIn(OpenIn):
+    """A request a buyer made on a marketplace, opened by the system (``aftersales.connectors``):
+    the platform's rules admitted it already, so the shop's windows are not asked again; the
+    order's lines and the ledger still bound what it may ask. Never parsed from a body (the API
+    and the forms build ``OpenIn``)."""
+
+    platform: str
+
+
 @dataclass(frozen=True)
 class OpeningPlan:
     order: Order
@@ -80,7 +89,9 @@ def opening_plan(*, actor: Principal, data: OpenIn, now: dt.datetime, lock: bool
     the order's lines are locked for the caller's transaction (opening); without, nothing is
     locked or written (the preview)."""
     order = order_head(actor=actor, order_id=data.order_id)
-    eligibility.check_order(order)
+    admitted = isinstance(data, PlatformOpenIn)  # the platform's rules decided already
+    if not admitted:
+        eligibility.check_order(order)
     if lock:
         order_lines = ledger.lock_lines_of_order(order.id)
     else:
@@ -94,16 +105,17 @@ def opening_plan(*, actor: Principal, data: OpenIn, now: dt.datetime, lock: bool
         )
         for line in data.lines
     ]
-    eligibility.check_kind_and_reason(
-        kind=data.kind,
-        reason=data.reason,
-        order=order,
-        order_lines=[
-            order_lines[r.order_line_id] for r in requests if r.order_line_id in order_lines
-        ],
-        policy=policy,
-        now=now,
-    )
+    if not admitted:
+        eligibility.check_kind_and_reason(
+            kind=data.kind,
+            reason=data.reason,
+            order=order,
+            order_lines=[
+                order_lines[r.order_line_id] for r in requests if r.order_line_id in order_lines
+            ],
+            policy=policy,
+            now=now,
+        )
     grants = eligibility.grant_lines(order=order, requests=requests, locked_lines=order_lines)
     fault = REASON_FAULT[data.reason]
     return OpeningPlan(
@@ -140,6 +152,8 @@ def open_case(case: Case, ctx: Context) -> None:
     case.description = ctx.input.description
     case.requested_amount = plan.requested_amount
     case.opened_by_id = ctx.actor.user_id
+    if isinstance(ctx.input, PlatformOpenIn):
+        case.platform = ctx.input.platform
 
     def after_insert(case: Case) -> None:
         case.number = case_number(case, ctx.now)

@@ -60,6 +60,11 @@ class ApproveIn(ActionInput):
 
 class RejectIn(ActionInput):
     reason: required_text(2000, gettext_noop("Reason (the customer reads it)"), widget="textarea")
+    # A marketplace's request is refused with one of the platform's reasons (its code, from the
+    # platform's list); the form offers it on a platform's case only.
+    platform_reason_code: text(
+        40, gettext_noop("The platform's refusal reason (its code)"), widget="platform_reason"
+    ) = ""
 
 
 def _grant_approval(case, ctx: Context, *, address: ReturnAddress | None) -> None:

@@ -81,6 +81,11 @@ def _repair_invoice(name, label, required, kind, case) -> list[Field]:
     return [Field(name, label, "checkbox")] if case.kind == CaseKind.REPAIR else []
 
 
+def _platform_reason(name, label, required, kind, case) -> list[Field]:
+    # Only a marketplace's request is refused with the platform's reason code.
+    return [Field(name, label, "text", required)] if case.platform else []
+
+
 def _enum_with_empty(empty: str):
     def draw(name, label, required, kind, case) -> list[Field]:
         return [Field(name, label, "select", required, choices_of(kind), empty)]
@@ -96,6 +101,7 @@ WIDGETS = {
     "conversion": Widget(_conversion),
     "suggested_result": Widget(_suggested_result),
     "repair_invoice": Widget(_repair_invoice),
+    "platform_reason": Widget(_platform_reason),
     "not_checked": Widget(lambda *args: _enum_with_empty(_("Not checked"))(*args)),
     "keep_reason": Widget(lambda *args: _enum_with_empty(_("Keep the reason"))(*args)),
 }
