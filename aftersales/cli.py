@@ -1,7 +1,8 @@
 """The ``aftersales`` command: Django's management commands under the product's name.
 
 ``aftersales migrate``, ``serve``, ``worker``, ``sweep``, ``user create``, ``token create``,
-``demo`` and ``import orders FILE``; ``aftersales help`` lists everything.
+``demo``, ``import orders FILE`` and ``import_platform --store ID FILE``; ``aftersales help``
+lists everything.
 """
 
 from __future__ import annotations
