@@ -258,3 +258,40 @@ def test_the_platforms_customer_service_pauses_the_deadline_and_gives_it_back(
     # the time it had left runs again, and the platform's own deadline is still the earlier
     assert case.deadline_at == dt.datetime(2025, 3, 16, 9, 30, tzinfo=BEIJING)
     assert case.deadline_action == DeadlineAction.PLATFORM_DUE
+
+
+def test_the_desk_shows_the_platforms_badge_and_countdown_and_filters_by_store(
+    store, fake_top, clock
+):
+    from django.test import Client
+
+    from aftersales.team.services import user_create
+
+    store_sync(store.pk, until=NOON)
+    other = store_create(
+        shop=store.shop,
+        platform="jd",
+        name="京东自营旗舰店",
+        credentials=Credentials("k", "s", "t", seller_id="jd-1"),
+        gateway="http://127.0.0.1:9",
+    )
+    user_create(username="desk-agent", role="agent", shop_codes=["shop"], password="pw-agent-123")
+    desk = Client()
+    assert desk.login(username="desk-agent", password="pw-agent-123")
+    case = case_of("166802")
+
+    with override_settings(LANGUAGE_CODE="zh-hans"):
+        page = desk.get(f"/desk/cases/{case.number}/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "淘宝" in html and "优衣小铺旗舰店" in html
+    assert "淘宝倒计时" in html
+    assert "2025-03-16 09:30" in html  # the platform's deadline, in the shop's time
+
+    # the queue: each platform's case with its badge; the store filter keeps one store's
+    mine = desk.get("/desk/", {"store": store.pk, "tab": "all"}).content.decode()
+    assert case.number in mine and 'data-platform="taobao"' in mine
+    none = desk.get("/desk/", {"store": other.pk, "tab": "all"}).content.decode()
+    assert case.number not in none
+    # a store number that is not one is ignored, never an error
+    assert desk.get("/desk/", {"store": "²"}).status_code == 200

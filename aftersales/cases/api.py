@@ -65,6 +65,7 @@ def present_row(row: dict, now: dt.datetime) -> dict:
         "deadline_at": deadline,
         "deadline_action": row["deadline_action"] or None,
         "is_overdue": deadline is not None and deadline < now,
+        "platform": row["platform"] or None,
         "created_at": row["created_at"],
         "updated_at": row["updated_at"],
     }
@@ -196,6 +197,9 @@ class CaseQuery(Schema):
     order: Id | None = None
     # Cases with a service-level clock on time, due soon, overdue or met.
     sla: Literal["running", "warned", "breached", "met"] | None = None
+    # A marketplace's cases: of one platform, or of one store (its id).
+    platform: Literal["taobao", "tmall", "jd", "pinduoduo", "douyin", "kuaishou"] | None = None
+    store: Id | None = None
     cursor: str | None = None
     limit: int = 50
 
@@ -221,6 +225,8 @@ def list_cases(request: HttpRequest, query: Query[CaseQuery]):
             customer=query.customer,
             order=query.order,
             sla=query.sla,
+            platform=query.platform,
+            store=query.store,
         ),
         cursor=query.cursor,
         limit=page_limit(query.limit),

@@ -13,6 +13,7 @@ import base64
 import binascii
 import datetime as dt
 import json
+import re
 import zoneinfo
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -86,6 +87,7 @@ QUEUE_PARAMETERS = (
     "flagged",
     "mine",
     "sla",
+    "store",
     "q",
 )
 DUE_CHOICES = ("today", "overdue")
@@ -141,6 +143,9 @@ def queue_parameters(params: Mapping, actor: Principal) -> QueueView:
         "flagged": _one(params, "flagged") in ("1", "true"),
         "mine": _one(params, "mine") in ("1", "true"),
         "sla": _one(params, "sla") if _one(params, "sla") in FILTER_STATES else "",
+        "store": _one(params, "store")
+        if re.fullmatch(r"[0-9]{1,11}", _one(params, "store"))
+        else "",
         "q": _one(params, "q").strip()[:100],
     }
     filters = selectors.CaseFilters(
@@ -154,6 +159,7 @@ def queue_parameters(params: Mapping, actor: Principal) -> QueueView:
         assignee_id=actor.user_id if chosen["mine"] and actor.user_id else None,
         search=chosen["q"] or None,
         sla=chosen["sla"] or None,
+        store=int(chosen["store"]) if chosen["store"] else None,
     )
     return QueueView(filters=filters, tab=chosen["tab"], sort=chosen["sort"], chosen=chosen)
 

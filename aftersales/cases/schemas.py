@@ -111,6 +111,9 @@ class CaseSummaryOut(Output):
     deadline_at: dt.datetime | None
     deadline_action: str | None
     is_overdue: bool
+    # The marketplace whose request the case is (``taobao``, ``jd``…; none: the shop's own).
+    # Its deadline is the platform's when ``deadline_action`` is ``platform_due``.
+    platform: str | None = None
     created_at: dt.datetime
     updated_at: dt.datetime
 

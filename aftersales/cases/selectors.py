@@ -147,6 +147,7 @@ SUMMARY_FIELDS = (
     "refunded_amount",
     "deadline_at",
     "deadline_action",
+    "platform",
     "created_at",
     "updated_at",
     "order_id",
@@ -192,6 +193,9 @@ class CaseFilters:
     # A case number, order number, return or outbound tracking number, or customer phone.
     search: str | None = None
     sla: str | None = None  # a service-level clock's state: running, warned, breached, met
+    # A marketplace's cases: of one platform (``taobao``…), of one store (its id).
+    platform: str | None = None
+    store: int | None = None
 
 
 OPEN_STATES = tuple(s for s in CaseState.values if s not in FINAL_STATES)
@@ -285,6 +289,12 @@ def case_queryset(actor: Principal, filters: CaseFilters) -> QuerySet[Case]:
         cases = _search(actor, cases, filters.search)
     if filters.sla:
         cases = cases.filter(id__in=sla_selectors.filter_ids("case", filters.sla))
+    if filters.platform:
+        cases = cases.filter(platform=filters.platform)
+    if filters.store:
+        # The request a case was opened for is the connectors' (a higher layer): joined by the
+        # relation's name, never imported.
+        cases = cases.filter(platform_request__store_id=filters.store)
     return cases
 
 

@@ -338,6 +338,7 @@ class ConnectorsDesk:
                 "deadline_at",
                 "needs_person",
                 "handle_on_platform_url",
+                "link_error",
                 "store__name",
                 "store__platform",
             )
@@ -359,12 +360,22 @@ class ConnectorsDesk:
             deadline_at=row.deadline_at,
             needs_person=row.needs_person,
             handle_url=row.handle_on_platform_url,
+            problem=row.link_error,
             write_pending=PlatformWrite.objects.filter(
                 request_id=row.pk, status__in=("sending", "unknown")
             ).exists(),
         )
         case.__dict__["_platform_view"] = view
         return view
+
+    def stores_for(self, shop_ids: frozenset[int] | None) -> list[tuple[int, str]]:
+        stores = Store.objects.order_by("name", "id")
+        if shop_ids is not None:
+            stores = stores.filter(shop_id__in=shop_ids)
+        return [
+            (store_id, f"{name} · {self.platform_name(platform)}")
+            for store_id, name, platform in stores.values_list("id", "name", "platform")
+        ]
 
     def platform_name(self, platform: str) -> str:
         try:

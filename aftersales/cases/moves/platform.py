@@ -63,11 +63,16 @@ class PlatformView:
     needs_person: bool = False
     handle_url: str = ""
     write_pending: bool = False
+    # Why a person is needed, in words ("": the mapping's own flag, an unknown code).
+    problem: str = ""
 
 
 class PlatformDesk(Protocol):
     def platform_of(self, case) -> PlatformView | None:
         """What the platform says of ``case``'s request (``None``: the case is the shop's own)."""
+
+    def stores_for(self, shop_ids: frozenset[int] | None) -> list[tuple[int, str]]:
+        """The stores of these shops (``None``: every shop), as (id, name) for a filter."""
 
     def platform_name(self, platform: str) -> str:
         """The marketplace's name, in the reader's language ("" for one it does not know)."""
@@ -90,6 +95,10 @@ def platform_of(case) -> PlatformView | None:
     if case.pk is None or not case.platform:
         return None  # the shop's own case: nothing to ask
     return next((view for desk in _DESKS if (view := desk.platform_of(case)) is not None), None)
+
+
+def stores_for(shop_ids: frozenset[int] | None) -> list[tuple[int, str]]:
+    return [store for desk in _DESKS for store in desk.stores_for(shop_ids)]
 
 
 def platform_label(platform: str) -> str:

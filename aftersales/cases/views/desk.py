@@ -25,6 +25,7 @@ from aftersales.cases.choices import Action, CaseKind, FlagColor, Reason
 from aftersales.cases.flags import flag_set, priority_set
 from aftersales.cases.messages import template_missing, template_render, templates_for
 from aftersales.cases.models import Case
+from aftersales.cases.moves.platform import platform_of
 from aftersales.cases.timeline import ACTION_LABELS
 from aftersales.cases.views.common import (
     action_forms,
@@ -109,6 +110,8 @@ def _case_context(request: HttpRequest, number: str, form_errors: dict | None = 
         "case": case,
         "deadline": deadline_of(case.deadline_at, case.deadline_action, case.shop.timezone),
         "deadline_action_label": wording.deadline_action_label(case.deadline_action),
+        # A marketplace's request: what its platform says, beside the case.
+        "platform": platform_of(case),
         "waiting_on": wording.waiting_on(case),
         "dispute_reasons": wording.dispute_reasons(case),
         "actions": actions,

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from aftersales.cases import queue, selectors, wording
 from aftersales.cases.choices import CaseKind, CaseState, FlagColor, Reason
+from aftersales.cases.moves.platform import platform_label, stores_for
 from aftersales.cases.views.common import deadline_of
 from aftersales.cases.views.desk import staff_required
 from aftersales.catalog.models import Shop
@@ -57,6 +58,8 @@ def queue_page(request: HttpRequest) -> HttpResponse:
         row["state_label"] = wording.state_label(row["state"], row["kind"])
         row["kind_label"] = CaseKind(row["kind"]).label
         row["reason_label"] = Reason(row["reason"]).label
+        # A marketplace's request: its platform's badge, and whose countdown the deadline is.
+        row["platform_name"] = platform_label(row["platform"]) if row["platform"] else ""
     clocks = sla_selectors.badges("case", [row["id"] for row in rows])
     for row in rows:
         # The clocks still to meet (met ones need no attention on a queue).
@@ -88,6 +91,7 @@ def queue_page(request: HttpRequest) -> HttpResponse:
         "kinds": CaseKind.choices,
         "reasons": Reason.choices,
         "shops": [(code, name) for code, name, _zone in shop_rows],
+        "stores": stores_for(principal.shop_ids),
         "flag_colors": FlagColor.choices,
         "sla_choices": sla_selectors.filter_choices(),
         "principal": principal,
