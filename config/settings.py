@@ -203,6 +203,8 @@ CONTENT_SECURITY_POLICY = {
 
 # The key that seals marketplace stores' keys (connectors.keys); derived from SECRET_KEY if unset.
 AFTERSALES_CONNECTOR_KEY = os.environ.get("AFTERSALES_CONNECTOR_KEY", "")
+# How often the worker syncs each marketplace store that reads its platform's API, in seconds.
+AFTERSALES_STORE_SYNC_INTERVAL = float(os.environ.get("AFTERSALES_STORE_SYNC_INTERVAL", "300"))
 # Where people reach this installation: links in e-mails and notifications are built on it.
 AFTERSALES_BASE_URL = os.environ.get("AFTERSALES_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
