@@ -4,6 +4,7 @@ answered (only whether they are set and the app key's last four characters)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from django.http import HttpRequest
@@ -30,25 +31,12 @@ router = Router(tags=["stores"])
 
 def present_health(store: Store, now: dt.datetime) -> dict:
     health = selectors.store_health(store, now=now)
+    fields = dataclasses.asdict(health)
+    lag = fields.pop("lag")
     return {
-        "state": health.state,
-        "state_label": health.state_words,
-        "last_sync_at": health.last_sync_at,
-        "synced_until": health.synced_until,
-        "lag_seconds": int(health.lag.total_seconds()) if health.lag is not None else None,
+        **fields,
+        "lag_seconds": int(lag.total_seconds()) if lag is not None else None,
         "last_error": health.last_error or None,
-        "last_error_words": health.last_error_words,
-        "last_error_detail": health.last_error_detail,
-        "last_error_at": health.last_error_at,
-        "rate_limited_until": health.rate_limited_until,
-        "paused": health.paused,
-        "paused_for_keys": health.paused_for_keys,
-        "paused_words": health.paused_words,
-        "requests": health.requests,
-        "waiting_for_person": health.waiting_for_person,
-        "writes_unsettled": health.writes_unsettled,
-        "unreachable_before": health.unreachable_before,
-        "unreachable_words": health.unreachable_words,
     }
 
 

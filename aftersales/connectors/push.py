@@ -205,19 +205,34 @@ def _kuaishou(store: Store, credentials: Credentials, push: Incoming, now) -> li
 # --- the relays of long-connection messages (TMC, Pinduoduo, JD) ------------------------------
 
 
-def _relay_fields(push: Incoming, key_field: str, credentials: Credentials) -> tuple[dict, str]:
+def _relayed(
+    push: Incoming,
+    credentials: Credentials,
+    now: dt.datetime,
+    *,
+    app_field: str,
+    sign: Callable[[dict[str, str]], str],
+    moment: Callable[[str], dt.datetime | None],
+) -> dict[str, str]:
+    """A relayed message's fields, once its app, its signature (``sign`` of the fields but
+    ``sign``) and its timestamp (read by ``moment``) are checked."""
     fields = {name: str(value) for name, value in push.form.items()}
     given = fields.pop("sign", "")
-    if not given or fields.get(key_field) != credentials.app_key:
+    if not given or fields.get(app_field) != credentials.app_key or not _same(given, sign(fields)):
         raise _refused()
-    return fields, given
-
-
-def _fresh(moment: dt.datetime | None, now: dt.datetime) -> None:
-    if moment is None or abs(now - moment) > RELAY_CLOCK_SKEW:
+    signed_at = moment(fields.get("timestamp", ""))
+    if signed_at is None or abs(now - signed_at) > RELAY_CLOCK_SKEW:
         raise Unauthenticated(
             _("The push's timestamp is missing or too far from now."), code="stale_push"
         )
+    return fields
+
+
+def _content(fields: dict[str, str]) -> dict:
+    content = _json(fields.get("content"))
+    if not isinstance(content, dict):
+        raise _malformed()
+    return content
 
 
 def _beijing(text: str) -> dt.datetime | None:
@@ -234,20 +249,30 @@ def _seconds(text: str) -> dt.datetime | None:
         return None
 
 
+TOP_SIGN_METHODS = frozenset({"md5", "hmac", "hmac-sha256"})
+
+
+def _top_sign(secret: str) -> Callable[[dict[str, str]], str]:
+    def sign(fields: dict[str, str]) -> str:
+        method = fields.get("sign_method", "md5")
+        return taobao.sign(fields, secret, method) if method in TOP_SIGN_METHODS else ""
+
+    return sign
+
+
 def _taobao(store: Store, credentials: Credentials, push: Incoming, now) -> list[Named]:
-    fields, given = _relay_fields(push, "app_key", credentials)
-    method = fields.get("sign_method", "md5")
-    if method not in ("md5", "hmac", "hmac-sha256"):
-        raise _refused()
-    if not _same(given, taobao.sign(fields, credentials.app_secret, method)):
-        raise _refused()
-    _fresh(_beijing(fields.get("timestamp", "")), now)
+    fields = _relayed(
+        push,
+        credentials,
+        now,
+        app_field="app_key",
+        sign=_top_sign(credentials.app_secret),
+        moment=_beijing,
+    )
     topic = fields.get("topic", "")
     if not topic.startswith(("taobao_refund_", "tmall_refund_", "tmall_exchange_")):
         return []
-    content = _json(fields.get("content"))
-    if not isinstance(content, dict):
-        raise _malformed()
+    content = _content(fields)
     owners = (fields.get("user_nick"), fields.get("user_id"), content.get("seller_nick"))
     request_id = _id(content.get("refund_id")) or _id(content.get("dispute_id"))
     if not request_id or _another_account(store, *owners):
@@ -256,15 +281,17 @@ def _taobao(store: Store, credentials: Credentials, push: Incoming, now) -> list
 
 
 def _pinduoduo(store: Store, credentials: Credentials, push: Incoming, now) -> list[Named]:
-    fields, given = _relay_fields(push, "client_id", credentials)
-    if not _same(given, pinduoduo.sign(fields, credentials.app_secret)):
-        raise _refused()
-    _fresh(_seconds(fields.get("timestamp", "")), now)
+    fields = _relayed(
+        push,
+        credentials,
+        now,
+        app_field="client_id",
+        sign=lambda signed: pinduoduo.sign(signed, credentials.app_secret),
+        moment=_seconds,
+    )
     if not fields.get("type", "").startswith("pdd_refund_"):
         return []
-    content = _json(fields.get("content"))
-    if not isinstance(content, dict):
-        raise _malformed()
+    content = _content(fields)
     request_id = _id(content.get("refund_id"))
     if not request_id or _another_account(store, content.get("mall_id"), fields.get("mall_id")):
         return []
@@ -272,13 +299,15 @@ def _pinduoduo(store: Store, credentials: Credentials, push: Incoming, now) -> l
 
 
 def _jd(store: Store, credentials: Credentials, push: Incoming, now) -> list[Named]:
-    fields, given = _relay_fields(push, "app_key", credentials)
-    if not _same(given, JdAdapter.sign(fields, credentials.app_secret)):
-        raise _refused()
-    _fresh(_beijing(fields.get("timestamp", "")), now)
-    content = _json(fields.get("content"))
-    if not isinstance(content, dict):
-        raise _malformed()
+    fields = _relayed(
+        push,
+        credentials,
+        now,
+        app_field="app_key",
+        sign=lambda signed: JdAdapter.sign(signed, credentials.app_secret),
+        moment=_beijing,
+    )
+    content = _content(fields)
     if _another_account(store, content.get("venderId")):
         return []
     order_id = _id(content.get("orderId"))

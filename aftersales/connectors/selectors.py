@@ -164,10 +164,11 @@ def requests_for_a_person(*, store: Store, limit: int = 100) -> list[PlatformReq
 
 @dataclass(frozen=True)
 class Health:
-    """What a person needs to see of a store's sync. ``state`` sums it up (``STATE_WORDS``)."""
+    """What a person needs to see of a store's sync. ``state`` sums it up (``STATE_WORDS``);
+    the API answers these fields as they are (the lag in seconds)."""
 
     state: str
-    state_words: str
+    state_label: str
     last_sync_at: dt.datetime | None
     synced_until: dt.datetime | None
     lag: dt.timedelta | None
@@ -203,11 +204,9 @@ def _state(store: Store, now: dt.datetime) -> str:
 def store_health(store: Store, *, now: dt.datetime) -> Health:
     """The health of a store read by ``store_get`` or ``store_list`` (they count its requests)."""
     state = _state(store, now)
-    waiting = (
-        store.rate_limited_until
-        if store.rate_limited_until and (store.rate_limited_until > now)
-        else None
-    )
+    waiting = store.rate_limited_until
+    if waiting is not None and waiting <= now:
+        waiting = None  # the wait is over
     unreachable = ""
     if store.unreachable_before:
         unreachable = _(
@@ -216,7 +215,7 @@ def store_health(store: Store, *, now: dt.datetime) -> Health:
         )
     return Health(
         state=state,
-        state_words=str(STATE_WORDS[state]),
+        state_label=str(STATE_WORDS[state]),
         last_sync_at=store.last_sync_at,
         synced_until=store.synced_until,
         lag=now - store.synced_until if store.synced_until and store.api_access else None,
