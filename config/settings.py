@@ -206,6 +206,8 @@ AFTERSALES_CONNECTOR_KEY = os.environ.get("AFTERSALES_CONNECTOR_KEY", "")
 # How long a call to a marketplace waits for its answer, in seconds (a write that waits longer
 # has an unknown outcome, settled by the next read).
 AFTERSALES_CONNECTOR_TIMEOUT = float(os.environ.get("AFTERSALES_CONNECTOR_TIMEOUT", "15"))
+# How often the worker syncs each marketplace store that reads its platform's API, in seconds.
+AFTERSALES_STORE_SYNC_INTERVAL = float(os.environ.get("AFTERSALES_STORE_SYNC_INTERVAL", "300"))
 # Where people reach this installation: links in e-mails and notifications are built on it.
 AFTERSALES_BASE_URL = os.environ.get("AFTERSALES_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 

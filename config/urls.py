@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("aftersales.violations.urls")),
     path("", include("aftersales.insurance.urls")),
     path("", include("aftersales.inspections.urls")),
+    path("", include("aftersales.connectors.urls")),
     path("", include("aftersales.cases.urls")),
 ]
 

@@ -161,6 +161,9 @@ class Api:
     def put(self, path, body=None, **headers):
         return self._send("put", path, body, **headers)
 
+    def patch(self, path, body=None, **headers):
+        return self._send("patch", path, body, **headers)
+
     def delete(self, path, body=None, **headers):
         return self._send("delete", path, body, **headers)
 

@@ -11,6 +11,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django_tasks_db.models import DBTaskResult
 from PIL import Image
 
 from aftersales.cases.lifecycle import USER_ACTIONS
@@ -18,6 +19,10 @@ from aftersales.cases.models import Case
 from aftersales.cases.queue import saved_view_create
 from aftersales.catalog.models import ServiceCenter
 from aftersales.complaints.lifecycle import PERSON_ACTIONS as COMPLAINT_ACTIONS
+from aftersales.connectors.base import Credentials
+from aftersales.connectors.models import Store
+from aftersales.connectors.sync import store_create
+from aftersales.connectors.tasks import sync_store
 from aftersales.conversations.services import message_post
 from aftersales.core.actors import SYSTEM
 from aftersales.core.models import Notice
@@ -86,12 +91,17 @@ def world(db, clock):
     marketplace = marketplace_objects(
         other, foreign, foreign_case, other_buyer, neighbour, neighbour_case
     )
+    stores = {
+        "foreign_store": store_of(other, SECRET),
+        "neighbour_store": store_of(neighbour.shop, "neighbour"),
+    }
     # the neighbour's dispute rings a bell of this shop (its own): read, so the bells are empty
     for api in roles.values():
         unread = api.get("/me/notices", unread="true").json()["items"]
         api.post("/me/notices/read", {"ids": [notice["id"] for notice in unread]})
     return {
         **marketplace,
+        **stores,
         "roles": roles,
         "mine": mine,
         "foreign": foreign,
@@ -157,6 +167,17 @@ def marketplace_objects(
         "foreign_flag": flag,
         "neighbour_flag": flag,  # flags are the platform's: no customer reads one
     }
+
+
+def store_of(shop, seller_id) -> int:
+    """A marketplace store of ``shop`` whose name and keys hold SECRET."""
+    store = store_create(
+        shop=shop,
+        platform="douyin",
+        name=f"抖店-{SECRET}",
+        credentials=Credentials(SECRET, SECRET, SECRET, seller_id=seller_id),
+    )
+    return store.pk
 
 
 def sent_to_a_jury(operator, number):
@@ -411,6 +432,29 @@ def requests_for(world, target):
             for action in COMPLAINT_ACTIONS
         },
         **marketplace_requests(world, target),
+        **store_requests(world, target),
+    }
+
+
+def store_requests(world, target):
+    """The marketplace stores' endpoints (a store of the other shop, or of this one)."""
+    shop = "other" if target == "foreign" else "shop"
+    store = f"/stores/{world[f'{target}_store']}"
+    keys = {"app_key": "k", "app_secret": "s", "access_token": "t"}
+    return {
+        ("/api/v1/shops/{code}/stores", "get"): (f"/shops/{shop}/stores", None),
+        ("/api/v1/shops/{code}/stores", "post"): (
+            f"/shops/{shop}/stores",
+            {"platform": "jd", "name": "n", "seller_id": "new", **keys},
+        ),
+        ("/api/v1/stores/{store_id}", "get"): (store, None),
+        ("/api/v1/stores/{store_id}", "patch"): (store, {"name": "n", "write_enabled": True}),
+        ("/api/v1/stores/{store_id}", "delete"): (store, None),
+        ("/api/v1/stores/{store_id}/test", "post"): (f"{store}/test", None),
+        ("/api/v1/stores/{store_id}/pause", "post"): (f"{store}/pause", None),
+        ("/api/v1/stores/{store_id}/resume", "post"): (f"{store}/resume", None),
+        ("/api/v1/stores/{store_id}/sync", "post"): (f"{store}/sync", None),
+        ("/api/v1/stores/{store_id}/keys", "put"): (f"{store}/keys", keys),
     }
 
 
@@ -620,8 +664,16 @@ STATEFUL = (Case, Violation, Penalty, Review, Dispute, Cover, AbuseFlag, Inspect
 
 
 def states() -> dict:
-    """The state of every case and marketplace object (the matrix must change none)."""
-    return {model.__name__: sorted(model.objects.values_list("id", "state")) for model in STATEFUL}
+    """The state of every case and marketplace object, every store, and the stores' queued
+    syncs (the matrix must change none)."""
+    return {
+        **{model.__name__: sorted(model.objects.values_list("id", "state")) for model in STATEFUL},
+        "Store": sorted(Store.objects.values_list(*STORE_FIELDS)),
+        "syncs": DBTaskResult.objects.filter(task_path=sync_store.module_path).count(),
+    }
+
+
+STORE_FIELDS = ("id", "name", "sealed_keys", "paused", "write_enabled", "auto_refund_cap")
 
 
 def openapi_operations(client) -> set[tuple[str, str]]:

@@ -106,10 +106,11 @@ def land(store: Store, request: RemoteRequest) -> Landed:
     return Landed(row, True)
 
 
-def refresh(store: Store, request_id: str) -> Landed:
-    """Read one request again (what a push message asks for) and land it."""
+def refresh(store: Store, request_id: str, *, order_id: str = "") -> Landed:
+    """Read one request again (what a push message asks for) and land it; ``order_id`` is the
+    request's order where the push gave it (Pinduoduo's read needs it for a request never seen)."""
     known = PlatformRequest.objects.filter(store=store, request_id=request_id).first()
-    order_id = known.order_id if known else ""
+    order_id = known.order_id if known else order_id
     return land(store, adapter_for(store).read(request_id, order_id=order_id))
 
 

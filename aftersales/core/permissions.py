@@ -219,6 +219,33 @@ MATRIX: dict[str, Permission] = _rows(
         gettext_lazy("Give, change and take back roles in the team"),
     ),
     Permission("case.rate", {CUSTOMER: OWN}, gettext_lazy("Rate the service of a case")),
+    # --- the shop's marketplace stores (its accounts on Taobao, JD, Pinduoduo…) -----------------
+    Permission(
+        "store.view",
+        _shop(*HANDLERS),
+        gettext_lazy("See the shop's marketplace stores, their health and their waiting requests"),
+    ),
+    Permission(
+        "store.import",
+        _shop(*HANDLERS),
+        gettext_lazy("Import a marketplace's after-sales export into a store"),
+    ),
+    Permission(
+        "store.manage",
+        _shop(ADMIN, LEAD),
+        gettext_lazy(
+            "Add, test, pause, resume, sync and remove the shop's marketplace stores and renew "
+            "their keys"
+        ),
+    ),
+    Permission(
+        # Writes and automatic refunds move the shop's money on the platform: the policy's owner.
+        "store.writes",
+        _shop(ADMIN),
+        gettext_lazy(
+            "Turn a store's writes to its marketplace on or off and set its automatic refund cap"
+        ),
+    ),
     # --- violation points (the platform's rules on a shop) -------------------------------------
     Permission(
         "violation.read",

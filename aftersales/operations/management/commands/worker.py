@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from aftersales.connectors.schedule import stores_due
 from aftersales.conversations.bell import deadline_warnings
 from aftersales.core.health import heartbeat_beat, heartbeat_start, heartbeat_stop, worker_name
 from aftersales.core.ratelimit import rate_prune
@@ -22,7 +23,8 @@ logger = logging.getLogger("aftersales.worker")
 class Command(BaseCommand):
     help = (
         "Run forever: act on due deadlines, warn of those about to act, route new work, keep the "
-        "SLA clocks, and run the delivery tasks (e-mail, text messages, webhooks)."
+        "SLA clocks, queue the marketplace stores' syncs, and run the tasks (deliveries of e-mail, "
+        "text messages and webhooks; the stores' syncs)."
     )
 
     def add_arguments(self, parser):
@@ -74,6 +76,7 @@ class Command(BaseCommand):
             self.step("reviews", reviews_open_due, batch_size=batch_size)
             self.step("routing", routing_sweep, batch_size=batch_size)  # new work to agents
             self.step("sla", sla_sweep, batch_size=batch_size)  # warnings and breaches
+            self.step("stores", stores_due)  # the marketplace stores' syncs that are due
             # the notices written since: their deliveries and tasks; and what crashes left
             planned = self.step("deliveries", deliveries_sweep, batch_size=batch_size)
             ran = self.step("tasks", tasks_run, worker_id=name, max_tasks=tasks) if tasks else 0
