@@ -58,6 +58,7 @@ def present_store(store: Store, now: dt.datetime) -> dict:
         "gateway": store.gateway,
         "write_enabled": store.write_enabled,
         "auto_refund_cap": store.auto_refund_cap,
+        "return_address_id": store.return_address_id,
         "push_url": push_url(store),
         "created_at": store.created_at,
         "health": present_health(store, now),

@@ -49,6 +49,8 @@ class StoreChangesIn(Input):
     gateway: str | None = Field(None, max_length=200)
     write_enabled: BodyBool | None = None
     auto_refund_cap: Amount | None = None
+    # The platform's id of the shop's return address ("" : the shop's default address is sent).
+    return_address_id: str | None = Field(None, max_length=60)
 
 
 class StoreKeysOut(Output):
@@ -94,6 +96,7 @@ class StoreOut(Output):
     gateway: str
     write_enabled: bool
     auto_refund_cap: Decimal
+    return_address_id: str
     # Where the platform (or the relay) posts its push messages; null without API access.
     push_url: str | None
     created_at: dt.datetime

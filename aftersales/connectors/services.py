@@ -68,6 +68,7 @@ FIELD_LABELS = {
     "message_secret": gettext_lazy("Message secret"),
     "gateway": gettext_lazy("Gateway URL"),
     "auto_refund_cap": gettext_lazy("Automatic refund cap"),
+    "return_address_id": gettext_lazy("The platform's id of the return address"),
     "file": gettext_lazy("Export file"),
 }
 
@@ -387,6 +388,7 @@ def store_update(
     gateway: str | None = None,
     write_enabled: bool | None = None,
     auto_refund_cap: Decimal | str | None = None,
+    return_address_id: str | None = None,
 ) -> Store:
     """Change what is given (``None``: unchanged). The name and the gateway are the managers'
     (``store.manage``); writes to the platform and the automatic refund cap move the shop's
@@ -406,6 +408,11 @@ def store_update(
         store.write_enabled = bool(write_enabled)
     if auto_refund_cap is not None:
         store.auto_refund_cap = _cap(auto_refund_cap)
+    if return_address_id is not None:
+        # The platform's id of the shop's return address (Taobao, Douyin agree a return with it).
+        store.return_address_id = _text(
+            return_address_id, "return_address_id", limit=60, required=False
+        )
     store.save()
     return store
 

@@ -43,7 +43,7 @@ KEY_FIELDS = ("app_key", "app_secret", "access_token", *EXTRA_FIELDS)
 FORM_FIELDS = {
     "add": ("shop", "platform", "name", "seller_id", *KEY_FIELDS, "gateway"),
     "keys": KEY_FIELDS,
-    "rename": ("name", "gateway"),
+    "rename": ("name", "gateway", "return_address_id"),
     "cap": ("auto_refund_cap",),
 }
 
@@ -231,6 +231,9 @@ def _rename(request: HttpRequest, store_id: int) -> str:
         store_id=store_id,
         name=request.POST.get("name", ""),
         gateway=request.POST.get("gateway") if "gateway" in request.POST else None,
+        return_address_id=request.POST.get("return_address_id")
+        if "return_address_id" in request.POST
+        else None,
     )
     return _("The store is changed.")
 
