@@ -242,6 +242,9 @@ def patch(api, store_id, body):
 def test_writes_and_the_cap_are_the_administrators(admin_api, lead_api, store_id):
     # a lead renames the store, but may not turn its writes on nor set its cap
     assert patch(lead_api, store_id, {"name": "拼多多店"}).json()["name"] == "拼多多店"
+    # and the platform's id of the shop's return address (a return is agreed with it)
+    address = patch(lead_api, store_id, {"return_address_id": " 9001 "})
+    assert address.json()["return_address_id"] == "9001"
     for body in ({"write_enabled": True}, {"auto_refund_cap": "100.00"}):
         refused = patch(lead_api, store_id, body)
         assert refused.status_code == 403, body
@@ -263,6 +266,7 @@ def test_writes_and_the_cap_are_the_administrators(admin_api, lead_api, store_id
         {"write_enabled": "yes"},
         {"name": ""},
         {"gateway": "not a url"},
+        {"return_address_id": "9" * 61},
     ],
 )
 def test_bad_changes_change_nothing(admin_api, store_id, body):
