@@ -219,13 +219,15 @@ def _refuse_unless_writable(row: PlatformRequest) -> None:
         )
 
 
-def _finish(write: PlatformWrite, status: str, error: ConnectorError | None = None, **more) -> None:
+def _finish(
+    write: PlatformWrite, status: str, failure: ConnectorError | None = None, **more
+) -> None:
     write.status = status
     write.finished_at = clock.now()
-    if error is not None:
-        write.error = error.code
-        write.platform_code = str(error.platform_code or "")[:60]
-        write.detail = str(error.detail or error)[:2000]
+    if failure is not None:
+        write.error = failure.code
+        write.platform_code = str(failure.platform_code or "")[:60]
+        write.detail = str(failure.detail or failure)[:2000]
     for name, value in more.items():
         setattr(write, name, value)
     write.save()
@@ -358,7 +360,7 @@ def send(
             platform_code=str(error.platform_code or ""),
         ) from None
     except ValueError as error:  # the adapter refused the arguments before any call
-        _finish(write, WriteStatus.REFUSED, None, error="invalid_write", detail=str(error)[:2000])
+        _finish(write, WriteStatus.REFUSED, error="invalid_write", detail=str(error)[:2000])
         raise Conflict(
             _("%(platform)s does not take this write: %(words)s")
             % {"platform": name, "words": str(error)},
