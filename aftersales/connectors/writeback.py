@@ -430,13 +430,15 @@ def before_move(*, case_id: int, action: str, actor: Principal, data) -> None:
 
 def settle(row: PlatformRequest, *, changed: bool) -> None:
     """A read after a write with no answer says whether it happened: the request moved on the
-    platform (done) or it is as it was (not done)."""
+    platform (done) or it is as it was (not done). A read that carries no version token (Kuaishou's
+    listing) says it by the status alone."""
     now = clock.now()
     for write in row.writes.filter(status__in=UNSETTLED):
         if write.status == WriteStatus.SENDING and write.created_at > now - SENDING_LOST_AFTER:
             continue  # still in flight
         happened = changed and (
-            row.status != write.status_before or row.version != write.version_sent
+            row.status != write.status_before
+            or (bool(row.version) and row.version != write.version_sent)
         )
         write.status = WriteStatus.SETTLED_DONE if happened else WriteStatus.SETTLED_NOT_DONE
         write.finished_at = now
