@@ -3,8 +3,9 @@
 Registered with ``cases.services`` (``register_before_move``): before the move's own transaction,
 a move the platform must know of (approve, reject, confirm receipt, refund, ship a replacement)
 is checked against the case's table, recorded (``PlatformWrite``, committed before the call, so a
-crash or a timeout leaves the record), and sent with the request's version token. Only when the
-platform accepts it does the case move here. Otherwise the move is refused in words:
+crash or a timeout leaves the record), and sent with the request's version token (a request kept
+from a listing that gives none is read first). Only when the platform accepts it does the case
+move here. Otherwise the move is refused in words:
 
 - the request changed on the platform (a refused version, or a state the write does not fit): it
   is read again at once — the case follows the platform — and the agent is told what changed;
@@ -219,13 +220,15 @@ def _refuse_unless_writable(row: PlatformRequest) -> None:
         )
 
 
-def _finish(write: PlatformWrite, status: str, error: ConnectorError | None = None, **more) -> None:
+def _finish(
+    write: PlatformWrite, status: str, failure: ConnectorError | None = None, **more
+) -> None:
     write.status = status
     write.finished_at = clock.now()
-    if error is not None:
-        write.error = error.code
-        write.platform_code = str(error.platform_code or "")[:60]
-        write.detail = str(error.detail or error)[:2000]
+    if failure is not None:
+        write.error = failure.code
+        write.platform_code = str(failure.platform_code or "")[:60]
+        write.detail = str(failure.detail or failure)[:2000]
     for name, value in more.items():
         setattr(write, name, value)
     write.save()
@@ -249,6 +252,83 @@ def _what_changed(before: PlatformRequest, after: PlatformRequest, platform: str
     }
 
 
+def _read_again(row: PlatformRequest, name: str) -> PlatformRequest:
+    """The request as the platform has it now (the case follows it); a platform that cannot be
+    read just now refuses the move as it would refuse the write."""
+    from aftersales.connectors.sync import refresh  # sync imports the cases' follow
+
+    try:
+        return refresh(row.store, row.request_id).request
+    except ConnectorError as error:
+        raise _refusal(row, error, name) from None
+
+
+def _with_version(row: PlatformRequest, name: str) -> PlatformRequest:
+    """The request with the version token a write carries. A listing that gives none (Kuaishou's
+    has no ``refundVersion``: only a read does) leaves the request without one: it is read first,
+    and if it moved on the platform since it was read, nothing is sent and the agent is told what
+    changed."""
+    if row.version:
+        return row
+    after = _read_again(row, name)
+    if (after.modified_at, after.status, after.amount) != (
+        row.modified_at,
+        row.status,
+        row.amount,
+    ):
+        raise Conflict(_what_changed(row, after, name), code="platform_changed")
+    return after
+
+
+def _refusal(row: PlatformRequest, error: ConnectorError, name: str) -> Conflict:
+    """A platform's refusal of a call (other than a refused version or a lost answer), in words,
+    with what it means for the store or the request: rejected keys pause the store, a request
+    the API may not handle keeps the back office's link."""
+    store = row.store
+    if isinstance(error, HandleOnPlatform):
+        url = error.url or ""
+        PlatformRequest.objects.filter(pk=row.pk).update(handle_on_platform_url=url[:500])
+        return Conflict(
+            _(
+                "%(platform)s does not let this request be handled here: handle it in its back "
+                "office."
+            )
+            % {"platform": name},
+            code="handle_on_platform",
+            url=url,
+        )
+    if isinstance(error, NotOffered):
+        return Conflict(
+            _("%(platform)s offers no way to do this through its API: do it in its back office.")
+            % {"platform": name},
+            code="platform_not_offered",
+        )
+    if isinstance(error, CredentialRejected):
+        Store.objects.filter(pk=store.pk).update(
+            last_error=error.code,
+            last_error_detail=str(error.detail)[:2000],
+            last_error_at=clock.now(),
+            paused=True,
+        )
+        return Conflict(
+            _("%(platform)s refused the store's keys: renew them on the store's page.")
+            % {"platform": name},
+            code="platform_credentials",
+        )
+    if isinstance(error, RateLimited | Unreachable):
+        return Conflict(
+            _("%(platform)s cannot be reached just now; nothing was done there. Try again shortly.")
+            % {"platform": name},
+            code="platform_unreachable",
+        )
+    return Conflict(
+        _("%(platform)s refused: %(words)s")
+        % {"platform": name, "words": error.detail or error.platform_code},
+        code="platform_refused",
+        platform_code=str(error.platform_code or ""),
+    )
+
+
 def send(
     *,
     row: PlatformRequest,
@@ -265,7 +345,7 @@ def send(
         return None
     _refuse_unless_writable(row)
     plan = plan_for(case, row, data)
-    from aftersales.connectors.sync import adapter_for, refresh  # sync imports the cases' follow
+    from aftersales.connectors.sync import adapter_for  # sync imports the cases' follow
 
     store = row.store
     name = DESK.platform_name(store.platform)
@@ -277,6 +357,7 @@ def send(
             % {"store": store.name},
             code="platform_credentials",
         ) from None
+    row = _with_version(row, name)
     write = PlatformWrite.objects.create(
         store=store,
         request=row,
@@ -297,7 +378,7 @@ def send(
         result = getattr(adapter, plan.call)(remote_of(row), **plan.arguments)
     except (VersionConflict, StateRefused) as error:
         _finish(write, WriteStatus.REFUSED, error)
-        after = refresh(store, row.request_id).request
+        after = _read_again(row, name)
         raise Conflict(_what_changed(row, after, name), code="platform_changed") from None
     except OutcomeUnknown as error:
         _finish(write, WriteStatus.UNKNOWN, error)
@@ -309,56 +390,11 @@ def send(
             % {"platform": name},
             code="platform_outcome_unknown",
         ) from None
-    except HandleOnPlatform as error:
-        _finish(write, WriteStatus.REFUSED, error)
-        url = error.url or ""
-        PlatformRequest.objects.filter(pk=row.pk).update(handle_on_platform_url=url[:500])
-        raise Conflict(
-            _(
-                "%(platform)s does not let this request be handled here: handle it in its back "
-                "office."
-            )
-            % {"platform": name},
-            code="handle_on_platform",
-            url=url,
-        ) from None
-    except NotOffered as error:
-        _finish(write, WriteStatus.REFUSED, error)
-        raise Conflict(
-            _("%(platform)s offers no way to do this through its API: do it in its back office.")
-            % {"platform": name},
-            code="platform_not_offered",
-        ) from None
-    except CredentialRejected as error:
-        _finish(write, WriteStatus.REFUSED, error)
-        Store.objects.filter(pk=store.pk).update(
-            last_error=error.code,
-            last_error_detail=str(error.detail)[:2000],
-            last_error_at=clock.now(),
-            paused=True,
-        )
-        raise Conflict(
-            _("%(platform)s refused the store's keys: renew them on the store's page.")
-            % {"platform": name},
-            code="platform_credentials",
-        ) from None
-    except (RateLimited, Unreachable) as error:
-        _finish(write, WriteStatus.REFUSED, error)
-        raise Conflict(
-            _("%(platform)s cannot be reached just now; nothing was done there. Try again shortly.")
-            % {"platform": name},
-            code="platform_unreachable",
-        ) from None
     except ConnectorError as error:
         _finish(write, WriteStatus.REFUSED, error)
-        raise Conflict(
-            _("%(platform)s refused: %(words)s")
-            % {"platform": name, "words": error.detail or error.platform_code},
-            code="platform_refused",
-            platform_code=str(error.platform_code or ""),
-        ) from None
+        raise _refusal(row, error, name) from None
     except ValueError as error:  # the adapter refused the arguments before any call
-        _finish(write, WriteStatus.REFUSED, None, error="invalid_write", detail=str(error)[:2000])
+        _finish(write, WriteStatus.REFUSED, error="invalid_write", detail=str(error)[:2000])
         raise Conflict(
             _("%(platform)s does not take this write: %(words)s")
             % {"platform": name, "words": str(error)},
@@ -394,13 +430,15 @@ def before_move(*, case_id: int, action: str, actor: Principal, data) -> None:
 
 def settle(row: PlatformRequest, *, changed: bool) -> None:
     """A read after a write with no answer says whether it happened: the request moved on the
-    platform (done) or it is as it was (not done)."""
+    platform (done) or it is as it was (not done). A read that carries no version token (Kuaishou's
+    listing) says it by the status alone."""
     now = clock.now()
     for write in row.writes.filter(status__in=UNSETTLED):
         if write.status == WriteStatus.SENDING and write.created_at > now - SENDING_LOST_AFTER:
             continue  # still in flight
         happened = changed and (
-            row.status != write.status_before or row.version != write.version_sent
+            row.status != write.status_before
+            or (bool(row.version) and row.version != write.version_sent)
         )
         write.status = WriteStatus.SETTLED_DONE if happened else WriteStatus.SETTLED_NOT_DONE
         write.finished_at = now

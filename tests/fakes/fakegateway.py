@@ -1,8 +1,8 @@
 """What the JD, Douyin and Kuaishou fake gateways share: a ThreadingHTTPServer on a free local
 port (``tests.servers.http_server``), the calls it received, and the levers a test pulls: answer
-the next calls with the platform's rate-limit error, hold the next answer past the client's
-timeout (the call is recorded first: it reached the platform), or change a request's version
-between a read and a write."""
+the next calls with the platform's rate-limit error, hold the next answer (or every answer to the
+methods in ``stall``) past the client's timeout (the call is recorded and carried out first: it
+reached the platform), or change a request's version between a read and a write."""
 
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ class FakeGateway:
         self.calls: list[Call] = []
         self.rate_limited = 0  # answer this many next calls with the rate-limit error
         self.hold_next = False  # hold the next answer until the test ends (past any timeout)
+        self.stall: set[str] = set()  # hold the answers to these methods, as ``hold_next`` does
         self.released = threading.Event()
         self.url = ""
 
@@ -54,9 +55,9 @@ class FakeGateway:
             return True
         return False
 
-    def take_hold(self) -> bool:
+    def take_hold(self, method: str) -> bool:
         held, self.hold_next = self.hold_next, False
-        return held
+        return held or method in self.stall
 
     def handler(self):
         fake = self
@@ -67,8 +68,10 @@ class FakeGateway:
                 body = self.rfile.read(length)
                 parts = urllib.parse.urlsplit(self.path)
                 query = dict(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
+                recorded_before = len(fake.calls)
                 answer = fake.respond(parts.path, query, self.headers, body)
-                if fake.take_hold():
+                method = fake.calls[-1].method if len(fake.calls) > recorded_before else ""
+                if fake.take_hold(method):
                     # The call reached the platform (it is recorded); the answer never comes in
                     # time. Released when the server stops.
                     fake.released.wait(timeout=30)

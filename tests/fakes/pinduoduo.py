@@ -1,6 +1,7 @@
 """A fake Pinduoduo gateway (``/api/router``) from recorded answers in ``data/pinduoduo``: each
 request recorded twice, as the list returns it (yuan text, Beijing text times, the list's kind
-code) and as the detail returns it (fen, Unix seconds, the detail's kind code).
+code) and as the detail returns it (fen, Unix seconds, the detail's kind code). Both answer the
+request's one update time (``updated_time``, Beijing text), which a change moves on.
 
 It checks the md5 signature (answering its error for a bad one), the access token, the list's
 30-minute window (both ends included, Unix seconds), pages by ``page``/``page_size`` with
@@ -112,7 +113,8 @@ class FakePinduoduo(FakeGateway):
         record = self.records.get(params.get("after_sales_id", ""))
         if record is None or record["detail"]["order_sn"] != params.get("order_sn"):
             return error(10000, "参数错误", "售后单不存在")
-        return {"refund_information_get_response": copy.deepcopy(record["detail"])}
+        detail = {**copy.deepcopy(record["detail"]), "updated_time": record["list"]["updated_time"]}
+        return {"refund_information_get_response": detail}
 
     def write(self, params, allowed: tuple[int, ...], becomes: int, name: str, **checks) -> dict:
         request = json.loads(params.get("request") or "{}")
