@@ -295,3 +295,28 @@ def test_the_desk_shows_the_platforms_badge_and_countdown_and_filters_by_store(
     assert case.number not in none
     # a store number that is not one is ignored, never an error
     assert desk.get("/desk/", {"store": "²"}).status_code == 200
+
+
+def test_the_shops_message_is_left_on_the_platforms_request_when_writes_are_on(
+    store, fake_top, agent
+):
+    store_sync(store.pk, until=NOON)
+    case = case_of("166802")
+
+    # writes off: the message goes by the product's own channels alone
+    fake_top.calls.clear()
+    quiet = agent.client.post(
+        f"/api/v1/cases/{case.number}/messages", {"text": "请寄回时附上订单号"}
+    )
+    assert quiet.status_code == 201, quiet.content
+    assert "taobao.refund.message.add" not in fake_top.methods()
+
+    # writes on: left on the request too, with its words
+    writes_on(store)
+    sent = agent.client.post(
+        f"/api/v1/cases/{case.number}/messages", {"text": "已收到，请耐心等待"}
+    )
+    assert sent.status_code == 201, sent.content
+    calls = [c for c in fake_top.calls if c.method == "taobao.refund.message.add"]
+    assert len(calls) == 1 and calls[0].params["content"] == "已收到，请耐心等待"
+    assert PlatformWrite.objects.get(case=case, action="message").status == WriteStatus.DONE

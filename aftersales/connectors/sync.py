@@ -93,10 +93,21 @@ def land(store: Store, request: RemoteRequest) -> Landed:
     row.store = store
     if request.modified_at < row.modified_at:
         return Landed(row, False)  # an older read arriving late: it settles nothing
-    if request.modified_at == row.modified_at and request.version == row.version:
-        writeback.settle(row, changed=False)  # a fresh read, as it was: a lost write did not happen
-        return Landed(row, False)
-    for name, value in _fields(store, request).items():
+    if request.modified_at == row.modified_at and request.version in (row.version, ""):
+        # A fresh read, as it was (a listing without the version token is no newer): a lost write
+        # did not happen. A fuller read of the same moment may give the step's deadline that a
+        # listing does not (Pinduoduo's detail): kept.
+        writeback.settle(row, changed=False)
+        if request.deadline_at is None or request.deadline_at == row.deadline_at:
+            return Landed(row, False)
+        row.deadline_at, row.updated_at = request.deadline_at, now
+        row.save(update_fields=["deadline_at", "updated_at"])
+        follow(row)
+        return Landed(row, True)
+    fields = _fields(store, request)
+    if request.deadline_at is None and request.status == row.status:
+        fields["deadline_at"] = row.deadline_at  # a read that does not give it keeps the step's
+    for name, value in fields.items():
         setattr(row, name, value)
     row.updated_at = now
     row.revisions += 1

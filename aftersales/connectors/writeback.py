@@ -127,10 +127,25 @@ def _address(case: Case, address_id: int | None, platform_address_id: str) -> Re
     )
 
 
+# The platforms that agree a return with their own id of the shop's return address (JD takes
+# the address itself).
+ADDRESS_ID_NEEDED = frozenset({"taobao", "tmall", "pinduoduo", "douyin", "kuaishou"})
+
+
 def _approve(case: Case, row: PlatformRequest, data) -> Planned:
     if case.kind == CaseKind.REFUND_ONLY:
         return Planned("agree_refund", {"amount": row.amount}, money=True, amount=row.amount)
-    address = _address(case, getattr(data, "return_address_id", None), row.store.return_address_id)
+    store = row.store
+    if store.platform in ADDRESS_ID_NEEDED and not store.return_address_id:
+        raise Conflict(
+            _(
+                "%(platform)s agrees a return with its own id of the shop's return address: set it "
+                "on the store's page."
+            )
+            % {"platform": DESK.platform_name(store.platform)},
+            code="platform_address_required",
+        )
+    address = _address(case, getattr(data, "return_address_id", None), store.return_address_id)
     return Planned("agree_return", {"address": address})
 
 
@@ -161,12 +176,18 @@ def _ship(case: Case, row: PlatformRequest, data) -> Planned:
     )
 
 
+def _message(case: Case, row: PlatformRequest, data) -> Planned:
+    return Planned("message", {"text": data.text})
+
+
 PLANS: dict[str, Callable[[Case, PlatformRequest, Any], Planned]] = {
     Action.APPROVE: _approve,
     Action.REJECT: _reject,
     Action.RECEIVE: _receive,
     Action.REFUND: _refund,
     Action.SHIP_REPLACEMENT: _ship,
+    # The shop's message to the buyer (``conversations``), not a move of the case.
+    Action.MESSAGE: _message,
 }
 
 # The shop's automatic actions and the move that carries each out on the platform.
@@ -287,14 +308,25 @@ def _refusal(row: PlatformRequest, error: ConnectorError, name: str) -> Conflict
     store = row.store
     if isinstance(error, HandleOnPlatform):
         url = error.url or ""
-        PlatformRequest.objects.filter(pk=row.pk).update(handle_on_platform_url=url[:500])
-        return Conflict(
-            _(
-                "%(platform)s does not let this request be handled here: handle it in its back "
-                "office."
+        if error.platform_code:
+            # The platform said so of the whole request (Douyin 11001, Taobao's refund_onweb):
+            # every later write goes to the back office too.
+            PlatformRequest.objects.filter(pk=row.pk).update(handle_on_platform_url=url[:500])
+            return Conflict(
+                _(
+                    "%(platform)s does not let this request be handled here: handle it in its "
+                    "back office."
+                )
+                % {"platform": name},
+                code="handle_on_platform",
+                url=url,
             )
+        # Only this write has no API (a Pinduoduo refusal, a Taobao exchange's refusal): the
+        # request's other writes still go through.
+        return Conflict(
+            _("%(platform)s offers no way to do this through its API: do it in its back office.")
             % {"platform": name},
-            code="handle_on_platform",
+            code="platform_not_offered",
             url=url,
         )
     if isinstance(error, NotOffered):
@@ -423,6 +455,33 @@ def before_move(*, case_id: int, action: str, actor: Principal, data) -> None:
     case = Case.objects.select_related("shop").get(pk=case_id)
     move = CASES.check(case, action, actor)  # nothing is sent for a move the table refuses
     send(row=row, case=case, action=action, data=parse_input(move, data), actor=actor)
+
+
+@dataclass(frozen=True)
+class _Text:
+    text: str
+
+
+def before_shop_message(*, actor: Principal, subject_type: str, subject, text: str) -> None:
+    """The ``conversations`` hook: the shop's message on a marketplace's case is left on the
+    platform's request too, where the buyer reads it — when the store writes to the platform and
+    the platform has a message call. Otherwise it goes by the product's own channels alone; a
+    platform's refusal refuses the message (the agent learns it did not reach the buyer there)."""
+    if subject_type != "case":
+        return
+    row = PlatformRequest.objects.select_related("store").filter(case_id=subject.pk).first()
+    if row is None or not (row.store.api_access and row.store.write_enabled) or row.store.paused:
+        return
+    if transaction.get_connection().in_atomic_block:
+        raise Conflict(
+            _("A marketplace's case is acted on one at a time."),
+            code="platform_write_in_transaction",
+        )
+    try:
+        send(row=row, case=subject, action=Action.MESSAGE, data=_Text(text), actor=actor)
+    except Conflict as refused:
+        if refused.code != "platform_not_offered":  # no message call (JD, Pinduoduo): ours only
+            raise
 
 
 # --- settling and the deadlines -------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable
 
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
@@ -46,6 +47,20 @@ MAX_PHOTOS = 3
 EVENT_ACTIONS = {Direction.IN: "customer_message", Direction.OUT: "message"}
 # The customer's e-mail about a shop's message, per subject.
 OUT_NOTICES = {"case": "case_message", "complaint": SHOP_MESSAGE}
+
+
+# Work a higher app does before the shop's message is written, outside its transaction: on a
+# marketplace's case it goes to the platform first (``connectors.writeback``), and a refusal
+# there refuses the message. Called with ``actor``, ``subject_type``, ``subject`` and ``text``.
+BeforeShopMessage = Callable[..., None]
+_BEFORE_SHOP_MESSAGE: list[BeforeShopMessage] = []
+
+
+def register_before_shop_message(hook: BeforeShopMessage) -> BeforeShopMessage:
+    """Called once by a higher app at its start."""
+    if hook not in _BEFORE_SHOP_MESSAGE:
+        _BEFORE_SHOP_MESSAGE.append(hook)
+    return hook
 
 
 def _photo_prepare(upload: UploadedFile) -> MessagePhoto:
@@ -111,7 +126,8 @@ def message_post(
     """A message on a subject the caller may see: from the customer when the caller is the
     customer, else from the shop. The subject is found first (a stranger learns nothing from a
     refused photo), the photos are prepared without any lock, then everything is written."""
-    _may_write(actor, subject_get(actor=actor, subject_type=subject_type, number=number))
+    subject = subject_get(actor=actor, subject_type=subject_type, number=number)
+    _may_write(actor, subject)
     uploads = list(photos or [])
     if len(uploads) > MAX_PHOTOS:
         raise InvalidInput(
@@ -120,6 +136,9 @@ def message_post(
             field="photos",
         )
     text = _clean_text(text, bool(uploads))
+    if not actor.is_customer and text:
+        for hook in _BEFORE_SHOP_MESSAGE:
+            hook(actor=actor, subject_type=subject_type, subject=subject, text=text)
     prepared: list[MessagePhoto] = []
     try:
         for upload in uploads:
