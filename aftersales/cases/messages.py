@@ -5,6 +5,7 @@ which checks a template here before sending it)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,6 +26,26 @@ TEMPLATE_VARIABLES = {
     "amount": gettext_lazy("the amount"),
 }
 VARIABLE = re.compile(r"\{(\w+)\}")
+
+
+# Work a higher app does before the shop's message about a subject (a case, a complaint) is
+# written, outside its transaction: on a marketplace's case it goes to the platform first
+# (``connectors.writeback``), and a refusal there refuses the message. Called with ``actor``,
+# ``subject_type``, ``subject`` and ``text``.
+BeforeShopMessage = Callable[..., None]
+_BEFORE_SHOP_MESSAGE: list[BeforeShopMessage] = []
+
+
+def register_before_shop_message(hook: BeforeShopMessage) -> BeforeShopMessage:
+    """Called once by a higher app at its start."""
+    if hook not in _BEFORE_SHOP_MESSAGE:
+        _BEFORE_SHOP_MESSAGE.append(hook)
+    return hook
+
+
+def before_shop_message(*, actor, subject_type: str, subject, text: str) -> None:
+    for hook in _BEFORE_SHOP_MESSAGE:
+        hook(actor=actor, subject_type=subject_type, subject=subject, text=text)
 
 
 def template_variables(case: Case) -> dict[str, str]:

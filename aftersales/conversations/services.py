@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable
 
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
@@ -20,7 +19,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from aftersales.cases.evidence import MAX_PHOTO_BYTES, photo_check_size, photo_reencode, sniff
-from aftersales.cases.messages import template_check
+from aftersales.cases.messages import before_shop_message, template_check
 from aftersales.conversations.bell import notices_read_about
 from aftersales.conversations.models import Direction, Message, MessagePhoto, Thread
 from aftersales.conversations.notices import CUSTOMER_REPLIED, SHOP_MESSAGE
@@ -47,20 +46,6 @@ MAX_PHOTOS = 3
 EVENT_ACTIONS = {Direction.IN: "customer_message", Direction.OUT: "message"}
 # The customer's e-mail about a shop's message, per subject.
 OUT_NOTICES = {"case": "case_message", "complaint": SHOP_MESSAGE}
-
-
-# Work a higher app does before the shop's message is written, outside its transaction: on a
-# marketplace's case it goes to the platform first (``connectors.writeback``), and a refusal
-# there refuses the message. Called with ``actor``, ``subject_type``, ``subject`` and ``text``.
-BeforeShopMessage = Callable[..., None]
-_BEFORE_SHOP_MESSAGE: list[BeforeShopMessage] = []
-
-
-def register_before_shop_message(hook: BeforeShopMessage) -> BeforeShopMessage:
-    """Called once by a higher app at its start."""
-    if hook not in _BEFORE_SHOP_MESSAGE:
-        _BEFORE_SHOP_MESSAGE.append(hook)
-    return hook
 
 
 def _photo_prepare(upload: UploadedFile) -> MessagePhoto:
@@ -137,8 +122,8 @@ def message_post(
         )
     text = _clean_text(text, bool(uploads))
     if not actor.is_customer and text:
-        for hook in _BEFORE_SHOP_MESSAGE:
-            hook(actor=actor, subject_type=subject_type, subject=subject, text=text)
+        # on a marketplace's case the message goes to the platform first (a refusal refuses it)
+        before_shop_message(actor=actor, subject_type=subject_type, subject=subject, text=text)
     prepared: list[MessagePhoto] = []
     try:
         for upload in uploads:
