@@ -14,15 +14,19 @@ pytestmark = pytest.mark.postgres
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_the_quick_benchmark_produces_every_figure():
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.run", "--quick"],
+def run(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=timeout,
         check=False,
     )
+
+
+def test_the_quick_benchmark_produces_every_figure():
+    done = run("bench.run", "--quick")
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads((ROOT / "bench" / "results" / "latest.json").read_text())
     for key in ("queue_10k", "queue_1M", "detail", "open_case", "import", "sweep", "sync"):
@@ -45,16 +49,9 @@ def test_the_quick_benchmark_produces_every_figure():
 def test_the_sync_benchmark_lands_every_request_once_on_every_platform(tmp_path):
     # a few requests per platform: enough for several pages (JD and Douyin: 50 a page)
     out = tmp_path / "sync.json"
-    done = subprocess.run(
-        [
-            *(sys.executable, "-m", "bench.sync", "--database", "bench_sync_smoke"),
-            *("--requests", "120", "--json", str(out)),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+    done = run(
+        *("bench.sync", "--database", "bench_sync_smoke", "--requests", "120"),
+        *("--json", str(out)),
     )
     assert done.returncode == 0, done.stderr[-3000:]
     platforms = json.loads(out.read_text())["platforms"]
