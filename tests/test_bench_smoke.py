@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.support import psql_admin
+
 pytestmark = pytest.mark.postgres
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,7 +28,7 @@ def run(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
 
 
 def test_the_quick_benchmark_produces_every_figure():
-    done = run("bench.run", "--quick")
+    done = run("bench.run", "--quick", timeout=900)  # 5.5 minutes on 2 vCPUs, the sync's 3 in it
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads((ROOT / "bench" / "results" / "latest.json").read_text())
     for key in ("queue_10k", "queue_1M", "detail", "open_case", "import", "sweep", "sync"):
@@ -49,10 +51,13 @@ def test_the_quick_benchmark_produces_every_figure():
 def test_the_sync_benchmark_lands_every_request_once_on_every_platform(tmp_path):
     # a few requests per platform: enough for several pages (JD and Douyin: 50 a page)
     out = tmp_path / "sync.json"
-    done = run(
-        *("bench.sync", "--database", "bench_sync_smoke", "--requests", "120"),
-        *("--json", str(out)),
-    )
+    try:
+        done = run(
+            *("bench.sync", "--database", "bench_sync_smoke", "--requests", "120"),
+            *("--json", str(out)),
+        )
+    finally:
+        psql_admin('DROP DATABASE IF EXISTS "bench_sync_smoke" WITH (FORCE)')
     assert done.returncode == 0, done.stderr[-3000:]
     platforms = json.loads(out.read_text())["platforms"]
     assert set(platforms) == {"taobao", "pinduoduo", "jd", "douyin", "kuaishou"}
