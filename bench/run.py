@@ -6,6 +6,7 @@
 Datasets (PostgreSQL, built once and kept: ``--rebuild`` builds them again):
   bench_small  20,000 orders, 10,000 cases
   bench_large  1,100,000 orders, 1,000,000 cases (the queue at 1M cases; every other figure)
+  bench_sync   the marketplace sync's own, made afresh each run (``bench/sync.py``)
 Each figure is the product's path beside the floor: the minimal SQL for the same work through
 psycopg, no framework; the ratio is product / floor for latencies and floor / product for rates.
 """
@@ -20,7 +21,6 @@ import platform
 import re
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -28,8 +28,9 @@ from pathlib import Path
 
 import psycopg
 
-from bench import generate
+from bench import generate, sync
 from bench.support import (
+    HOME,
     ROOT,
     Client,
     cli,
@@ -43,9 +44,10 @@ from bench.support import (
 )
 
 DATASETS = {"bench_small": (20_000, 10_000), "bench_large": (1_100_000, 1_000_000)}
+# The benchmarks that run on those datasets (the sync makes a database of its own).
+DATASET_GROUPS = {"queue", "open", "sweep", "import", "detail"}
 RESULTS = ROOT / "bench" / "results"
 TOKEN = "as_bench_token_0123456789"
-HOME = Path(tempfile.gettempdir()) / "aftersales-bench"
 
 
 def prepare(name: str, rebuild: bool) -> dict:
@@ -573,6 +575,24 @@ def bench_detail(name: str, repeat: int = 300) -> dict:
     }
 
 
+def bench_sync(requests: int) -> dict:
+    """``bench.sync`` in a process of its own (it sets Django up on its own fresh database):
+    ``requests`` per platform, every platform."""
+    path = HOME / "sync.json"
+    HOME.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.sync", "--requests", str(requests), "--json", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=7200,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"bench.sync failed:\n{done.stderr[-3000:]}")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
 def table(results: dict) -> str:
     rows = []
 
@@ -678,6 +698,9 @@ def table(results: dict) -> str:
             "",
             True,
         )
+    if "sync" in results:
+        for row in sync.rows(results["sync"]):
+            add(*row)
     widths = [
         max(
             len(str(r[i]))
@@ -700,7 +723,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--rebuild", action="store_true", help="build the datasets again")
-    parser.add_argument("--only", default="queue,open,sweep,import,detail")
+    parser.add_argument("--only", default="queue,open,sweep,import,detail,sync")
     parser.add_argument(
         "--quick", action="store_true", help="everything on the small dataset (a smoke run)"
     )
@@ -716,7 +739,7 @@ def main() -> None:
         },
         "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
-    for name in sorted({"bench_small", large}):
+    for name in sorted({"bench_small", large}) if chosen & DATASET_GROUPS else ():
         # the sweep and open benchmarks change cases: a quick run starts from a fresh small set
         results[f"dataset_{name}"] = prepare(name, args.rebuild or args.quick)
     steps = [
@@ -726,6 +749,7 @@ def main() -> None:
         ("open", "open_case", lambda: bench_open(large, requests=500 if args.quick else 3000)),
         ("import", "import", lambda: bench_import(large, orders=2000 if args.quick else 40_000)),
         ("sweep", "sweep", lambda: bench_sweep(large, count=1000 if args.quick else 20_000)),
+        ("sync", "sync", lambda: bench_sync(requests=1000 if args.quick else 10_000)),
     ]
     for group, key, step in steps:
         if group in chosen:

@@ -10,12 +10,15 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+# The product's home (its secret key, files) for the benchmarks' processes.
+HOME = Path(tempfile.gettempdir()) / "aftersales-bench"
 
 
 def pg_url(name: str) -> str:

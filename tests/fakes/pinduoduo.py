@@ -26,6 +26,7 @@ CLIENT_ID = "4b6e0c8a2f1d4e7a9c3b5d8f1a2e4c6b"
 CLIENT_SECRET = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"
 ACCESS_TOKEN = "8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f70819"
 BEIJING = ZoneInfo("Asia/Shanghai")
+FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 def pdd_sign(params: dict[str, str], secret: str) -> str:
@@ -43,7 +44,7 @@ def error(code: int, msg: str, sub_msg: str = "") -> dict:
 
 def updated_at(record: dict) -> int:
     text = record["list"]["updated_time"]
-    moment = dt.datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=BEIJING)
+    moment = dt.datetime.strptime(text, FORMAT).replace(tzinfo=BEIJING)
     return int(moment.timestamp())
 
 
@@ -69,7 +70,7 @@ class FakePinduoduo(FakeGateway):
             record["list"]["after_sales_status"] = record["detail"]["after_sales_status"] = status
         later = updated_at(record) + 60
         moment = dt.datetime.fromtimestamp(later, BEIJING)
-        record["list"]["updated_time"] = moment.strftime("%Y-%m-%d %H:%M:%S")
+        record["list"]["updated_time"] = moment.strftime(FORMAT)
 
     # --- the gateway -----------------------------------------------------------------------------
 
@@ -95,11 +96,13 @@ class FakePinduoduo(FakeGateway):
         if end - start > 1800:
             return error(10000, "参数错误", "开始时间结束时间间距不超过30分钟")
         status, kind = int(params["after_sales_status"]), int(params["after_sales_type"])
+        # fixed-width Beijing text: compared as text, no record's time parsed on each call
+        low, high = (dt.datetime.fromtimestamp(t, BEIJING).strftime(FORMAT) for t in (start, end))
         chosen = sorted(
             (
                 r["list"]
                 for r in self.records.values()
-                if start <= updated_at(r) <= end
+                if low <= r["list"]["updated_time"] <= high
                 and status in (1, r["list"]["after_sales_status"])
                 and kind in (1, r["list"]["after_sales_type"])
             ),
