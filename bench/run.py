@@ -749,7 +749,7 @@ def main() -> None:
         ("open", "open_case", lambda: bench_open(large, requests=500 if args.quick else 3000)),
         ("import", "import", lambda: bench_import(large, orders=2000 if args.quick else 40_000)),
         ("sweep", "sweep", lambda: bench_sweep(large, count=1000 if args.quick else 20_000)),
-        ("sync", "sync", lambda: bench_sync(requests=1000 if args.quick else 10_000)),
+        ("sync", "sync", lambda: bench_sync(requests=200 if args.quick else 10_000)),
     ]
     for group, key, step in steps:
         if group in chosen:

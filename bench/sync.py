@@ -406,7 +406,8 @@ def read_only_walk(store, since: dt.datetime, until: dt.datetime, fake: FakeProc
 COLUMNS = (
     "request_id, order_id, status, kind, version, platform_created_at, modified_at, amount, "
     "reason, handling, deadline_at, payload, mapped_kind, mapped_state, money_out, "
-    "needs_person, first_seen_at, updated_at, revisions, handle_on_platform_url"
+    "needs_person, first_seen_at, updated_at, revisions, handle_on_platform_url, link_error, "
+    "case_paused"
 )
 
 
