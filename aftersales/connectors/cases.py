@@ -22,7 +22,6 @@ higher layer): what the platform says, the platform's name, and the work a deadl
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from decimal import Decimal
 
@@ -45,7 +44,6 @@ from aftersales.core.actors import SYSTEM_ROLE, Principal
 from aftersales.core.errors import ApplicationError
 from aftersales.core.gate import open_subject, transition
 from aftersales.core.lifecycle import input_error
-from aftersales.core.money import ZERO
 
 # The platforms' reasons, as their buyers choose them, in the product's words (the first pattern
 # that matches decides; a reason none matches is "changed mind" and its words stay on the case).
@@ -391,14 +389,3 @@ class ConnectorsDesk:
 
 
 DESK = ConnectorsDesk()
-
-
-def countdown(case) -> tuple[str, dt.datetime] | None:
-    """The platform's countdown of a case (its name and the deadline), when the platform's
-    deadline is the one the case keeps."""
-    if case.deadline_action != "platform_due" or case.deadline_at is None:
-        return None
-    return DESK.platform_name(case.platform), case.deadline_at
-
-
-__all__ = ["DESK", "ZERO", "ConnectorsDesk", "countdown", "follow", "order_for", "reason_of"]
