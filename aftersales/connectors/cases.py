@@ -384,8 +384,7 @@ class ConnectorsDesk:
     def due(self, case, action: str) -> None:
         from aftersales.connectors import tasks  # the tasks import the sync, which imports this
 
-        case_id = case.pk
-        transaction.on_commit(lambda: tasks.case_due.enqueue(case_id, action))
+        tasks.enqueue(tasks.case_due, case.pk, action)
 
 
 DESK = ConnectorsDesk()

@@ -439,6 +439,16 @@ def send(
     return result
 
 
+def _outside_transactions() -> None:
+    """A write's record must be committed before its call: inside another transaction it would
+    not be (and would vanish with it), so a hook called inside one refuses."""
+    if transaction.get_connection().in_atomic_block:
+        raise Conflict(
+            _("A marketplace's case is acted on one at a time."),
+            code="platform_write_in_transaction",
+        )
+
+
 def before_move(*, case_id: int, action: str, actor: Principal, data) -> None:
     """The ``cases.services`` hook: a person's move on a platform's case goes there first."""
     if action not in PLANS:
@@ -446,12 +456,7 @@ def before_move(*, case_id: int, action: str, actor: Principal, data) -> None:
     row = PlatformRequest.objects.select_related("store").filter(case_id=case_id).first()
     if row is None:
         return
-    if transaction.get_connection().in_atomic_block:
-        # The record must be committed before the call; inside another transaction it is not.
-        raise Conflict(
-            _("A marketplace's case is acted on one at a time."),
-            code="platform_write_in_transaction",
-        )
+    _outside_transactions()
     case = Case.objects.select_related("shop").get(pk=case_id)
     move = CASES.check(case, action, actor)  # nothing is sent for a move the table refuses
     send(row=row, case=case, action=action, data=parse_input(move, data), actor=actor)
@@ -472,11 +477,7 @@ def before_shop_message(*, actor: Principal, subject_type: str, subject, text: s
     row = PlatformRequest.objects.select_related("store").filter(case_id=subject.pk).first()
     if row is None or not (row.store.api_access and row.store.write_enabled) or row.store.paused:
         return
-    if transaction.get_connection().in_atomic_block:
-        raise Conflict(
-            _("A marketplace's case is acted on one at a time."),
-            code="platform_write_in_transaction",
-        )
+    _outside_transactions()
     try:
         send(row=row, case=subject, action=Action.MESSAGE, data=_Text(text), actor=actor)
     except Conflict as refused:
