@@ -348,6 +348,11 @@ class Pass:
     queries: int
     fake_cpu: float
     fake_calls: int
+    # the cases' step after the sync (``cases.follow_pending``)
+    follow_seconds: float = 0.0
+    follow_cpu: float = 0.0
+    followed: int = 0
+    follow_queries: int = 0
 
 
 PASSES = {
@@ -358,9 +363,13 @@ PASSES = {
 
 
 def catch_up(store_id: int, until: dt.datetime, fake: FakeProcess, profile=None) -> Pass:
-    """ONE worker calling ``store_sync`` until the store's position reaches ``until``."""
+    """ONE worker calling ``store_sync`` (without its cases' step) until the store's position
+    reaches ``until``, then letting the cases follow what changed (``follow_pending``): each timed
+    on its own."""
     from django.db import connection
 
+    from aftersales.connectors.cases import follow_pending
+    from aftersales.connectors.models import Store
     from aftersales.connectors.sync import store_sync
 
     counter = QueryCount()
@@ -371,7 +380,7 @@ def catch_up(store_id: int, until: dt.datetime, fake: FakeProcess, profile=None)
         while True:
             if profile is not None:
                 profile.enable()
-            result = store_sync(store_id, until=until)
+            result = store_sync(store_id, until=until, follow=False)
             if profile is not None:
                 profile.disable()
             syncs += 1
@@ -383,7 +392,31 @@ def catch_up(store_id: int, until: dt.datetime, fake: FakeProcess, profile=None)
                 break
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     fake_cpu, calls = fake.cpu()
-    return Pass(seconds, cpu, requests, changed, syncs, counter.count, fake_cpu, calls)
+    queries, counter.count = counter.count, 0
+    store = Store.objects.get(pk=store_id)
+    follow_cpu, started = time.process_time(), time.perf_counter()
+    with connection.execute_wrapper(counter):
+        if profile is not None:
+            profile.enable()
+        followed = follow_pending(store)
+        if profile is not None:
+            profile.disable()
+    follow_seconds = time.perf_counter() - started
+    follow_cpu = time.process_time() - follow_cpu
+    return Pass(
+        seconds,
+        cpu,
+        requests,
+        changed,
+        syncs,
+        queries,
+        fake_cpu,
+        calls,
+        follow_seconds,
+        follow_cpu,
+        followed,
+        counter.count,
+    )
 
 
 def read_only_walk(store, since: dt.datetime, until: dt.datetime, fake: FakeProcess) -> Pass:
@@ -407,7 +440,7 @@ COLUMNS = (
     "request_id, order_id, status, kind, version, platform_created_at, modified_at, amount, "
     "reason, handling, deadline_at, payload, mapped_kind, mapped_state, money_out, "
     "needs_person, first_seen_at, updated_at, revisions, handle_on_platform_url, link_error, "
-    "case_paused"
+    "case_paused, follow_pending"
 )
 
 
@@ -612,6 +645,17 @@ def _figures(run: Pass, count: int) -> dict:
         "queries_per_request": round(run.queries / count, 2),
         "fake_cpu_seconds": round(run.fake_cpu, 2),
         "fake_calls": run.fake_calls,
+        "followed": run.followed,
+        "follow_seconds": round(run.follow_seconds, 2),
+        "follow_per_minute": per_minute(run.followed, run.follow_seconds),
+        "follow_cpu_ms_per_request": (
+            round(run.follow_cpu / run.followed * 1000, 3) if run.followed else 0
+        ),
+        "follow_queries_per_request": (
+            round(run.follow_queries / run.followed, 2) if run.followed else 0
+        ),
+        # the sync and its cases' step, one after the other, per request read
+        "with_cases_per_minute": per_minute(count, run.seconds + run.follow_seconds),
     }
 
 
@@ -667,6 +711,20 @@ def rows(results: dict) -> list[tuple[str, str, str, str, str, bool]]:
             )
         )
 
+    def cases(label, run):
+        # the cases' step after the sync: no floor of its own here (the opening's is in
+        # bench.api, issue 15's); beside it, the sync and its cases one after the other
+        out.append(
+            (
+                label,
+                f"{run['follow_per_minute']:,.0f} req/min",
+                f"with the sync: {run['with_cases_per_minute']:,.0f} req/min",
+                "",
+                "",
+                True,
+            )
+        )
+
     platforms = results["platforms"]
     for code, r in platforms.items():
         rate(
@@ -675,12 +733,14 @@ def rows(results: dict) -> list[tuple[str, str, str, str, str, bool]]:
             r["floor_insert_per_minute"],
             TARGET_PER_MINUTE,
         )
+        cases(f"sync {code}: first sync, cases opened", r["first_sync"])
         rate(
             f"sync {code}: changed again",
             r["changed_again"]["per_minute"],
             r["floor_update_per_minute"],
             TARGET_PER_MINUTE,
         )
+        cases(f"sync {code}: changed again, cases moved", r["changed_again"])
         rate(
             f"sync {code}: re-sync (duplicates)",
             r["resync"]["per_minute"],

@@ -1,7 +1,10 @@
 """A marketplace request's case: opened when the request first lands, moved as the platform
 moves it.
 
-``follow`` is called for every request a read changed (``sync.land``), in the same transaction:
+A read that changes a request marks it (``PlatformRequest.follow_pending``, by ``sync.land_page``
+in the page's transaction); ``follow_pending`` then lets each marked request's case ``follow``
+it, one request per transaction, oldest landed first (a push's read or an imported line, one
+request at a time, follows at once: ``follow_now``):
 
 - A request without a case gets one if the mapping table knows its status and kind: on the order
   the shop imported under the platform's order number, or else on an order built from what the
@@ -263,12 +266,13 @@ def follow(row: PlatformRequest) -> Case | None:
 
 
 def _follow(row: PlatformRequest) -> Case | None:
-    case = row.case
-    if case is None:
-        case = _open(row)
-        if case is None:
+    case_id = row.case_id
+    if case_id is None:
+        opened = _open(row)
+        if opened is None:
             return None
-    case = Case.objects.get(pk=case.pk)
+        case_id = opened.pk
+    case = Case.objects.get(pk=case_id)
     if case.kind != row.mapped_kind:
         _flag(
             row,
@@ -300,6 +304,58 @@ def _follow(row: PlatformRequest) -> Case | None:
         case = _take(row, case, Action.PLATFORM_UPDATE)
     _clear(row)
     return case
+
+
+# Requests taken from the pending list at a time (each then followed in its own transaction).
+FOLLOW_BATCH = 200
+
+
+def _follow_locked(row: PlatformRequest) -> Case | None:
+    case = follow(row)
+    row.follow_pending = False
+    PlatformRequest.objects.filter(pk=row.pk).update(follow_pending=False)
+    return case
+
+
+def follow_now(row: PlatformRequest) -> PlatformRequest:
+    """Let the case of a request just landed follow it now, in a transaction of its own; the
+    request as it is then (another worker may have followed it already)."""
+    with transaction.atomic():
+        fresh = PlatformRequest.objects.select_for_update().select_related("store").get(pk=row.pk)
+        if fresh.follow_pending:
+            _follow_locked(fresh)
+    return fresh
+
+
+def follow_pending(store: Store, *, limit: int | None = None) -> int:
+    """Let the cases of the store's requests that a read changed follow them, oldest landed
+    first, each in a transaction of its own (a request another worker is following is left to
+    it); how many followed. A crash leaves the rest marked: the next call goes on."""
+    followed, after = 0, 0
+    while limit is None or followed < limit:
+        batch = list(
+            PlatformRequest.objects.filter(store=store, follow_pending=True, pk__gt=after)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:FOLLOW_BATCH]
+        )
+        if not batch:
+            break
+        for pk in batch:
+            after = pk
+            with transaction.atomic():
+                row = (
+                    PlatformRequest.objects.select_for_update(skip_locked=True)
+                    .filter(pk=pk, follow_pending=True)
+                    .first()
+                )
+                if row is None:
+                    continue
+                row.store = store
+                _follow_locked(row)
+            followed += 1
+            if limit is not None and followed >= limit:
+                break
+    return followed
 
 
 def _deadline_moved(row: PlatformRequest, case: Case) -> bool:

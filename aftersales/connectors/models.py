@@ -110,6 +110,8 @@ class PlatformRequest(models.Model):
     link_error = models.CharField(max_length=300, blank=True)
     # Whether the case's deadline is paused because the platform's customer service handles it.
     case_paused = models.BooleanField(default=False)
+    # A read changed it and its case has not followed yet (``connectors.cases.follow_pending``).
+    follow_pending = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -120,7 +122,12 @@ class PlatformRequest(models.Model):
                 fields=["store", "needs_person"],
                 condition=Q(needs_person=True),
                 name="platform_request_for_a_person",
-            )
+            ),
+            models.Index(
+                fields=["store", "id"],
+                condition=Q(follow_pending=True),
+                name="platform_request_to_follow",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -78,6 +78,8 @@ class StoreHealthOut(Output):
     paused_words: str
     requests: int
     waiting_for_person: int
+    # Requests read whose cases have not yet been opened or moved (the sync's next step).
+    cases_to_follow: int
     # Writes being sent or whose outcome is unknown (a later read settles them).
     writes_unsettled: int
     unreachable_before: dt.datetime | None

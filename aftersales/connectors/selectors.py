@@ -128,6 +128,7 @@ def _with_counts(queryset: QuerySet) -> QuerySet:
     return queryset.select_related("shop").annotate(
         requests_kept=_count(PlatformRequest.objects.all()),
         waiting_for_person=_count(PlatformRequest.objects.filter(needs_person=True)),
+        cases_to_follow=_count(PlatformRequest.objects.filter(follow_pending=True)),
         writes_unsettled=_count(PlatformWrite.objects.filter(status__in=UNSETTLED_WRITES)),
     )
 
@@ -182,6 +183,7 @@ class Health:
     paused_words: str
     requests: int
     waiting_for_person: int
+    cases_to_follow: int  # requests read, their cases not yet opened or moved
     writes_unsettled: int
     unreachable_before: dt.datetime | None
     unreachable_words: str
@@ -229,6 +231,7 @@ def store_health(store: Store, *, now: dt.datetime) -> Health:
         paused_words=paused_words(store),
         requests=getattr(store, "requests_kept", 0),
         waiting_for_person=getattr(store, "waiting_for_person", 0),
+        cases_to_follow=getattr(store, "cases_to_follow", 0),
         writes_unsettled=getattr(store, "writes_unsettled", 0),
         unreachable_before=store.unreachable_before,
         unreachable_words=unreachable,

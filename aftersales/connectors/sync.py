@@ -1,20 +1,25 @@
 """A store's sync: every request its platform changed since the last one, landed once.
 
-``land`` keeps the platform's request as last read, idempotent under duplicates and out-of-order
-reads: a read whose modified time is older than the stored one's changes nothing, and so does a
-read of the same modified time and version (the platform's clock and version decide, never the
-order in which reads arrive). A push message is a reason to read a request again, never its
-content (``refresh``).
+``land_page`` keeps a page of the platform's requests as last read, idempotent under duplicates
+and out-of-order reads: a read whose modified time is older than the stored one's changes
+nothing, and so does a read of the same modified time and version (the platform's clock and
+version decide, never the order in which reads arrive). A page is one transaction of a few
+statements, whatever its size; the requests it changed are marked for their cases to follow
+(``cases.follow_pending``), which is the next step, never part of the landing. ``land`` is one
+request, its case following at once. A push message is a reason to read a request again, never
+its content (``refresh``).
 
 ``store_sync`` walks the store's windows (``connectors.walker``) from its position to now and
 stores the new position after each complete window, so a failure loses nothing: rate limiting
-sets when to try again, rejected keys stop the store until a person renews them.
+sets when to try again, rejected keys stop the store until a person renews them. Then the cases
+of what changed follow.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
 
 from django.db import transaction
 
@@ -24,23 +29,41 @@ from aftersales.connectors.base import (
     ConnectorError,
     CredentialRejected,
     RateLimited,
+    RemoteLine,
     RemoteRequest,
 )
-from aftersales.connectors.cases import follow
-from aftersales.connectors.models import PlatformRequest, Store
+from aftersales.connectors.cases import follow_now, follow_pending
+from aftersales.connectors.models import PlatformRequest, PlatformWrite, Store
 from aftersales.connectors.registry import KITS
 from aftersales.connectors.walker import WalkInterrupted, walk
 from aftersales.core import clock
+from aftersales.core.bulk import bulk_insert_new, bulk_update_rows
 
 # A new store reads the changes of this many days before it was added.
 FIRST_SYNC_DAYS = 3
 # One sync reads at most this many windows (two days of Pinduoduo's half hours); a store that
 # fell further behind catches up over the next syncs, none of them holding a worker for long.
 MAX_WINDOWS_PER_SYNC = 96
+# One sync lets at most this many requests' cases follow them (a minute or two of a worker): a
+# first sync of a busy store's days goes on in the next task (``tasks.sync_store``).
+FOLLOW_PER_SYNC = 2_000
 
 
 def adapter_for(store: Store) -> Adapter:
     return KITS[store.platform].connect(keys.unseal(store.sealed_keys), store.gateway)
+
+
+_SCALARS = tuple(f.name for f in fields(RemoteRequest) if f.name not in ("lines", "raw"))
+_LINE = tuple(f.name for f in fields(RemoteLine))
+
+
+def _payload(request: RemoteRequest) -> dict:
+    """The request as read, for the JSON column (``dataclasses.asdict`` without its deep copy:
+    nothing here changes what the adapter parsed)."""
+    payload = {name: getattr(request, name) for name in _SCALARS}
+    payload["lines"] = [{name: getattr(line, name) for name in _LINE} for line in request.lines]
+    payload["raw"] = dict(request.raw)
+    return payload
 
 
 def _fields(store: Store, request: RemoteRequest) -> dict:
@@ -56,12 +79,38 @@ def _fields(store: Store, request: RemoteRequest) -> dict:
         "reason": request.reason[:500],
         "handling": request.handling or bool(mapped and mapped.handling),
         "deadline_at": request.deadline_at,
-        "payload": {**asdict(request), "raw": dict(request.raw)},
+        "payload": _payload(request),
         "mapped_kind": str(mapped.kind) if mapped else "",
         "mapped_state": str(mapped.state) if mapped else "",
         "money_out": bool(mapped and mapped.money_out),
         "needs_person": mapped is None or mapped.kind == "unmodelled",
     }
+
+
+# What a changed read writes over the stored row.
+_WRITTEN = (
+    "order_id",
+    "status",
+    "kind",
+    "version",
+    "platform_created_at",
+    "modified_at",
+    "amount",
+    "reason",
+    "handling",
+    "deadline_at",
+    "payload",
+    "mapped_kind",
+    "mapped_state",
+    "money_out",
+    "needs_person",
+    "updated_at",
+    "revisions",
+    "follow_pending",
+)
+_INSERTED = tuple(
+    field.name for field in PlatformRequest._meta.concrete_fields if not field.primary_key
+)
 
 
 @dataclass(frozen=True)
@@ -70,51 +119,120 @@ class Landed:
     changed: bool
 
 
-@transaction.atomic
-def land(store: Store, request: RemoteRequest) -> Landed:
-    """Keep ``request`` as the store's latest read of it, unless what is stored is as new."""
-    now = clock.now()
-    row = (
-        PlatformRequest.objects.select_for_update()
-        .filter(store=store, request_id=request.request_id)
-        .first()
-    )
-    if row is None:
-        row, created = PlatformRequest.objects.get_or_create(
-            store=store,
-            request_id=request.request_id,
-            defaults={**_fields(store, request), "first_seen_at": now, "updated_at": now},
-        )
-        if created:
-            row.store = store
-            follow(row)
-            return Landed(row, True)
-        row = PlatformRequest.objects.select_for_update().get(pk=row.pk)
-    row.store = store
+# What comparing a read with the stored row found.
+OLDER, SAME, CHANGED = "older", "same", "changed"
+
+
+def _apply(row: PlatformRequest, request: RemoteRequest, now: dt.datetime) -> str:
+    """Compare a read with the stored row and change the row (in memory) if the read is newer:
+    ``OLDER`` (a read arriving late: it says nothing, it settles nothing), ``SAME`` or
+    ``CHANGED``."""
     if request.modified_at < row.modified_at:
-        return Landed(row, False)  # an older read arriving late: it settles nothing
+        return OLDER
     if request.modified_at == row.modified_at and request.version in (row.version, ""):
         # A fresh read, as it was (a listing without the version token is no newer): a lost write
         # did not happen. A fuller read of the same moment may give the step's deadline that a
         # listing does not (Pinduoduo's detail): kept.
-        writeback.settle(row, changed=False)
         if request.deadline_at is None or request.deadline_at == row.deadline_at:
-            return Landed(row, False)
-        row.deadline_at, row.updated_at = request.deadline_at, now
-        row.save(update_fields=["deadline_at", "updated_at"])
-        follow(row)
-        return Landed(row, True)
-    fields = _fields(store, request)
-    if request.deadline_at is None and request.status == row.status:
-        fields["deadline_at"] = row.deadline_at  # a read that does not give it keeps the step's
-    for name, value in fields.items():
-        setattr(row, name, value)
+            return SAME
+        row.deadline_at = request.deadline_at
+    else:
+        changed = _fields(row.store, request)
+        if request.deadline_at is None and request.status == row.status:
+            # a read that does not give the step's deadline keeps the one known
+            changed["deadline_at"] = row.deadline_at
+        for name, value in changed.items():
+            setattr(row, name, value)
+        row.revisions += 1
     row.updated_at = now
-    row.revisions += 1
-    row.save()
-    writeback.settle(row, changed=True)
-    follow(row)
-    return Landed(row, True)
+    row.follow_pending = True
+    return CHANGED
+
+
+@transaction.atomic
+def land_page(store: Store, requests: Sequence[RemoteRequest]) -> list[Landed]:
+    """Keep each of ``requests`` (a page of a listing, say) as the store's latest read of it,
+    unless what is stored is as new: in one transaction, the stored rows locked and read by one
+    query, the new ones inserted by one and the changed ones written by one. A request changed
+    is marked for its case to follow (``cases.follow_pending``), which is the caller's next step:
+    the page's landing never waits on the cases. Each request's answer, in order."""
+    if not requests:
+        return []
+    now = clock.now()
+    wanted = list(dict.fromkeys(request.request_id for request in requests))
+    rows = {
+        row.request_id: row
+        for row in PlatformRequest.objects.select_for_update().filter(
+            store=store, request_id__in=wanted
+        )
+    }
+    for row in rows.values():
+        row.store = store
+    stored = set(rows)
+    found: list[str] = []  # per read: OLDER, SAME or CHANGED
+    new: dict[str, PlatformRequest] = {}
+    for request in requests:
+        row = rows.get(request.request_id)
+        if row is None:
+            row = PlatformRequest(
+                store=store,
+                request_id=request.request_id,
+                first_seen_at=now,
+                updated_at=now,
+                follow_pending=True,
+                **_fields(store, request),
+            )
+            rows[request.request_id] = new[request.request_id] = row
+            found.append(CHANGED)
+            continue
+        found.append(_apply(row, request, now))
+    if new:
+        inserted = set(bulk_insert_new(PlatformRequest, list(new.values()), _INSERTED))
+        for row in PlatformRequest.objects.select_for_update().filter(
+            store=store, request_id__in=list(new)
+        ):
+            if row.pk in inserted:
+                new[row.request_id].pk = row.pk
+                new[row.request_id]._state.adding = False
+                continue
+            # Another worker landed it meanwhile: this page's reads are compared with its row.
+            row.store = store
+            rows[row.request_id] = row
+            stored.add(row.request_id)
+            for index, request in enumerate(requests):
+                if request.request_id == row.request_id:
+                    found[index] = _apply(row, request, now)
+    changed, settling = set(), set()
+    for request, outcome in zip(requests, found, strict=True):
+        if request.request_id in stored and outcome != OLDER:
+            settling.add(request.request_id)
+            if outcome == CHANGED:
+                changed.add(request.request_id)
+    bulk_update_rows(PlatformRequest, [rows[request_id] for request_id in changed], _WRITTEN)
+    # A write with no answer is settled by the next read of its request (new rows have none).
+    if settling:
+        unsettled = set(
+            PlatformWrite.objects.filter(
+                request__store=store,
+                request__request_id__in=list(settling),
+                status__in=writeback.UNSETTLED,
+            ).values_list("request__request_id", flat=True)
+        )
+        for request_id in unsettled:
+            writeback.settle(rows[request_id], changed=request_id in changed)
+    return [
+        Landed(rows[request.request_id], outcome == CHANGED)
+        for request, outcome in zip(requests, found, strict=True)
+    ]
+
+
+def land(store: Store, request: RemoteRequest) -> Landed:
+    """Keep ``request`` as the store's latest read of it, unless what is stored is as new, and
+    let its case follow at once (a push's read, an imported line: one request at a time)."""
+    landed = land_page(store, [request])[0]
+    if landed.changed:
+        return Landed(follow_now(landed.request), True)
+    return landed
 
 
 def refresh(store: Store, request_id: str, *, order_id: str = "") -> Landed:
@@ -131,6 +249,8 @@ class SyncResult:
     changed: int
     synced_until: dt.datetime | None
     error: str = ""
+    followed: int = 0  # requests whose cases followed them
+    follow_left: bool = False  # more wait for their cases (past ``FOLLOW_PER_SYNC``)
 
 
 def _record_error(store: Store, error: ConnectorError, now: dt.datetime) -> None:
@@ -143,8 +263,12 @@ def _record_error(store: Store, error: ConnectorError, now: dt.datetime) -> None
         store.paused = True  # a person renews the keys, then resumes the store
 
 
-def store_sync(store_id: int, *, until: dt.datetime | None = None) -> SyncResult:
-    """Walk the store's changes from its position to ``until`` (now), landing each request."""
+def store_sync(
+    store_id: int, *, until: dt.datetime | None = None, follow: bool = True
+) -> SyncResult:
+    """Walk the store's changes from its position to ``until`` (now), landing them page by page;
+    then (``follow``) let the cases of the requests that changed follow them, one request at a
+    time: what the platform says is kept first, whatever the cases make of it."""
     store = Store.objects.get(pk=store_id)
     now = clock.now()
     until = until or now
@@ -159,9 +283,9 @@ def store_sync(store_id: int, *, until: dt.datetime | None = None) -> SyncResult
     since = store.synced_until or (store.created_at - dt.timedelta(days=FIRST_SYNC_DAYS))
     changed = 0
 
-    def seen(request: RemoteRequest) -> None:
+    def seen_page(requests: tuple[RemoteRequest, ...]) -> None:
         nonlocal changed
-        changed += land(store, request).changed
+        changed += sum(landed.changed for landed in land_page(store, requests))
 
     def done(position: dt.datetime) -> None:
         Store.objects.filter(pk=store.pk).update(synced_until=position)
@@ -173,7 +297,7 @@ def store_sync(store_id: int, *, until: dt.datetime | None = None) -> SyncResult
             since=since,
             until=until,
             now=now,
-            seen=seen,
+            seen_page=seen_page,
             done=done,
             max_windows=MAX_WINDOWS_PER_SYNC,
         )
@@ -188,7 +312,12 @@ def store_sync(store_id: int, *, until: dt.datetime | None = None) -> SyncResult
     if progress.unreachable_before:
         store.unreachable_before = progress.unreachable_before
     store.save()
-    return SyncResult(progress.requests, changed, store.synced_until, error)
+    followed = follow_pending(store, limit=FOLLOW_PER_SYNC) if follow else 0
+    left = (
+        followed >= FOLLOW_PER_SYNC
+        and PlatformRequest.objects.filter(store=store, follow_pending=True).exists()
+    )
+    return SyncResult(progress.requests, changed, store.synced_until, error, followed, left)
 
 
 def store_create(

@@ -1,5 +1,6 @@
 """The durable tasks of the stores (Django's task framework through ``django-tasks``): a store's
-sync, and the read of one request again that a push message asked for.
+sync (its landing, then its cases' following, bounded: what is left goes on in the next task),
+and the read of one request again that a push message asked for.
 
 ``waiting`` reads the queue (the database backend's table) so that a caller enqueues a task only
 when the same work is not already waiting: the worker's schedule keeps one sync per store queued
@@ -34,9 +35,12 @@ def sync_store(store_id: int) -> dict:
     if not Store.objects.filter(pk=store_id).exists():
         return {"requests": 0, "changed": 0, "synced_until": None, "error": "store_removed"}
     result = store_sync(store_id)
+    if result.follow_left:
+        enqueue(sync_store, store_id)  # the cases of the rest of what it read, next
     return {
         "requests": result.requests,
         "changed": result.changed,
+        "followed": result.followed,
         "synced_until": result.synced_until.isoformat() if result.synced_until else None,
         "error": result.error,
     }

@@ -79,12 +79,14 @@ def walk(
     since: dt.datetime,
     until: dt.datetime,
     now: dt.datetime,
-    seen: Callable[[RemoteRequest], None],
+    seen: Callable[[RemoteRequest], None] | None = None,
+    seen_page: Callable[[tuple[RemoteRequest, ...]], None] | None = None,
     done: Callable[[dt.datetime], None] = lambda _until: None,
     max_windows: int | None = None,
 ) -> Progress:
     """Read every request changed from ``since`` (less the overlap) to ``until``: each one to
-    ``seen`` (which must be idempotent), each complete window's end to ``done``; at most
+    ``seen``, or each page's to ``seen_page`` (either must be idempotent), each complete window's
+    end to ``done``; at most
     ``max_windows`` windows in one walk (the next walk goes on from the position). A failure
     raises ``WalkInterrupted`` with the position reached."""
     spans, unreachable_before = windows(adapter, since=since, until=until, now=now)
@@ -95,9 +97,12 @@ def walk(
         try:
             for items in pages(adapter, window):
                 progress.pages += 1
-                for request in items:
-                    seen(request)
-                    progress.requests += 1
+                if seen_page is not None:
+                    seen_page(items)
+                elif seen is not None:
+                    for request in items:
+                        seen(request)
+                progress.requests += len(items)
         except ConnectorError as error:
             raise WalkInterrupted(error, progress) from error
         progress.synced_until = max(progress.synced_until, window.end)

@@ -51,7 +51,7 @@ from aftersales.connectors.base import (
     VersionConflict,
     WriteResult,
 )
-from aftersales.connectors.cases import DESK, platform_actor
+from aftersales.connectors.cases import DESK, follow_now, platform_actor
 from aftersales.connectors.models import PlatformRequest, PlatformWrite, Store, WriteStatus
 from aftersales.core import clock
 from aftersales.core.actors import SYSTEM, Principal
@@ -457,6 +457,23 @@ def before_move(*, case_id: int, action: str, actor: Principal, data) -> None:
     if row is None:
         return
     _outside_transactions()
+    if row.follow_pending:
+        # The platform's latest read has not reached the case yet: it does now, and the agent
+        # looks again before acting (the move was chosen on the case as it was).
+        before = Case.objects.only("state", "deadline_at").get(pk=case_id)
+        after = follow_now(row).case
+        if after is not None and (after.state, after.deadline_at) != (
+            before.state,
+            before.deadline_at,
+        ):
+            raise Conflict(
+                _(
+                    "The request changed on %(platform)s since the case was shown: look again "
+                    "before acting."
+                )
+                % {"platform": DESK.platform_name(row.store.platform)},
+                code="platform_changed",
+            )
     case = Case.objects.select_related("shop").get(pk=case_id)
     move = CASES.check(case, action, actor)  # nothing is sent for a move the table refuses
     send(row=row, case=case, action=action, data=parse_input(move, data), actor=actor)
