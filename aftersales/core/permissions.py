@@ -219,6 +219,23 @@ MATRIX: dict[str, Permission] = _rows(
         gettext_lazy("Give, change and take back roles in the team"),
     ),
     Permission("case.rate", {CUSTOMER: OWN}, gettext_lazy("Rate the service of a case")),
+    # --- satisfaction surveys: the lead samples the month and reads the results; whoever
+    # handles cases calls the customers without a link and records their answers -------------
+    Permission(
+        "survey.manage",
+        _shop(ADMIN, LEAD),
+        gettext_lazy("Run the month's satisfaction survey (draw the sample and invite it)"),
+    ),
+    Permission(
+        "survey.view",
+        _shop(ADMIN, LEAD),
+        gettext_lazy("Read the satisfaction surveys' rounds and results"),
+    ),
+    Permission(
+        "survey.call",
+        _shop(*HANDLERS),
+        gettext_lazy("Call the customers of phone surveys and record their answers"),
+    ),
     # --- the shop's marketplace stores (its accounts on Taobao, JD, Pinduoduo…) -----------------
     Permission(
         "store.view",

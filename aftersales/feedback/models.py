@@ -1,9 +1,12 @@
-"""What customers tell the shop about its service: the rating of an ended case."""
+"""What customers tell the shop about its service: the rating a customer leaves on an ended case
+(self-selected), and the monthly satisfaction surveys of a random sample of ended cases."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Rating(models.Model):
@@ -24,3 +27,91 @@ class Rating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.score}"
+
+
+class SurveyChannel(models.TextChoices):
+    EMAIL = "email", _("E-mail")
+    SMS = "sms", _("Text message")
+    PHONE = "phone", _("Phone call")
+
+
+class SurveyStatus(models.TextChoices):
+    SENT = "sent", _("Awaiting the answer")
+    ANSWERED = "answered", _("Answered")
+    EXPIRED = "expired", _("Expired")
+    DECLINED = "declined", _("Declined")
+
+
+class SurveyRound(models.Model):
+    """One month's satisfaction survey of a shop: the sample drawn, with the rate, the cooldown
+    and the seed that reproduce it (``feedback.surveys.survey_round_run``)."""
+
+    shop = models.ForeignKey("catalog.Shop", on_delete=models.CASCADE, related_name="+")
+    # The calendar month (``YYYY-MM``, in the shop's time zone) whose ended cases were sampled.
+    month = models.CharField(max_length=7)
+    sample_rate = models.DecimalField(max_digits=4, decimal_places=3)
+    cooldown_days = models.PositiveIntegerField()
+    seed = models.BigIntegerField()
+    # How many cases were eligible (after the cooldown, one per customer).
+    population = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "month"], name="survey_round_once_a_month")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shop_id} {self.month}"
+
+
+class Survey(models.Model):
+    """A sampled customer's survey about one ended case: sent by e-mail or text message with a
+    one-time link (only its hash is kept), or called by an agent who records the answers."""
+
+    round = models.ForeignKey(SurveyRound, on_delete=models.CASCADE, related_name="surveys")
+    shop = models.ForeignKey("catalog.Shop", on_delete=models.CASCADE, related_name="+")
+    case = models.OneToOneField("cases.Case", on_delete=models.CASCADE, related_name="survey")
+    customer = models.ForeignKey("catalog.Customer", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20)
+    # The case's assignee when the round ran (the stratum's agent).
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    channel = models.CharField(max_length=10, choices=SurveyChannel.choices)
+    # The link's token is derived from this salt and the installation's secret key; the row
+    # keeps only the token's SHA-256, so the database alone opens no survey.
+    token_salt = models.CharField(max_length=32, unique=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    status = models.CharField(
+        max_length=10, choices=SurveyStatus.choices, default=SurveyStatus.SENT
+    )
+    score = models.PositiveSmallIntegerField(null=True, blank=True)
+    reasons = models.JSONField(default=list, blank=True)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(score__isnull=True) | Q(score__gte=1, score__lte=5),
+                name="feedback_survey_1_to_5",
+            )
+        ]
+        indexes = [
+            # The cooldown: a customer's latest surveys.
+            models.Index(fields=["customer", "created_at"], name="survey_customer_time"),
+            # The list to call.
+            models.Index(fields=["shop", "channel", "status"], name="survey_to_call"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.status}"

@@ -58,10 +58,15 @@ def sms_message(delivery: Delivery) -> SmsMessage | None:
     if customer is None or not customer.phone:
         return None
     number = str(notice.payload.get("number", notice.subject_id))
+    # A composer may give the message a link to carry (a survey's one-time link, say).
+    sms_link = getattr(composer_for(notice.subject_type), "sms_link", None)
+    link = sms_link(notice) if sms_link is not None else ""
     with translation.override(customer.language):
         text = str(notice_kind(notice.kind).subject) % {"number": number}
+        text = f"{text} {link}" if link else text
         signed = _("[%(shop)s] %(text)s") % {"shop": subject.shop.name, "text": text}
-    return SmsMessage(phone=customer.phone, text=signed, kind=notice.kind, params=[number])
+    params = [number, link] if link else [number]
+    return SmsMessage(phone=customer.phone, text=signed, kind=notice.kind, params=params)
 
 
 def send_sms(delivery: Delivery) -> str:
