@@ -27,6 +27,7 @@ from aftersales.conversations.services import message_post
 from aftersales.core.actors import SYSTEM
 from aftersales.core.models import Notice
 from aftersales.disputes.models import Dispute, Juror
+from aftersales.feedback.models import Survey, SurveyRound
 from aftersales.inspections.models import Inspection
 from aftersales.insurance.models import AbuseFlag, Cover
 from aftersales.notify.models import Delivery, WebhookEndpoint
@@ -119,7 +120,31 @@ def world(db, clock):
         "neighbour_notice": neighbour_notice,
         "foreign_view": foreign_view,
         "neighbour_view": foreign_view,
+        "foreign_survey": survey_of(foreign_case),
+        "neighbour_survey": survey_of(neighbour_case),
     }
+
+
+def survey_of(number: str) -> int:
+    """A satisfaction survey to call about the case (the neighbour's is its customer's)."""
+    case = Case.objects.get(number=number)
+    survey_round = SurveyRound.objects.get_or_create(
+        shop_id=case.shop_id,
+        month="2026-10",
+        defaults={"sample_rate": 1, "cooldown_days": 0, "seed": 1, "created_at": NOW},
+    )[0]
+    return Survey.objects.create(
+        round=survey_round,
+        shop_id=case.shop_id,
+        case=case,
+        customer_id=case.customer_id,
+        kind=case.kind,
+        channel="phone",
+        token_salt=number,
+        token_hash=number,
+        created_at=NOW,
+        expires_at=NOW + dt.timedelta(days=30),
+    ).pk
 
 
 def marketplace_objects(
@@ -492,6 +517,16 @@ def marketplace_requests(world, target):
         },
         ("/api/v1/shops/{code}/standing", "get"): (f"/shops/{shop}/standing", None),
         ("/api/v1/shops/{code}/refund-rate", "get"): (f"/shops/{shop}/refund-rate", None),
+        ("/api/v1/shops/{code}/survey-rounds", "post"): (
+            f"/shops/{shop}/survey-rounds",
+            {"month": "2026-10", "rate": 1, "cooldown_days": 0},
+        ),
+        ("/api/v1/shops/{code}/survey-rounds", "get"): (f"/shops/{shop}/survey-rounds", None),
+        ("/api/v1/shops/{code}/survey-results", "get"): (f"/shops/{shop}/survey-results", None),
+        ("/api/v1/surveys/{survey_id}/answer", "post"): (
+            f"/surveys/{world[f'{target}_survey']}/answer",
+            {"score": 5},
+        ),
         ("/api/v1/insurance/orders/{order_id}/quote", "post"): (f"{cover}/quote", None),
         ("/api/v1/insurance/orders/{order_id}", "get"): (cover, None),
         ("/api/v1/insurance/orders/{order_id}/insure", "post"): (f"{cover}/insure", None),
