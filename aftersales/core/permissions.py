@@ -219,6 +219,11 @@ MATRIX: dict[str, Permission] = _rows(
         gettext_lazy("Give, change and take back roles in the team"),
     ),
     Permission("case.rate", {CUSTOMER: OWN}, gettext_lazy("Rate the service of a case")),
+    Permission(
+        "insights.view",
+        _shop(ADMIN, LEAD),
+        gettext_lazy("Read the shop's KPIs and the cases behind each number"),
+    ),
     # --- the shop's marketplace stores (its accounts on Taobao, JD, Pinduoduo…) -----------------
     Permission(
         "store.view",
