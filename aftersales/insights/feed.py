@@ -46,6 +46,9 @@ from aftersales.insights.models import (
 
 CURSOR = "kpi"
 PENDING_HORIZON = dt.timedelta(minutes=15)
+# Ids further below the batch's first event than this are not waited for: no transaction holds
+# an id while ten thousand later events commit (a restored or renumbered table might look so).
+MAX_GAP = 10_000
 DEFAULT_BATCH = 500
 
 
@@ -68,7 +71,8 @@ def _gaps(after: int, events: list[Event]) -> list[int]:
     if not events:
         return []
     found = {event.id for event in events}
-    return [i for i in range(after + 1, events[-1].id) if i not in found]
+    start = max(after + 1, events[0].id - MAX_GAP)
+    return [i for i in range(start, events[-1].id) if i not in found]
 
 
 def rollup_advance(*, batch_size: int = DEFAULT_BATCH, now: dt.datetime | None = None):

@@ -58,6 +58,7 @@ DRILL: dict[str, tuple[str, Q]] = {
 }
 # The value of "no owner" and "the shop's own cases" in a filter.
 NONE = "none"
+CENT = Decimal("0.01")
 
 
 def _shops(actor: Principal, shop: Shop | None) -> frozenset[int] | None:
@@ -101,6 +102,10 @@ def _hours(seconds, count) -> float | None:
     return None if not count else round(float(seconds) / float(count) / 3600, 2)
 
 
+def _money(value) -> Decimal:
+    return Decimal(value or 0).quantize(CENT)
+
+
 def figures(sums: dict) -> dict:
     """The KPIs of one group from its sums (the rollup's columns and the three kinds' ends)."""
     ended, opened = sums["ended"], sums["opened"]
@@ -128,9 +133,9 @@ def figures(sums: dict) -> dict:
         "rejected": sums["rejected"],
         "rejection_rate": _ratio(sums["rejected"], opened, 100),
         "refunds": sums["refunds"],
-        "refund_amount": sums["refund_amount"] or Decimal("0.00"),
+        "refund_amount": _money(sums["refund_amount"]),
         "compensations": sums["compensations"],
-        "compensation_amount": sums["compensation_amount"] or Decimal("0.00"),
+        "compensation_amount": _money(sums["compensation_amount"]),
         "sla_breaches": sums["sla_breaches"],
         "complaints": sums["complaints"],
         "complaints_per_100": _ratio(sums["complaints"], opened, 100),
