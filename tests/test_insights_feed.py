@@ -345,3 +345,37 @@ def test_an_event_committed_late_by_another_connection_is_counted(clock):
     )
     assert Event.objects.get(action="compensate").pk == slow
     assert slow not in pending_ids()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_feeding_at_once_count_each_event_once(clock):
+    # given five cases opened
+    make_shop()
+    buyer = make_user("buyer", "customer", shop="shop", customer="C1")
+    for index in range(5):
+        open_case(buyer, make_order(external_id=f"W{index}"))
+    start = threading.Barrier(2)
+    errors = []
+
+    def worker():
+        try:
+            start.wait(10)
+            while rollup_advance(batch_size=1).consumed:
+                pass
+        except Exception as error:  # reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    # when two workers feed at the same moment, one event at a time
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    # then each case is counted once
+    assert errors == []
+    lead = make_user("lead", "lead", shop="shop")
+    assert shop_row(lead)["opened"] == 5
+    assert Fact.objects.count() == 5
