@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "aftersales.insurance",
     "aftersales.inspections",
     "aftersales.connectors",
+    "aftersales.insights",
     "aftersales.onboarding",
     "aftersales.operations",
 ]

@@ -421,6 +421,14 @@ def requests_for(world, target):
             f"/sla/report?shop={shop}&from=2026-11-01&to=2026-11-30",
             None,
         ),
+        ("/api/v1/insights/kpis", "get"): (
+            f"/insights/kpis?shop={shop}&since=2026-11-01&until=2026-11-30",
+            None,
+        ),
+        ("/api/v1/insights/kpis/cases", "get"): (
+            f"/insights/kpis/cases?measure=opened&shop={shop}&since=2026-11-01&until=2026-11-30",
+            None,
+        ),
         ("/api/v1/cases/{number}/messages", "get"): (f"/cases/{case}/messages", None),
         ("/api/v1/cases/{number}/messages", "post"): (f"/cases/{case}/messages", MULTIPART),
         ("/api/v1/cases/{number}/messages/read", "post"): (f"/cases/{case}/messages/read", {}),

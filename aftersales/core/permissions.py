@@ -236,6 +236,11 @@ MATRIX: dict[str, Permission] = _rows(
         _shop(*HANDLERS),
         gettext_lazy("Call the customers of phone surveys and record their answers"),
     ),
+    Permission(
+        "insights.view",
+        _shop(ADMIN, LEAD),
+        gettext_lazy("Read the shop's KPIs and the cases behind each number"),
+    ),
     # --- the shop's marketplace stores (its accounts on Taobao, JD, Pinduoduo…) -----------------
     Permission(
         "store.view",

@@ -1,0 +1,161 @@
+"""The KPIs over HTTP: the figures of a period by one grouping, and the cases behind a number.
+The shops' leads and administrators read them (``insights.view``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Literal
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from pydantic import Field
+
+from aftersales.catalog import selectors as catalog
+from aftersales.core.schemas import ERROR_RESPONSES, Id, page_limit, refuse_unknown_parameters
+from aftersales.insights import selectors
+
+router = Router(tags=["insights"])
+
+Group = Literal["shop", "kind", "agent", "platform", "reason", "day", "month"]
+Figure = Literal[
+    "opened",
+    "ended",
+    "refunded",
+    "returns",
+    "exchanges",
+    "repairs",
+    "sla_met",
+    "sla_breached",
+    "first_responses",
+    "refunds",
+    "rejected",
+    "compensations",
+    "sla_breaches",
+    "disputes",
+    "complaints",
+]
+
+
+class KpiQuery(Schema):
+    shop: str | None = Field(None, max_length=40)
+    since: dt.date
+    until: dt.date
+    group_by: Group = "shop"
+
+
+class KpiRow(Schema):
+    """One group's figures; hours and percentages are ``null`` where nothing was counted."""
+
+    key: str
+    label: str
+    opened: int
+    ended: int
+    first_responses: int
+    first_response_hours: float | None
+    first_response_business_hours: float | None
+    resolution_hours: float | None
+    resolution_business_hours: float | None
+    sla_met: int
+    sla_breached: int
+    sla_met_percent: float | None
+    refunded: int
+    refund_rate: float | None
+    returns: int
+    return_rate: float | None
+    exchanges: int
+    exchange_share: float | None
+    repairs: int
+    repair_share: float | None
+    rejected: int
+    rejection_rate: float | None
+    refunds: int
+    refund_amount: Decimal
+    compensations: int
+    compensation_amount: Decimal
+    sla_breaches: int
+    complaints: int
+    complaints_per_100: float | None
+    disputes: int
+    disputes_per_100: float | None
+
+
+class KpiOut(Schema):
+    since: dt.date
+    until: dt.date
+    group_by: str
+    rows: list[KpiRow]
+
+
+def _shop(request: HttpRequest, code: str | None):
+    return catalog.shop_get(actor=request.auth, code=code) if code else None
+
+
+@router.get("/insights/kpis", response={200: KpiOut, **ERROR_RESPONSES})
+def insights_kpis(request: HttpRequest, query: Query[KpiQuery]):
+    """The KPIs of the days ``since`` … ``until`` (the shops' local dates, both included), one row
+    per shop, case kind, owner, platform, reason, day or month."""
+    refuse_unknown_parameters(request, KpiQuery)
+    rows = selectors.kpis(
+        actor=request.auth,
+        shop=_shop(request, query.shop),
+        since=query.since,
+        until=query.until,
+        group_by=query.group_by,
+    )
+    return {"since": query.since, "until": query.until, "group_by": query.group_by, "rows": rows}
+
+
+class DrillQuery(Schema):
+    measure: Figure
+    shop: str | None = Field(None, max_length=40)
+    since: dt.date
+    until: dt.date
+    kind: str | None = Field(None, max_length=20)
+    agent: str | None = Field(None, max_length=150)
+    platform: str | None = Field(None, max_length=20)
+    reason: str | None = Field(None, max_length=30)
+    day: dt.date | None = None
+    cursor: Id | None = None
+    limit: int = 50
+
+
+class DrillItem(Schema):
+    subject: str
+    id: int
+    number: str
+    day: dt.date
+    amount: Decimal
+    hours: float | None
+    outcome: str
+
+
+class DrillPage(Schema):
+    total: int
+    items: list[DrillItem]
+    next_cursor: int | None
+
+
+@router.get("/insights/kpis/cases", response={200: DrillPage, **ERROR_RESPONSES})
+def insights_kpi_cases(request: HttpRequest, query: Query[DrillQuery]):
+    """The cases behind one number of the KPIs (for ``complaints``, the complaints), oldest
+    first; the filters are the groups' keys (``none``: no owner, the shop's own platform, or a
+    complaint's empty kind and reason)."""
+    refuse_unknown_parameters(request, DrillQuery)
+    items, next_cursor, total = selectors.kpi_cases(
+        actor=request.auth,
+        measure=query.measure,
+        shop=_shop(request, query.shop),
+        since=query.since,
+        until=query.until,
+        filters=selectors.Drill(
+            kind=query.kind,
+            agent=query.agent,
+            platform=query.platform,
+            reason=query.reason,
+            day=query.day,
+        ),
+        after=query.cursor,
+        limit=page_limit(query.limit),
+    )
+    return {"total": total, "items": items, "next_cursor": next_cursor}

@@ -1,0 +1,236 @@
+"""The KPI feed: the timeline (``core.Event``) read forward in id order into the daily rollups.
+
+Each pass (``rollup_advance``) locks the one cursor row (``select_for_update``), reads a batch of
+events after it, turns each into facts (``insights.figures``), writes the facts, adds them to
+the daily rollup rows, and moves the cursor, all in one transaction: two workers never count an
+event twice (the second waits for the first's lock, then reads after the cursor it moved), and a
+pass that fails leaves nothing behind.
+
+Events commit out of id order. An id is taken when a transaction inserts its event, and the
+transaction may commit after a later one: the feed may pass id 41 while the event 41 is not
+committed yet and 42 is. So every id between the cursor's old and new place that the batch did
+not find is remembered (``PendingEvent``) and looked for again on every pass; found, it is
+counted then (once: its pending row goes in the same transaction); not found within
+``PENDING_HORIZON`` (15 minutes, far longer than any of the application's transactions), it was
+rolled back (PostgreSQL never reuses an id) and is forgotten. On SQLite, writers take turns, so
+ids commit in order and nothing stays pending.
+
+What this costs: an event counted late is counted with its case's keys (kind, owner, reason) as
+they stand when it is read, not as they stood at its moment; a rebuild reads it in its place.
+The two differ only when a case's owner, kind or reason changed in the few moments between (see
+``docs/insights.md``).
+
+``rollup_rebuild`` truncates the facts, the cases' tracks and the rollups and replays every
+event in one transaction; ``rollup_check`` replays the events the cursor has counted into the
+same tables inside a transaction it rolls back, and lists every rollup row that differs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from aftersales.core import clock
+from aftersales.core.models import Event
+from aftersales.insights.figures import KEY_FIELDS, Batch
+from aftersales.insights.models import (
+    ROLLUP_MEASURES,
+    CaseTrack,
+    DailyRollup,
+    Fact,
+    FeedCursor,
+    PendingEvent,
+)
+
+CURSOR = "kpi"
+PENDING_HORIZON = dt.timedelta(minutes=15)
+# Ids further below the batch's first event than this are not waited for: no transaction holds
+# an id while ten thousand later events commit (a restored or renumbered table might look so).
+MAX_GAP = 10_000
+DEFAULT_BATCH = 500
+
+
+@dataclass
+class AdvanceResult:
+    consumed: int = 0
+    late: int = 0
+    pending: int = 0
+    full: bool = False
+    cursor: int = 0
+
+
+def _locked_cursor() -> FeedCursor:
+    FeedCursor.objects.get_or_create(name=CURSOR)
+    return FeedCursor.objects.select_for_update().get(name=CURSOR)
+
+
+def _gaps(after: int, events: list[Event]) -> list[int]:
+    """The ids between ``after`` and the batch's last event that the batch did not find."""
+    if not events:
+        return []
+    found = {event.id for event in events}
+    start = max(after + 1, events[0].id - MAX_GAP)
+    return [i for i in range(start, events[-1].id) if i not in found]
+
+
+def rollup_advance(*, batch_size: int = DEFAULT_BATCH, now: dt.datetime | None = None):
+    """Count the next ``batch_size`` events after the cursor, and those of the pending ids that
+    have committed since; one transaction, under the cursor's lock."""
+    now = now or clock.now()
+    result = AdvanceResult()
+    with transaction.atomic():
+        cursor = _locked_cursor()
+        PendingEvent.objects.filter(seen_at__lt=now - PENDING_HORIZON).delete()
+        pending = list(PendingEvent.objects.values_list("event_id", flat=True))
+        late = list(Event.objects.filter(id__in=pending).order_by("id")) if pending else []
+        fresh = list(Event.objects.filter(id__gt=cursor.event_id).order_by("id")[:batch_size])
+        gaps = _gaps(cursor.event_id, fresh)
+        consume(late + fresh, now=now)
+        if late:
+            PendingEvent.objects.filter(event_id__in=[e.id for e in late]).delete()
+        if gaps:
+            PendingEvent.objects.bulk_create(
+                [PendingEvent(event_id=i, seen_at=now) for i in gaps], batch_size=1000
+            )
+        if fresh:
+            cursor.event_id = fresh[-1].id
+            cursor.save(update_fields=["event_id"])
+        result.consumed = len(late) + len(fresh)
+        result.late = len(late)
+        result.pending = len(pending) - len(late) + len(gaps)
+        result.full = len(fresh) == batch_size
+        result.cursor = cursor.event_id
+    return result
+
+
+def rollup_sweep(*, batch_size: int = DEFAULT_BATCH, max_batches: int = 20) -> int:
+    """The worker's step: passes until the timeline is read (or ``max_batches``); the events
+    counted."""
+    consumed = 0
+    for _ in range(max_batches):
+        result = rollup_advance(batch_size=batch_size)
+        consumed += result.consumed
+        if not result.full:
+            break
+    return consumed
+
+
+def _truncate() -> None:
+    Fact.objects.all().delete()
+    CaseTrack.objects.all().delete()
+    DailyRollup.objects.all().delete()
+
+
+@transaction.atomic
+def rollup_rebuild(*, batch_size: int = 2000) -> int:
+    """Every rollup again from the whole timeline (one transaction: readers see the old figures
+    until the new ones are complete); the events counted."""
+    cursor = _locked_cursor()
+    _truncate()
+    PendingEvent.objects.all().delete()
+    cursor.event_id = 0
+    cursor.save(update_fields=["event_id"])
+    consumed = 0
+    while True:
+        result = rollup_advance(batch_size=batch_size)
+        consumed += result.consumed
+        if not result.full:
+            return consumed
+
+
+def rollup_rows() -> dict[tuple, tuple]:
+    """Every rollup row as ``key → measures`` (rows of zeros left out)."""
+    found = {}
+    for row in DailyRollup.objects.all():
+        values = tuple(getattr(row, name) for name in ROLLUP_MEASURES)
+        if any(values):
+            found[row.key] = values
+    return found
+
+
+@dataclass
+class CheckResult:
+    cursor: int
+    rows: int
+    differences: list[tuple[tuple, tuple | None, tuple | None]] = field(default_factory=list)
+
+
+def rollup_check(*, batch_size: int = 2000) -> CheckResult:
+    """Replay what the cursor has counted (every event up to it, but the pending ones) into
+    fresh tables and compare with the incremental rollups; nothing is kept."""
+    with transaction.atomic():
+        cursor = _locked_cursor()
+        incremental = rollup_rows()
+        pending = set(PendingEvent.objects.values_list("event_id", flat=True))
+        _truncate()
+        last = 0
+        while True:
+            events = list(
+                Event.objects.filter(id__gt=last, id__lte=cursor.event_id).order_by("id")[
+                    :batch_size
+                ]
+            )
+            if not events:
+                break
+            last = events[-1].id
+            consume([e for e in events if e.id not in pending], now=clock.now())
+        rebuilt = rollup_rows()
+        result = CheckResult(cursor=cursor.event_id, rows=len(rebuilt))
+        for key in sorted(set(incremental) | set(rebuilt), key=repr):
+            if incremental.get(key) != rebuilt.get(key):
+                result.differences.append((key, incremental.get(key), rebuilt.get(key)))
+        transaction.set_rollback(True)
+    return result
+
+
+# --- writing one batch ---------------------------------------------------------------------------
+
+
+def consume(events: list[Event], *, now: dt.datetime) -> None:
+    """Count ``events`` (in the order given): their facts, the tracks of their cases, and the
+    sums of the rollup rows they touch."""
+    if not events:
+        return
+    batch = Batch.load(events)
+    for event in events:
+        batch.take(event)
+    batch.save()
+    _add_to_rollups(batch.deltas)
+
+
+def _add_to_rollups(deltas: dict[tuple, dict[str, object]]) -> None:
+    """Add ``deltas`` (rollup key → column → amount) to the rollup rows, creating the missing
+    ones. Under the cursor's lock: read, add, write."""
+    deltas = {key: values for key, values in deltas.items() if any(values.values())}
+    if not deltas:
+        return
+    shops = {key[0] for key in deltas}
+    days = {key[1] for key in deltas}
+    existing = {row.key: row for row in DailyRollup.objects.filter(shop_id__in=shops, day__in=days)}
+    changed, created = [], []
+    columns: set[str] = set()
+    for key, values in deltas.items():
+        row = existing.get(key)
+        if row is None:
+            row = DailyRollup(**dict(zip(KEY_FIELDS, key, strict=True)))
+            created.append(row)
+        else:
+            changed.append(row)
+        for name, amount in values.items():
+            setattr(row, name, getattr(row, name) + amount)
+            columns.add(name)
+    if created:
+        DailyRollup.objects.bulk_create(created, batch_size=500)
+    if changed:
+        DailyRollup.objects.bulk_update(changed, sorted(columns), batch_size=500)
+
+
+def pending_ids() -> list[int]:
+    return sorted(PendingEvent.objects.values_list("event_id", flat=True))
+
+
+def cursor_position() -> int:
+    row = FeedCursor.objects.filter(name=CURSOR).first()
+    return row.event_id if row else 0

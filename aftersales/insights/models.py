@@ -1,0 +1,181 @@
+"""The KPI rollups: what the feed (``insights.feed``) has read of the timeline, what it keeps of
+each case between its events, one row per figure an event contributed (the drill-down), and the
+daily sums the reports read. Everything here is derived from ``core.Event`` and can be rebuilt
+from it (``aftersales insights_rebuild``)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+
+MONEY = {"max_digits": 14, "decimal_places": 2, "default": Decimal("0.00")}
+
+
+class FeedCursor(models.Model):
+    """How far the feed has read the timeline: every event with an id up to ``event_id`` has
+    been counted, except the ones listed as ``PendingEvent`` (not committed yet when the feed
+    passed them). One row, locked by the worker that feeds (the others wait for it)."""
+
+    name = models.CharField(max_length=20, unique=True)
+    event_id = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name}@{self.event_id}"
+
+
+class PendingEvent(models.Model):
+    """An event id below the cursor that was missing when the feed passed it: a transaction
+    still open then (it may commit later, out of id order) or one rolled back (its id never
+    comes). The feed looks for it again on every pass until ``seen_at`` is older than the
+    horizon (``feed.PENDING_HORIZON``)."""
+
+    event_id = models.BigIntegerField(unique=True)
+    seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"pending {self.event_id}"
+
+
+class CaseTrack(models.Model):
+    """What the feed knows of one case between its events, from the timeline alone: its kind and
+    reason now (a conversion changes the kind, a resubmission the reason), its platform, its
+    owner (the latest assignment), when it opened, answered and ended, whether it was ever
+    refused or missed a service level."""
+
+    case_id = models.BigIntegerField(primary_key=True)
+    shop_id = models.BigIntegerField()
+    kind = models.CharField(max_length=20)
+    reason = models.CharField(max_length=30)
+    platform = models.CharField(max_length=20, blank=True, default="")
+    agent_id = models.BigIntegerField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_fact = models.BigIntegerField(null=True, blank=True)  # the Fact row of its end
+    rejected = models.BooleanField(default=False)
+    breached = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"case {self.case_id}"
+
+
+class Measure(models.TextChoices):
+    """What one fact counts (``docs/insights.md`` has the event behind each)."""
+
+    OPENED = "opened"
+    ENDED = "ended"
+    FIRST_RESPONSE = "first_response"
+    REFUND = "refund"
+    REJECTED = "rejected"
+    COMPENSATION = "compensation"
+    SLA_BREACH = "sla_breach"
+    DISPUTE = "dispute"
+    COMPLAINT = "complaint"
+
+
+class Fact(models.Model):
+    """One figure one event contributed, under the keys of the daily rollup: the drill-down reads
+    these to name the cases behind a number. ``case_id`` is the case (a dispute's case);
+    ``complaint_id`` a complaint's (complaints belong to no case kind)."""
+
+    event_id = models.BigIntegerField()
+    measure = models.CharField(max_length=20, choices=Measure.choices)
+    shop_id = models.BigIntegerField()
+    day = models.DateField()
+    kind = models.CharField(max_length=20, blank=True, default="")
+    agent_id = models.BigIntegerField(null=True, blank=True)
+    platform = models.CharField(max_length=20, blank=True, default="")
+    reason = models.CharField(max_length=30, blank=True, default="")
+    case_id = models.BigIntegerField(null=True, blank=True)
+    complaint_id = models.BigIntegerField(null=True, blank=True)
+    seconds = models.BigIntegerField(default=0)
+    business_seconds = models.BigIntegerField(default=0)
+    amount = models.DecimalField(**MONEY)
+    # An end: the final state, and whether the case kept its service levels (no breach told).
+    outcome = models.CharField(max_length=30, blank=True, default="")
+    within_sla = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["shop_id", "measure", "day"], name="insights_fact_drill"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure} {self.day} case {self.case_id}"
+
+
+# The additive measures of a rollup row, in the order the check prints them.
+ROLLUP_MEASURES = (
+    "opened",
+    "ended",
+    "ended_refunded",
+    "ended_within_sla",
+    "ended_breached",
+    "resolution_seconds",
+    "resolution_business_seconds",
+    "first_responses",
+    "first_response_seconds",
+    "first_response_business_seconds",
+    "refunds",
+    "refund_amount",
+    "rejected",
+    "compensations",
+    "compensation_amount",
+    "sla_breaches",
+    "disputes",
+    "complaints",
+)
+
+
+class DailyRollup(models.Model):
+    """The sums of one shop's day (its local date) for one case kind, owner, platform and reason.
+    Every column is a count or a sum, so any period and grouping is a sum of rows; averages and
+    rates are divided when read (``insights.selectors``). ``agent_id`` empty: no owner;
+    ``platform`` empty: the shop's own cases; ``kind`` and ``reason`` empty: complaints."""
+
+    shop_id = models.BigIntegerField()
+    day = models.DateField()
+    kind = models.CharField(max_length=20, blank=True, default="")
+    agent_id = models.BigIntegerField(null=True, blank=True)
+    platform = models.CharField(max_length=20, blank=True, default="")
+    reason = models.CharField(max_length=30, blank=True, default="")
+
+    opened = models.BigIntegerField(default=0)
+    ended = models.BigIntegerField(default=0)
+    ended_refunded = models.BigIntegerField(default=0)
+    ended_within_sla = models.BigIntegerField(default=0)
+    ended_breached = models.BigIntegerField(default=0)
+    resolution_seconds = models.BigIntegerField(default=0)
+    resolution_business_seconds = models.BigIntegerField(default=0)
+    first_responses = models.BigIntegerField(default=0)
+    first_response_seconds = models.BigIntegerField(default=0)
+    first_response_business_seconds = models.BigIntegerField(default=0)
+    refunds = models.BigIntegerField(default=0)
+    refund_amount = models.DecimalField(**MONEY)
+    rejected = models.BigIntegerField(default=0)
+    compensations = models.BigIntegerField(default=0)
+    compensation_amount = models.DecimalField(**MONEY)
+    sla_breaches = models.BigIntegerField(default=0)
+    disputes = models.BigIntegerField(default=0)
+    complaints = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # (The feed writes under the cursor's lock, so a key with no owner is never doubled
+            # either, though NULLs do not collide here.)
+            models.UniqueConstraint(
+                fields=["shop_id", "day", "kind", "agent_id", "platform", "reason"],
+                name="insights_rollup_key",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["shop_id", "day"], name="insights_rollup_shop_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shop_id} {self.day} {self.kind or '-'} {self.agent_id or '-'}"
+
+    @property
+    def key(self) -> tuple:
+        return (self.shop_id, self.day, self.kind, self.agent_id, self.platform, self.reason)

@@ -1,0 +1,329 @@
+"""The KPIs as people read them, from the daily rollups (never a scan of the cases), scoped to
+the shops where the caller may read them (``insights.view``: the shop's leads and
+administrators); and the cases behind any number (the drill-down, from the facts).
+
+Every figure is a sum of rollup rows, and every mean or rate is divided here, at read time:
+
+- first response, resolution: the mean hours (calendar, and business hours of the shop's
+  calendar) over the cases answered / ended in the period;
+- SLA met: the share of the cases ended in the period whose timeline has no breach;
+- refund rate: cases ended refunded over cases ended; return rate, exchange share, repair
+  share: cases ended as a return and refund, an exchange, a repair over cases ended;
+- rejection rate: cases refused (the first time) over cases opened;
+- complaints and disputes per 100 cases opened.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db.models import F, Q, Sum
+from django.db.models.functions import TruncMonth
+from django.utils.translation import gettext as _
+
+from aftersales.cases.choices import CaseKind, CaseState, Reason
+from aftersales.cases.models import Case
+from aftersales.catalog.models import Shop
+from aftersales.complaints.models import Complaint
+from aftersales.core.actors import Principal
+from aftersales.core.errors import InvalidInput, PermissionDenied
+from aftersales.core.permissions import permitted, shops_permitted
+from aftersales.insights.models import ROLLUP_MEASURES, DailyRollup, Fact, Measure
+
+PERMISSION = "insights.view"
+GROUPS = ("shop", "kind", "agent", "platform", "reason", "day", "month")
+# A report spans at most this many days (a day's rows per shop, kind, owner, platform, reason).
+MAX_DAYS = 3 * 366
+
+# The drill-down: each number's facts (its measure and what else it asks of them).
+DRILL: dict[str, tuple[str, Q]] = {
+    "opened": (Measure.OPENED, Q()),
+    "ended": (Measure.ENDED, Q()),
+    "refunded": (Measure.ENDED, Q(outcome=CaseState.REFUNDED)),
+    "returns": (Measure.ENDED, Q(kind=CaseKind.RETURN_REFUND)),
+    "exchanges": (Measure.ENDED, Q(kind=CaseKind.EXCHANGE)),
+    "repairs": (Measure.ENDED, Q(kind=CaseKind.REPAIR)),
+    "sla_met": (Measure.ENDED, Q(within_sla=True)),
+    "sla_breached": (Measure.ENDED, Q(within_sla=False)),
+    "first_responses": (Measure.FIRST_RESPONSE, Q()),
+    "refunds": (Measure.REFUND, Q()),
+    "rejected": (Measure.REJECTED, Q()),
+    "compensations": (Measure.COMPENSATION, Q()),
+    "sla_breaches": (Measure.SLA_BREACH, Q()),
+    "disputes": (Measure.DISPUTE, Q()),
+    "complaints": (Measure.COMPLAINT, Q()),
+}
+# The value of "no owner" and "the shop's own cases" in a filter.
+NONE = "none"
+CENT = Decimal("0.01")
+
+
+def _shops(actor: Principal, shop: Shop | None) -> frozenset[int] | None:
+    """The shops the report covers: ``shop`` if the caller may read its KPIs, else every shop
+    where they may (``None``: every shop)."""
+    if shop is not None:
+        if not permitted(actor, PERMISSION, shop):
+            raise PermissionDenied(
+                _("Your role may not read the KPIs of this shop."), code="forbidden"
+            )
+        return frozenset({shop.pk})
+    shops = shops_permitted(actor, PERMISSION)
+    if shops is not None and not shops:
+        raise PermissionDenied(_("Your role may not read the KPIs."), code="forbidden")
+    return shops
+
+
+def _period(since: dt.date, until: dt.date) -> None:
+    if until < since:
+        raise InvalidInput(
+            _("The period ends before it starts."), code="invalid_period", field="until"
+        )
+    if (until - since).days >= MAX_DAYS:
+        raise InvalidInput(
+            _("A report spans at most %(days)s days.") % {"days": MAX_DAYS},
+            code="period_too_long",
+            field="until",
+        )
+
+
+def _rows_in(shops: frozenset[int] | None, since: dt.date, until: dt.date):
+    rows = DailyRollup.objects.filter(day__gte=since, day__lte=until)
+    return rows if shops is None else rows.filter(shop_id__in=shops)
+
+
+def _ratio(part, whole, scale: int = 1) -> float | None:
+    return None if not whole else round(float(part) * scale / float(whole), 2)
+
+
+def _hours(seconds, count) -> float | None:
+    return None if not count else round(float(seconds) / float(count) / 3600, 2)
+
+
+def _money(value) -> Decimal:
+    return Decimal(value or 0).quantize(CENT)
+
+
+def figures(sums: dict) -> dict:
+    """The KPIs of one group from its sums (the rollup's columns and the three kinds' ends)."""
+    ended, opened = sums["ended"], sums["opened"]
+    return {
+        "opened": opened,
+        "ended": ended,
+        "first_responses": sums["first_responses"],
+        "first_response_hours": _hours(sums["first_response_seconds"], sums["first_responses"]),
+        "first_response_business_hours": _hours(
+            sums["first_response_business_seconds"], sums["first_responses"]
+        ),
+        "resolution_hours": _hours(sums["resolution_seconds"], ended),
+        "resolution_business_hours": _hours(sums["resolution_business_seconds"], ended),
+        "sla_met": sums["ended_within_sla"],
+        "sla_breached": sums["ended_breached"],
+        "sla_met_percent": _ratio(sums["ended_within_sla"], ended, 100),
+        "refunded": sums["ended_refunded"],
+        "refund_rate": _ratio(sums["ended_refunded"], ended, 100),
+        "returns": sums["returns"],
+        "return_rate": _ratio(sums["returns"], ended, 100),
+        "exchanges": sums["exchanges"],
+        "exchange_share": _ratio(sums["exchanges"], ended, 100),
+        "repairs": sums["repairs"],
+        "repair_share": _ratio(sums["repairs"], ended, 100),
+        "rejected": sums["rejected"],
+        "rejection_rate": _ratio(sums["rejected"], opened, 100),
+        "refunds": sums["refunds"],
+        "refund_amount": _money(sums["refund_amount"]),
+        "compensations": sums["compensations"],
+        "compensation_amount": _money(sums["compensation_amount"]),
+        "sla_breaches": sums["sla_breaches"],
+        "complaints": sums["complaints"],
+        "complaints_per_100": _ratio(sums["complaints"], opened, 100),
+        "disputes": sums["disputes"],
+        "disputes_per_100": _ratio(sums["disputes"], opened, 100),
+    }
+
+
+_GROUP_COLUMN = {
+    "shop": "shop_id",
+    "kind": "kind",
+    "agent": "agent_id",
+    "platform": "platform",
+    "reason": "reason",
+    "day": "day",
+}
+
+
+def _sums():
+    # (Named apart from the columns they sum: an aggregate may not shadow a field.)
+    ended_as = {
+        f"total_{name}": Sum("ended", filter=Q(kind=kind))
+        for name, kind in (
+            ("returns", CaseKind.RETURN_REFUND),
+            ("exchanges", CaseKind.EXCHANGE),
+            ("repairs", CaseKind.REPAIR),
+        )
+    }
+    return {**{f"total_{name}": Sum(name) for name in ROLLUP_MEASURES}, **ended_as}
+
+
+def _labels(group_by: str, keys: set) -> dict:
+    """Each group's key as people read it (shop names, user names, the kinds' words)."""
+    if group_by == "shop":
+        return {s.pk: (s.code, s.name) for s in Shop.objects.filter(pk__in=keys)}
+    if group_by == "agent":
+        users = dict(
+            get_user_model().objects.filter(pk__in=keys - {None}).values_list("pk", "username")
+        )
+        return {
+            key: (users.get(key, str(key)),) * 2 if key else (NONE, _("No owner")) for key in keys
+        }
+    if group_by == "kind":
+        return {k: (k or NONE, str(CaseKind(k).label) if k else _("Complaints")) for k in keys}
+    if group_by == "reason":
+        return {k: (k or NONE, str(Reason(k).label) if k else _("Complaints")) for k in keys}
+    if group_by == "platform":
+        return {k: (k or NONE, k or _("The shop's own")) for k in keys}
+    if group_by == "month":
+        return {k: (f"{k:%Y-%m}", f"{k:%Y-%m}") for k in keys}
+    return {k: (k.isoformat(), k.isoformat()) for k in keys}
+
+
+def kpis(
+    *,
+    actor: Principal,
+    shop: Shop | None = None,
+    since: dt.date,
+    until: dt.date,
+    group_by: str = "shop",
+) -> list[dict]:
+    """The KPIs of the shop's (or every permitted shop's) days ``since`` … ``until`` (the shops'
+    local dates, both included), one row per group, in the group's order."""
+    if group_by not in GROUPS:
+        raise InvalidInput(
+            _("Group by one of %(groups)s.") % {"groups": ", ".join(GROUPS)},
+            code="invalid_group",
+            field="group_by",
+        )
+    _period(since, until)
+    shops = _shops(actor, shop)
+    rows = _rows_in(shops, since, until)
+    if group_by == "month":
+        rows = rows.annotate(group=TruncMonth("day"))
+    else:
+        rows = rows.annotate(group=F(_GROUP_COLUMN[group_by]))
+    found = list(rows.values("group").annotate(**_sums()).order_by("group"))
+    labels = _labels(group_by, {row["group"] for row in found})
+    result = []
+    for row in found:
+        group = row["group"]
+        if isinstance(group, dt.datetime):  # TruncMonth of a date is a date on every backend
+            group = group.date()
+        key, label = labels.get(group, (str(group), str(group)))
+        sums = {name[len("total_") :]: value or 0 for name, value in row.items() if name != "group"}
+        result.append({"key": key, "label": label, **figures(sums)})
+    result.sort(key=lambda row: (row["key"] == NONE, row["key"]))
+    return result
+
+
+# --- the drill-down ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Drill:
+    """The numbers' filters: the same keys as the report's groups."""
+
+    kind: str | None = None
+    agent: str | None = None  # a user name, or ``none``
+    platform: str | None = None  # a platform, or ``none``
+    reason: str | None = None
+    day: dt.date | None = None
+
+
+def kpi_cases(
+    *,
+    actor: Principal,
+    measure: str,
+    shop: Shop | None = None,
+    since: dt.date,
+    until: dt.date,
+    filters: Drill = Drill(),
+    after: int | None = None,
+    limit: int = 50,
+) -> tuple[list[dict], int | None, int]:
+    """The cases (or, for complaints, the complaints) behind one number of ``kpis``: the facts
+    of ``measure`` in the period and the filters, oldest first; the page, the cursor of the next
+    (``None``: the last) and how many there are in all."""
+    if measure not in DRILL:
+        raise InvalidInput(
+            _("Unknown figure %(measure)s; use one of %(known)s.")
+            % {"measure": measure, "known": ", ".join(DRILL)},
+            code="invalid_measure",
+            field="measure",
+        )
+    _period(since, until)
+    shops = _shops(actor, shop)
+    fact_measure, condition = DRILL[measure]
+    facts = Fact.objects.filter(condition, measure=fact_measure, day__gte=since, day__lte=until)
+    if shops is not None:
+        facts = facts.filter(shop_id__in=shops)
+    facts = _filtered(facts, filters)
+    total = facts.count()
+    if after is not None:
+        facts = facts.filter(id__gt=after)
+    page = list(
+        facts.order_by("id").values(
+            "id", "day", "case_id", "complaint_id", "amount", "seconds", "outcome"
+        )[: limit + 1]
+    )
+    more = len(page) > limit
+    page = page[:limit]
+    numbers = dict(
+        Case.objects.filter(id__in={f["case_id"] for f in page} - {None}).values_list(
+            "id", "number"
+        )
+    )
+    complaints = dict(
+        Complaint.objects.filter(id__in={f["complaint_id"] for f in page} - {None}).values_list(
+            "id", "number"
+        )
+    )
+    items = [
+        {
+            "subject": "complaint" if f["complaint_id"] else "case",
+            "id": f["complaint_id"] or f["case_id"],
+            "number": complaints.get(f["complaint_id"], "")
+            if f["complaint_id"]
+            else numbers.get(f["case_id"], ""),
+            "day": f["day"],
+            "amount": f["amount"],
+            "hours": round(f["seconds"] / 3600, 2) if f["seconds"] else None,
+            "outcome": f["outcome"],
+        }
+        for f in page
+    ]
+    return items, (page[-1]["id"] if more else None), total
+
+
+def _filtered(facts, filters: Drill):
+    if filters.kind is not None:
+        facts = facts.filter(kind="" if filters.kind == NONE else filters.kind)
+    if filters.reason is not None:
+        facts = facts.filter(reason="" if filters.reason == NONE else filters.reason)
+    if filters.platform is not None:
+        facts = facts.filter(platform="" if filters.platform == NONE else filters.platform)
+    if filters.day is not None:
+        facts = facts.filter(day=filters.day)
+    if filters.agent is not None:
+        if filters.agent == NONE:
+            facts = facts.filter(agent_id=None)
+        else:
+            # An unknown name finds nothing (the answer must not tell who works where).
+            user_id = (
+                get_user_model()
+                .objects.filter(username=filters.agent)
+                .values_list("pk", flat=True)
+                .first()
+            )
+            facts = facts.filter(agent_id=user_id if user_id is not None else -1)
+    return facts
