@@ -28,7 +28,7 @@ from pathlib import Path
 
 import psycopg
 
-from bench import generate, sync
+from bench import generate, insights, sync
 from bench.support import (
     HOME,
     ROOT,
@@ -45,7 +45,7 @@ from bench.support import (
 
 DATASETS = {"bench_small": (20_000, 10_000), "bench_large": (1_100_000, 1_000_000)}
 # The benchmarks that run on those datasets (the sync makes a database of its own).
-DATASET_GROUPS = {"queue", "open", "sweep", "import", "detail"}
+DATASET_GROUPS = {"queue", "open", "sweep", "import", "detail", "insights"}
 RESULTS = ROOT / "bench" / "results"
 TOKEN = "as_bench_token_0123456789"
 
@@ -593,6 +593,26 @@ def bench_sync(requests: int) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def bench_insights(dataset: str, repeat: int) -> dict:
+    """``bench.insights`` in a process of its own (it sets Django up on ``dataset``)."""
+    path = HOME / "insights.json"
+    HOME.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "bench.insights", "--dataset", dataset),
+            *("--repeat", str(repeat), "--json", str(path)),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=7200,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"bench.insights failed:\n{done.stderr[-3000:]}")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
 def table(results: dict) -> str:
     rows = []
 
@@ -701,6 +721,9 @@ def table(results: dict) -> str:
     if "sync" in results:
         for row in sync.rows(results["sync"]):
             add(*row)
+    if "insights" in results:
+        for row in insights.rows(results["insights"]):
+            add(*row)
     widths = [
         max(
             len(str(r[i]))
@@ -723,7 +746,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--rebuild", action="store_true", help="build the datasets again")
-    parser.add_argument("--only", default="queue,open,sweep,import,detail,sync")
+    parser.add_argument("--only", default="queue,open,sweep,import,detail,sync,insights")
     parser.add_argument(
         "--quick", action="store_true", help="everything on the small dataset (a smoke run)"
     )
@@ -750,6 +773,7 @@ def main() -> None:
         ("import", "import", lambda: bench_import(large, orders=2000 if args.quick else 40_000)),
         ("sweep", "sweep", lambda: bench_sweep(large, count=1000 if args.quick else 20_000)),
         ("sync", "sync", lambda: bench_sync(requests=200 if args.quick else 10_000)),
+        ("insights", "insights", lambda: bench_insights(large, repeat=5 if args.quick else 20)),
     ]
     for group, key, step in steps:
         if group in chosen:

@@ -1,5 +1,6 @@
-"""The benchmark command keeps working: a quick run on the small dataset produces every figure,
-and the marketplace sync's benchmark lands every request of every platform's fake once."""
+"""The benchmark command keeps working: a quick run on the small dataset produces every figure
+(the KPIs' reports among them, from rollups built from the dataset's timeline), and the
+marketplace sync's benchmark lands every request of every platform's fake once."""
 
 from __future__ import annotations
 
@@ -31,7 +32,10 @@ def test_the_quick_benchmark_produces_every_figure():
     done = run("bench.run", "--quick", timeout=900)  # 5.5 minutes on 2 vCPUs, the sync's 3 in it
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads((ROOT / "bench" / "results" / "latest.json").read_text())
-    for key in ("queue_10k", "queue_1M", "detail", "open_case", "import", "sweep", "sync"):
+    for key in (
+        *("queue_10k", "queue_1M", "detail", "open_case", "import", "sweep", "sync"),
+        "insights",
+    ):
         assert key in results, key
     assert results["open_case"]["failures"] == 0
     assert results["sweep"]["2_worker"]["acted_twice"] == 0
@@ -44,6 +48,7 @@ def test_the_quick_benchmark_produces_every_figure():
         "sweep: 2 worker(s)",
         "import orders",
         "sync pinduoduo: first sync (new)",
+        "KPIs 10k: dashboard, whole span, every shop",
     ):
         assert line in done.stdout
 

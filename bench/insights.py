@@ -1,0 +1,256 @@
+"""The KPIs at a million cases: how long each report takes, beside the raw SQL of the same sums.
+
+    python -m bench.insights                        # bench_large: 1,000,000 cases (made if missing)
+    python -m bench.insights --dataset bench_small  # 10,000 cases
+    python -m bench.insights --rebuild --json out.json
+
+On the benchmark dataset (``bench.generate``: ten shops, the first holding half of everything,
+each case with its timeline), the rollups are built once from the whole timeline
+(``insights.feed.rollup_rebuild``, timed: the events a second it replays) unless they are there
+already. Then, in this process, for the whole span of the data and for its last 30 days, for the
+largest shop and for every shop together:
+
+- **product**: ``insights.selectors.kpis`` — what the dashboard and ``GET /insights/kpis`` call
+  (permission check, the rollups' sums, labels, every rate and mean) — once per grouping, and
+  the dashboard's default view (the headline by shop, the trend by day, the split by kind);
+- **floor**: the SQL that ``kpis`` sends, run again through psycopg (no framework);
+- **scan**: for reference, the cases opened and refunded by kind counted straight from
+  ``cases_case`` (what a report without rollups would do).
+
+Each is timed ``--repeat`` times (p50 and p95 in ms). The target (issue 14): every report under
+300 ms at a million cases.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import statistics
+import time
+
+from bench.support import HOME, ROOT, env_for, pg_url
+
+TARGET_MS = 300.0
+
+
+def _ms(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {"p50": round(statistics.median(ordered) * 1000, 2), "p95": round(p95 * 1000, 2)}
+
+
+def _timed(work, repeat: int) -> list[float]:
+    work()  # warm: the first call compiles and caches
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        work()
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+def setup(dataset: str) -> None:
+    from bench import run
+
+    run.prepare(dataset, rebuild=False)
+    HOME.mkdir(parents=True, exist_ok=True)
+    os.environ.update(env_for(pg_url(dataset), HOME))
+    import django
+
+    django.setup()
+
+
+def rebuild_if_needed(force: bool) -> dict:
+    from django.db import connection
+
+    from aftersales.core.models import Event
+    from aftersales.insights.feed import rollup_rebuild
+    from aftersales.insights.models import DailyRollup
+
+    if DailyRollup.objects.exists() and not force:
+        return {}
+    events = Event.objects.count()
+    print(f"building the rollups from {events:,} events …", flush=True)
+    started = time.perf_counter()
+    consumed = rollup_rebuild()
+    seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return {
+        "events": consumed,
+        "seconds": round(seconds, 1),
+        "events_per_second": round(consumed / seconds) if seconds else 0,
+        "rollup_rows": DailyRollup.objects.count(),
+    }
+
+
+def bench(dataset: str, repeat: int) -> dict:
+    import psycopg
+    from django.db import connection
+    from django.db.models import Count, Max, Min
+    from django.test.utils import CaptureQueriesContext
+
+    from aftersales.catalog.models import Shop
+    from aftersales.core.actors import SYSTEM
+    from aftersales.insights.models import DailyRollup
+    from aftersales.insights.selectors import GROUPS, kpis
+
+    span = DailyRollup.objects.aggregate(first=Min("day"), last=Max("day"))
+    biggest = (
+        DailyRollup.objects.values("shop_id")
+        .annotate(rows=Count("id"))
+        .order_by("-rows")
+        .values_list("shop_id", flat=True)
+        .first()
+    )
+    shop = Shop.objects.get(pk=biggest)
+    periods = {
+        "whole span": (span["first"], span["last"]),
+        "last 30 days": (span["last"] - dt.timedelta(days=29), span["last"]),
+    }
+    results: dict = {"rows": DailyRollup.objects.count(), "span": [str(d) for d in span.values()]}
+    reports = []
+    with psycopg.connect(pg_url(dataset)) as raw:
+        for period_name, (since, until) in periods.items():
+            for scope_name, scope in (("largest shop", shop), ("every shop", None)):
+                for group in (*GROUPS, "dashboard"):
+
+                    def product(group=group, scope=scope, since=since, until=until):
+                        if group != "dashboard":
+                            return kpis(
+                                actor=SYSTEM, shop=scope, since=since, until=until, group_by=group
+                            )
+                        # the dashboard's default view: headline, trend, split
+                        for by in ("shop", "day", "kind"):
+                            kpis(actor=SYSTEM, shop=scope, since=since, until=until, group_by=by)
+
+                    with CaptureQueriesContext(connection) as sent:
+                        product()
+                    statements = [(q["sql"]) for q in sent.captured_queries]
+
+                    def floor(statements=statements):
+                        for sql in statements:
+                            raw.execute(sql).fetchall()
+
+                    mine, bare = _timed(product, repeat), _timed(floor, repeat)
+                    reports.append(
+                        {
+                            "period": period_name,
+                            "scope": scope_name,
+                            "group_by": group,
+                            "queries": len(statements),
+                            "product_ms": _ms(mine),
+                            "floor_ms": _ms(bare),
+                        }
+                    )
+                    print(
+                        f"  {period_name}, {scope_name}, {group}: {_ms(mine)} (floor {_ms(bare)})",
+                        flush=True,
+                    )
+
+        def scan():
+            raw.execute(
+                "SELECT kind, count(*), count(*) FILTER (WHERE state = 'refunded'), "
+                "sum(refunded_amount) FROM cases_case WHERE shop_id = %s GROUP BY kind",
+                [shop.pk],
+            ).fetchall()
+
+        results["scan_ms"] = _ms(_timed(scan, max(3, repeat // 5)))
+    results["reports"] = reports
+    return results
+
+
+def rows(results: dict) -> list[tuple[str, str, str, str, str, bool]]:
+    """For ``bench.run``'s table: the dashboard's default view in each period and scope, and the
+    slowest single report; (benchmark, product, floor, ratio, target, met)."""
+    out = []
+
+    def row(label, report):
+        mine, bare = report["product_ms"], report["floor_ms"]
+        out.append(
+            (
+                label,
+                f"p50 {mine['p50']:.1f} / p95 {mine['p95']:.1f} ms",
+                f"p50 {bare['p50']:.1f} / p95 {bare['p95']:.1f} ms",
+                f"{mine['p95'] / bare['p95']:.1f}x" if bare["p95"] else "",
+                f"p95 < {TARGET_MS:.0f} ms",
+                mine["p95"] < TARGET_MS,
+            )
+        )
+
+    cases = "1M" if results.get("dataset") == "bench_large" else "10k"
+    for report in results["reports"]:
+        if report["group_by"] == "dashboard":
+            row(f"KPIs {cases}: dashboard, {report['period']}, {report['scope']}", report)
+    slowest = max(results["reports"], key=lambda report: report["product_ms"]["p95"])
+    row(
+        f"KPIs {cases}: slowest report ({slowest['period']}, {slowest['scope']}, "
+        f"{slowest['group_by']})",
+        slowest,
+    )
+    return out
+
+
+def table(results: dict) -> str:
+    header = ("report", "product p50 / p95", "floor p50 / p95", "ratio (p95)", "target", "met")
+    body = []
+    for r in results["reports"]:
+        mine, bare = r["product_ms"], r["floor_ms"]
+        body.append(
+            (
+                f"kpis {r['period']}, {r['scope']}: {r['group_by']}",
+                f"{mine['p50']:.1f} / {mine['p95']:.1f} ms",
+                f"{bare['p50']:.1f} / {bare['p95']:.1f} ms",
+                f"{mine['p95'] / bare['p95']:.1f}x" if bare["p95"] else "",
+                f"p95 < {TARGET_MS:.0f} ms",
+                "yes" if mine["p95"] < TARGET_MS else "NO",
+            )
+        )
+    scan = results["scan_ms"]
+    body.append(
+        (
+            "scan of cases_case (largest shop, by kind; no rollups)",
+            f"{scan['p50']:.1f} / {scan['p95']:.1f} ms",
+            "",
+            "",
+            "",
+            "",
+        )
+    )
+    widths = [max(len(str(line[i])) for line in [header, *body]) for i in range(6)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(header, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += [
+        "  ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=True)) for line in body
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--dataset", default="bench_large", choices=("bench_large", "bench_small"))
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--rebuild", action="store_true", help="build the rollups again")
+    parser.add_argument("--json", help="write the results here")
+    args = parser.parse_args()
+    setup(args.dataset)
+    built = rebuild_if_needed(args.rebuild)
+    if built:
+        print(f"  {built}", flush=True)
+    results = bench(args.dataset, args.repeat)
+    results["rebuild"] = built
+    results["dataset"] = args.dataset
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as out:
+            json.dump(results, out, indent=2, default=str)
+    print()
+    print(table(results))
+
+
+if __name__ == "__main__":
+    os.chdir(ROOT)
+    main()
