@@ -80,7 +80,7 @@ def customer_page(request: HttpRequest, customer_id: int) -> HttpResponse:
     context = {
         "principal": principal,
         "profile": profile,
-        "languages": CustomerLanguage.choices,
+        "customer_languages": CustomerLanguage.choices,
         "may_manage": permitted(principal, access.MANAGE, profile["shop_id"]),
     }
     return render(request, "crm/customer.html", context)
