@@ -9,7 +9,7 @@ import pytest
 
 from aftersales.cases.models import Case
 from aftersales.crm.models import RetentionItem, RetentionTrigger
-from aftersales.crm.retention import retention_sweep
+from aftersales.crm.retention import retention_due, retention_sweep
 from aftersales.feedback.models import Rating, Survey, SurveyRound, SurveyStatus
 from tests.conftest import NOW, make_order, make_shop, make_user, open_case
 
@@ -177,3 +177,10 @@ def test_the_desk_page(case, desk):
         {"outcome": "dismissed", "note": "顾客已满意", "shop": "shop"},
     )
     assert RetentionItem.objects.get().state == "dismissed"
+
+
+def test_the_worker_step_reads_every_ten_minutes(case):
+    assert retention_due(now=NOW) == 0  # the first round sets the cursor
+    Rating.objects.create(case=case, score=1, created_at=NOW + dt.timedelta(minutes=1))
+    assert retention_due(now=NOW + dt.timedelta(minutes=5)) == 0
+    assert retention_due(now=NOW + dt.timedelta(minutes=10)) == 1

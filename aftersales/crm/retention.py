@@ -56,6 +56,8 @@ FIRST_LOOKBACK = dt.timedelta(days=90)
 OVERLAP = dt.timedelta(hours=1)
 NOTE_LIMIT = 2000
 CURSOR = "retention"
+# The worker reads at most this often: the sources are scanned by time, not by an index.
+SWEEP_EVERY = dt.timedelta(minutes=10)
 
 # Most serious first: the gesture of an item is the first whose reason the item has.
 GESTURES: tuple[tuple[str, str], ...] = (
@@ -189,6 +191,16 @@ def retention_sweep(*, now: dt.datetime | None = None) -> int:
         cursor.read_until = now
         cursor.save(update_fields=["read_until"])
     return added
+
+
+def retention_due(*, now: dt.datetime | None = None) -> int:
+    """The worker's step: ``retention_sweep`` when ``SWEEP_EVERY`` has passed since the last."""
+    now = now or clock.now()
+    read_until = RetentionCursor.objects.filter(name=CURSOR).values_list("read_until", flat=True)
+    last = read_until.first()
+    if last is not None and now - last < SWEEP_EVERY:
+        return 0
+    return retention_sweep(now=now)
 
 
 def retention_list(
