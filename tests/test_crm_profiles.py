@@ -6,6 +6,8 @@ import datetime as dt
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from aftersales.cases.models import Case
 from aftersales.catalog.models import Customer
@@ -169,3 +171,19 @@ def test_the_desk_masks_for_finance(world, client):
     page = client.get(f"/desk/customers/{world['customer']}/")
     assert page.status_code == 200
     assert b"138****5678" in page.content and b"13812345678" not in page.content
+
+
+def _queries(api, url) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert api.get(url).status_code == 200
+    return len(captured.captured_queries)
+
+
+def test_the_profile_reads_in_a_fixed_number_of_queries(world, agent, customer):
+    url = f"/customers/{world['customer']}/profile"
+    before = _queries(agent, url)
+    # more orders, cases and ratings: no more queries
+    for n in range(3):
+        number = open_case(customer, make_order(external_id=f"Q{n}"))["number"]
+        Rating.objects.create(case=Case.objects.get(number=number), score=5, created_at=NOW)
+    assert _queries(agent, url) == before
