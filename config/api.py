@@ -135,6 +135,7 @@ api.add_router("/", "aftersales.inspections.api.router")
 api.add_router("/", "aftersales.connectors.api.router")
 api.add_router("/", "aftersales.feedback.api.router")
 api.add_router("/", "aftersales.insights.api.router")
+api.add_router("/", "aftersales.crm.api.router")
 
 HTTP_CODES = {
     400: "malformed_request",

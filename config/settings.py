@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "aftersales.inspections",
     "aftersales.connectors",
     "aftersales.insights",
+    "aftersales.crm",
     "aftersales.onboarding",
     "aftersales.operations",
 ]

@@ -26,6 +26,7 @@ from aftersales.connectors.tasks import sync_store
 from aftersales.conversations.services import message_post
 from aftersales.core.actors import SYSTEM
 from aftersales.core.models import Notice
+from aftersales.crm.models import MembershipTier, RetentionItem
 from aftersales.disputes.models import Dispute, Juror
 from aftersales.feedback.models import Survey, SurveyRound
 from aftersales.inspections.models import Inspection
@@ -122,6 +123,29 @@ def world(db, clock):
         "neighbour_view": foreign_view,
         "foreign_survey": survey_of(foreign_case),
         "neighbour_survey": survey_of(neighbour_case),
+        **crm_objects(foreign, neighbour),
+    }
+
+
+def crm_objects(foreign, neighbour) -> dict:
+    """A membership tier of the other shop, and a retention item about each foreign customer."""
+    tier = MembershipTier.objects.create(shop=foreign.shop, name=SECRET, rank=1)
+    items = {
+        target: RetentionItem.objects.create(
+            shop=order.shop,
+            customer=order.customer,
+            reasons=["complaint"],
+            gesture="lead_call",
+            note=SECRET,
+            created_at=NOW,
+        ).pk
+        for target, order in (("foreign", foreign), ("neighbour", neighbour))
+    }
+    return {
+        "foreign_tier": tier.pk,
+        "neighbour_tier": tier.pk,
+        "foreign_retention": items["foreign"],
+        "neighbour_retention": items["neighbour"],
     }
 
 
@@ -535,6 +559,7 @@ def marketplace_requests(world, target):
             f"/surveys/{world[f'{target}_survey']}/answer",
             {"score": 5},
         ),
+        **crm_requests(world, target, shop),
         ("/api/v1/insurance/orders/{order_id}/quote", "post"): (f"{cover}/quote", None),
         ("/api/v1/insurance/orders/{order_id}", "get"): (cover, None),
         ("/api/v1/insurance/orders/{order_id}/insure", "post"): (f"{cover}/insure", None),
@@ -607,6 +632,38 @@ def marketplace_requests(world, target):
             )
             for action, body in INSPECTION_BODIES.items()
         },
+    }
+
+
+def crm_requests(world, target, shop):
+    """The customers' endpoints: profiles, preferences, export, erasure, tiers, retention."""
+    customer = f"/customers/{world[target].customer_id}"
+    tier, item = world[f"{target}_tier"], world[f"{target}_retention"]
+    tier_body = {"name": "t", "rank": 2}
+    return {
+        ("/api/v1/customers/{customer_id}/profile", "get"): (f"{customer}/profile", None),
+        ("/api/v1/customers/{customer_id}/preferences", "put"): (
+            f"{customer}/preferences",
+            {"sms_opt_out": True},
+        ),
+        ("/api/v1/customers/{customer_id}/classification", "get"): (
+            f"{customer}/classification",
+            None,
+        ),
+        ("/api/v1/customers/{customer_id}/export", "get"): (f"{customer}/export", None),
+        ("/api/v1/customers/{customer_id}/erase", "post"): (f"{customer}/erase", None),
+        ("/api/v1/shops/{code}/tiers", "get"): (f"/shops/{shop}/tiers", None),
+        ("/api/v1/shops/{code}/tiers", "post"): (f"/shops/{shop}/tiers", tier_body),
+        ("/api/v1/shops/{code}/tiers/{tier_id}", "put"): (
+            f"/shops/{shop}/tiers/{tier}",
+            tier_body,
+        ),
+        ("/api/v1/shops/{code}/tiers/{tier_id}", "delete"): (f"/shops/{shop}/tiers/{tier}", None),
+        ("/api/v1/shops/{code}/retention", "get"): (f"/shops/{shop}/retention", None),
+        ("/api/v1/retention/{item_id}/resolve", "post"): (
+            f"/retention/{item}/resolve",
+            {"outcome": "contacted"},
+        ),
     }
 
 

@@ -241,6 +241,39 @@ MATRIX: dict[str, Permission] = _rows(
         _shop(ADMIN, LEAD),
         gettext_lazy("Read the shop's KPIs and the cases behind each number"),
     ),
+    # --- customers (PIPL): whoever works with customers reads their profile; those who call
+    # them see the full phone and e-mail (finance reads them masked); the lead defines the
+    # tiers and answers a customer's export request; only an administrator erases ------------
+    Permission(
+        "customer.view",
+        _shop(*HANDLERS, FINANCE),
+        gettext_lazy("Read customers' profiles, tiers and classes (phone and e-mail masked)"),
+    ),
+    Permission(
+        "customer.contact",
+        _shop(*HANDLERS),
+        gettext_lazy("See customers' full phone numbers and e-mail addresses"),
+    ),
+    Permission(
+        "customer.manage",
+        _shop(*HANDLERS),
+        gettext_lazy("Record customers' preferences and birthdays; work the retention queue"),
+    ),
+    Permission(
+        "tier.manage",
+        _shop(ADMIN, LEAD),
+        gettext_lazy("Define the shop's membership tiers"),
+    ),
+    Permission(
+        "customer.export",
+        _shop(ADMIN, LEAD),
+        gettext_lazy("Export everything held about a customer, at their request (logged)"),
+    ),
+    Permission(
+        "customer.erase",
+        _shop(ADMIN),
+        gettext_lazy("Erase a customer's personal data, at their request (irreversible, logged)"),
+    ),
     # --- the shop's marketplace stores (its accounts on Taobao, JD, Pinduoduo…) -----------------
     Permission(
         "store.view",
