@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("aftersales.reviews.urls")),
     path("", include("aftersales.disputes.urls")),
     path("", include("aftersales.feedback.urls")),
+    path("", include("aftersales.insights.urls")),
     path("", include("aftersales.routing.urls")),
     path("", include("aftersales.playbooks.urls")),
     path("", include("aftersales.violations.urls")),

@@ -6,3 +6,8 @@ class InsightsConfig(AppConfig):
     name = "aftersales.insights"
     label = "insights"
     verbose_name = _("Insights")
+
+    def ready(self) -> None:
+        # The export log lives apart from the rollups' models (``insights.models`` holds only
+        # what the timeline rebuilds).
+        from aftersales.insights import export_log  # noqa: F401
