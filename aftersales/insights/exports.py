@@ -38,6 +38,7 @@ from aftersales.insights.models import CaseTrack, Fact, Measure
 # An export larger than this is refused: narrow the period or pick a shop.
 MAX_ROWS = 100_000
 FORMATS = ("csv", "xlsx")
+CENT = Decimal("0.01")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -116,7 +117,7 @@ def case_rows(*, actor: Principal, report: Report) -> list[list[object]]:
         .annotate(amount=Sum("amount"))
         .values_list("case_id", "measure", "amount")
     ):
-        paid[case_id, measure] = amount
+        paid[case_id, measure] = Decimal(amount or 0).quantize(CENT)
     shops_by_id = {
         shop.pk: shop for shop in Shop.objects.filter(pk__in={t.shop_id for t in tracks.values()})
     }
