@@ -24,7 +24,7 @@ from aftersales.insights import dashboards, selectors
 from aftersales.insights.export_log import ExportLog
 from aftersales.insights.feed import rollup_advance
 from aftersales.team.services import token_create, user_create
-from tests.conftest import Api, make_order, make_user, open_case
+from tests.conftest import Api, make_order, make_shop, make_user, open_case
 
 # NOW is 2026-11-24 10:00 in Shanghai: the default period is the 30 days up to that day.
 SINCE, UNTIL = dt.date(2026, 10, 26), dt.date(2026, 11, 24)
@@ -296,3 +296,33 @@ def test_the_api_refuses_a_bad_export_in_words(lead):
     assert ExportLog.objects.count() == 0
     other = make_user("other-lead", "lead", shop="shop")
     assert other.get("/insights/cases.csv", since=SINCE, until=UNTIL, shop="x").status_code == 404
+
+
+def test_the_headline_over_two_shops_is_their_sums_divided_once(cases, customer, clock):
+    # given a case in a second shop, answered after two hours, and an administrator of both
+    make_shop("other")
+    other_order = make_order(shop="other", external_id="X1", customer="C9")
+    buyer = make_user("buyer9", "customer", shop="other", customer="C9")
+    number = open_case(buyer, other_order, kind="refund_only")["number"]
+    clock.shift(hours=2)
+    assert make_user("agent9", "agent", shop="other").act(number, "approve").status_code == 200
+    rollup_advance()
+    user_create(username="boss", role="admin", password=PASSWORD)
+    client = Client()
+    assert client.login(username="boss", password=PASSWORD)
+    # when the administrator opens the dashboard for every shop
+    response = client.get("/desk/insights/")
+    # then the headline adds the shops' counts and takes the mean over all the answers
+    rows = selectors.kpis(
+        actor=Api(token_create(username="boss")).principal,
+        since=SINCE,
+        until=UNTIL,
+        group_by="shop",
+    )
+    assert len(rows) == 2
+    headline = {cell["key"]: cell["text"] for cell in response.context["headline"]}
+    assert headline["opened"] == str(sum(row["opened"] for row in rows)) == "4"
+    answered = sum(row["first_responses"] for row in rows)
+    mean = sum(row["first_response_hours"] * row["first_responses"] for row in rows) / answered
+    assert headline["first_response_business_hours"] == (dashboards.hours_text(mean))
+    assert [row["label"] for row in response.context["table"]] == ["other 旗舰店", "shop 旗舰店"]
