@@ -106,7 +106,13 @@ def test_the_dashboard_shows_the_kpis_of_its_filter(lead, cases, shop):
     assert len(charts["trend"]["labels"]) == 30
     assert sum(charts["trend"]["series"][0]["data"]) == 3
     assert 'id="insights-charts" type="application/json"' in response.content.decode()
-    assert "/static/insights/echarts.min.js" in response.content.decode()
+    html = response.content.decode()
+    assert "/static/insights/echarts.min.js" in html
+    # and the page runs only static scripts (the policy forbids inline code and styles)
+    assert "<style" not in html and " style=" not in html
+    scripts = re.findall(r"<script[^>]*>", html)
+    assert all(' src="' in tag or 'type="application/json"' in tag for tag in scripts)
+    assert "script-src 'self'" in response["Content-Security-Policy"]
 
 
 def test_the_dashboard_speaks_chinese(lead, cases):
@@ -326,3 +332,16 @@ def test_the_headline_over_two_shops_is_their_sums_divided_once(cases, customer,
     mean = sum(row["first_response_hours"] * row["first_responses"] for row in rows) / answered
     assert headline["first_response_business_hours"] == (dashboards.hours_text(mean))
     assert [row["label"] for row in response.context["table"]] == ["other 旗舰店", "shop 旗舰店"]
+
+
+def test_the_dashboard_reads_the_rollups_in_a_fixed_number_of_queries(
+    lead, cases, django_assert_max_num_queries
+):
+    # (the session, the user, the shops, three reads of the rollups, the names: never a query
+    # per case, group or day)
+    client, _api = lead
+    with django_assert_max_num_queries(QUERIES):
+        assert client.get("/desk/insights/", {"group_by": "agent"}).status_code == 200
+
+
+QUERIES = 14
