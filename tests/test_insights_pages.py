@@ -345,3 +345,12 @@ def test_the_dashboard_reads_the_rollups_in_a_fixed_number_of_queries(
 
 
 QUERIES = 14
+
+
+def test_a_long_period_is_drawn_month_by_month(lead, cases):
+    client, _api = lead
+    response = client.get("/desk/insights/", {"since": "2026-09-01", "until": "2026-11-30"})
+    trend = response.context["charts"]["trend"]
+    assert trend["labels"] == ["September 2026", "October 2026", "November 2026"]
+    assert trend["series"][0]["data"] == [0, 0, 3]
+    assert "By month" in response.content.decode()

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from aftersales.cases.choices import CaseKind, Reason
+from aftersales.cases.choices import CaseKind, CaseState, Reason
 from aftersales.cases.wording import money_text
 from aftersales.catalog import selectors as catalog
 from aftersales.catalog.models import Platform, Shop
@@ -59,7 +60,11 @@ class Report:
 
     def query(self, **extra) -> dict[str, str]:
         """The report's own filters as a page's query (for links that keep them)."""
-        query = {"since": self.since.isoformat(), "until": self.until.isoformat()}
+        query = {
+            "since": self.since.isoformat(),
+            "until": self.until.isoformat(),
+            "group_by": self.group_by,
+        }
         if self.shop is not None:
             query["shop"] = self.shop.code
         return {**query, **{key: str(value) for key, value in extra.items() if value is not None}}
@@ -260,8 +265,6 @@ def cells(row: dict, report: Report, currency: str, drill: dict[str, str], *, he
 
 
 def drill_url(report: Report, measure: str, drill: dict[str, str]) -> str:
-    from django.urls import reverse
-
     query = {**report.query(), **drill, "measure": measure}
     return f"{reverse('insights:cases')}?{urlencode(query)}"
 
@@ -482,10 +485,6 @@ def _filter_words(filters: selectors.Drill) -> list[str]:
 
 def drill_page(actor: Principal, params: Mapping[str, str]) -> dict:
     """The cases behind one number, one page of them, written for people."""
-    from django.urls import reverse
-
-    from aftersales.cases.choices import CaseState
-
     measure = (params.get("measure") or "").strip()
     if measure not in MEASURE_LABELS:
         raise InvalidInput(

@@ -31,10 +31,6 @@ def _shops(principal):
     return list(shops if readable is None else shops.filter(pk__in=readable))
 
 
-def _status(error: ApplicationError) -> int:
-    return error.status if 400 <= getattr(error, "status", 400) < 500 else 400
-
-
 @require_GET
 @staff_required
 def dashboard_page(request: HttpRequest) -> HttpResponse:
@@ -54,7 +50,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
     except ApplicationError as error:
         messages.error(request, str(error.detail))
         context["form"]["group_by"] = "shop"
-        return render(request, "insights/dashboard.html", context, status=_status(error))
+        return render(request, "insights/dashboard.html", context, status=error.status)
     context.update(
         {
             "report": report,
@@ -87,9 +83,7 @@ def cases_page(request: HttpRequest) -> HttpResponse:
         context = dashboards.drill_page(principal, request.GET)
     except ApplicationError as error:
         messages.error(request, str(error.detail))
-        return render(
-            request, "insights/cases.html", {"principal": principal}, status=_status(error)
-        )
+        return render(request, "insights/cases.html", {"principal": principal}, status=error.status)
     context["principal"] = principal
     context["period"] = (
         dashboards.day_text(context["report"].since),
@@ -119,4 +113,4 @@ def export(request: HttpRequest, file_format: str) -> HttpResponse:
             "groups": [(key, str(label)) for key, label in dashboards.GROUP_LABELS.items()],
             "form": {name: request.GET.get(name, "") for name in ("shop", "since", "until")},
         }
-        return render(request, "insights/dashboard.html", context, status=_status(error))
+        return render(request, "insights/dashboard.html", context, status=error.status)
