@@ -20,7 +20,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from aftersales.cases.models import Case
-from aftersales.insights import dashboards, selectors
+from aftersales.insights import dashboards, drill_pages, selectors
 from aftersales.insights.export_log import ExportLog
 from aftersales.insights.feed import rollup_advance
 from aftersales.team.services import token_create, user_create
@@ -151,7 +151,7 @@ def test_every_number_opens_the_cases_kpi_cases_names(lead, cases):
 
 def test_the_cases_behind_a_number_come_a_page_at_a_time(lead, cases, monkeypatch):
     client, _api = lead
-    monkeypatch.setattr(dashboards, "DRILL_PAGE", 2)
+    monkeypatch.setattr(drill_pages, "DRILL_PAGE", 2)
     first = client.get("/desk/insights/cases/", {"measure": "opened", "since": SINCE})
     assert [row["number"] for row in first.context["rows"]] == [
         cases["refunded"],

@@ -16,7 +16,7 @@ from aftersales.cases.views.desk import staff_required
 from aftersales.catalog import selectors as catalog
 from aftersales.core.errors import ApplicationError
 from aftersales.core.permissions import permitted, shops_permitted
-from aftersales.insights import dashboards, exports, selectors
+from aftersales.insights import dashboards, drill_pages, exports, selectors
 
 
 def _refused(request: HttpRequest, template: str) -> HttpResponse | None:
@@ -80,7 +80,7 @@ def cases_page(request: HttpRequest) -> HttpResponse:
     if refused is not None:
         return refused
     try:
-        context = dashboards.drill_page(principal, request.GET)
+        context = drill_pages.drill_page(principal, request.GET)
     except ApplicationError as error:
         messages.error(request, str(error.detail))
         return render(request, "insights/cases.html", {"principal": principal}, status=error.status)
