@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("aftersales.disputes.urls")),
     path("", include("aftersales.feedback.urls")),
     path("", include("aftersales.crm.urls")),
+    path("", include("aftersales.insights.urls")),
     path("", include("aftersales.routing.urls")),
     path("", include("aftersales.playbooks.urls")),
     path("", include("aftersales.violations.urls")),

@@ -453,6 +453,14 @@ def requests_for(world, target):
             f"/insights/kpis/cases?measure=opened&shop={shop}&since=2026-11-01&until=2026-11-30",
             None,
         ),
+        ("/api/v1/insights/cases.csv", "get"): (
+            f"/insights/cases.csv?shop={shop}&since=2026-11-01&until=2026-11-30",
+            None,
+        ),
+        ("/api/v1/insights/cases.xlsx", "get"): (
+            f"/insights/cases.xlsx?shop={shop}&since=2026-11-01&until=2026-11-30",
+            None,
+        ),
         ("/api/v1/cases/{number}/messages", "get"): (f"/cases/{case}/messages", None),
         ("/api/v1/cases/{number}/messages", "post"): (f"/cases/{case}/messages", MULTIPART),
         ("/api/v1/cases/{number}/messages/read", "post"): (f"/cases/{case}/messages/read", {}),

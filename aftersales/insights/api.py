@@ -12,8 +12,9 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from aftersales.catalog import selectors as catalog
+from aftersales.core.exports import CSV_OPENAPI
 from aftersales.core.schemas import ERROR_RESPONSES, Id, page_limit, refuse_unknown_parameters
-from aftersales.insights import selectors
+from aftersales.insights import dashboards, exports, selectors
 
 router = Router(tags=["insights"])
 
@@ -159,3 +160,52 @@ def insights_kpi_cases(request: HttpRequest, query: Query[DrillQuery]):
         limit=page_limit(query.limit),
     )
     return {"total": total, "items": items, "next_cursor": next_cursor}
+
+
+# --- the exports: one row per case --------------------------------------------------------------
+
+
+class ExportQuery(Schema):
+    shop: str | None = Field(None, max_length=40)
+    since: dt.date
+    until: dt.date
+
+
+XLSX_OPENAPI = {
+    "responses": {
+        200: {
+            "description": "An XLSX workbook (one sheet; times as dates, amounts as numbers; "
+            "text is never a formula)",
+            "content": {exports.XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+        }
+    }
+}
+
+
+def _export(request: HttpRequest, query: ExportQuery, file_format: str):
+    refuse_unknown_parameters(request, ExportQuery)
+    report = dashboards.Report(
+        shop=_shop(request, query.shop), since=query.since, until=query.until
+    )
+    return exports.export_response(
+        actor=request.auth, report=report, file_format=file_format, via="api"
+    )
+
+
+@router.get(
+    "/insights/cases.csv", response={200: None, **ERROR_RESPONSES}, openapi_extra=CSV_OPENAPI
+)
+def insights_cases_csv(request: HttpRequest, query: Query[ExportQuery]):
+    """The cases opened or ended in the days ``since`` … ``until`` (the shops' local dates, both
+    included), one row per case: number, shop, kind, platform, reason, agent, the shop's local
+    times of opening, first response and end, the outcome, the hours (calendar and business),
+    whether the service levels were met, the refunds and compensation paid. Logged."""
+    return _export(request, query, "csv")
+
+
+@router.get(
+    "/insights/cases.xlsx", response={200: None, **ERROR_RESPONSES}, openapi_extra=XLSX_OPENAPI
+)
+def insights_cases_xlsx(request: HttpRequest, query: Query[ExportQuery]):
+    """The same rows as ``cases.csv``, as an XLSX workbook. Logged."""
+    return _export(request, query, "xlsx")

@@ -179,3 +179,24 @@ class DailyRollup(models.Model):
     @property
     def key(self) -> tuple:
         return (self.shop_id, self.day, self.kind, self.agent_id, self.platform, self.reason)
+
+
+class ExportLog(models.Model):
+    """One export of the cases behind a report: who, when, through which door (the desk's page
+    or the API), in which format, of which filter (shop, period), and how many rows."""
+
+    user_id = models.BigIntegerField(null=True, blank=True)
+    username = models.CharField(max_length=150)
+    via = models.CharField(max_length=10)  # page, api
+    file_format = models.CharField(max_length=10)  # csv, xlsx
+    shop_code = models.CharField(max_length=40, blank=True, default="")  # empty: every shop
+    since = models.DateField()
+    until = models.DateField()
+    rows = models.PositiveIntegerField()
+    exported_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["exported_at"], name="insights_export_when")]
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.file_format} {self.exported_at:%Y-%m-%d %H:%M}"
