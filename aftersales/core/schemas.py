@@ -90,6 +90,26 @@ Timestamp = Annotated[
 ]
 
 
+DATE_PATTERN = r"^(19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}$"
+ISO_DATE = re.compile(DATE_PATTERN)
+
+
+def _iso_date_text(value: object) -> object:
+    # pydantic alone would also read 0 or "1700000000" as a date (a Unix time)
+    if (isinstance(value, dt.date) and not isinstance(value, dt.datetime)) or (
+        isinstance(value, str) and ISO_DATE.match(value)
+    ):
+        return value
+    raise ValueError("expected a date from the years 1900 to 2999, such as 2026-11-24")
+
+
+DateText = Annotated[
+    dt.date,
+    BeforeValidator(_iso_date_text),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": DATE_PATTERN}),
+]
+
+
 def refuse_unknown_parameters(request, model: type[BaseModel]) -> None:
     """ninja drops query parameters it does not know; a list refuses them instead, because a
     mistyped filter (``?stat=rejected``) would otherwise silently return everything."""

@@ -16,6 +16,7 @@ from aftersales.catalog.models import CustomerLanguage
 from aftersales.core.schemas import (
     ERROR_RESPONSES,
     Amount,
+    DateText,
     Id,
     Input,
     Output,
@@ -37,7 +38,7 @@ class PreferencesIn(Input):
     sms_opt_out: StrictBool | None = None
     care_opt_out: StrictBool | None = None
     language: CustomerLanguage | None = None
-    birthday: dt.date | None = Field(None, examples=["1990-05-17"])
+    birthday: DateText | None = Field(None, examples=["1990-05-17"])
 
 
 class PreferencesOut(Output):
