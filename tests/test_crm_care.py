@@ -173,9 +173,9 @@ def test_opted_out_erased_and_unreachable_customers_are_skipped(lead, clock):
     assert [row[0] for row in sent(made["id"])] == ["ALL", "MAIL"]
 
 
-def test_the_audience_by_tier_and_segment(lead, clock):
-    gold = MembershipTier.objects.create(shop_id=lead_shop_id(), name="金卡", rank=2)
-    silver = MembershipTier.objects.create(shop_id=lead_shop_id(), name="银卡", rank=1)
+def test_the_audience_by_tier_and_segment(lead, shop, clock):
+    gold = MembershipTier.objects.create(shop=shop, name="金卡", rank=2)
+    silver = MembershipTier.objects.create(shop=shop, name="银卡", rank=1)
     buyer("GOLD_CHAMP", tier=gold, segment="champion")
     buyer("GOLD_RISK", tier=gold, segment="at_risk")
     buyer("SILVER_CHAMP", tier=silver, segment="champion")
@@ -189,10 +189,6 @@ def test_the_audience_by_tier_and_segment(lead, clock):
     assert [row[0] for row in sent(by_segment["id"])] == ["GOLD_CHAMP", "SILVER_CHAMP"]
     tier_notice = Notice.objects.filter(kind="care_holiday", payload__campaign=by_tier["id"])
     assert {n.payload["body"].rsplit(" ", 1)[-1] for n in tier_notice} == {"金卡"}
-
-
-def lead_shop_id():
-    return Customer._meta.get_field("shop").related_model.objects.get(code="shop").pk
 
 
 def test_an_inactive_campaign_and_another_shops_customers_are_left_alone(lead, clock):
