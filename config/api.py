@@ -136,6 +136,7 @@ api.add_router("/", "aftersales.connectors.api.router")
 api.add_router("/", "aftersales.feedback.api.router")
 api.add_router("/", "aftersales.insights.api.router")
 api.add_router("/", "aftersales.crm.api.router")
+api.add_router("/", "aftersales.crm.care_api.router")
 
 HTTP_CODES = {
     400: "malformed_request",

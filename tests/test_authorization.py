@@ -26,7 +26,7 @@ from aftersales.connectors.tasks import sync_store
 from aftersales.conversations.services import message_post
 from aftersales.core.actors import SYSTEM
 from aftersales.core.models import Notice
-from aftersales.crm.models import MembershipTier, RetentionItem
+from aftersales.crm.models import CareCampaign, MembershipTier, RetentionItem
 from aftersales.disputes.models import Dispute, Juror
 from aftersales.feedback.models import Survey, SurveyRound
 from aftersales.inspections.models import Inspection
@@ -130,6 +130,16 @@ def world(db, clock):
 def crm_objects(foreign, neighbour) -> dict:
     """A membership tier of the other shop, and a retention item about each foreign customer."""
     tier = MembershipTier.objects.create(shop=foreign.shop, name=SECRET, rank=1)
+    care = CareCampaign.objects.create(
+        shop=foreign.shop,
+        kind="holiday",
+        name=SECRET,
+        subject=SECRET,
+        body=SECRET,
+        send_on=NOW.date(),
+        created_at=NOW,
+        updated_at=NOW,
+    )
     items = {
         target: RetentionItem.objects.create(
             shop=order.shop,
@@ -144,6 +154,8 @@ def crm_objects(foreign, neighbour) -> dict:
     return {
         "foreign_tier": tier.pk,
         "neighbour_tier": tier.pk,
+        "foreign_care": care.pk,
+        "neighbour_care": care.pk,
         "foreign_retention": items["foreign"],
         "neighbour_retention": items["neighbour"],
     }
@@ -648,6 +660,14 @@ def crm_requests(world, target, shop):
     customer = f"/customers/{world[target].customer_id}"
     tier, item = world[f"{target}_tier"], world[f"{target}_retention"]
     tier_body = {"name": "t", "rank": 2}
+    care = f"/care-campaigns/{world[f'{target}_care']}"
+    care_body = {
+        "kind": "holiday",
+        "name": "n",
+        "subject": "s",
+        "body": "b",
+        "send_on": "2026-12-01",
+    }
     return {
         ("/api/v1/customers/{customer_id}/profile", "get"): (f"{customer}/profile", None),
         ("/api/v1/customers/{customer_id}/preferences", "put"): (
@@ -672,6 +692,14 @@ def crm_requests(world, target, shop):
             f"/retention/{item}/resolve",
             {"outcome": "contacted"},
         ),
+        ("/api/v1/shops/{code}/care-campaigns", "get"): (f"/shops/{shop}/care-campaigns", None),
+        ("/api/v1/shops/{code}/care-campaigns", "post"): (
+            f"/shops/{shop}/care-campaigns",
+            care_body,
+        ),
+        ("/api/v1/care-campaigns/{campaign_id}", "patch"): (care, {"name": "x"}),
+        ("/api/v1/care-campaigns/{campaign_id}", "delete"): (care, None),
+        ("/api/v1/care-campaigns/{campaign_id}/sends", "get"): (f"{care}/sends", None),
     }
 
 

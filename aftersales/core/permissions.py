@@ -265,6 +265,11 @@ MATRIX: dict[str, Permission] = _rows(
         gettext_lazy("Define the shop's membership tiers"),
     ),
     Permission(
+        "care.manage",
+        _shop(ADMIN, LEAD),
+        gettext_lazy("Set up the shop's care campaigns (birthday, holidays, after use…)"),
+    ),
+    Permission(
         "customer.export",
         _shop(ADMIN, LEAD),
         gettext_lazy("Export everything held about a customer, at their request (logged)"),

@@ -6,3 +6,11 @@ class CrmConfig(AppConfig):
     name = "aftersales.crm"
     label = "crm"
     verbose_name = _("Customers")
+
+    def ready(self) -> None:
+        # The care notices' kinds and composer join the kernel's; the deliveries of a care
+        # notice honour the customer's opt-outs.
+        from aftersales.crm import care
+        from aftersales.notify.deliveries import register_delivery_filter
+
+        register_delivery_filter(care.care_withheld)

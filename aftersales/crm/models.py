@@ -205,3 +205,61 @@ class DataAccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.customer_id} by {self.actor_name}"
+
+
+class CareKind(models.TextChoices):
+    BIRTHDAY = "birthday", _("Birthday")
+    HOLIDAY = "holiday", _("Holiday")
+    AFTER_USE = "after_use", _("After-use care")
+    REPURCHASE = "repurchase", _("Repurchase reminder")
+    NEW_ARRIVAL = "new_arrival", _("New arrivals")
+
+
+class CareCampaign(models.Model):
+    """A care message the shop sends on an occasion (``crm.care``): a birthday (``days`` before
+    it), a holiday or new arrivals (on ``send_on``), after use (``days`` after an order was
+    signed for) or a repurchase reminder (``days`` after the last paid order); to the customers
+    of the chosen tiers and segments (none chosen: everyone)."""
+
+    shop = models.ForeignKey("catalog.Shop", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=CareKind.choices)
+    name = models.CharField(max_length=100)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    tier_ids = models.JSONField(default=list, blank=True)
+    segments = models.JSONField(default=list, blank=True)
+    days = models.PositiveIntegerField(null=True, blank=True)
+    send_on = models.DateField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["shop", "is_active"], name="crm_care_active")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CareSend(models.Model):
+    """One care message to one customer for one occasion (``birthday:2027``, ``after_use:<order
+    id>``…): unique, so nobody gets the same care twice. The notice carries it to the customer."""
+
+    campaign = models.ForeignKey(CareCampaign, on_delete=models.CASCADE, related_name="sends")
+    shop = models.ForeignKey("catalog.Shop", on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey("catalog.Customer", on_delete=models.CASCADE, related_name="+")
+    occasion = models.CharField(max_length=60)
+    notice = models.ForeignKey(
+        "core.Notice", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "customer", "occasion"], name="crm_care_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} → {self.customer_id}: {self.occasion}"

@@ -58,11 +58,15 @@ def sms_message(delivery: Delivery) -> SmsMessage | None:
     if customer is None or not customer.phone:
         return None
     number = str(notice.payload.get("number", notice.subject_id))
-    # A composer may give the message a link to carry (a survey's one-time link, say).
-    sms_link = getattr(composer_for(notice.subject_type), "sms_link", None)
+    # A composer may give the message a link to carry (a survey's one-time link, say), or its
+    # own sentence (a care message's, written by the shop).
+    composer = composer_for(notice.subject_type)
+    sms_link = getattr(composer, "sms_link", None)
     link = sms_link(notice) if sms_link is not None else ""
+    sms_text = getattr(composer, "sms_text", None)
     with translation.override(customer.language):
-        text = str(notice_kind(notice.kind).subject) % {"number": number}
+        own = sms_text(notice) if sms_text is not None else ""
+        text = own or str(notice_kind(notice.kind).subject) % {"number": number}
         text = f"{text} {link}" if link else text
         signed = _("[%(shop)s] %(text)s") % {"shop": subject.shop.name, "text": text}
     params = [number, link] if link else [number]

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -59,6 +59,28 @@ def _sms_wanted(kind: str) -> bool:
     return bool(settings.AFTERSALES_SMS_BACKEND) and ("*" in kinds or kind in kinds)
 
 
+# A delivery filter reads a batch of notices about to be planned and answers the deliveries to
+# withhold, ``{(notice id, channel): why}``: a layer above (the customers' opt-outs of care
+# messages, say) registers one at its start, so that notify never imports it.
+DeliveryFilter = Callable[[Sequence[Notice]], Mapping[tuple[int, str], str]]
+_FILTERS: list[DeliveryFilter] = []
+
+
+def register_delivery_filter(fn: DeliveryFilter) -> None:
+    """Ask ``fn`` which of a batch's deliveries to withhold. A withheld delivery is planned as
+    ``skipped`` with the filter's reason and no task (the notice is not planned again, and the
+    record says why nothing went out)."""
+    if fn not in _FILTERS:
+        _FILTERS.append(fn)
+
+
+def _withheld(notices: Sequence[Notice]) -> dict[tuple[int, str], str]:
+    withheld: dict[tuple[int, str], str] = {}
+    for fn in _FILTERS:
+        withheld.update(fn(notices))
+    return withheld
+
+
 DELIVERY_COLUMNS = (
     "notice",
     "shop_id",
@@ -79,13 +101,28 @@ def _plan(notices: Sequence[Notice], now) -> list[Delivery]:
     endpoints: dict[int, list[WebhookEndpoint]] = {}
     for endpoint in WebhookEndpoint.objects.filter(shop_id__in=shop_ids, is_active=True):
         endpoints.setdefault(endpoint.shop_id, []).append(endpoint)
+    withheld = _withheld(notices) if _FILTERS else {}
     planned = []
     for notice in notices:
         channels_of = [Channel.LOG]
         if notice.audience == Audience.CUSTOMER:
             channels_of = [Channel.EMAIL, *([Channel.SMS] if _sms_wanted(notice.kind) else [])]
         row = {"notice_id": notice.pk, "shop_id": notice.shop_id, "next_attempt_at": now}
-        planned += [Delivery(channel=channel, created_at=now, **row) for channel in channels_of]
+        for channel in channels_of:
+            why = withheld.get((notice.pk, channel))
+            if why is None:
+                planned.append(Delivery(channel=channel, created_at=now, **row))
+            else:
+                planned.append(
+                    Delivery(
+                        channel=channel,
+                        status=DeliveryStatus.SKIPPED,
+                        last_error=why,
+                        delivered_at=now,
+                        created_at=now,
+                        **row,
+                    )
+                )
         planned += [
             Delivery(channel=Channel.WEBHOOK, endpoint=endpoint, created_at=now, **row)
             for endpoint in endpoints.get(notice.shop_id, [])
@@ -109,8 +146,17 @@ def deliveries_start(notices: Iterable[Notice] | Iterable[int]) -> list[int]:
     with transaction.atomic(savepoint=False):
         # What another planner (the worker's repair, say) planned first is skipped, and only
         # what this one inserted gets a task.
-        ids = sorted(bulk_insert_new(Delivery, _plan(rows, clock.now()), DELIVERY_COLUMNS))
-        enqueue(ids)
+        planned = _plan(rows, clock.now())
+        ids = sorted(bulk_insert_new(Delivery, planned, DELIVERY_COLUMNS))
+        if any(delivery.status != DeliveryStatus.PENDING for delivery in planned):
+            # A withheld delivery is done already: no task for it.
+            enqueue(
+                Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.PENDING)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+        else:
+            enqueue(ids)
     return ids
 
 

@@ -11,6 +11,7 @@ from aftersales.conversations.bell import deadline_warnings
 from aftersales.core.health import heartbeat_beat, heartbeat_start, heartbeat_stop, worker_name
 from aftersales.core.ratelimit import rate_prune
 from aftersales.core.sweep import sweep_batch
+from aftersales.crm.care import care_due
 from aftersales.crm.retention import retention_due
 from aftersales.insights.feed import rollup_sweep
 from aftersales.notify.deliveries import deliveries_sweep
@@ -80,6 +81,7 @@ class Command(BaseCommand):
             self.step("sla", sla_sweep, batch_size=batch_size)  # warnings and breaches
             self.step("insights", rollup_sweep, batch_size=batch_size)  # the KPI rollups
             self.step("retention", retention_due)  # customers at risk after a bad experience
+            self.step("care", care_due, batch_size=batch_size)  # the care campaigns' messages
             self.step("stores", stores_due)  # the marketplace stores' syncs that are due
             # the notices written since: their deliveries and tasks; and what crashes left
             planned = self.step("deliveries", deliveries_sweep, batch_size=batch_size)
