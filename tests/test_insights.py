@@ -1,8 +1,9 @@
 """The KPI rollups against the raw rows: random streams of cases opened and moved through the
-API, the deadline and SLA sweeps, assignments, compensation and complaints, with the feed run at
-random moments; every figure of ``kpis`` equals the same figure computed here from the cases,
-their events, the refund ledger, the compensation and complaint rows; the incremental rollups
-equal a rebuild."""
+API (some of them a platform store's), the deadline and SLA sweeps, assignments, compensation,
+repairs with their costs and complaints, with the feed run at random moments; every figure of
+``kpis`` equals the same figure computed here from the cases, their events, the refund ledger,
+the compensation and complaint rows, the repairs' costs and the platform requests; the
+incremental rollups equal a rebuild."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from aftersales.cases.choices import FINAL_STATES
 from aftersales.cases.models import Case, Compensation, RefundEntry
 from aftersales.catalog.models import Shop, Sku
 from aftersales.complaints.models import Complaint
+from aftersales.connectors.models import PlatformRequest, Store
 from aftersales.core.actors import SYSTEM
 from aftersales.core.models import Event
 from aftersales.core.sweep import sweep_batch
@@ -38,14 +40,22 @@ from tests.conftest import NOW, make_order, make_user
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 SINCE, UNTIL = dt.date(2026, 11, 20), dt.date(2027, 2, 28)
 SHIP = {"carrier": "中通", "tracking_number": "ZT1"}
-GROUPS = ("shop", "kind", "agent", "platform", "reason", "day", "month")
+GROUPS = ("shop", "kind", "agent", "platform", "reason", "store", "day", "month")
+DIAGNOSE = {"diagnosed_by": "shop", "fault_code": "不开机"}
 
 
 @pytest.fixture
 def world(shop, agent, finance, customer):
     make_user("agent2", "agent", shop="shop")
+    stores = [
+        Store.objects.create(
+            shop=shop, platform=platform, name=f"{platform} 旗舰店", seller_id=f"S-{platform}"
+        )
+        for platform in ("taobao", "jd")
+    ]
     return {
         "shop": shop,
+        "stores": stores,
         "agent": agent,
         "finance": finance,
         "customer": customer,
@@ -77,7 +87,35 @@ def moves_for(state: str) -> list[tuple[str, str, dict]]:
         ],
         "replacement_pending": [("agent", "ship_replacement", SHIP)],
         "shipped_to_customer": [("customer", "confirm_receipt", {})],
+        "diagnosing": [
+            ("agent", "diagnose", DIAGNOSE),
+            ("agent", "diagnose", {**DIAGNOSE, "quote_parts": "80.00", "quote_labour": "40.00"}),
+        ],
+        "quote_pending": [("customer", "accept_quote", {}), ("customer", "decline_quote", {})],
+        "repairing": [
+            ("agent", "ship_back", {**SHIP, "parts_cost": "45.00", "labour_cost": "30.50"}),
+            ("agent", "ship_back", {**SHIP, "labour_cost": "12.25"}),
+            ("agent", "ship_back", SHIP),
+        ],
+        "return_unrepaired": [("agent", "ship_back", {**SHIP, "labour_cost": "8.00"})],
     }.get(state, [])
+
+
+def link_to_store(number: str, store: Store, clock) -> None:
+    """The case answers a request of the platform store (as the connectors link it: in the
+    transaction that opens it, before the feed reads it)."""
+    PlatformRequest.objects.create(
+        store=store,
+        request_id=f"R-{number}",
+        order_id=f"P-{number}",
+        status="WAIT_SELLER_AGREE",
+        platform_created_at=clock.now,
+        modified_at=clock.now,
+        amount=Decimal("100.00"),
+        first_seen_at=clock.now,
+        updated_at=clock.now,
+        case=Case.objects.get(number=number),
+    )
 
 
 def run_stream(world, clock, data) -> None:
@@ -113,13 +151,18 @@ def run_stream(world, clock, data) -> None:
         line = order.lines.get()
         body = {
             "order_id": order.id,
-            "kind": data.draw(st.sampled_from(["refund_only", "return_refund", "exchange"])),
+            "kind": data.draw(
+                st.sampled_from(["refund_only", "return_refund", "exchange", "repair"])
+            ),
             "reason": data.draw(st.sampled_from(["quality_issue", "wrong_size", "wrong_item"])),
             "lines": [{"order_line_id": line.id, "quantity": 1}],
         }
         response = world["customer"].post("/cases", body)
         if response.status_code == 201:
             numbers.append(response.json()["number"])
+            store = data.draw(st.sampled_from([None, *world["stores"]]), label="store")
+            if store is not None:
+                link_to_store(numbers[-1], store, clock)
         clock.shift(minutes=data.draw(st.integers(1, 300)))
     if not numbers:
         return
@@ -190,10 +233,13 @@ def local_day(moment: dt.datetime) -> dt.date:
 
 
 class Timeline:
-    """A case's kind, owner and reason at a moment, read from its events."""
+    """A case's kind, owner and reason at a moment, read from its events; its platform and
+    store."""
 
     def __init__(self, case: Case, events: list[Event], users: dict[str, int]):
         self.case, self.events, self.users = case, events, users
+        request = PlatformRequest.objects.filter(case=case).first()
+        self.store = request.store_id if request else None
 
     def at(self, moment: dt.datetime) -> tuple:
         kind, reason, agent = None, None, None
@@ -208,7 +254,7 @@ class Timeline:
                 reason = event.data["reason"]
             elif event.action == "assign":
                 agent = self.users.get(event.data.get("assignee") or "")
-        return kind, agent, self.case.platform, reason
+        return kind, agent, self.case.platform, reason, self.store
 
 
 def raw_contributions(shop: Shop) -> list[tuple[tuple, dict]]:
@@ -277,10 +323,19 @@ def raw_contributions(shop: Shop) -> list[tuple[tuple, dict]]:
                 compensations=1,
                 compensation_amount=grant.amount,
             )
+        shipped_back = case.outbound_shipped_at
+        if case.parts_cost or case.labour_cost:
+            # the costs of a repair, recorded when its goods go back
+            add(
+                shipped_back,
+                timeline.at(shipped_back),
+                repair_parts_amount=case.parts_cost,
+                repair_labour_amount=case.labour_cost,
+            )
         for dispute in Dispute.objects.filter(case=case):
             add(dispute.created_at, timeline.at(dispute.created_at), disputes=1)
     for complaint in Complaint.objects.filter(shop=shop):
-        add(complaint.created_at, ("", None, "", ""), complaints=1)
+        add(complaint.created_at, ("", None, "", "", None), complaints=1)
     return found
 
 
@@ -288,13 +343,14 @@ def expected_rows(shop: Shop, group_by: str) -> dict[str, dict]:
     usernames = {v: k for k, v in get_user_model().objects.values_list("username", "id")}
 
     def group_of(key: tuple) -> str:
-        _shop, day, kind, agent, platform, reason = key
+        _shop, day, kind, agent, platform, reason, store = key
         return {
             "shop": shop.code,
             "kind": kind or "none",
             "agent": usernames[agent] if agent else "none",
             "platform": platform or "none",
             "reason": reason or "none",
+            "store": str(store) if store else "none",
             "day": day.isoformat(),
             "month": f"{day:%Y-%m}",
         }[group_by]
@@ -315,6 +371,10 @@ def rates(s: dict) -> dict:
     def hours(seconds, count):
         return round(seconds / count / 3600, 2) if count else None
 
+    def money(amount):
+        return Decimal(amount).quantize(Decimal("0.01"))
+
+    cost = s["compensation_amount"] + s["repair_parts_amount"] + s["repair_labour_amount"]
     return {
         "opened": s["opened"],
         "ended": s["ended"],
@@ -347,6 +407,10 @@ def rates(s: dict) -> dict:
         "complaints_per_100": share(s["complaints"], s["opened"]),
         "disputes": s["disputes"],
         "disputes_per_100": share(s["disputes"], s["opened"]),
+        "repair_parts_amount": money(s["repair_parts_amount"]),
+        "repair_labour_amount": money(s["repair_labour_amount"]),
+        "cost_amount": money(cost),
+        "cost_per_case": money(Decimal(cost) / s["ended"]) if s["ended"] else None,
     }
 
 

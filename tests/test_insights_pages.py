@@ -220,7 +220,10 @@ def test_the_csv_export_has_one_row_per_case_with_its_values(lead, cases):
         "Yes",
         str(amount),
         "5.00",
+        "0.00",
+        "0.00",
         "CNY",
+        "",
     ]
     cancelled = next(row for row in rows if row[0] == cases["cancelled"])
     assert (cancelled[5], cancelled[9], cancelled[15], cancelled[16]) == (

@@ -18,7 +18,7 @@ from aftersales.insights import dashboards, exports, selectors
 
 router = Router(tags=["insights"])
 
-Group = Literal["shop", "kind", "agent", "platform", "reason", "day", "month"]
+Group = Literal["shop", "kind", "agent", "platform", "reason", "store", "day", "month"]
 Figure = Literal[
     "opened",
     "ended",
@@ -35,6 +35,8 @@ Figure = Literal[
     "sla_breaches",
     "disputes",
     "complaints",
+    "repair_parts_amount",
+    "repair_labour_amount",
 ]
 
 
@@ -79,6 +81,10 @@ class KpiRow(Schema):
     complaints_per_100: float | None
     disputes: int
     disputes_per_100: float | None
+    repair_parts_amount: Decimal
+    repair_labour_amount: Decimal
+    cost_amount: Decimal
+    cost_per_case: Decimal | None
 
 
 class KpiOut(Schema):
@@ -95,7 +101,8 @@ def _shop(request: HttpRequest, code: str | None):
 @router.get("/insights/kpis", response={200: KpiOut, **ERROR_RESPONSES})
 def insights_kpis(request: HttpRequest, query: Query[KpiQuery]):
     """The KPIs of the days ``since`` … ``until`` (the shops' local dates, both included), one row
-    per shop, case kind, owner, platform, reason, day or month."""
+    per shop, case kind, owner, platform, reason, platform store, day or month; with the cost
+    per case (compensation and repair parts and labour over the cases ended)."""
     refuse_unknown_parameters(request, KpiQuery)
     rows = selectors.kpis(
         actor=request.auth,
@@ -116,6 +123,7 @@ class DrillQuery(Schema):
     agent: str | None = Field(None, max_length=150)
     platform: str | None = Field(None, max_length=20)
     reason: str | None = Field(None, max_length=30)
+    store: str | None = Field(None, max_length=20)
     day: dt.date | None = None
     cursor: Id | None = None
     limit: int = 50
@@ -140,8 +148,8 @@ class DrillPage(Schema):
 @router.get("/insights/kpis/cases", response={200: DrillPage, **ERROR_RESPONSES})
 def insights_kpi_cases(request: HttpRequest, query: Query[DrillQuery]):
     """The cases behind one number of the KPIs (for ``complaints``, the complaints), oldest
-    first; the filters are the groups' keys (``none``: no owner, the shop's own platform, or a
-    complaint's empty kind and reason)."""
+    first; the filters are the groups' keys (``none``: no owner, the shop's own platform or
+    no store, or a complaint's empty kind and reason)."""
     refuse_unknown_parameters(request, DrillQuery)
     items, next_cursor, total = selectors.kpi_cases(
         actor=request.auth,
@@ -154,6 +162,7 @@ def insights_kpi_cases(request: HttpRequest, query: Query[DrillQuery]):
             agent=query.agent,
             platform=query.platform,
             reason=query.reason,
+            store=query.store,
             day=query.day,
         ),
         after=query.cursor,
@@ -199,7 +208,8 @@ def insights_cases_csv(request: HttpRequest, query: Query[ExportQuery]):
     """The cases opened or ended in the days ``since`` … ``until`` (the shops' local dates, both
     included), one row per case: number, shop, kind, platform, reason, agent, the shop's local
     times of opening, first response and end, the outcome, the hours (calendar and business),
-    whether the service levels were met, the refunds and compensation paid. Logged."""
+    whether the service levels were met, the refunds and compensation paid, the repair's parts
+    and labour, the platform store. Logged."""
     return _export(request, query, "csv")
 
 

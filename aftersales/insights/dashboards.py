@@ -30,13 +30,14 @@ from aftersales.core.errors import InvalidInput
 from aftersales.insights import selectors
 
 # The page groups the table and the bar chart by one of these; the trend is by day or month.
-PAGE_GROUPS = ("shop", "kind", "agent", "platform", "reason")
+PAGE_GROUPS = ("shop", "kind", "agent", "platform", "reason", "store")
 GROUP_LABELS = {
     "shop": gettext_lazy("Shop"),
     "kind": gettext_lazy("Case kind"),
     "agent": gettext_lazy("Agent"),
     "platform": gettext_lazy("Platform"),
     "reason": gettext_lazy("Reason"),
+    "store": gettext_lazy("Platform store"),
 }
 DEFAULT_DAYS = 30
 # A period longer than this is drawn month by month.
@@ -224,6 +225,21 @@ COLUMNS = (
         "money",
         "compensations",
     ),
+    Column("cost_per_case", gettext_lazy("Cost per case"), "ended", "money", "ended"),
+    Column(
+        "repair_parts_amount",
+        gettext_lazy("Repair parts"),
+        "repair_parts_amount",
+        "money",
+        headline=False,
+    ),
+    Column(
+        "repair_labour_amount",
+        gettext_lazy("Repair labour"),
+        "repair_labour_amount",
+        "money",
+        headline=False,
+    ),
 )
 
 
@@ -233,7 +249,9 @@ def _writer(kind: str, currency: str) -> Callable[[object], str]:
         "hours": hours_text,
         "percent": percent_text,
         "per_hundred": per_hundred_text,
-        "money": lambda amount: money_text(amount, currency) if currency else str(amount),
+        "money": lambda amount: (
+            "—" if amount is None else money_text(amount, currency) if currency else str(amount)
+        ),
     }[kind]
 
 

@@ -42,6 +42,8 @@ MEASURE_LABELS = {
     "sla_breaches": gettext_lazy("Service levels missed"),
     "disputes": gettext_lazy("Disputes"),
     "complaints": gettext_lazy("Complaints"),
+    "repair_parts_amount": gettext_lazy("Repair parts"),
+    "repair_labour_amount": gettext_lazy("Repair labour"),
 }
 DRILL_PAGE = 50
 
@@ -58,6 +60,7 @@ def _drill_filters(params: Mapping[str, str]) -> selectors.Drill:
         agent=text("agent", 150),
         platform=text("platform", 20),
         reason=text("reason", 30),
+        store=text("store", 20),
         day=date_param(params, "day", _("The day")),
     )
 
@@ -71,7 +74,7 @@ def _cursor(params: Mapping[str, str]) -> int | None:
     return int(raw)
 
 
-def _filter_words(filters: selectors.Drill) -> list[str]:
+def _filter_words(actor: Principal, filters: selectors.Drill) -> list[str]:
     """The drill-down's filters in words, for the page's title."""
     words = []
     none = selectors.NONE
@@ -96,6 +99,14 @@ def _filter_words(filters: selectors.Drill) -> list[str]:
             _("No owner")
             if filters.agent == none
             else agent_names({filters.agent}).get(filters.agent, filters.agent)
+        )
+    if filters.store:
+        words.append(
+            _("No platform store")
+            if filters.store == none
+            else selectors.store_names(actor=actor, keys={filters.store}).get(
+                filters.store, filters.store
+            )
         )
     if filters.day:
         words.append(day_text(filters.day))
@@ -144,14 +155,14 @@ def drill_page(actor: Principal, params: Mapping[str, str]) -> dict:
         )
     kept = {
         name: params[name]
-        for name in ("kind", "agent", "platform", "reason", "day")
+        for name in ("kind", "agent", "platform", "reason", "store", "day")
         if params.get(name)
     }
     query = {**base.query(), **kept, "measure": measure}
     return {
         "report": base,
         "title": str(MEASURE_LABELS[measure]),
-        "filters": _filter_words(filters),
+        "filters": _filter_words(actor, filters),
         "rows": rows,
         "total": total,
         "next_url": f"?{urlencode({**query, 'cursor': next_cursor})}" if next_cursor else "",

@@ -6,7 +6,7 @@ many rows), from the page and from the API alike.
 The rows come from the feed's own records (``CaseTrack`` and the facts), so an export agrees with
 the dashboard's figures: a case's kind, reason, platform and owner as the timeline last told
 them, its times in the shop's time zone, its hours from the facts of its first response and end,
-and the refunds and compensation paid on it."""
+the refunds and compensation paid on it, its repair's parts and labour, and its platform store."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from aftersales.cases.choices import CaseKind, CaseState, Reason
 from aftersales.cases.models import Case
 from aftersales.catalog.models import Platform, Shop
+from aftersales.connectors.models import Store
 from aftersales.core import clock
 from aftersales.core.actors import Principal
 from aftersales.core.errors import InvalidInput
@@ -60,7 +61,10 @@ def header() -> list[str]:
         _("Service levels met"),
         _("Refunded"),
         _("Compensation"),
+        _("Repair parts"),
+        _("Repair labour"),
         _("Currency"),
+        _("Platform store"),
     ]
 
 
@@ -110,7 +114,13 @@ def case_rows(*, actor: Principal, report: Report) -> list[list[object]]:
     paid: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
     for case_id, measure, amount in (
         Fact.objects.filter(
-            measure__in=(Measure.REFUND, Measure.COMPENSATION), case_id__in=case_ids
+            measure__in=(
+                Measure.REFUND,
+                Measure.COMPENSATION,
+                Measure.REPAIR_PARTS,
+                Measure.REPAIR_LABOUR,
+            ),
+            case_id__in=case_ids,
         )
         .values("case_id", "measure")
         .annotate(amount=Sum("amount"))
@@ -126,6 +136,11 @@ def case_rows(*, actor: Principal, report: Report) -> list[list[object]]:
             pk__in={t.agent_id for t in tracks.values()} - {None}
         )
     }
+    stores = dict(
+        Store.objects.filter(pk__in={t.store_id for t in tracks.values()} - {None}).values_list(
+            "pk", "name"
+        )
+    )
     rows = []
     for case_id, track in tracks.items():
         shop = shops_by_id[track.shop_id]
@@ -155,7 +170,10 @@ def case_rows(*, actor: Principal, report: Report) -> list[list[object]]:
                 (_("Yes") if end.within_sla else _("No")) if end else "",
                 paid.get((case_id, Measure.REFUND), Decimal("0.00")),
                 paid.get((case_id, Measure.COMPENSATION), Decimal("0.00")),
+                paid.get((case_id, Measure.REPAIR_PARTS), Decimal("0.00")),
+                paid.get((case_id, Measure.REPAIR_LABOUR), Decimal("0.00")),
                 shop.currency,
+                stores.get(track.store_id, "") if track.store_id else "",
             ]
         )
     rows.sort(key=lambda row: row[0])

@@ -20,11 +20,20 @@ The table (``docs/insights.md`` has it in words):
 |                                                             | any, turns from met to breached |
 | a dispute's ``open``                                        | dispute (under its case's keys) |
 | a complaint's ``file``                                      | complaint (shop and day only)   |
+| a case's ``ship_back`` (a repair's goods back to the        | repair parts, repair labour     |
+| customer; once a case) with ``parts_cost``, ``labour_cost`` | (each amount above 0)          |
 | a case's ``assign`` / ``convert`` / ``modify`` (reason)     | no fact: the case's owner, kind |
 |                                                             | or reason for the facts after   |
 
 Keys: the shop, the shop's local date of the event, and the case's kind, owner, platform and
-reason as the timeline has them at that event.
+reason as the timeline has them at that event, and the platform store whose request the case
+answers (``connectors.PlatformRequest.case``; none for the shop's own cases and complaints).
+
+Costs: a case's cost is what the timeline records as money the shop spends on it: compensation
+and a repair's parts and labour. Goods written off, shipping and staff time are not counted:
+the inspection records a line's disposition (scrap …) but no value, no event records what a
+shipment cost the shop (an insurance claim's payout is the insurer's money), and the contact
+log records no duration.
 """
 
 from __future__ import annotations
@@ -44,6 +53,7 @@ from aftersales.cases.models import Case
 from aftersales.catalog.models import Shop
 from aftersales.complaints.choices import Action as ComplaintAction
 from aftersales.complaints.models import Complaint
+from aftersales.connectors.models import PlatformRequest
 from aftersales.core.actors import STAFF_ROLES
 from aftersales.core.models import Event
 from aftersales.disputes.choices import Action as DisputeAction
@@ -52,7 +62,7 @@ from aftersales.insights.models import CaseTrack, Fact, Measure
 from aftersales.sla.clocks import response_actions
 from aftersales.sla.refresh import calendars_for
 
-KEY_FIELDS = ("shop_id", "day", "kind", "agent_id", "platform", "reason")
+KEY_FIELDS = ("shop_id", "day", "kind", "agent_id", "platform", "reason", "store_id")
 RESPONSES = response_actions(CASES)
 BREACH = "sla_breach"  # the service levels' breach event (``sla.choices.SLA_ACTIONS``)
 
@@ -93,6 +103,10 @@ def contribution(fact: Fact) -> dict[str, object]:
         return {"disputes": 1}
     if measure == Measure.COMPLAINT:
         return {"complaints": 1}
+    if measure == Measure.REPAIR_PARTS:
+        return {"repair_parts_amount": fact.amount}
+    if measure == Measure.REPAIR_LABOUR:
+        return {"repair_labour_amount": fact.amount}
     raise ValueError(measure)
 
 
@@ -163,6 +177,12 @@ class Batch:
                     platform=row["platform"],
                 )
                 new_tracks.add(row["id"])
+            # The store of a marketplace case: linked in the transaction that opened it, so
+            # known by the time its first event is read (one query for the batch's new cases).
+            for case_id, store_id in PlatformRequest.objects.filter(
+                case_id__in=missing
+            ).values_list("case_id", "store_id"):
+                tracks[case_id].store_id = store_id
         names = {
             (e.data or {}).get("assignee") or (e.data or {}).get("owner") or ""
             for e in events
@@ -255,6 +275,14 @@ class Batch:
             self._add(event, Measure.REFUND, track, amount=refunded)
         if action == Action.COMPENSATE:
             self._add(event, Measure.COMPENSATION, track, amount=_amount(data.get("amount")))
+        if action == Action.SHIP_BACK:  # the repair's costs, as the person sending it back gave
+            for measure, name in (
+                (Measure.REPAIR_PARTS, "parts_cost"),
+                (Measure.REPAIR_LABOUR, "labour_cost"),
+            ):
+                cost = _amount(data.get(name))
+                if cost > 0:
+                    self._add(event, measure, track, amount=cost)
         if (
             track.ended_at is None
             and event.to_state in FINAL_STATES
@@ -295,6 +323,7 @@ class Batch:
             agent_id=track.agent_id if track else None,
             platform=track.platform if track else "",
             reason=track.reason if track else "",
+            store_id=track.store_id if track else None,
             case_id=track.case_id if track else None,
             complaint_id=complaint_id,
             amount=amount,

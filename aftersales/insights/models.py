@@ -48,6 +48,9 @@ class CaseTrack(models.Model):
     kind = models.CharField(max_length=20)
     reason = models.CharField(max_length=30)
     platform = models.CharField(max_length=20, blank=True, default="")
+    # The platform store whose request the case answers (``connectors.PlatformRequest.case``,
+    # linked in the transaction that opens it); empty: not a marketplace case.
+    store_id = models.BigIntegerField(null=True, blank=True)
     agent_id = models.BigIntegerField(null=True, blank=True)
     opened_at = models.DateTimeField(null=True, blank=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
@@ -72,6 +75,8 @@ class Measure(models.TextChoices):
     SLA_BREACH = "sla_breach"
     DISPUTE = "dispute"
     COMPLAINT = "complaint"
+    REPAIR_PARTS = "repair_parts"
+    REPAIR_LABOUR = "repair_labour"
 
 
 class Fact(models.Model):
@@ -87,6 +92,7 @@ class Fact(models.Model):
     agent_id = models.BigIntegerField(null=True, blank=True)
     platform = models.CharField(max_length=20, blank=True, default="")
     reason = models.CharField(max_length=30, blank=True, default="")
+    store_id = models.BigIntegerField(null=True, blank=True)
     case_id = models.BigIntegerField(null=True, blank=True)
     complaint_id = models.BigIntegerField(null=True, blank=True)
     seconds = models.BigIntegerField(default=0)
@@ -125,14 +131,17 @@ ROLLUP_MEASURES = (
     "sla_breaches",
     "disputes",
     "complaints",
+    "repair_parts_amount",
+    "repair_labour_amount",
 )
 
 
 class DailyRollup(models.Model):
-    """The sums of one shop's day (its local date) for one case kind, owner, platform and reason.
-    Every column is a count or a sum, so any period and grouping is a sum of rows; averages and
-    rates are divided when read (``insights.selectors``). ``agent_id`` empty: no owner;
-    ``platform`` empty: the shop's own cases; ``kind`` and ``reason`` empty: complaints."""
+    """The sums of one shop's day (its local date) for one case kind, owner, platform, reason and
+    platform store. Every column is a count or a sum, so any period and grouping is a sum of
+    rows; averages and rates are divided when read (``insights.selectors``). ``agent_id`` empty:
+    no owner; ``platform`` and ``store_id`` empty: the shop's own cases; ``kind`` and ``reason``
+    empty: complaints."""
 
     shop_id = models.BigIntegerField()
     day = models.DateField()
@@ -140,6 +149,7 @@ class DailyRollup(models.Model):
     agent_id = models.BigIntegerField(null=True, blank=True)
     platform = models.CharField(max_length=20, blank=True, default="")
     reason = models.CharField(max_length=30, blank=True, default="")
+    store_id = models.BigIntegerField(null=True, blank=True)
 
     opened = models.BigIntegerField(default=0)
     ended = models.BigIntegerField(default=0)
@@ -159,13 +169,16 @@ class DailyRollup(models.Model):
     sla_breaches = models.BigIntegerField(default=0)
     disputes = models.BigIntegerField(default=0)
     complaints = models.BigIntegerField(default=0)
+    # The costs the timeline records (``docs/insights.md``): a repair's parts and labour.
+    repair_parts_amount = models.DecimalField(**MONEY)
+    repair_labour_amount = models.DecimalField(**MONEY)
 
     class Meta:
         constraints = [
-            # (The feed writes under the cursor's lock, so a key with no owner is never doubled
-            # either, though NULLs do not collide here.)
+            # (The feed writes under the cursor's lock, so a key with no owner or store is never
+            # doubled either, though NULLs do not collide here.)
             models.UniqueConstraint(
-                fields=["shop_id", "day", "kind", "agent_id", "platform", "reason"],
+                fields=["shop_id", "day", "kind", "agent_id", "platform", "reason", "store_id"],
                 name="insights_rollup_key",
             ),
         ]
@@ -178,7 +191,15 @@ class DailyRollup(models.Model):
 
     @property
     def key(self) -> tuple:
-        return (self.shop_id, self.day, self.kind, self.agent_id, self.platform, self.reason)
+        return (
+            self.shop_id,
+            self.day,
+            self.kind,
+            self.agent_id,
+            self.platform,
+            self.reason,
+            self.store_id,
+        )
 
 
 class ExportLog(models.Model):

@@ -10,7 +10,9 @@ Every figure is a sum of rollup rows, and every mean or rate is divided here, at
 - refund rate: cases ended refunded over cases ended; return rate, exchange share, repair
   share: cases ended as a return and refund, an exchange, a repair over cases ended;
 - rejection rate: cases refused (the first time) over cases opened;
-- complaints and disputes per 100 cases opened.
+- complaints and disputes per 100 cases opened;
+- cost per case: the costs the timeline records in the period (compensation, a repair's parts
+  and labour) over the cases ended in the period.
 """
 
 from __future__ import annotations
@@ -28,14 +30,16 @@ from aftersales.cases.choices import CaseKind, CaseState, Reason
 from aftersales.cases.models import Case
 from aftersales.catalog.models import Shop
 from aftersales.complaints.models import Complaint
+from aftersales.connectors.models import Store
 from aftersales.core.actors import Principal
 from aftersales.core.errors import InvalidInput, PermissionDenied
 from aftersales.core.permissions import permitted, shops_permitted
 from aftersales.insights.models import ROLLUP_MEASURES, DailyRollup, Fact, Measure
 
 PERMISSION = "insights.view"
-GROUPS = ("shop", "kind", "agent", "platform", "reason", "day", "month")
-# A report spans at most this many days (a day's rows per shop, kind, owner, platform, reason).
+GROUPS = ("shop", "kind", "agent", "platform", "reason", "store", "day", "month")
+# A report spans at most this many days (a day's rows per shop, kind, owner, platform, reason,
+# store).
 MAX_DAYS = 3 * 366
 
 # The drill-down: each number's facts (its measure and what else it asks of them).
@@ -55,6 +59,8 @@ DRILL: dict[str, tuple[str, Q]] = {
     "sla_breaches": (Measure.SLA_BREACH, Q()),
     "disputes": (Measure.DISPUTE, Q()),
     "complaints": (Measure.COMPLAINT, Q()),
+    "repair_parts_amount": (Measure.REPAIR_PARTS, Q()),
+    "repair_labour_amount": (Measure.REPAIR_LABOUR, Q()),
 }
 # The value of "no owner" and "the shop's own cases" in a filter.
 NONE = "none"
@@ -109,6 +115,7 @@ def _money(value) -> Decimal:
 def figures(sums: dict) -> dict:
     """The KPIs of one group from its sums (the rollup's columns and the three kinds' ends)."""
     ended, opened = sums["ended"], sums["opened"]
+    cost = sums["compensation_amount"] + sums["repair_parts_amount"] + sums["repair_labour_amount"]
     return {
         "opened": opened,
         "ended": ended,
@@ -141,6 +148,10 @@ def figures(sums: dict) -> dict:
         "complaints_per_100": _ratio(sums["complaints"], opened, 100),
         "disputes": sums["disputes"],
         "disputes_per_100": _ratio(sums["disputes"], opened, 100),
+        "repair_parts_amount": _money(sums["repair_parts_amount"]),
+        "repair_labour_amount": _money(sums["repair_labour_amount"]),
+        "cost_amount": _money(cost),
+        "cost_per_case": _money(Decimal(cost) / ended) if ended else None,
     }
 
 
@@ -150,6 +161,7 @@ _GROUP_COLUMN = {
     "agent": "agent_id",
     "platform": "platform",
     "reason": "reason",
+    "store": "store_id",
     "day": "day",
 }
 
@@ -184,9 +196,26 @@ def _labels(group_by: str, keys: set) -> dict:
         return {k: (k or NONE, str(Reason(k).label) if k else _("Complaints")) for k in keys}
     if group_by == "platform":
         return {k: (k or NONE, k or _("The shop's own")) for k in keys}
+    if group_by == "store":
+        stores = dict(Store.objects.filter(pk__in=keys - {None}).values_list("pk", "name"))
+        return {
+            key: (str(key), stores.get(key, str(key))) if key else (NONE, _("No platform store"))
+            for key in keys
+        }
     if group_by == "month":
         return {k: (f"{k:%Y-%m}", f"{k:%Y-%m}") for k in keys}
     return {k: (k.isoformat(), k.isoformat()) for k in keys}
+
+
+def store_names(*, actor: Principal, keys: set[str]) -> dict[str, str]:
+    """The names of the platform stores ``keys`` (their ids as text) of the shops where the
+    caller may read the KPIs (another shop's store keeps its number)."""
+    ids = {int(key) for key in keys if key.isdigit() and len(key) <= 18}
+    stores = Store.objects.filter(pk__in=ids)
+    shops = shops_permitted(actor, PERMISSION)
+    if shops is not None:
+        stores = stores.filter(shop_id__in=shops)
+    return {str(pk): name for pk, name in stores.values_list("pk", "name")}
 
 
 def kpis(
@@ -237,6 +266,7 @@ class Drill:
     agent: str | None = None  # a user name, or ``none``
     platform: str | None = None  # a platform, or ``none``
     reason: str | None = None
+    store: str | None = None  # a store's id, or ``none``
     day: dt.date | None = None
 
 
@@ -312,6 +342,13 @@ def _filtered(facts, filters: Drill):
         facts = facts.filter(reason="" if filters.reason == NONE else filters.reason)
     if filters.platform is not None:
         facts = facts.filter(platform="" if filters.platform == NONE else filters.platform)
+    if filters.store is not None:
+        if filters.store == NONE:
+            facts = facts.filter(store_id=None)
+        else:
+            digits = filters.store.isdigit() and len(filters.store) <= 18
+            store = int(filters.store) if digits else -1
+            facts = facts.filter(store_id=store)
     if filters.day is not None:
         facts = facts.filter(day=filters.day)
     if filters.agent is not None:
