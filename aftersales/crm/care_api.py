@@ -13,6 +13,7 @@ from pydantic import StrictBool, StrictInt
 from aftersales.core.schemas import (
     ERROR_RESPONSES,
     BodyId,
+    DateText,
     Id,
     Input,
     Output,
@@ -44,7 +45,7 @@ class CampaignIn(Input):
     tier_ids: Tiers = []
     segments: Segments = []
     days: Days | None = None
-    send_on: dt.date | None = Field(None, examples=["2027-01-28"])
+    send_on: DateText | None = Field(None, examples=["2027-01-28"])
     is_active: StrictBool = True
 
 
@@ -57,7 +58,7 @@ class CampaignPatch(Input):
     tier_ids: Tiers | None = None
     segments: Segments | None = None
     days: Days | None = None
-    send_on: dt.date | None = None
+    send_on: DateText | None = None
     is_active: StrictBool | None = None
 
 
