@@ -25,7 +25,7 @@ class DeliveryStatus(models.TextChoices):
     SENDING = "sending", _("Being sent")
     DELIVERED = "delivered", _("Delivered")
     # Nothing to send it to (no e-mail address, no phone, no template): done, not failed.
-    SKIPPED = "skipped", _("Not sent: no address")
+    SKIPPED = "skipped", _("Not sent")  # no address, or the customer opted out: see last_error
     DEAD = "dead", _("Failed: gave up")
 
 
