@@ -18,6 +18,7 @@ from xml.etree import ElementTree
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django.utils import translation
 
 from aftersales.cases.models import Case
 from aftersales.insights import dashboards, drill_pages, selectors
@@ -357,3 +358,15 @@ def test_a_long_period_is_drawn_month_by_month(lead, cases):
     assert trend["labels"] == ["September 2026", "October 2026", "November 2026"]
     assert trend["series"][0]["data"] == [0, 0, 3]
     assert "By month" in response.content.decode()
+
+
+def test_durations_read_as_people_say_them():
+    with translation.override("en"):
+        assert dashboards.hours_text(None) == "—"
+        assert dashboards.hours_text(1.0) == "1 hour"
+        assert dashboards.hours_text(3 + 20 / 60) == "3 hours 20 minutes"
+        assert dashboards.hours_text(1 / 60) == "1 minute"
+        assert dashboards.hours_text(0) == "0 minutes"
+    with translation.override("zh-hans"):
+        assert dashboards.hours_text(1.0) == "1 小时"
+        assert dashboards.hours_text(3 + 20 / 60) == "3 小时 20 分钟"

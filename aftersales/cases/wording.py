@@ -11,7 +11,7 @@ import datetime as dt
 
 from django.db import models
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from aftersales.cases.choices import (
     Action,
@@ -365,9 +365,11 @@ def duration_text(remaining: dt.timedelta) -> str:
     minutes = rest // 60
     parts = []
     if days:
-        parts.append(_("%(count)s days") % {"count": days})
+        parts.append(ngettext("%(count)s day", "%(count)s days", days) % {"count": days})
     if hours:
-        parts.append(_("%(count)s hours") % {"count": hours})
+        parts.append(ngettext("%(count)s hour", "%(count)s hours", hours) % {"count": hours})
     if minutes or not parts:
-        parts.append(_("%(count)s minutes") % {"count": minutes})
+        parts.append(
+            ngettext("%(count)s minute", "%(count)s minutes", minutes) % {"count": minutes}
+        )
     return " ".join(parts)

@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import formats
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from aftersales.cases.choices import CaseKind, Reason
 from aftersales.cases.wording import money_text
@@ -124,9 +124,13 @@ def hours_text(hours: float | None) -> str:
     whole_hours, minutes = divmod(minutes_in_all, 60)
     parts = []
     if whole_hours:
-        parts.append(_("%(count)s hours") % {"count": whole_hours})
+        parts.append(
+            ngettext("%(count)s hour", "%(count)s hours", whole_hours) % {"count": whole_hours}
+        )
     if minutes or not parts:
-        parts.append(_("%(count)s minutes") % {"count": minutes})
+        parts.append(
+            ngettext("%(count)s minute", "%(count)s minutes", minutes) % {"count": minutes}
+        )
     return " ".join(parts)
 
 
