@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from aftersales.catalog.models import InvoiceDocument, Order, Shop, Sku
 from aftersales.core.actors import Principal
 from aftersales.core.errors import Conflict, NotFound
-from aftersales.core.permissions import narrowed
+from aftersales.core.permissions import narrowed, require, shops_permitted
 
 
 def shops_for(actor: Principal) -> QuerySet[Shop]:
@@ -20,6 +20,18 @@ def shops_for(actor: Principal) -> QuerySet[Shop]:
 
 def shop_get(*, actor: Principal, code: str) -> Shop:
     shop = shops_for(actor).filter(code=code).first()
+    if shop is None:
+        raise NotFound(_("No shop %(code)s.") % {"code": code}, code="shop_not_found")
+    return shop
+
+
+def shop_get_for(*, actor: Principal, code: str, action: str) -> Shop:
+    """The shop ``code`` among those where the caller may take ``action``; any other is 404
+    (and a caller who may take it nowhere is refused)."""
+    require(actor, action)
+    permitted = shops_permitted(actor, action)
+    shops = Shop.objects.all() if permitted is None else Shop.objects.filter(id__in=permitted)
+    shop = shops.filter(code=code).first()
     if shop is None:
         raise NotFound(_("No shop %(code)s.") % {"code": code}, code="shop_not_found")
     return shop

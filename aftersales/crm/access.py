@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from aftersales.catalog.models import Customer, Shop
+from aftersales.catalog.selectors import shop_get_for
 from aftersales.core.actors import Principal
 from aftersales.core.errors import NotFound
 from aftersales.core.permissions import permitted, require, shops_permitted
@@ -38,13 +39,7 @@ def customer_for(*, actor: Principal, customer_id: int, action: str = VIEW) -> C
 
 def shop_for(*, actor: Principal, code: str, action: str) -> Shop:
     """The shop ``code`` among those where the caller may take ``action``; any other is 404."""
-    require(actor, action)
-    shops = shops_permitted(actor, action)
-    found = Shop.objects.all() if shops is None else Shop.objects.filter(id__in=shops)
-    shop = found.filter(code=code).first()
-    if shop is None:
-        raise NotFound(_("No shop %(code)s.") % {"code": code}, code="shop_not_found")
-    return shop
+    return shop_get_for(actor=actor, code=code, action=action)
 
 
 def sees_contact(actor: Principal, shop_id: int) -> bool:

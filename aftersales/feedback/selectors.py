@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 
 from aftersales.cases.choices import FINAL_STATES, CaseKind, RatingReason, Reason
 from aftersales.catalog.models import Shop
+from aftersales.catalog.selectors import shop_get_for
 from aftersales.core.actors import Principal
-from aftersales.core.errors import NotFound
 from aftersales.core.permissions import require, shops_permitted
 from aftersales.feedback import stats
 from aftersales.feedback.models import Rating, Survey, SurveyChannel, SurveyRound, SurveyStatus
@@ -22,13 +22,7 @@ from aftersales.feedback.surveys import CALL, VIEW, month_bounds
 
 def shop_for(*, actor: Principal, code: str, action: str = VIEW) -> Shop:
     """The shop ``code`` among those where the caller may take ``action``; any other is 404."""
-    require(actor, action)
-    permitted = shops_permitted(actor, action)
-    shops = Shop.objects.all() if permitted is None else Shop.objects.filter(id__in=permitted)
-    shop = shops.filter(code=code).first()
-    if shop is None:
-        raise NotFound(_("No shop %(code)s.") % {"code": code}, code="shop_not_found")
-    return shop
+    return shop_get_for(actor=actor, code=code, action=action)
 
 
 def shops_readable(actor: Principal, action: str = VIEW) -> list[Shop]:
