@@ -376,10 +376,9 @@ def _trend(actor: Principal, report: Report) -> dict:
 def totals(actor: Principal, report: Report) -> dict:
     """The headline: every figure over the whole report, from the same sums and the same
     division as ``selectors.kpis`` (one aggregate of the rollups, divided once)."""
-    selectors._period(report.since, report.until)
-    shops = selectors._shops(actor, report.shop)
-    found = selectors._rows_in(shops, report.since, report.until).aggregate(**selectors._sums())
-    return selectors.figures({name[len("total_") :]: value or 0 for name, value in found.items()})
+    return selectors.kpi_totals(
+        actor=actor, shop=report.shop, since=report.since, until=report.until
+    )
 
 
 def dashboard(actor: Principal, report: Report) -> dict:

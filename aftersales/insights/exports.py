@@ -79,8 +79,9 @@ def _label(choices, value: str) -> str:
 def case_rows(*, actor: Principal, report: Report) -> list[list[object]]:
     """One row per case opened or ended in the report's period (its shops' local dates), in
     the order of the case numbers; times are the shop's local times (naive), hours decimal."""
-    selectors._period(report.since, report.until)
-    shops = selectors._shops(actor, report.shop)
+    shops = selectors.report_scope(
+        actor=actor, shop=report.shop, since=report.since, until=report.until
+    )
     facts = Fact.objects.filter(
         measure__in=(Measure.OPENED, Measure.ENDED),
         day__gte=report.since,

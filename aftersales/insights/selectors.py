@@ -255,6 +255,23 @@ def kpis(
     return result
 
 
+def report_scope(
+    *, actor: Principal, shop: Shop | None, since: dt.date, until: dt.date
+) -> frozenset[int] | None:
+    """The shops a report of ``since`` … ``until`` covers (``None``: every shop), once the period
+    and the caller's right to read it are checked."""
+    _period(since, until)
+    return _shops(actor, shop)
+
+
+def kpi_totals(*, actor: Principal, shop: Shop | None, since: dt.date, until: dt.date) -> dict:
+    """Every figure over the whole report: one aggregate of the rollups, divided once (the same
+    sums and division as ``kpis``)."""
+    shops = report_scope(actor=actor, shop=shop, since=since, until=until)
+    found = _rows_in(shops, since, until).aggregate(**_sums())
+    return figures({name[len("total_") :]: value or 0 for name, value in found.items()})
+
+
 # --- the drill-down ----------------------------------------------------------------------------
 
 
