@@ -379,3 +379,71 @@ def test_two_workers_feeding_at_once_count_each_event_once(clock):
     lead = make_user("lead", "lead", shop="shop")
     assert shop_row(lead)["opened"] == 5
     assert Fact.objects.count() == 5
+
+
+def daily_by_month() -> dict[tuple, tuple]:
+    """The daily rollups summed by calendar month, computed here."""
+    from aftersales.insights.models import ROLLUP_MEASURES
+
+    found: dict[tuple, list] = {}
+    for row in DailyRollup.objects.all():
+        key = (row.shop_id, row.day.replace(day=1), *row.key[2:])
+        sums = found.setdefault(key, [0] * len(ROLLUP_MEASURES))
+        for index, name in enumerate(ROLLUP_MEASURES):
+            sums[index] += getattr(row, name)
+    return {key: tuple(sums) for key, sums in found.items()}
+
+
+def monthly_rows() -> dict[tuple, tuple]:
+    from aftersales.insights.models import ROLLUP_MEASURES, MonthlyRollup
+
+    return {
+        row.key: tuple(getattr(row, name) for name in ROLLUP_MEASURES)
+        for row in MonthlyRollup.objects.all()
+    }
+
+
+def test_the_monthly_rollups_are_the_days_summed_by_month(customer, agent, order, lead, clock):
+    # given cases opened and answered over three months, the feed run between them
+    for index in range(3):
+        number = open_case(customer, make_order(external_id=f"M{index}"))["number"]
+        clock.shift(hours=2)
+        agent.act(number, "approve", {})
+        compensate(agent, number, amount=f"{index + 1}.00")
+        rollup_advance()
+        clock.shift(days=20)
+    rollup_advance()
+    # then each month's row is the sum of its days' rows, for every key
+    months = monthly_rows()
+    assert len({key[1] for key in months}) >= 2
+    assert months == daily_by_month()
+    # and periods of whole months and of months with days at their ends count each case once
+    for since, until, expected in (
+        (SINCE, UNTIL, (2, 2, "3.00")),  # November and December: the third is in January
+        (dt.date(2026, 11, 24), dt.date(2027, 1, 3), (3, 3, "6.00")),
+        (dt.date(2026, 12, 1), dt.date(2027, 2, 28), (2, 2, "5.00")),
+    ):
+        row = selectors.kpis(actor=lead.principal, since=since, until=until, group_by="shop")[0]
+        got = (row["opened"], row["compensations"], str(row["compensation_amount"]))
+        assert got == expected, (since, until)
+
+
+def test_upgrading_fills_the_months_from_the_days_already_counted(customer, agent, lead, clock):
+    # given days counted and months missing (an installation before the monthly rollups)
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from aftersales.insights.models import MonthlyRollup
+
+    for index in range(2):
+        open_case(customer, make_order(external_id=f"U{index}"))
+        clock.shift(days=25)
+    rollup_advance()
+    before = monthly_rows()
+    MonthlyRollup.objects.all().delete()
+    # when the migration's step runs
+    migration = import_module("aftersales.insights.migrations.0004_monthly_rollups")
+    migration.months_from_days(apps, None)
+    # then the months are what the feed had kept
+    assert monthly_rows() == before == daily_by_month()

@@ -34,13 +34,14 @@ from django.db import transaction
 
 from aftersales.core import clock
 from aftersales.core.models import Event
-from aftersales.insights.figures import KEY_FIELDS, Batch
+from aftersales.insights.figures import Batch
 from aftersales.insights.models import (
     ROLLUP_MEASURES,
     CaseTrack,
     DailyRollup,
     Fact,
     FeedCursor,
+    MonthlyRollup,
     PendingEvent,
 )
 
@@ -121,6 +122,7 @@ def _truncate() -> None:
     Fact.objects.all().delete()
     CaseTrack.objects.all().delete()
     DailyRollup.objects.all().delete()
+    MonthlyRollup.objects.all().delete()
 
 
 @transaction.atomic
@@ -141,12 +143,14 @@ def rollup_rebuild(*, batch_size: int = 2000) -> int:
 
 
 def rollup_rows() -> dict[tuple, tuple]:
-    """Every rollup row as ``key → measures`` (rows of zeros left out)."""
+    """Every rollup row, daily and monthly, as ``(table, *key) → measures`` (rows of zeros left
+    out)."""
     found = {}
-    for row in DailyRollup.objects.all():
-        values = tuple(getattr(row, name) for name in ROLLUP_MEASURES)
-        if any(values):
-            found[row.key] = values
+    for table, model in (("day", DailyRollup), ("month", MonthlyRollup)):
+        for row in model.objects.all():
+            values = tuple(getattr(row, name) for name in ROLLUP_MEASURES)
+            if any(values):
+                found[(table, *row.key)] = values
     return found
 
 
@@ -201,20 +205,36 @@ def consume(events: list[Event], *, now: dt.datetime) -> None:
 
 
 def _add_to_rollups(deltas: dict[tuple, dict[str, object]]) -> None:
-    """Add ``deltas`` (rollup key → column → amount) to the rollup rows, creating the missing
-    ones. Under the cursor's lock: read, add, write."""
+    """Add ``deltas`` (daily rollup key → column → amount) to the daily rows and to the rows of
+    their months. Under the cursor's lock."""
     deltas = {key: values for key, values in deltas.items() if any(values.values())}
     if not deltas:
         return
+    _add(DailyRollup, deltas)
+    months: dict[tuple, dict[str, object]] = {}
+    for key, values in deltas.items():
+        month_key = (key[0], key[1].replace(day=1), *key[2:])
+        sums = months.setdefault(month_key, {})
+        for name, amount in values.items():
+            sums[name] = sums.get(name, 0) + amount
+    _add(MonthlyRollup, months)
+
+
+def _add(model: type[DailyRollup] | type[MonthlyRollup], deltas: dict[tuple, dict]) -> None:
+    """Read the rows of ``deltas``' keys, add, write; create the missing ones."""
+    period = model.KEY[1]
     shops = {key[0] for key in deltas}
-    days = {key[1] for key in deltas}
-    existing = {row.key: row for row in DailyRollup.objects.filter(shop_id__in=shops, day__in=days)}
+    periods = {key[1] for key in deltas}
+    existing = {
+        row.key: row
+        for row in model.objects.filter(shop_id__in=shops, **{f"{period}__in": periods})
+    }
     changed, created = [], []
     columns: set[str] = set()
     for key, values in deltas.items():
         row = existing.get(key)
         if row is None:
-            row = DailyRollup(**dict(zip(KEY_FIELDS, key, strict=True)))
+            row = model(**dict(zip(model.KEY, key, strict=True)))
             created.append(row)
         else:
             changed.append(row)
@@ -222,9 +242,9 @@ def _add_to_rollups(deltas: dict[tuple, dict[str, object]]) -> None:
             setattr(row, name, getattr(row, name) + amount)
             columns.add(name)
     if created:
-        DailyRollup.objects.bulk_create(created, batch_size=500)
+        model.objects.bulk_create(created, batch_size=500)
     if changed:
-        DailyRollup.objects.bulk_update(changed, sorted(columns), batch_size=500)
+        model.objects.bulk_update(changed, sorted(columns), batch_size=500)
 
 
 def pending_ids() -> list[int]:

@@ -58,11 +58,11 @@ from aftersales.core.actors import STAFF_ROLES
 from aftersales.core.models import Event
 from aftersales.disputes.choices import Action as DisputeAction
 from aftersales.disputes.models import Dispute
-from aftersales.insights.models import CaseTrack, Fact, Measure
+from aftersales.insights.models import CaseTrack, DailyRollup, Fact, Measure
 from aftersales.sla.clocks import response_actions
 from aftersales.sla.refresh import calendars_for
 
-KEY_FIELDS = ("shop_id", "day", "kind", "agent_id", "platform", "reason", "store_id")
+KEY_FIELDS = DailyRollup.KEY
 RESPONSES = response_actions(CASES)
 BREACH = "sla_breach"  # the service levels' breach event (``sla.choices.SLA_ACTIONS``)
 

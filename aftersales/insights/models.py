@@ -136,20 +136,10 @@ ROLLUP_MEASURES = (
 )
 
 
-class DailyRollup(models.Model):
-    """The sums of one shop's day (its local date) for one case kind, owner, platform, reason and
-    platform store. Every column is a count or a sum, so any period and grouping is a sum of
-    rows; averages and rates are divided when read (``insights.selectors``). ``agent_id`` empty:
-    no owner; ``platform`` and ``store_id`` empty: the shop's own cases; ``kind`` and ``reason``
-    empty: complaints."""
-
-    shop_id = models.BigIntegerField()
-    day = models.DateField()
-    kind = models.CharField(max_length=20, blank=True, default="")
-    agent_id = models.BigIntegerField(null=True, blank=True)
-    platform = models.CharField(max_length=20, blank=True, default="")
-    reason = models.CharField(max_length=30, blank=True, default="")
-    store_id = models.BigIntegerField(null=True, blank=True)
+class RollupSums(models.Model):
+    """The additive columns of a rollup row (``ROLLUP_MEASURES``): counts and sums only, so any
+    period and grouping is a sum of rows; averages and rates are divided when read
+    (``insights.selectors``)."""
 
     opened = models.BigIntegerField(default=0)
     ended = models.BigIntegerField(default=0)
@@ -174,6 +164,29 @@ class DailyRollup(models.Model):
     repair_labour_amount = models.DecimalField(**MONEY)
 
     class Meta:
+        abstract = True
+
+    @property
+    def key(self) -> tuple:
+        return tuple(getattr(self, name) for name in self.KEY)
+
+
+class DailyRollup(RollupSums):
+    """The sums of one shop's day (its local date) for one case kind, owner, platform, reason and
+    platform store. ``agent_id`` empty: no owner; ``platform`` and ``store_id`` empty: the
+    shop's own cases; ``kind`` and ``reason`` empty: complaints."""
+
+    KEY = ("shop_id", "day", "kind", "agent_id", "platform", "reason", "store_id")
+
+    shop_id = models.BigIntegerField()
+    day = models.DateField()
+    kind = models.CharField(max_length=20, blank=True, default="")
+    agent_id = models.BigIntegerField(null=True, blank=True)
+    platform = models.CharField(max_length=20, blank=True, default="")
+    reason = models.CharField(max_length=30, blank=True, default="")
+    store_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
         constraints = [
             # (The feed writes under the cursor's lock, so a key with no owner or store is never
             # doubled either, though NULLs do not collide here.)
@@ -189,17 +202,38 @@ class DailyRollup(models.Model):
     def __str__(self) -> str:
         return f"{self.shop_id} {self.day} {self.kind or '-'} {self.agent_id or '-'}"
 
-    @property
-    def key(self) -> tuple:
-        return (
-            self.shop_id,
-            self.day,
-            self.kind,
-            self.agent_id,
-            self.platform,
-            self.reason,
-            self.store_id,
-        )
+
+class MonthlyRollup(RollupSums):
+    """The same sums by calendar month (``month``: its first day, on the shop's calendar): each
+    fact is added to its day's row and to its month's, in the same transaction. A long report
+    reads whole months here and only the days at its two ends from ``DailyRollup`` (a three-year
+    report: 36 months' rows instead of 1,096 days')."""
+
+    KEY = ("shop_id", "month", "kind", "agent_id", "platform", "reason", "store_id")
+
+    shop_id = models.BigIntegerField()
+    month = models.DateField()
+    kind = models.CharField(max_length=20, blank=True, default="")
+    agent_id = models.BigIntegerField(null=True, blank=True)
+    platform = models.CharField(max_length=20, blank=True, default="")
+    reason = models.CharField(max_length=30, blank=True, default="")
+    store_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop_id", "month", "kind", "agent_id", "platform", "reason", "store_id"],
+                name="insights_monthly_key",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["shop_id", "month"], name="insights_monthly_shop_month"),
+            # Every shop's months (a report over all the shops a platform operator reads).
+            models.Index(fields=["month"], name="insights_monthly_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shop_id} {self.month:%Y-%m} {self.kind or '-'} {self.agent_id or '-'}"
 
 
 class ExportLog(models.Model):

@@ -34,7 +34,13 @@ from aftersales.connectors.models import Store
 from aftersales.core.actors import Principal
 from aftersales.core.errors import InvalidInput, PermissionDenied
 from aftersales.core.permissions import permitted, shops_permitted
-from aftersales.insights.models import ROLLUP_MEASURES, DailyRollup, Fact, Measure
+from aftersales.insights.models import (
+    ROLLUP_MEASURES,
+    DailyRollup,
+    Fact,
+    Measure,
+    MonthlyRollup,
+)
 
 PERMISSION = "insights.view"
 GROUPS = ("shop", "kind", "agent", "platform", "reason", "store", "day", "month")
@@ -95,9 +101,44 @@ def _period(since: dt.date, until: dt.date) -> None:
         )
 
 
-def _rows_in(shops: frozenset[int] | None, since: dt.date, until: dt.date):
-    rows = DailyRollup.objects.filter(day__gte=since, day__lte=until)
-    return rows if shops is None else rows.filter(shop_id__in=shops)
+def _next_month(day: dt.date) -> dt.date:
+    """The first day of the month after ``day``'s."""
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def _months(since: dt.date, until: dt.date) -> tuple[dt.date, dt.date] | None:
+    """The whole calendar months inside ``since`` … ``until``: the first day of the first one
+    and the first day after the last one (``None``: not one whole month)."""
+    first = since if since.day == 1 else _next_month(since)
+    after = _next_month(until) if _next_month(until) == until + dt.timedelta(days=1) else None
+    stop = after or until.replace(day=1)
+    return (first, stop) if first < stop else None
+
+
+def _sources(shops: frozenset[int] | None, since: dt.date, until: dt.date, *, by_day: bool):
+    """The rollup rows that sum to the period: its whole months from ``MonthlyRollup`` and the
+    days at its two ends from ``DailyRollup`` (every day from there when ``by_day``); each as
+    ``(rows, its period's column)``. A three-year report reads 36 months' rows and at most 60
+    days'."""
+    months = None if by_day else _months(since, until)
+    if months is None:
+        found = [(DailyRollup.objects.filter(day__gte=since, day__lte=until), "day")]
+    else:
+        first, stop = months
+        found = [(MonthlyRollup.objects.filter(month__gte=first, month__lt=stop), "month")]
+        if since < first or stop <= until:
+            edges = Q(day__gte=since, day__lt=first) | Q(day__gte=stop, day__lte=until)
+            found.append((DailyRollup.objects.filter(edges), "day"))
+    if shops is not None:
+        found = [(rows.filter(shop_id__in=shops), column) for rows, column in found]
+    return found
+
+
+def _add_sums(into: dict, row: dict) -> None:
+    for name, value in row.items():
+        if name.startswith("total_"):
+            key = name[len("total_") :]
+            into[key] = into.get(key, 0) + (value or 0)
 
 
 def _ratio(part, whole, scale: int = 1) -> float | None:
@@ -179,6 +220,11 @@ def _sums():
     return {**{f"total_{name}": Sum(name) for name in ROLLUP_MEASURES}, **ended_as}
 
 
+def _complete(sums: dict) -> dict:
+    """Every column's sum (0 where no row had any)."""
+    return {name[len("total_") :]: 0 for name in _sums()} | sums
+
+
 def _labels(group_by: str, keys: set) -> dict:
     """Each group's key as people read it (shop names, user names, the kinds' words)."""
     if group_by == "shop":
@@ -236,21 +282,22 @@ def kpis(
         )
     _period(since, until)
     shops = _shops(actor, shop)
-    rows = _rows_in(shops, since, until)
-    if group_by == "month":
-        rows = rows.annotate(group=TruncMonth("day"))
-    else:
-        rows = rows.annotate(group=F(_GROUP_COLUMN[group_by]))
-    found = list(rows.values("group").annotate(**_sums()).order_by("group"))
-    labels = _labels(group_by, {row["group"] for row in found})
+    grouped: dict = {}
+    for rows, column in _sources(shops, since, until, by_day=group_by == "day"):
+        if group_by == "month":
+            rows = rows.annotate(group=F("month") if column == "month" else TruncMonth("day"))
+        else:
+            rows = rows.annotate(group=F(_GROUP_COLUMN[group_by]))
+        for row in rows.values("group").annotate(**_sums()).order_by():
+            group = row["group"]
+            if isinstance(group, dt.datetime):  # TruncMonth of a date is a date on every backend
+                group = group.date()
+            _add_sums(grouped.setdefault(group, {}), row)
+    labels = _labels(group_by, set(grouped))
     result = []
-    for row in found:
-        group = row["group"]
-        if isinstance(group, dt.datetime):  # TruncMonth of a date is a date on every backend
-            group = group.date()
+    for group, sums in grouped.items():
         key, label = labels.get(group, (str(group), str(group)))
-        sums = {name[len("total_") :]: value or 0 for name, value in row.items() if name != "group"}
-        result.append({"key": key, "label": label, **figures(sums)})
+        result.append({"key": key, "label": label, **figures(_complete(sums))})
     result.sort(key=lambda row: (row["key"] == NONE, row["key"]))
     return result
 
@@ -268,8 +315,10 @@ def kpi_totals(*, actor: Principal, shop: Shop | None, since: dt.date, until: dt
     """Every figure over the whole report: one aggregate of the rollups, divided once (the same
     sums and division as ``kpis``)."""
     shops = report_scope(actor=actor, shop=shop, since=since, until=until)
-    found = _rows_in(shops, since, until).aggregate(**_sums())
-    return figures({name[len("total_") :]: value or 0 for name, value in found.items()})
+    sums: dict = {}
+    for rows, _column in _sources(shops, since, until, by_day=False):
+        _add_sums(sums, rows.aggregate(**_sums()))
+    return figures(_complete(sums))
 
 
 # --- the drill-down ----------------------------------------------------------------------------
