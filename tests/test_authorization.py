@@ -461,6 +461,10 @@ def requests_for(world, target):
             f"/insights/kpis?shop={shop}&since=2026-11-01&until=2026-11-30",
             None,
         ),
+        ("/api/v1/insights/products", "get"): (
+            f"/insights/products?shop={shop}&since=2026-11-01&until=2026-11-30",
+            None,
+        ),
         ("/api/v1/insights/kpis/cases", "get"): (
             f"/insights/kpis/cases?measure=opened&shop={shop}&since=2026-11-01&until=2026-11-30",
             None,

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from aftersales.cases.choices import FINAL_STATES
 from aftersales.cases.models import Case, Compensation, RefundEntry
-from aftersales.catalog.models import Shop, Sku
+from aftersales.catalog.models import Product, Shop, Sku
 from aftersales.complaints.models import Complaint
 from aftersales.connectors.models import PlatformRequest, Store
 from aftersales.core.actors import SYSTEM
@@ -31,6 +31,7 @@ from aftersales.core.sweep import sweep_batch
 from aftersales.disputes.models import Dispute
 from aftersales.insights import selectors
 from aftersales.insights.feed import rollup_advance, rollup_check
+from aftersales.insights.models import PRODUCT_MEASURES
 from aftersales.sla.hours import HoursIn
 from aftersales.sla.refresh import calendars_for, sla_sweep
 from aftersales.sla.schemas import TargetIn, TargetsIn
@@ -41,6 +42,7 @@ SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 SINCE, UNTIL = dt.date(2026, 11, 20), dt.date(2027, 11, 19)
 SHIP = {"carrier": "中通", "tracking_number": "ZT1"}
 GROUPS = ("shop", "kind", "agent", "platform", "reason", "store", "day", "month")
+CATEGORIES = {"SKU-1": "鞋", "SKU-2": "鞋", "SKU-3": ""}
 DIAGNOSE = {"diagnosed_by": "shop", "fault_code": "不开机"}
 
 
@@ -147,15 +149,32 @@ def run_stream(world, clock, data) -> None:
     Sku.objects.update(stock=50)
     numbers: list[str] = []
     for index in range(data.draw(st.integers(1, 4), label="cases")):
-        order = make_order(external_id=f"O{index}", paid_at=clock.now - dt.timedelta(days=4))
-        line = order.lines.get()
+        # one or two lines of three SKUs, two of them in a category (the figures by product)
+        skus = data.draw(
+            st.lists(st.sampled_from(list(CATEGORIES)), min_size=1, max_size=2, unique=True),
+            label="skus",
+        )
+        order = make_order(
+            external_id=f"O{index}",
+            paid_at=clock.now - dt.timedelta(days=4),
+            lines=[
+                (f"L{n}", sku, 2, Decimal("100.00"), Decimal("180.00"))
+                for n, sku in enumerate(skus)
+            ],
+        )
+        for sku, category in CATEGORIES.items():
+            Product.objects.filter(skus__code=sku).update(category=category)
+        Sku.objects.update(stock=50)
         body = {
             "order_id": order.id,
             "kind": data.draw(
                 st.sampled_from(["refund_only", "return_refund", "exchange", "repair"])
             ),
             "reason": data.draw(st.sampled_from(["quality_issue", "wrong_size", "wrong_item"])),
-            "lines": [{"order_line_id": line.id, "quantity": 1}],
+            "lines": [
+                {"order_line_id": line.id, "quantity": data.draw(st.integers(1, 2))}
+                for line in order.lines.order_by("id")
+            ],
         }
         response = world["customer"].post("/cases", body)
         if response.status_code == 201:
@@ -339,6 +358,54 @@ def raw_contributions(shop: Shop) -> list[tuple[tuple, dict]]:
     return found
 
 
+def expected_products(
+    shop: Shop, group_by: str, since: dt.date = SINCE, until: dt.date = UNTIL
+) -> dict[str, dict]:
+    """The figures by SKU or category computed here from the cases, their lines and the refund
+    ledger: each case counts under every SKU it names."""
+    users = dict(get_user_model().objects.values_list("username", "id"))
+    case_type = ContentType.objects.get_for_model(Case)
+    sums: dict[str, dict] = defaultdict(lambda: defaultdict(int))
+    for case in Case.objects.filter(shop=shop):
+        events = list(
+            Event.objects.filter(subject_type=case_type, subject_id=case.pk).order_by("id")
+        )
+        timeline = Timeline(case, events, users)
+        units: dict[tuple, int] = defaultdict(int)
+        for line in case.lines.select_related("order_line__sku__product"):
+            sku = line.order_line.sku
+            key = str(sku.pk) if group_by == "sku" else (sku.product.category or "none")
+            units[(key, sku.pk)] += line.quantity
+        if since <= local_day(case.created_at) <= until:
+            for (group, _sku), count in units.items():
+                sums[group]["opened"] += 1
+                sums[group]["units"] += count
+        if case.state in FINAL_STATES:
+            kind = timeline.at(case.resolved_at)[0]
+            for group, _sku in units:
+                if since <= local_day(case.resolved_at) <= until:
+                    sums[group]["ended"] += 1
+                    sums[group]["ended_refunded"] += int(case.state == "refunded")
+                    sums[group]["ended_returns"] += int(kind == "return_refund")
+                    sums[group]["ended_exchanges"] += int(kind == "exchange")
+                    sums[group]["ended_repairs"] += int(kind == "repair")
+        refunds: dict[str, list[RefundEntry]] = defaultdict(list)
+        for entry in RefundEntry.objects.filter(case=case):
+            refunds[entry.idempotency_key].append(entry)
+        for entries in refunds.values():
+            if since <= local_day(entries[0].created_at) <= until:
+                for group, _sku in units:
+                    sums[group]["refunds"] += 1
+                    sums[group]["refund_amount"] += sum(e.amount for e in entries)
+    result = {}
+    for group, s in sums.items():
+        if not any(s.values()):
+            continue
+        figures = selectors.product_figures({name: s.get(name, 0) for name in PRODUCT_MEASURES})
+        result[group] = figures
+    return result
+
+
 def expected_rows(
     shop: Shop, group_by: str, since: dt.date = SINCE, until: dt.date = UNTIL
 ) -> dict[str, dict]:
@@ -451,6 +518,15 @@ def test_every_figure_equals_the_raw_rows(world, clock, data):
             rows = selectors.kpis(actor=lead, since=since, until=until, group_by=group_by)
             got = {row.pop("key"): {k: v for k, v in row.items() if k != "label"} for row in rows}
             assert got == expected_rows(world["shop"], group_by, since, until), group_by
+        for group_by in ("sku", "category"):
+            for period in ((SINCE, UNTIL), (since, until)):
+                rows = selectors.product_kpis(
+                    actor=lead, since=period[0], until=period[1], group_by=group_by
+                )
+                got = {
+                    row.pop("key"): {k: v for k, v in row.items() if k != "label"} for row in rows
+                }
+                assert got == expected_products(world["shop"], group_by, *period), group_by
         totals = selectors.kpi_totals(actor=lead, shop=None, since=since, until=until)
         expected = expected_rows(world["shop"], "all", since, until)
         assert totals == (expected.get("all") or rates(defaultdict(int)))

@@ -114,6 +114,62 @@ def insights_kpis(request: HttpRequest, query: Query[KpiQuery]):
     return {"since": query.since, "until": query.until, "group_by": query.group_by, "rows": rows}
 
 
+class ProductQuery(Schema):
+    shop: str | None = Field(None, max_length=40)
+    since: dt.date
+    until: dt.date
+    group_by: Literal["sku", "category"] = "sku"
+    kind: str | None = Field(None, max_length=20)
+    reason: str | None = Field(None, max_length=30)
+
+
+class ProductRow(Schema):
+    """The cases naming one SKU (``key``: its id; ``label``: its code and product) or one
+    product category (``none``: no category)."""
+
+    key: str
+    label: str
+    opened: int
+    units: int
+    ended: int
+    refunded: int
+    refund_rate: float | None
+    returns: int
+    return_rate: float | None
+    exchanges: int
+    exchange_share: float | None
+    repairs: int
+    repair_share: float | None
+    refunds: int
+    refund_amount: Decimal
+
+
+class ProductOut(Schema):
+    since: dt.date
+    until: dt.date
+    group_by: str
+    rows: list[ProductRow]
+
+
+@router.get("/insights/products", response={200: ProductOut, **ERROR_RESPONSES})
+def insights_products(request: HttpRequest, query: Query[ProductQuery]):
+    """The cases of the days ``since`` … ``until`` by the SKU they name or its product's
+    category, most cases first: cases opened and units claimed, cases ended, the refund and
+    return rates, the exchange and repair shares, the refunds paid; ``kind`` and ``reason``
+    narrow them (``none``: no such value). A case naming two SKUs counts under each."""
+    refuse_unknown_parameters(request, ProductQuery)
+    rows = selectors.product_kpis(
+        actor=request.auth,
+        shop=_shop(request, query.shop),
+        since=query.since,
+        until=query.until,
+        group_by=query.group_by,
+        kind=query.kind,
+        reason=query.reason,
+    )
+    return {"since": query.since, "until": query.until, "group_by": query.group_by, "rows": rows}
+
+
 class DrillQuery(Schema):
     measure: Figure
     shop: str | None = Field(None, max_length=40)
@@ -125,6 +181,8 @@ class DrillQuery(Schema):
     reason: str | None = Field(None, max_length=30)
     store: str | None = Field(None, max_length=20)
     day: dt.date | None = None
+    sku: str | None = Field(None, max_length=20)
+    category: str | None = Field(None, max_length=100)
     cursor: Id | None = None
     limit: int = 50
 
@@ -164,6 +222,8 @@ def insights_kpi_cases(request: HttpRequest, query: Query[DrillQuery]):
             reason=query.reason,
             store=query.store,
             day=query.day,
+            sku=query.sku,
+            category=query.category,
         ),
         after=query.cursor,
         limit=page_limit(query.limit),

@@ -247,6 +247,21 @@ COLUMNS = (
 )
 
 
+# The figures by product: the cases naming a SKU (or a category) and how they ended.
+PRODUCT_COLUMNS = (
+    Column("opened", gettext_lazy("Cases opened"), "opened", "count"),
+    Column("units", gettext_lazy("Units claimed"), "opened", "count"),
+    Column("ended", gettext_lazy("Cases ended"), "ended", "count"),
+    Column("refund_rate", gettext_lazy("Refund rate"), "refunded", "percent", "refunded"),
+    Column("return_rate", gettext_lazy("Return rate"), "returns", "percent", "returns"),
+    Column("exchange_share", gettext_lazy("Exchange share"), "exchanges", "percent", "exchanges"),
+    Column("repair_share", gettext_lazy("Repair share"), "repairs", "percent", "repairs"),
+    Column("refund_amount", gettext_lazy("Refunds paid"), "refunds", "money", "refunds"),
+)
+# The SKUs the dashboard lists (most cases first); the API lists them all.
+TOP_SKUS = 10
+
+
 def _writer(kind: str, currency: str) -> Callable[[object], str]:
     return {
         "count": count_text,
@@ -267,10 +282,18 @@ def currency_of(actor: Principal, report: Report) -> str:
     return currencies.pop() if len(currencies) == 1 else ""
 
 
-def cells(row: dict, report: Report, currency: str, drill: dict[str, str], *, headline=False):
+def cells(
+    row: dict,
+    report: Report,
+    currency: str,
+    drill: dict[str, str],
+    *,
+    headline=False,
+    columns: tuple[Column, ...] = COLUMNS,
+):
     """One group's figures, each written for people and linked to the cases behind it."""
     result = []
-    for column in COLUMNS:
+    for column in columns:
         if headline and not column.headline:
             continue
         write = _writer(column.kind, currency)
@@ -381,6 +404,36 @@ def totals(actor: Principal, report: Report) -> dict:
     )
 
 
+def products(actor: Principal, report: Report, currency: str) -> dict:
+    """The cases by the SKU they name (the ``TOP_SKUS`` with most cases) and by category."""
+    found = {}
+    for group_by in selectors.PRODUCT_GROUPS:
+        rows = selectors.product_kpis(
+            actor=actor,
+            shop=report.shop,
+            since=report.since,
+            until=report.until,
+            group_by=group_by,
+        )
+        if group_by == "sku":
+            rows = rows[:TOP_SKUS]
+        found[group_by] = [
+            {
+                "key": row["key"],
+                "label": row["label"],
+                "cells": cells(
+                    row, report, currency, {group_by: row["key"]}, columns=PRODUCT_COLUMNS
+                ),
+            }
+            for row in rows
+        ]
+    return {
+        "products": found,
+        "product_columns": [str(column.label) for column in PRODUCT_COLUMNS],
+        "top_skus": TOP_SKUS,
+    }
+
+
 def dashboard(actor: Principal, report: Report) -> dict:
     """Everything the dashboard page shows, from three reads of the rollups."""
     currency = currency_of(actor, report)
@@ -402,6 +455,7 @@ def dashboard(actor: Principal, report: Report) -> dict:
     ]
     headline = totals(actor, report)
     return {
+        **products(actor, report, currency),
         "headline": cells(headline, report, currency, {}, headline=True),
         "total_cells": cells(headline, report, currency, {}),
         "columns": [str(column.label) for column in COLUMNS],

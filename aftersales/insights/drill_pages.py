@@ -62,6 +62,8 @@ def _drill_filters(params: Mapping[str, str]) -> selectors.Drill:
         reason=text("reason", 30),
         store=text("store", 20),
         day=date_param(params, "day", _("The day")),
+        sku=text("sku", 20),
+        category=text("category", 100),
     )
 
 
@@ -110,7 +112,11 @@ def _filter_words(actor: Principal, filters: selectors.Drill) -> list[str]:
         )
     if filters.day:
         words.append(day_text(filters.day))
-    return words
+    if filters.sku:
+        words.append(selectors.sku_names(actor=actor, keys={filters.sku}).get(filters.sku, ""))
+    if filters.category:
+        words.append(_("No category") if filters.category == none else filters.category)
+    return [word for word in words if word]
 
 
 def drill_page(actor: Principal, params: Mapping[str, str]) -> dict:

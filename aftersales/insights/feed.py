@@ -36,6 +36,7 @@ from aftersales.core import clock
 from aftersales.core.models import Event
 from aftersales.insights.figures import Batch
 from aftersales.insights.models import (
+    PRODUCT_MEASURES,
     ROLLUP_MEASURES,
     CaseTrack,
     DailyRollup,
@@ -43,6 +44,8 @@ from aftersales.insights.models import (
     FeedCursor,
     MonthlyRollup,
     PendingEvent,
+    ProductDailyRollup,
+    ProductMonthlyRollup,
 )
 
 CURSOR = "kpi"
@@ -51,6 +54,13 @@ PENDING_HORIZON = dt.timedelta(minutes=15)
 # an id while ten thousand later events commit (a restored or renumbered table might look so).
 MAX_GAP = 10_000
 DEFAULT_BATCH = 500
+# Every rollup table, by the name the check prints.
+ROLLUPS = {
+    "day": DailyRollup,
+    "month": MonthlyRollup,
+    "product_day": ProductDailyRollup,
+    "product_month": ProductMonthlyRollup,
+}
 
 
 @dataclass
@@ -121,8 +131,9 @@ def rollup_sweep(*, batch_size: int = DEFAULT_BATCH, max_batches: int = 20) -> i
 def _truncate() -> None:
     Fact.objects.all().delete()
     CaseTrack.objects.all().delete()
-    DailyRollup.objects.all().delete()
-    MonthlyRollup.objects.all().delete()
+    # (``CaseProduct`` stays: a case's SKUs and their categories as they were when it opened.)
+    for model in ROLLUPS.values():
+        model.objects.all().delete()
 
 
 @transaction.atomic
@@ -143,12 +154,13 @@ def rollup_rebuild(*, batch_size: int = 2000) -> int:
 
 
 def rollup_rows() -> dict[tuple, tuple]:
-    """Every rollup row, daily and monthly, as ``(table, *key) → measures`` (rows of zeros left
-    out)."""
+    """Every rollup row, daily and monthly, of the cases and of their products, as
+    ``(table, *key) → measures`` (rows of zeros left out)."""
     found = {}
-    for table, model in (("day", DailyRollup), ("month", MonthlyRollup)):
+    for table, model in ROLLUPS.items():
+        measures = PRODUCT_MEASURES if table.startswith("product") else ROLLUP_MEASURES
         for row in model.objects.all():
-            values = tuple(getattr(row, name) for name in ROLLUP_MEASURES)
+            values = tuple(getattr(row, name) for name in measures)
             if any(values):
                 found[(table, *row.key)] = values
     return found
@@ -201,26 +213,27 @@ def consume(events: list[Event], *, now: dt.datetime) -> None:
     for event in events:
         batch.take(event)
     batch.save()
-    _add_to_rollups(batch.deltas)
+    _add_to_rollups(batch.deltas, DailyRollup, MonthlyRollup)
+    _add_to_rollups(batch.product_deltas, ProductDailyRollup, ProductMonthlyRollup)
 
 
-def _add_to_rollups(deltas: dict[tuple, dict[str, object]]) -> None:
-    """Add ``deltas`` (daily rollup key → column → amount) to the daily rows and to the rows of
-    their months. Under the cursor's lock."""
+def _add_to_rollups(deltas: dict[tuple, dict[str, object]], daily, monthly) -> None:
+    """Add ``deltas`` (daily rollup key → column → amount) to the ``daily`` rows and to the
+    ``monthly`` rows of their months. Under the cursor's lock."""
     deltas = {key: values for key, values in deltas.items() if any(values.values())}
     if not deltas:
         return
-    _add(DailyRollup, deltas)
+    _add(daily, deltas)
     months: dict[tuple, dict[str, object]] = {}
     for key, values in deltas.items():
         month_key = (key[0], key[1].replace(day=1), *key[2:])
         sums = months.setdefault(month_key, {})
         for name, amount in values.items():
             sums[name] = sums.get(name, 0) + amount
-    _add(MonthlyRollup, months)
+    _add(monthly, months)
 
 
-def _add(model: type[DailyRollup] | type[MonthlyRollup], deltas: dict[tuple, dict]) -> None:
+def _add(model, deltas: dict[tuple, dict]) -> None:
     """Read the rows of ``deltas``' keys, add, write; create the missing ones."""
     period = model.KEY[1]
     shops = {key[0] for key in deltas}

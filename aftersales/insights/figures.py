@@ -47,9 +47,9 @@ from decimal import Decimal, InvalidOperation
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 
-from aftersales.cases.choices import FINAL_STATES, Action, CaseState
+from aftersales.cases.choices import FINAL_STATES, Action, CaseKind, CaseState
 from aftersales.cases.lifecycle import CASES
-from aftersales.cases.models import Case
+from aftersales.cases.models import Case, CaseLine
 from aftersales.catalog.models import Shop
 from aftersales.complaints.choices import Action as ComplaintAction
 from aftersales.complaints.models import Complaint
@@ -58,7 +58,14 @@ from aftersales.core.actors import STAFF_ROLES
 from aftersales.core.models import Event
 from aftersales.disputes.choices import Action as DisputeAction
 from aftersales.disputes.models import Dispute
-from aftersales.insights.models import CaseTrack, DailyRollup, Fact, Measure
+from aftersales.insights.models import (
+    CaseProduct,
+    CaseTrack,
+    DailyRollup,
+    Fact,
+    Measure,
+    ProductDailyRollup,
+)
 from aftersales.sla.clocks import response_actions
 from aftersales.sla.refresh import calendars_for
 
@@ -110,6 +117,24 @@ def contribution(fact: Fact) -> dict[str, object]:
     raise ValueError(measure)
 
 
+def product_contribution(fact: Fact, units: int) -> dict[str, object]:
+    """The product rollup columns one fact of a case adds to, for each SKU the case names."""
+    measure = fact.measure
+    if measure == Measure.OPENED:
+        return {"opened": 1, "units": units}
+    if measure == Measure.ENDED:
+        return {
+            "ended": 1,
+            "ended_refunded": int(fact.outcome == CaseState.REFUNDED),
+            "ended_returns": int(fact.kind == CaseKind.RETURN_REFUND),
+            "ended_exchanges": int(fact.kind == CaseKind.EXCHANGE),
+            "ended_repairs": int(fact.kind == CaseKind.REPAIR),
+        }
+    if measure == Measure.REFUND:
+        return {"refunds": 1, "refund_amount": fact.amount}
+    return {}
+
+
 def _amount(value) -> Decimal:
     try:
         return Decimal(str(value or "0"))
@@ -119,6 +144,45 @@ def _amount(value) -> Decimal:
 
 def _seconds(delta: dt.timedelta) -> int:
     return max(int(delta.total_seconds()), 0)
+
+
+# The facts that count by product: a case opened, ended, refunded.
+PRODUCT_FACTS = frozenset({Measure.OPENED, Measure.ENDED, Measure.REFUND})
+PRODUCT_KEY_FIELDS = ProductDailyRollup.KEY
+
+
+def _products(
+    tracks: dict[int, CaseTrack], new_tracks: set[int]
+) -> tuple[dict[int, list[CaseProduct]], list[CaseProduct]]:
+    """The SKUs of the batch's cases: those the feed recorded when it first met a case (kept by
+    a rebuild, so a product's category is the one it had then), and for the cases it meets for
+    the first time, their lines' SKUs with the product's category and the units claimed (a
+    case's lines do not change once it is open)."""
+    found: dict[int, list[CaseProduct]] = defaultdict(list)
+    if tracks:
+        for product in CaseProduct.objects.filter(case_id__in=list(tracks)):
+            found[product.case_id].append(product)
+    created: list[CaseProduct] = []
+    first_met = [case_id for case_id in new_tracks if case_id not in found]
+    if first_met:
+        units: dict[tuple[int, int], list] = {}
+        lines = CaseLine.objects.filter(case_id__in=first_met).values_list(
+            "case_id", "order_line__sku_id", "order_line__sku__product__category", "quantity"
+        )
+        for case_id, sku_id, category, quantity in lines:
+            entry = units.setdefault((case_id, sku_id), [category or "", 0])
+            entry[1] += quantity
+        for (case_id, sku_id), (category, quantity) in sorted(units.items()):
+            product = CaseProduct(
+                case_id=case_id,
+                shop_id=tracks[case_id].shop_id,
+                sku_id=sku_id,
+                category=category,
+                units=quantity,
+            )
+            found[case_id].append(product)
+            created.append(product)
+    return found, created
 
 
 @dataclass
@@ -140,6 +204,13 @@ class Batch:
     dirty: set[int] = field(default_factory=set)
     end_of: dict[int, Fact] = field(default_factory=dict)  # case id → its end fact, this batch
     deltas: dict[tuple, dict[str, object]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(int))
+    )
+    # The SKUs each case names (its ``CaseProduct`` rows), the new ones to write, and the
+    # product rollups' deltas (key: ``ProductDailyRollup.KEY``).
+    products: dict[int, list[CaseProduct]] = field(default_factory=dict)
+    new_products: list[CaseProduct] = field(default_factory=list)
+    product_deltas: dict[tuple, dict[str, object]] = field(
         default_factory=lambda: defaultdict(lambda: defaultdict(int))
     )
 
@@ -183,6 +254,7 @@ class Batch:
                 case_id__in=missing
             ).values_list("case_id", "store_id"):
                 tracks[case_id].store_id = store_id
+        products, new_products = _products(tracks, new_tracks)
         names = {
             (e.data or {}).get("assignee") or (e.data or {}).get("owner") or ""
             for e in events
@@ -211,6 +283,8 @@ class Batch:
             calendars=calendars_for(shops),
             ended=Fact.objects.in_bulk(ended_ids) if ended_ids else {},
             types=types,
+            products=products,
+            new_products=new_products,
         )
 
     # --- one event -------------------------------------------------------------------------------
@@ -337,6 +411,12 @@ class Batch:
         sums = self.deltas[key_of(fact)]
         for name, value in contribution(fact).items():
             sums[name] += value
+        if track is not None and measure in PRODUCT_FACTS:
+            for product in self.products.get(track.case_id, ()):
+                key = (fact.shop_id, fact.day, product.sku_id, product.category)
+                sums = self.product_deltas[(*key, fact.kind, fact.reason)]
+                for name, value in product_contribution(fact, product.units).items():
+                    sums[name] += value
         return fact
 
     def _flip_end(self, track: CaseTrack) -> None:
@@ -355,6 +435,7 @@ class Batch:
 
     def save(self) -> None:
         Fact.objects.bulk_create(self.facts, batch_size=500)
+        CaseProduct.objects.bulk_create(self.new_products, batch_size=500)
         if self.flipped:
             Fact.objects.bulk_update(list(self.flipped.values()), ["within_sla"], batch_size=500)
         for case_id, fact in self.end_of.items():

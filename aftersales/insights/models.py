@@ -236,6 +236,119 @@ class MonthlyRollup(RollupSums):
         return f"{self.shop_id} {self.month:%Y-%m} {self.kind or '-'} {self.agent_id or '-'}"
 
 
+class CaseProduct(models.Model):
+    """A SKU a case claims, with its product's category and the units claimed, as they were
+    when the feed first met the case: the key of its product figures and of their drill-down."""
+
+    case_id = models.BigIntegerField()
+    shop_id = models.BigIntegerField()
+    sku_id = models.BigIntegerField()
+    category = models.CharField(max_length=100, blank=True, default="")
+    units = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case_id", "sku_id"], name="insights_case_product")
+        ]
+        indexes = [
+            models.Index(fields=["shop_id", "sku_id"], name="insights_product_sku"),
+            models.Index(fields=["shop_id", "category"], name="insights_product_category"),
+        ]
+
+    def __str__(self) -> str:
+        return f"case {self.case_id}: sku {self.sku_id}"
+
+
+# The additive measures of a product rollup row.
+PRODUCT_MEASURES = (
+    "opened",
+    "units",
+    "ended",
+    "ended_refunded",
+    "ended_returns",
+    "ended_exchanges",
+    "ended_repairs",
+    "refunds",
+    "refund_amount",
+)
+
+
+class ProductSums(models.Model):
+    """What the cases naming one SKU add up to: the cases opened and the units they claim, the
+    cases ended and how (refunded; as a return, an exchange, a repair), the refunds paid. A case
+    naming two SKUs counts under each (the figures by SKU do not add up to the shop's)."""
+
+    opened = models.BigIntegerField(default=0)
+    units = models.BigIntegerField(default=0)
+    ended = models.BigIntegerField(default=0)
+    ended_refunded = models.BigIntegerField(default=0)
+    ended_returns = models.BigIntegerField(default=0)
+    ended_exchanges = models.BigIntegerField(default=0)
+    ended_repairs = models.BigIntegerField(default=0)
+    refunds = models.BigIntegerField(default=0)
+    refund_amount = models.DecimalField(**MONEY)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def key(self) -> tuple:
+        return tuple(getattr(self, name) for name in self.KEY)
+
+
+class ProductDailyRollup(ProductSums):
+    """The product sums of one shop's day for one SKU (its category) and case kind and reason."""
+
+    KEY = ("shop_id", "day", "sku_id", "category", "kind", "reason")
+
+    shop_id = models.BigIntegerField()
+    day = models.DateField()
+    sku_id = models.BigIntegerField()
+    category = models.CharField(max_length=100, blank=True, default="")
+    kind = models.CharField(max_length=20, blank=True, default="")
+    reason = models.CharField(max_length=30, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop_id", "day", "sku_id", "category", "kind", "reason"],
+                name="insights_product_day_key",
+            ),
+        ]
+        indexes = [models.Index(fields=["shop_id", "day"], name="insights_product_shop_day")]
+
+    def __str__(self) -> str:
+        return f"{self.shop_id} {self.day} sku {self.sku_id}"
+
+
+class ProductMonthlyRollup(ProductSums):
+    """The same sums by calendar month (``month``: its first day)."""
+
+    KEY = ("shop_id", "month", "sku_id", "category", "kind", "reason")
+
+    shop_id = models.BigIntegerField()
+    month = models.DateField()
+    sku_id = models.BigIntegerField()
+    category = models.CharField(max_length=100, blank=True, default="")
+    kind = models.CharField(max_length=20, blank=True, default="")
+    reason = models.CharField(max_length=30, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop_id", "month", "sku_id", "category", "kind", "reason"],
+                name="insights_product_month_key",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["shop_id", "month"], name="insights_product_shop_month"),
+            models.Index(fields=["month"], name="insights_product_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shop_id} {self.month:%Y-%m} sku {self.sku_id}"
+
+
 class ExportLog(models.Model):
     """One export of the cases behind a report: who, when, through which door (the desk's page
     or the API), in which format, of which filter (shop, period), and how many rows."""

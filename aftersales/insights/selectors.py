@@ -28,18 +28,22 @@ from django.utils.translation import gettext as _
 
 from aftersales.cases.choices import CaseKind, CaseState, Reason
 from aftersales.cases.models import Case
-from aftersales.catalog.models import Shop
+from aftersales.catalog.models import Shop, Sku
 from aftersales.complaints.models import Complaint
 from aftersales.connectors.models import Store
 from aftersales.core.actors import Principal
 from aftersales.core.errors import InvalidInput, PermissionDenied
 from aftersales.core.permissions import permitted, shops_permitted
 from aftersales.insights.models import (
+    PRODUCT_MEASURES,
     ROLLUP_MEASURES,
+    CaseProduct,
     DailyRollup,
     Fact,
     Measure,
     MonthlyRollup,
+    ProductDailyRollup,
+    ProductMonthlyRollup,
 )
 
 PERMISSION = "insights.view"
@@ -115,20 +119,28 @@ def _months(since: dt.date, until: dt.date) -> tuple[dt.date, dt.date] | None:
     return (first, stop) if first < stop else None
 
 
-def _sources(shops: frozenset[int] | None, since: dt.date, until: dt.date, *, by_day: bool):
+def _sources(
+    shops: frozenset[int] | None,
+    since: dt.date,
+    until: dt.date,
+    *,
+    by_day: bool,
+    daily=DailyRollup,
+    monthly=MonthlyRollup,
+):
     """The rollup rows that sum to the period: its whole months from ``MonthlyRollup`` and the
     days at its two ends from ``DailyRollup`` (every day from there when ``by_day``); each as
     ``(rows, its period's column)``. A three-year report reads 36 months' rows and at most 60
     days'."""
     months = None if by_day else _months(since, until)
     if months is None:
-        found = [(DailyRollup.objects.filter(day__gte=since, day__lte=until), "day")]
+        found = [(daily.objects.filter(day__gte=since, day__lte=until), "day")]
     else:
         first, stop = months
-        found = [(MonthlyRollup.objects.filter(month__gte=first, month__lt=stop), "month")]
+        found = [(monthly.objects.filter(month__gte=first, month__lt=stop), "month")]
         if since < first or stop <= until:
             edges = Q(day__gte=since, day__lt=first) | Q(day__gte=stop, day__lte=until)
-            found.append((DailyRollup.objects.filter(edges), "day"))
+            found.append((daily.objects.filter(edges), "day"))
     if shops is not None:
         found = [(rows.filter(shop_id__in=shops), column) for rows, column in found]
     return found
@@ -321,6 +333,110 @@ def kpi_totals(*, actor: Principal, shop: Shop | None, since: dt.date, until: dt
     return figures(_complete(sums))
 
 
+# --- by product ----------------------------------------------------------------------------------
+
+PRODUCT_GROUPS = ("sku", "category")
+
+
+def product_figures(sums: dict) -> dict:
+    """The figures of the cases naming one SKU (or category) from their product sums."""
+    ended = sums["ended"]
+    return {
+        "opened": sums["opened"],
+        "units": sums["units"],
+        "ended": ended,
+        "refunded": sums["ended_refunded"],
+        "refund_rate": _ratio(sums["ended_refunded"], ended, 100),
+        "returns": sums["ended_returns"],
+        "return_rate": _ratio(sums["ended_returns"], ended, 100),
+        "exchanges": sums["ended_exchanges"],
+        "exchange_share": _ratio(sums["ended_exchanges"], ended, 100),
+        "repairs": sums["ended_repairs"],
+        "repair_share": _ratio(sums["ended_repairs"], ended, 100),
+        "refunds": sums["refunds"],
+        "refund_amount": _money(sums["refund_amount"]),
+    }
+
+
+def product_kpis(
+    *,
+    actor: Principal,
+    shop: Shop | None = None,
+    since: dt.date,
+    until: dt.date,
+    group_by: str = "sku",
+    kind: str | None = None,
+    reason: str | None = None,
+) -> list[dict]:
+    """The cases of the period by the SKU they name (or its product's category): how many were
+    opened and the units claimed, how they ended (refunded, as a return, an exchange, a repair)
+    and the refunds paid; optionally of one case kind or reason. Most cases first. A case
+    naming two SKUs counts under each."""
+    if group_by not in PRODUCT_GROUPS:
+        raise InvalidInput(
+            _("Group by one of %(groups)s.") % {"groups": ", ".join(PRODUCT_GROUPS)},
+            code="invalid_group",
+            field="group_by",
+        )
+    _period(since, until)
+    shops = _shops(actor, shop)
+    column = "sku_id" if group_by == "sku" else "category"
+    # (named apart from the columns they sum: an aggregate may not shadow a field)
+    sums_of = {f"total_{name}": Sum(name) for name in PRODUCT_MEASURES}
+    grouped: dict = {}
+    for rows, _column in _sources(
+        shops,
+        since,
+        until,
+        by_day=False,
+        daily=ProductDailyRollup,
+        monthly=ProductMonthlyRollup,
+    ):
+        if kind is not None:
+            rows = rows.filter(kind="" if kind == NONE else kind)
+        if reason is not None:
+            rows = rows.filter(reason="" if reason == NONE else reason)
+        for row in rows.values(column).annotate(**sums_of).order_by():
+            _add_sums(grouped.setdefault(row[column], {}), row)
+    labels = _product_labels(group_by, set(grouped))
+    result = []
+    for group, sums in grouped.items():
+        key, label = labels[group]
+        complete = dict.fromkeys(PRODUCT_MEASURES, 0) | sums
+        result.append({"key": key, "label": label, **product_figures(complete)})
+    result.sort(key=lambda row: (-row["opened"], -row["ended"], row["key"]))
+    return result
+
+
+def sku_names(*, actor: Principal, keys: set[str]) -> dict[str, str]:
+    """The SKUs ``keys`` (their ids as text) as people read them (code · product), of the shops
+    where the caller may read the KPIs (another shop's SKU is not named)."""
+    ids = {int(key) for key in keys if key.isdigit() and len(key) <= 18}
+    skus = Sku.objects.filter(pk__in=ids)
+    shops = shops_permitted(actor, PERMISSION)
+    if shops is not None:
+        skus = skus.filter(shop_id__in=shops)
+    return {
+        str(pk): f"{code} · {name}"
+        for pk, code, name in skus.values_list("pk", "code", "product__name")
+    }
+
+
+def _product_labels(group_by: str, keys: set) -> dict:
+    if group_by == "category":
+        return {k: (k or NONE, k or _("No category")) for k in keys}
+    skus = {
+        pk: (code, name)
+        for pk, code, name in Sku.objects.filter(pk__in=keys).values_list(
+            "pk", "code", "product__name"
+        )
+    }
+    return {
+        key: (str(key), f"{skus[key][0]} · {skus[key][1]}" if key in skus else str(key))
+        for key in keys
+    }
+
+
 # --- the drill-down ----------------------------------------------------------------------------
 
 
@@ -334,6 +450,8 @@ class Drill:
     reason: str | None = None
     store: str | None = None  # a store's id, or ``none``
     day: dt.date | None = None
+    sku: str | None = None  # a SKU's id: the cases naming it
+    category: str | None = None  # a product category, or ``none``: the cases naming one
 
 
 def kpi_cases(
@@ -417,6 +535,14 @@ def _filtered(facts, filters: Drill):
             facts = facts.filter(store_id=store)
     if filters.day is not None:
         facts = facts.filter(day=filters.day)
+    if filters.sku is not None:
+        digits = filters.sku.isdigit() and len(filters.sku) <= 18
+        named = CaseProduct.objects.filter(sku_id=int(filters.sku) if digits else -1)
+        facts = facts.filter(case_id__in=named.values("case_id"))
+    if filters.category is not None:
+        category = "" if filters.category == NONE else filters.category
+        named = CaseProduct.objects.filter(category=category)
+        facts = facts.filter(case_id__in=named.values("case_id"))
     if filters.agent is not None:
         if filters.agent == NONE:
             facts = facts.filter(agent_id=None)
