@@ -11,7 +11,9 @@ import re
 from html import unescape
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from aftersales.catalog.models import Customer
 from aftersales.crm import care_views
@@ -20,7 +22,7 @@ from aftersales.crm.models import CareCampaign, CareSend, CustomerPreference, Me
 from aftersales.notify.deliveries import deliveries_sweep, delivery_attempt
 from aftersales.notify.models import Delivery, DeliveryStatus
 from aftersales.team.services import user_create
-from tests.conftest import NOW, make_order, make_shop
+from tests.conftest import NOW, make_order, make_shop, make_user
 
 # NOW is 24 November 2026, 10:00 in Shanghai (the shop's time zone).
 TODAY = dt.date(2026, 11, 24)
@@ -339,9 +341,6 @@ def test_the_sends_come_a_page_at_a_time(lead, greeted, monkeypatch):
 
 
 def test_the_sends_read_in_a_fixed_number_of_queries(lead, greeted, shop):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     url = f"/desk/care/{greeted['campaign'].pk}/sends/"
     with CaptureQueriesContext(connection) as before:
         assert lead.get(url).status_code == 200
@@ -444,3 +443,27 @@ def test_another_shops_tier_is_not_found_and_a_warehouse_is_refused(lead, shop):
     assert refused.status_code == 403
     assert "Your role does not include the membership tiers." in text_of(refused)
     assert 'data-nav="tiers"' not in refused.content.decode()
+
+
+def test_the_apis_refusal_names_the_field_the_form_shows_it_beside(shop):
+    api = make_user("lead-api", "lead", shop="shop")
+    body = {"kind": "birthday", "name": "n", "subject": "Hi {who}", "body": "b", "days": 3}
+    response = api.post("/shops/shop/care-campaigns", body)
+    assert response.status_code == 422
+    assert (response.json()["code"], response.json()["field"]) == ("invalid_template", "subject")
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"tier_ids": ["9" * 20]}, "tier_ids"),
+        ({"kind": "birthday", "days": "9" * 20}, "days"),
+        ({"send_on": "2026-02-30"}, "send_on"),
+        ({"body": "x" * 4001}, "body"),
+    ],
+)
+def test_values_out_of_any_range_are_refused_in_words(lead, shop, changes, field):
+    response = lead.post("/desk/care/new/", {**FORM, **changes})
+    assert response.status_code == 422
+    assert list(errors_of(response)) == [field]
+    assert CareCampaign.objects.count() == 0
