@@ -112,15 +112,17 @@ CARE_CODES = frozenset(KIND_CODES.values())
 # --- the campaigns -------------------------------------------------------------------------
 
 
-def _check_template(text: str, field: str) -> None:
+def _check_template(text: str, field: str, name_of_field: str) -> None:
     """Only ``{name}``, ``{shop}`` and ``{tier}``, without formats or attributes; ``{{`` and
-    ``}}`` write a brace."""
+    ``}}`` write a brace. ``field`` is the field's words, ``name_of_field`` its name (the
+    error's ``field``, where the desk's form shows it)."""
     try:
         parts = list(string.Formatter().parse(text))
     except ValueError:
         raise InvalidInput(
             _("The %(field)s has an unmatched brace.") % {"field": field},
             code="invalid_template",
+            field=name_of_field,
         ) from None
     for _literal, name, spec, conversion in parts:
         if name is None:
@@ -129,6 +131,7 @@ def _check_template(text: str, field: str) -> None:
             raise InvalidInput(
                 _("The %(field)s may use only {name}, {shop} and {tier}.") % {"field": field},
                 code="invalid_template",
+                field=name_of_field,
             )
 
 
@@ -136,17 +139,24 @@ def _check(shop: Shop, fields: dict) -> dict:
     name = fields["name"].strip()
     subject = fields["subject"].strip()
     body = fields["body"].strip()
-    if not name or not subject or not body:
-        raise InvalidInput(_("Give the campaign a name, a subject and a message."), code="empty")
-    _check_template(subject, _("subject"))
-    _check_template(body, _("message"))
+    empty = next(
+        (k for k, v in (("name", name), ("subject", subject), ("body", body)) if not v), ""
+    )
+    if empty:
+        raise InvalidInput(
+            _("Give the campaign a name, a subject and a message."), code="empty", field=empty
+        )
+    _check_template(subject, _("subject"), "subject")
+    _check_template(body, _("message"), "body")
     kind = fields["kind"]
     if kind not in CareKind.values:
-        raise InvalidInput(_("Unknown kind of care."), code="invalid_kind")
+        raise InvalidInput(_("Unknown kind of care."), code="invalid_kind", field="kind")
     days, send_on = fields.get("days"), fields.get("send_on")
     if kind in DATED:
         if send_on is None:
-            raise InvalidInput(_("Choose the day to send on."), code="send_on_required")
+            raise InvalidInput(
+                _("Choose the day to send on."), code="send_on_required", field="send_on"
+            )
         days = None
     else:
         send_on = None
@@ -155,16 +165,17 @@ def _check(shop: Shop, fields: dict) -> dict:
             raise InvalidInput(
                 _("Choose a number of days from %(low)s to %(high)s.") % {"low": low, "high": high},
                 code="invalid_days",
+                field="days",
             )
     tier_ids = sorted(set(fields.get("tier_ids") or []))
     found = set(
         MembershipTier.objects.filter(shop=shop, pk__in=tier_ids).values_list("pk", flat=True)
     )
     if len(found) != len(tier_ids):
-        raise InvalidInput(_("No such tier in this shop."), code="tier_not_found")
+        raise InvalidInput(_("No such tier in this shop."), code="tier_not_found", field="tier_ids")
     segments = sorted(set(fields.get("segments") or []))
     if any(segment not in Segment.values for segment in segments):
-        raise InvalidInput(_("Unknown customer class."), code="invalid_segment")
+        raise InvalidInput(_("Unknown customer class."), code="invalid_segment", field="segments")
     return {
         "kind": kind,
         "name": name[:100],
@@ -401,6 +412,10 @@ def care_due(*, now: dt.datetime | None = None, batch_size: int = 200) -> int:
 
 # --- the deliveries: opt-outs, the e-mail, the text message ---------------------------------
 
+# The reasons a withheld delivery records (``Delivery.last_error``; the desk puts them in words).
+OPTED_OUT_BY_EMAIL = "the customer opted out of care by e-mail"
+OPTED_OUT_BY_SMS = "the customer opted out of care by text message"
+
 
 def care_withheld(notices: Sequence[Notice]) -> dict[tuple[int, str], str]:
     """The deliveries of care notices to withhold (``notify.deliveries`` filter): the channels
@@ -422,9 +437,9 @@ def care_withheld(notices: Sequence[Notice]) -> dict[tuple[int, str], str]:
         preference = preferences.get(customer)
         everything = customer in erased or (preference is not None and preference.care_opt_out)
         if everything or (preference is not None and preference.email_opt_out):
-            withheld[(notice.pk, EMAIL)] = "the customer opted out of care by e-mail"
+            withheld[(notice.pk, EMAIL)] = OPTED_OUT_BY_EMAIL
         if everything or (preference is not None and preference.sms_opt_out):
-            withheld[(notice.pk, SMS)] = "the customer opted out of care by text message"
+            withheld[(notice.pk, SMS)] = OPTED_OUT_BY_SMS
     return withheld
 
 

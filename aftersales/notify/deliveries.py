@@ -54,7 +54,7 @@ def lease() -> dt.timedelta:
     return dt.timedelta(seconds=settings.AFTERSALES_DELIVERY_LEASE)
 
 
-def _sms_wanted(kind: str) -> bool:
+def sms_wanted(kind: str) -> bool:
     kinds = settings.AFTERSALES_SMS_KINDS
     return bool(settings.AFTERSALES_SMS_BACKEND) and ("*" in kinds or kind in kinds)
 
@@ -106,7 +106,7 @@ def _plan(notices: Sequence[Notice], now) -> list[Delivery]:
     for notice in notices:
         channels_of = [Channel.LOG]
         if notice.audience == Audience.CUSTOMER:
-            channels_of = [Channel.EMAIL, *([Channel.SMS] if _sms_wanted(notice.kind) else [])]
+            channels_of = [Channel.EMAIL, *([Channel.SMS] if sms_wanted(notice.kind) else [])]
         row = {"notice_id": notice.pk, "shop_id": notice.shop_id, "next_attempt_at": now}
         for channel in channels_of:
             why = withheld.get((notice.pk, channel))
