@@ -298,3 +298,22 @@ def test_agents_do_not_manage_care_and_another_shops_campaign_is_404(lead, agent
     response = stranger.get(f"/care-campaigns/{made['id']}/sends")
     assert (response.status_code, response.json()["code"]) == (404, "care_campaign_not_found")
     assert stranger.get("/shops/shop/care-campaigns").status_code == 404
+
+
+def test_deleting_a_tier_leaves_no_campaign_aimed_at_everyone(lead, shop, clock):
+    # given one campaign for gold members only and one for gold and silver members
+    gold = MembershipTier.objects.create(shop=shop, name="金卡", rank=2)
+    silver = MembershipTier.objects.create(shop=shop, name="银卡", rank=1)
+    gold_only = campaign(lead, tier_ids=[gold.pk])
+    both = campaign(lead, name="b", tier_ids=[gold.pk, silver.pk])
+    # when the gold tier is deleted
+    admin = make_user("boss", "admin", shop="shop")
+    assert admin.delete(f"/shops/shop/tiers/{gold.pk}").status_code == 204
+    # then the gold-only campaign is paused (with no tier it would reach everyone) and stays
+    # changeable; the other keeps its silver members
+    paused = CareCampaign.objects.get(pk=gold_only["id"])
+    assert (paused.tier_ids, paused.is_active) == ([], False)
+    kept = CareCampaign.objects.get(pk=both["id"])
+    assert (kept.tier_ids, kept.is_active) == ([silver.pk], True)
+    response = lead.patch(f"/care-campaigns/{gold_only['id']}", {"name": "元旦（暂停）"})
+    assert response.status_code == 200, response.json()

@@ -35,7 +35,7 @@ from aftersales.core.errors import Conflict, NotFound
 from aftersales.core.money import money
 from aftersales.core.permissions import require
 from aftersales.crm.access import TIERS
-from aftersales.crm.models import CustomerProfile, MembershipTier, Segment
+from aftersales.crm.models import CareCampaign, CustomerProfile, MembershipTier, Segment
 
 NEW_CUSTOMER_DAYS = 30
 ZERO = Decimal("0.00")
@@ -220,9 +220,20 @@ def tier_update(*, actor: Principal, shop: Shop, tier_id: int, **fields) -> Memb
 
 
 @transaction.atomic
+@transaction.atomic
 def tier_delete(*, actor: Principal, shop: Shop, tier_id: int) -> None:
-    """Remove a tier; its members hold no tier until the next recompute."""
+    """Remove a tier; its members hold no tier until the next recompute. The care campaigns
+    that name it no longer do; one that named no other tier is paused (left without a tier it
+    would reach every customer)."""
     require(actor, TIERS, shop)
     tier = _tier_of(shop, tier_id)
     CustomerProfile.objects.filter(tier=tier).update(tier=None, tier_until=None)
+    for campaign in CareCampaign.objects.select_for_update().filter(shop=shop):
+        if tier.pk not in (campaign.tier_ids or []):
+            continue
+        campaign.tier_ids = [pk for pk in campaign.tier_ids if pk != tier.pk]
+        if not campaign.tier_ids:
+            campaign.is_active = False
+        campaign.updated_at = clock.now()
+        campaign.save(update_fields=["tier_ids", "is_active", "updated_at"])
     tier.delete()
