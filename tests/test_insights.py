@@ -1,6 +1,7 @@
 """The KPI rollups against the raw rows: random streams of cases opened and moved through the
 API (some of them a platform store's), the deadline and SLA sweeps, assignments, compensation,
-repairs with their costs and complaints, with the feed run at random moments; every figure of
+repairs with their costs, goods scrapped, parcels the shop paid, contacts with their staff time
+and complaints, with the feed run at random moments; every figure of
 ``kpis`` equals the same figure computed here from the cases, their events, the refund ledger,
 the compensation and complaint rows, the repairs' costs and the platform requests; the
 incremental rollups equal a rebuild."""
@@ -27,15 +28,19 @@ from aftersales.complaints.models import Complaint
 from aftersales.connectors.models import PlatformRequest, Store
 from aftersales.core.actors import SYSTEM
 from aftersales.core.models import Event
+from aftersales.core.money import money
 from aftersales.core.sweep import sweep_batch
 from aftersales.disputes.models import Dispute
 from aftersales.insights import selectors
 from aftersales.insights.feed import rollup_advance, rollup_check
 from aftersales.insights.models import PRODUCT_MEASURES
+from aftersales.policy.models import Policy
+from aftersales.policy.services import policy_update
 from aftersales.sla.hours import HoursIn
 from aftersales.sla.refresh import calendars_for, sla_sweep
 from aftersales.sla.schemas import TargetIn, TargetsIn
 from aftersales.sla.services import business_hours_set, targets_set
+from aftersales.team.models import ContactLog
 from tests.conftest import NOW, make_order, make_user
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -81,13 +86,20 @@ def moves_for(state: str) -> list[tuple[str, str, dict]]:
             ("customer", "cancel", {}),
         ],
         "awaiting_return": [("customer", "ship_return", SHIP), ("customer", "cancel", {})],
-        "return_in_transit": [("agent", "receive", {})],
+        "return_in_transit": [
+            ("agent", "receive", {}),
+            # refused when the customer pays the return shipping: no matter
+            ("agent", "receive", {"shipping_cost": "6.00"}),
+        ],
         "inspecting": [("agent", "inspect", {"result": "pass"})],
         "refund_pending": [
             ("finance", "refund", {"idempotency_key": key}),
             ("agent", "convert", {"kind": "exchange", "reason": "顾客改为换货"}),
         ],
-        "replacement_pending": [("agent", "ship_replacement", SHIP)],
+        "replacement_pending": [
+            ("agent", "ship_replacement", SHIP),
+            ("agent", "ship_replacement", {**SHIP, "shipping_cost": "9.50"}),
+        ],
         "shipped_to_customer": [("customer", "confirm_receipt", {})],
         "diagnosing": [
             ("agent", "diagnose", DIAGNOSE),
@@ -96,7 +108,7 @@ def moves_for(state: str) -> list[tuple[str, str, dict]]:
         "quote_pending": [("customer", "accept_quote", {}), ("customer", "decline_quote", {})],
         "repairing": [
             ("agent", "ship_back", {**SHIP, "parts_cost": "45.00", "labour_cost": "30.50"}),
-            ("agent", "ship_back", {**SHIP, "labour_cost": "12.25"}),
+            ("agent", "ship_back", {**SHIP, "labour_cost": "12.25", "shipping_cost": "7.00"}),
             ("agent", "ship_back", SHIP),
         ],
         "return_unrepaired": [("agent", "ship_back", {**SHIP, "labour_cost": "8.00"})],
@@ -146,6 +158,8 @@ def run_stream(world, clock, data) -> None:
                 ]
             ),
         )
+    rate = data.draw(st.sampled_from(["0.00", "75.00"]), label="staff rate")
+    policy_update(actor=SYSTEM, shop=shop, changes={"insights": {"staff_cost_per_hour": rate}})
     Sku.objects.update(stock=50)
     numbers: list[str] = []
     for index in range(data.draw(st.integers(1, 4), label="cases")):
@@ -199,6 +213,8 @@ def run_stream(world, clock, data) -> None:
                     "compensate",
                     "complain",
                     "dispute",
+                    "scrap",
+                    "contact",
                 ]
             )
         )
@@ -229,6 +245,19 @@ def run_stream(world, clock, data) -> None:
             world["customer"].post(
                 "/complaints",
                 {"type": "not_as_described", "description": "与描述不符", "order_id": order.id},
+            )
+        elif step == "scrap":  # an inspection that scraps the goods (elsewhere refused)
+            case = Case.objects.get(number=number)
+            grade = {
+                "order_line_id": case.lines.get().order_line_id,
+                "condition": "intact",
+                "disposition": "scrap",
+            }
+            world["agent"].act(number, "inspect", {"lines": [grade]})
+        elif step == "contact":
+            world["agent"].post(
+                f"/cases/{number}/contacts",
+                {"channel": "call", "summary": "回访", "minutes": data.draw(st.integers(1, 90))},
             )
         elif step == "dispute":  # opens on a rejected case (refused elsewhere: no matter)
             world["customer"].post(
@@ -278,6 +307,9 @@ class Timeline:
 
 def raw_contributions(shop: Shop) -> list[tuple[tuple, dict]]:
     calendar = calendars_for([shop])[shop.pk]
+    rate = Decimal(
+        Policy.objects.filter(shop=shop).latest("version").data["insights"]["staff_cost_per_hour"]
+    )
     users = dict(get_user_model().objects.values_list("username", "id"))
     case_type = ContentType.objects.get_for_model(Case)
     found: list[tuple[tuple, dict]] = []
@@ -350,6 +382,36 @@ def raw_contributions(shop: Shop) -> list[tuple[tuple, dict]]:
                 timeline.at(shipped_back),
                 repair_parts_amount=case.parts_cost,
                 repair_labour_amount=case.labour_cost,
+            )
+        scrapped = sum(
+            (
+                line.order_line.unit_price * line.received_quantity
+                for line in case.lines.filter(disposition="scrap")
+            ),
+            Decimal("0.00"),
+        )
+        if scrapped:  # written off when inspected
+            inspected = next(e.at for e in events if e.action == "inspect")
+            add(inspected, timeline.at(inspected), written_off_amount=scrapped)
+        if case.return_shipping_cost:
+            add(
+                case.received_at,
+                timeline.at(case.received_at),
+                shipping_amount=case.return_shipping_cost,
+            )
+        if case.outbound_shipping_cost:
+            add(
+                shipped_back,
+                timeline.at(shipped_back),
+                shipping_amount=case.outbound_shipping_cost,
+            )
+        contacts = ContactLog.objects.filter(subject_type=case_type, subject_id=case.pk)
+        for entry in contacts.filter(minutes__isnull=False):
+            add(
+                entry.created_at,
+                timeline.at(entry.created_at),
+                staff_minutes=entry.minutes,
+                staff_cost_amount=money(Decimal(entry.minutes) * rate / 60),
             )
         for dispute in Dispute.objects.filter(case=case):
             add(dispute.created_at, timeline.at(dispute.created_at), disputes=1)
@@ -446,7 +508,14 @@ def rates(s: dict) -> dict:
     def money(amount):
         return Decimal(amount).quantize(Decimal("0.01"))
 
-    cost = s["compensation_amount"] + s["repair_parts_amount"] + s["repair_labour_amount"]
+    cost = (
+        s["compensation_amount"]
+        + s["repair_parts_amount"]
+        + s["repair_labour_amount"]
+        + s["written_off_amount"]
+        + s["shipping_amount"]
+        + s["staff_cost_amount"]
+    )
     return {
         "opened": s["opened"],
         "ended": s["ended"],
@@ -481,6 +550,11 @@ def rates(s: dict) -> dict:
         "disputes_per_100": share(s["disputes"], s["opened"]),
         "repair_parts_amount": money(s["repair_parts_amount"]),
         "repair_labour_amount": money(s["repair_labour_amount"]),
+        "written_off_amount": money(s["written_off_amount"]),
+        "shipping_amount": money(s["shipping_amount"]),
+        "staff_minutes": s["staff_minutes"],
+        "staff_hours": hours(s["staff_minutes"] * 60, 1) if s["staff_minutes"] else None,
+        "staff_cost_amount": money(s["staff_cost_amount"]),
         "cost_amount": money(cost),
         "cost_per_case": money(Decimal(cost) / s["ended"]) if s["ended"] else None,
     }

@@ -223,6 +223,10 @@ def test_the_csv_export_has_one_row_per_case_with_its_values(lead, cases):
         "5.00",
         "0.00",
         "0.00",
+        "0.00",  # goods written off
+        "0.00",  # shipping paid
+        "0",  # staff minutes
+        "0.00",  # staff cost
         "CNY",
         "",
     ]

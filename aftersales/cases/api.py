@@ -152,6 +152,8 @@ def present_case(case: Case, principal: Principal) -> dict:
         "outbound_shipped_at": case.outbound_shipped_at,
         "price_difference": case.price_difference,
         "payment_reference": case.payment_reference,
+        "return_shipping_cost": case.return_shipping_cost if principal.is_staff else None,
+        "outbound_shipping_cost": case.outbound_shipping_cost if principal.is_staff else None,
         "confirmed_at": case.confirmed_at,
         "repair": present_repair(case),
         "steps": progress.steps(case),

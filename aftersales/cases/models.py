@@ -93,6 +93,10 @@ class Case(TimestampedModel):
         max_digits=12, decimal_places=2, default=Decimal("0.00"), db_default=Decimal("0.00")
     )
     payment_reference = models.CharField(max_length=200, blank=True, default="", db_default="")
+    # What the parcels cost the shop (internal costs, for the cost reports): the customer's
+    # return when the shop pays its shipping, and the parcel back to the customer.
+    return_shipping_cost = models.DecimalField(**MONEY, db_default=Decimal("0.00"))
+    outbound_shipping_cost = models.DecimalField(**MONEY, db_default=Decimal("0.00"))
     confirmed_at = models.DateTimeField(null=True, blank=True)
 
     # Repair: diagnosis, warranty, quote, costs.

@@ -184,6 +184,9 @@ class CaseOut(CaseSummaryOut):
     outbound_shipped_at: dt.datetime | None
     price_difference: Decimal
     payment_reference: str
+    # What the parcels cost the shop, for staff (``null`` for the customer).
+    return_shipping_cost: Decimal | None
+    outbound_shipping_cost: Decimal | None
     confirmed_at: dt.datetime | None
     repair: RepairOut | None
     steps: list[StepOut]

@@ -46,8 +46,10 @@ VISIBILITY: dict[str, Visibility] = {
     Action.SHIP_RETURN: customer_visible(),
     # The receiving desk's note is for the team. The inspection's reason for a deduction is not:
     # the customer reads why less is refunded (the inspector's per-line notes stay on the lines).
-    Action.RECEIVE: customer_visible("note"),
-    Action.INSPECT: customer_visible(),
+    # What a parcel cost the shop and the value of the goods it scraps are internal costs (the
+    # cost reports'), never the customer's.
+    Action.RECEIVE: customer_visible("note", "shipping_cost"),
+    Action.INSPECT: customer_visible("written_off"),
     Action.REFUND: customer_visible("idempotency_key"),
     Action.AUTO_APPROVE: customer_visible("idempotency_key"),
     Action.AUTO_CLOSE: customer_visible(),
@@ -57,18 +59,19 @@ VISIBILITY: dict[str, Visibility] = {
     Action.COMPENSATE: customer_visible(),
     Action.MESSAGE: customer_visible("template_id"),
     Action.CUSTOMER_MESSAGE: customer_visible(),
+    # The contact log, with the staff time it took and what that cost (``team.workbench``).
     Action.CONTACT: STAFF_ONLY,
     Action.ASSIGN: STAFF_ONLY,
     Action.PRIORITIZE: STAFF_ONLY,
     Action.RATE: customer_visible(),
     Action.CONVERT: customer_visible(),
-    Action.SHIP_REPLACEMENT: customer_visible("idempotency_key"),
+    Action.SHIP_REPLACEMENT: customer_visible("idempotency_key", "shipping_cost"),
     Action.OFFER: customer_visible("stock"),
     Action.DIAGNOSE: customer_visible(),
     Action.ACCEPT_QUOTE: customer_visible(),
     Action.DECLINE_QUOTE: customer_visible(),
     # What the repair cost the shop is for its cost reports, not for the customer.
-    Action.SHIP_BACK: customer_visible("note", "parts_cost", "labour_cost"),
+    Action.SHIP_BACK: customer_visible("note", "parts_cost", "labour_cost", "shipping_cost"),
     Action.CONFIRM_RECEIPT: customer_visible(),
     Action.REMIND: customer_visible(),
     Action.AUTO_DECLINE: customer_visible(),

@@ -194,6 +194,7 @@ def describe(event, case) -> list[str]:
     elif action == Action.RECEIVE:
         parts += _lines(data, "received", titles, lambda n: _("%(count)s received") % {"count": n})
         parts += _lines(data, "short", titles, lambda n: _("%(count)s missing") % {"count": n})
+        amount("shipping_cost", _("Return shipping cost: %(amount)s"))
     elif action == Action.INSPECT:
         parts.append(_label(InspectionResult, data.get("result")))
         parts += _lines(
@@ -206,6 +207,7 @@ def describe(event, case) -> list[str]:
                 _("Authenticity: %(verdict)s")
                 % {"verdict": _label(Authenticity, data["authenticity"])}
             )
+        amount("written_off", _("Written off (scrapped goods): %(amount)s"))
     elif action == Action.ESCALATE:
         if data.get("failed_action"):
             parts.append(
@@ -227,6 +229,10 @@ def describe(event, case) -> list[str]:
         )
     elif action == Action.CONTACT:
         parts.append(f"{_label(ContactChannel, data.get('channel'))}: {data.get('summary', '')}")
+        if data.get("minutes"):
+            spent = duration_text(dt.timedelta(minutes=int(data["minutes"])))
+            parts.append(_("Time spent: %(time)s") % {"time": spent})
+        amount("staff_cost", _("Staff cost: %(amount)s"))
     elif action == Action.ASSIGN:
         parts.append(data.get("assignee") or _("Nobody"))
     elif action == Action.PRIORITIZE:
@@ -337,6 +343,8 @@ def describe(event, case) -> list[str]:
     if action == Action.SHIP_REPLACEMENT:
         amount("price_difference", _("Price difference: %(amount)s"))
         amount("discount", _("Discount: %(amount)s"))
+    if action in (Action.SHIP_REPLACEMENT, Action.SHIP_BACK):
+        amount("shipping_cost", _("Shipping cost: %(amount)s"))
     if action in (
         Action.REFUND,
         Action.AUTO_REFUND,

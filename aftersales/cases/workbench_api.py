@@ -1,21 +1,25 @@
-"""The workbench's marks on a case over HTTP: who owns it, its priority and its flag. Each answers
-with the case as the caller may see it (the same body as ``GET /cases/{number}``)."""
+"""The workbench's marks on a case over HTTP: who owns it, its priority and its flag (each answers
+with the case as the caller may see it, the same body as ``GET /cases/{number}``); and an entry
+of its contact log, with the staff time it took."""
 
 from __future__ import annotations
 
-from typing import Literal
+import datetime as dt
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
-from ninja import Field, Router
+from ninja import Field, Router, Status
+from pydantic import WithJsonSchema
 
 from aftersales.cases import selectors
 from aftersales.cases.api import present_case
 from aftersales.cases.choices import FlagColor
 from aftersales.cases.flags import flag_set, priority_set
 from aftersales.cases.schemas import CaseOut
-from aftersales.core.schemas import ERROR_RESPONSES, Input
+from aftersales.core.schemas import ERROR_RESPONSES, DateText, Input, Output
 from aftersales.sla.choices import Priority
 from aftersales.team import workbench as team
+from aftersales.team.models import ContactChannel
 
 router = Router(tags=["cases"])
 
@@ -35,6 +39,40 @@ class FlagIn(Input):
     """A colour whose meaning the shop chose; ``""`` takes the flag off (said outright)."""
 
     flag: FlagColor | Literal[""]
+
+
+class ContactIn(Input):
+    """A call, chat or e-mail with the customer: its summary, a date to follow up, and the staff
+    time it took (whole minutes, 1 to 600; anything else is refused with 400
+    ``invalid_minutes``)."""
+
+    channel: ContactChannel
+    summary: str = Field(..., min_length=1, max_length=5000)
+    follow_up_on: DateText | None = None
+    # Judged by the service (``team.workbench.minutes_of``), so a bad value is refused in words.
+    minutes: Annotated[
+        Any,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 1, "maximum": team.MOST_MINUTES},
+                    {"type": "null"},
+                ],
+                "description": "The staff time the contact took, in whole minutes.",
+            }
+        ),
+    ] = None
+
+
+class ContactOut(Output):
+    id: int
+    channel: str
+    channel_label: str
+    summary: str
+    follow_up_on: dt.date | None
+    minutes: int | None
+    by: str
+    created_at: dt.datetime
 
 
 def _answer(request: HttpRequest, number: str) -> dict:
@@ -77,3 +115,32 @@ def set_case_flag(request: HttpRequest, number: str, payload: FlagIn):
         color=payload.flag,
     )
     return _answer(request, number)
+
+
+@router.post("/cases/{number}/contacts", response={201: ContactOut, **ERROR_RESPONSES})
+def add_case_contact(request: HttpRequest, number: str, payload: ContactIn):
+    """Log a contact with the customer on the case's contact log (staff only; a staff-only
+    timeline entry with the minutes and what they cost at the shop's rate now)."""
+    actor = request.auth
+    entry = team.contact_log_add(
+        actor=actor,
+        subject_type="case",
+        subject_id=selectors.case_id_for(actor=actor, number=number),
+        channel=payload.channel,
+        summary=payload.summary,
+        follow_up_on=payload.follow_up_on,
+        minutes=payload.minutes,
+    )
+    return Status(
+        201,
+        {
+            "id": entry.id,
+            "channel": entry.channel,
+            "channel_label": str(ContactChannel(entry.channel).label),
+            "summary": entry.summary,
+            "follow_up_on": entry.follow_up_on,
+            "minutes": entry.minutes,
+            "by": entry.by_name,
+            "created_at": entry.created_at,
+        },
+    )

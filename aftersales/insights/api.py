@@ -37,6 +37,10 @@ Figure = Literal[
     "complaints",
     "repair_parts_amount",
     "repair_labour_amount",
+    "written_off_amount",
+    "shipping_amount",
+    "staff_minutes",
+    "staff_cost_amount",
 ]
 
 
@@ -83,6 +87,11 @@ class KpiRow(Schema):
     disputes_per_100: float | None
     repair_parts_amount: Decimal
     repair_labour_amount: Decimal
+    written_off_amount: Decimal
+    shipping_amount: Decimal
+    staff_minutes: int
+    staff_hours: float | None
+    staff_cost_amount: Decimal
     cost_amount: Decimal
     cost_per_case: Decimal | None
 
@@ -102,7 +111,8 @@ def _shop(request: HttpRequest, code: str | None):
 def insights_kpis(request: HttpRequest, query: Query[KpiQuery]):
     """The KPIs of the days ``since`` … ``until`` (the shops' local dates, both included), one row
     per shop, case kind, owner, platform, reason, platform store, day or month; with the cost
-    per case (compensation and repair parts and labour over the cases ended)."""
+    per case (compensation, repair parts and labour, goods written off, shipping and staff time
+    over the cases ended)."""
     refuse_unknown_parameters(request, KpiQuery)
     rows = selectors.kpis(
         actor=request.auth,
@@ -269,7 +279,8 @@ def insights_cases_csv(request: HttpRequest, query: Query[ExportQuery]):
     included), one row per case: number, shop, kind, platform, reason, agent, the shop's local
     times of opening, first response and end, the outcome, the hours (calendar and business),
     whether the service levels were met, the refunds and compensation paid, the repair's parts
-    and labour, the platform store. Logged."""
+    and labour, the goods written off, the shipping paid, the staff minutes and their cost, the
+    platform store. Logged."""
     return _export(request, query, "csv")
 
 

@@ -244,6 +244,24 @@ COLUMNS = (
         "money",
         headline=False,
     ),
+    Column(
+        "written_off_amount",
+        gettext_lazy("Goods written off"),
+        "written_off_amount",
+        "money",
+        headline=False,
+    ),
+    Column(
+        "shipping_amount", gettext_lazy("Shipping paid"), "shipping_amount", "money", headline=False
+    ),
+    Column("staff_hours", gettext_lazy("Staff time"), "staff_minutes", "hours", headline=False),
+    Column(
+        "staff_cost_amount",
+        gettext_lazy("Staff cost"),
+        "staff_cost_amount",
+        "money",
+        headline=False,
+    ),
 )
 
 

@@ -44,6 +44,10 @@ MEASURE_LABELS = {
     "complaints": gettext_lazy("Complaints"),
     "repair_parts_amount": gettext_lazy("Repair parts"),
     "repair_labour_amount": gettext_lazy("Repair labour"),
+    "written_off_amount": gettext_lazy("Goods written off"),
+    "shipping_amount": gettext_lazy("Shipping paid"),
+    "staff_minutes": gettext_lazy("Staff time"),
+    "staff_cost_amount": gettext_lazy("Staff cost"),
 }
 DRILL_PAGE = 50
 

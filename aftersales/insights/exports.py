@@ -6,7 +6,8 @@ many rows), from the page and from the API alike.
 The rows come from the feed's own records (``CaseTrack`` and the facts), so an export agrees with
 the dashboard's figures: a case's kind, reason, platform and owner as the timeline last told
 them, its times in the shop's time zone, its hours from the facts of its first response and end,
-the refunds and compensation paid on it, its repair's parts and labour, and its platform store."""
+the refunds and compensation paid on it, its repair's parts and labour, the goods written off,
+the shipping paid, the staff minutes and their cost, and its platform store."""
 
 from __future__ import annotations
 
@@ -63,6 +64,10 @@ def header() -> list[str]:
         _("Compensation"),
         _("Repair parts"),
         _("Repair labour"),
+        _("Goods written off"),
+        _("Shipping paid"),
+        _("Staff minutes"),
+        _("Staff cost"),
         _("Currency"),
         _("Platform store"),
     ]
@@ -120,6 +125,9 @@ def case_rows(*, actor: Principal, report: Report) -> list[list[object]]:
                 Measure.COMPENSATION,
                 Measure.REPAIR_PARTS,
                 Measure.REPAIR_LABOUR,
+                Measure.WRITTEN_OFF,
+                Measure.SHIPPING,
+                Measure.STAFF_TIME,
             ),
             case_id__in=case_ids,
         )
@@ -128,6 +136,12 @@ def case_rows(*, actor: Principal, report: Report) -> list[list[object]]:
         .values_list("case_id", "measure", "amount")
     ):
         paid[case_id, measure] = Decimal(amount or 0).quantize(CENT)
+    minutes = dict(
+        Fact.objects.filter(measure=Measure.STAFF_TIME, case_id__in=case_ids)
+        .values("case_id")
+        .annotate(seconds=Sum("seconds"))
+        .values_list("case_id", "seconds")
+    )
     shops_by_id = {
         shop.pk: shop for shop in Shop.objects.filter(pk__in={t.shop_id for t in tracks.values()})
     }
@@ -173,6 +187,10 @@ def case_rows(*, actor: Principal, report: Report) -> list[list[object]]:
                 paid.get((case_id, Measure.COMPENSATION), Decimal("0.00")),
                 paid.get((case_id, Measure.REPAIR_PARTS), Decimal("0.00")),
                 paid.get((case_id, Measure.REPAIR_LABOUR), Decimal("0.00")),
+                paid.get((case_id, Measure.WRITTEN_OFF), Decimal("0.00")),
+                paid.get((case_id, Measure.SHIPPING), Decimal("0.00")),
+                (minutes.get(case_id) or 0) // 60,
+                paid.get((case_id, Measure.STAFF_TIME), Decimal("0.00")),
                 shop.currency,
                 stores.get(track.store_id, "") if track.store_id else "",
             ]

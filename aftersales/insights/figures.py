@@ -22,6 +22,12 @@ The table (``docs/insights.md`` has it in words):
 | a complaint's ``file``                                      | complaint (shop and day only)   |
 | a case's ``ship_back`` (a repair's goods back to the        | repair parts, repair labour     |
 | customer; once a case) with ``parts_cost``, ``labour_cost`` | (each amount above 0)          |
+| a case's ``inspect`` with ``written_off`` (the scrapped     | written off (the amount)        |
+| lines' unit price × units received)                         |                                 |
+| a case's ``receive`` / ``ship_replacement`` / ``ship_back`` | shipping (the amount)           |
+| with ``shipping_cost`` (what the parcel cost the shop)      |                                 |
+| a case's ``contact`` (the contact log) with ``minutes``     | staff time (the minutes, as     |
+| and ``staff_cost`` (at the shop's rate when logged)         | seconds, and the cost)          |
 | a case's ``assign`` / ``convert`` / ``modify`` (reason)     | no fact: the case's owner, kind |
 |                                                             | or reason for the facts after   |
 
@@ -29,11 +35,9 @@ Keys: the shop, the shop's local date of the event, and the case's kind, owner, 
 reason as the timeline has them at that event, and the platform store whose request the case
 answers (``connectors.PlatformRequest.case``; none for the shop's own cases and complaints).
 
-Costs: a case's cost is what the timeline records as money the shop spends on it: compensation
-and a repair's parts and labour. Goods written off, shipping and staff time are not counted:
-the inspection records a line's disposition (scrap …) but no value, no event records what a
-shipment cost the shop (an insurance claim's payout is the insurer's money), and the contact
-log records no duration.
+Costs: a case's cost is what the timeline records as money the shop spends on it: compensation,
+a repair's parts and labour, the goods it scraps, the parcels it pays and the staff time of its
+contact log, each written on its event when it happened (so a rebuild counts the same).
 """
 
 from __future__ import annotations
@@ -68,10 +72,14 @@ from aftersales.insights.models import (
 )
 from aftersales.sla.clocks import response_actions
 from aftersales.sla.refresh import calendars_for
+from aftersales.team.workbench import CONTACT
 
 KEY_FIELDS = DailyRollup.KEY
 RESPONSES = response_actions(CASES)
 BREACH = "sla_breach"  # the service levels' breach event (``sla.choices.SLA_ACTIONS``)
+# The moves that record what a parcel cost the shop: the customer's return (when the shop pays
+# it) and the parcel back to the customer.
+SHIPPING_ACTIONS = (Action.RECEIVE, Action.SHIP_REPLACEMENT, Action.SHIP_BACK)
 
 
 def key_of(row) -> tuple:
@@ -114,6 +122,12 @@ def contribution(fact: Fact) -> dict[str, object]:
         return {"repair_parts_amount": fact.amount}
     if measure == Measure.REPAIR_LABOUR:
         return {"repair_labour_amount": fact.amount}
+    if measure == Measure.WRITTEN_OFF:
+        return {"written_off_amount": fact.amount}
+    if measure == Measure.SHIPPING:
+        return {"shipping_amount": fact.amount}
+    if measure == Measure.STAFF_TIME:  # the minutes, as the fact's seconds
+        return {"staff_minutes": fact.seconds // 60, "staff_cost_amount": fact.amount}
     raise ValueError(measure)
 
 
@@ -140,6 +154,10 @@ def _amount(value) -> Decimal:
         return Decimal(str(value or "0"))
     except InvalidOperation:
         return Decimal("0")
+
+
+def _minutes(value) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
 def _seconds(delta: dt.timedelta) -> int:
@@ -357,6 +375,22 @@ class Batch:
                 cost = _amount(data.get(name))
                 if cost > 0:
                     self._add(event, measure, track, amount=cost)
+        if action == Action.INSPECT:  # the scrapped goods' value
+            written_off = _amount(data.get("written_off"))
+            if written_off > 0:
+                self._add(event, Measure.WRITTEN_OFF, track, amount=written_off)
+        if action in SHIPPING_ACTIONS:  # what the parcel cost the shop
+            shipping = _amount(data.get("shipping_cost"))
+            if shipping > 0:
+                self._add(event, Measure.SHIPPING, track, amount=shipping)
+        if action == CONTACT and _minutes(data.get("minutes")):
+            self._add(
+                event,
+                Measure.STAFF_TIME,
+                track,
+                amount=_amount(data.get("staff_cost")),
+                seconds=_minutes(data.get("minutes")) * 60,
+            )
         if (
             track.ended_at is None
             and event.to_state in FINAL_STATES
@@ -387,6 +421,7 @@ class Batch:
         complaint_id: int | None = None,
         outcome: str = "",
         within_sla: bool | None = None,
+        seconds: int = 0,
     ) -> Fact:
         fact = Fact(
             event_id=event.id,
@@ -403,6 +438,7 @@ class Batch:
             amount=amount,
             outcome=outcome,
             within_sla=within_sla,
+            seconds=seconds,
         )
         if since is not None:
             fact.seconds = _seconds(event.at - since)

@@ -77,6 +77,9 @@ class Measure(models.TextChoices):
     COMPLAINT = "complaint"
     REPAIR_PARTS = "repair_parts"
     REPAIR_LABOUR = "repair_labour"
+    WRITTEN_OFF = "written_off"
+    SHIPPING = "shipping"
+    STAFF_TIME = "staff_time"
 
 
 class Fact(models.Model):
@@ -133,6 +136,10 @@ ROLLUP_MEASURES = (
     "complaints",
     "repair_parts_amount",
     "repair_labour_amount",
+    "written_off_amount",
+    "shipping_amount",
+    "staff_minutes",
+    "staff_cost_amount",
 )
 
 
@@ -159,9 +166,15 @@ class RollupSums(models.Model):
     sla_breaches = models.BigIntegerField(default=0)
     disputes = models.BigIntegerField(default=0)
     complaints = models.BigIntegerField(default=0)
-    # The costs the timeline records (``docs/insights.md``): a repair's parts and labour.
+    # The costs the timeline records (``docs/insights.md``): a repair's parts and labour, …
     repair_parts_amount = models.DecimalField(**MONEY)
     repair_labour_amount = models.DecimalField(**MONEY)
+    # … the goods scrapped at inspection, the parcels the shop paid, and the staff time of the
+    # contact log (minutes, and their cost at the shop's rate when logged).
+    written_off_amount = models.DecimalField(**MONEY)
+    shipping_amount = models.DecimalField(**MONEY)
+    staff_minutes = models.BigIntegerField(default=0)
+    staff_cost_amount = models.DecimalField(**MONEY)
 
     class Meta:
         abstract = True

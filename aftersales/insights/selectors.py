@@ -12,7 +12,8 @@ Every figure is a sum of rollup rows, and every mean or rate is divided here, at
 - rejection rate: cases refused (the first time) over cases opened;
 - complaints and disputes per 100 cases opened;
 - cost per case: the costs the timeline records in the period (compensation, a repair's parts
-  and labour) over the cases ended in the period.
+  and labour, goods written off, shipping the shop paid, staff time at the shop's rate) over the
+  cases ended in the period.
 """
 
 from __future__ import annotations
@@ -71,6 +72,10 @@ DRILL: dict[str, tuple[str, Q]] = {
     "complaints": (Measure.COMPLAINT, Q()),
     "repair_parts_amount": (Measure.REPAIR_PARTS, Q()),
     "repair_labour_amount": (Measure.REPAIR_LABOUR, Q()),
+    "written_off_amount": (Measure.WRITTEN_OFF, Q()),
+    "shipping_amount": (Measure.SHIPPING, Q()),
+    "staff_minutes": (Measure.STAFF_TIME, Q()),
+    "staff_cost_amount": (Measure.STAFF_TIME, Q()),
 }
 # The value of "no owner" and "the shop's own cases" in a filter.
 NONE = "none"
@@ -168,7 +173,14 @@ def _money(value) -> Decimal:
 def figures(sums: dict) -> dict:
     """The KPIs of one group from its sums (the rollup's columns and the three kinds' ends)."""
     ended, opened = sums["ended"], sums["opened"]
-    cost = sums["compensation_amount"] + sums["repair_parts_amount"] + sums["repair_labour_amount"]
+    cost = (
+        sums["compensation_amount"]
+        + sums["repair_parts_amount"]
+        + sums["repair_labour_amount"]
+        + sums["written_off_amount"]
+        + sums["shipping_amount"]
+        + sums["staff_cost_amount"]
+    )
     return {
         "opened": opened,
         "ended": ended,
@@ -203,6 +215,11 @@ def figures(sums: dict) -> dict:
         "disputes_per_100": _ratio(sums["disputes"], opened, 100),
         "repair_parts_amount": _money(sums["repair_parts_amount"]),
         "repair_labour_amount": _money(sums["repair_labour_amount"]),
+        "written_off_amount": _money(sums["written_off_amount"]),
+        "shipping_amount": _money(sums["shipping_amount"]),
+        "staff_minutes": sums["staff_minutes"],
+        "staff_hours": _hours(sums["staff_minutes"] * 60, 1) if sums["staff_minutes"] else None,
+        "staff_cost_amount": _money(sums["staff_cost_amount"]),
         "cost_amount": _money(cost),
         "cost_per_case": _money(Decimal(cost) / ended) if ended else None,
     }

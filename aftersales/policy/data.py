@@ -458,6 +458,14 @@ class InsuranceRules(Closed):
         return self
 
 
+class InsightsRules(Closed):
+    """What the cost reports count that only the shop knows: ``staff_cost_per_hour``, what an
+    hour of its staff's time costs it, in its currency (0: staff time is counted in minutes, not
+    in money). A contact's cost is worked out when it is logged, at the rate then."""
+
+    staff_cost_per_hour: Annotated[Money, Field(le=10000)]
+
+
 def _no_reason_floor(days: int) -> int:
     if days < LEGAL_NO_REASON_DAYS:
         raise below_floor(
@@ -488,6 +496,8 @@ class PolicyData(Closed):
     reviews: ReviewRules
     violations: ViolationRules
     insurance: InsuranceRules
+    # The shop's own figures for the cost reports.
+    insights: InsightsRules
 
     def normalised(self) -> dict[str, Any]:
         """As stored: JSON, flags sorted once each, amounts with two decimals."""

@@ -34,6 +34,7 @@ MERGED_FIELDS = (
     "reviews",
     "violations",
     "insurance",
+    "insights",
 )
 
 
@@ -101,6 +102,11 @@ def deduction_percent(policy: Policy, condition: str) -> int:
     """The suggested deduction for a condition; versions written before the table existed use
     their preset's."""
     return _rules(policy, "inspection_deduction_percent")[condition]
+
+
+def staff_cost_per_hour(policy: Policy) -> Decimal:
+    """What an hour of the shop's staff time costs it (0: not counted in money)."""
+    return money(_rules(policy, "insights")["staff_cost_per_hour"])
 
 
 def no_reason_window(*, order: Order, policy: Policy) -> tuple[dt.datetime, dt.datetime] | None:

@@ -214,6 +214,7 @@ class PolicyIn(PolicyBody):
     reviews: Annotated[dict[str, Any], _section(data.ReviewRules)] = None
     violations: Annotated[dict[str, Any], _section(data.ViolationRules)] = None
     insurance: Annotated[dict[str, Any], _section(data.InsuranceRules)] = None
+    insights: Annotated[dict[str, Any], _section(data.InsightsRules)] = None
 
 
 class PolicyOut(Output):
@@ -238,4 +239,5 @@ class PolicyOut(Output):
     reviews: dict[str, Any]
     violations: dict[str, Any]
     insurance: dict[str, Any]
+    insights: dict[str, Any]
     sources: dict[str, str]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -12,7 +13,12 @@ from aftersales.core.actors import Principal
 from aftersales.core.permissions import require
 from aftersales.policy.data import policy_validate
 from aftersales.policy.models import Policy
-from aftersales.policy.rules import MERGED_FIELDS, policy_data_complete, preset_policy
+from aftersales.policy.rules import (
+    MERGED_FIELDS,
+    policy_data_complete,
+    preset_policy,
+    staff_cost_per_hour,
+)
 
 
 def policy_create_initial(*, shop: Shop, actor_user_id: int | None = None) -> Policy:
@@ -60,3 +66,9 @@ def policy_current(*, shop: Shop) -> Policy:
     if current is None:
         current = policy_create_initial(shop=shop)
     return current
+
+
+def staff_rate_of(subject) -> Decimal:
+    """The staff cost per hour of a subject's shop (a case, a complaint…) by its current policy:
+    a contact is costed at the rate of the moment it is logged."""
+    return staff_cost_per_hour(policy_current(shop=subject.shop))

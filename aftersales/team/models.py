@@ -167,8 +167,8 @@ class Note(models.Model):
 
 
 class ContactLog(models.Model):
-    """A call, chat or e-mail with the customer about a subject, with its summary and the date
-    to follow up."""
+    """A call, chat or e-mail with the customer about a subject, with its summary, the date to
+    follow up and the staff time it took."""
 
     subject_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
     subject_id = models.BigIntegerField()
@@ -177,6 +177,8 @@ class ContactLog(models.Model):
     channel = models.CharField(max_length=10, choices=ContactChannel.choices)
     summary = models.TextField()
     follow_up_on = models.DateField(null=True, blank=True)
+    # The staff time the contact took, in whole minutes (empty: not recorded).
+    minutes = models.PositiveSmallIntegerField(null=True, blank=True)
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

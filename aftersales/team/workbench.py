@@ -7,6 +7,8 @@ the timeline shows write one event through the kernel (``core.gate.event_for``).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
@@ -20,6 +22,7 @@ from aftersales.core.errors import InvalidInput, NotFound, PermissionDenied
 from aftersales.core.gate import event_for
 from aftersales.core.lifecycle import lifecycle_for
 from aftersales.core.models import Audience, Event
+from aftersales.core.money import ZERO, money
 from aftersales.core.notices import NoticeKind, notice_build, notice_kinds, notices_save
 from aftersales.core.permissions import permitted
 from aftersales.team.models import ContactChannel, ContactLog, Note
@@ -38,6 +41,44 @@ notice_kinds(
         gettext_lazy("Assigned to you"),
     )
 )
+
+
+# The staff time of one contact, in whole minutes.
+MOST_MINUTES = 600
+
+# What an hour of staff time costs the shop of a subject (the policy's
+# ``insights.staff_cost_per_hour``): the policy app, a layer above, gives it at its start. With
+# none registered, staff time is recorded and costs nothing.
+StaffRate = Callable[[object], Decimal]
+_STAFF_RATES: list[StaffRate] = []
+
+
+def register_staff_rate(rate: StaffRate) -> None:
+    """Called once by the policy app at its start."""
+    if rate not in _STAFF_RATES:
+        _STAFF_RATES.append(rate)
+
+
+def staff_cost(subject, minutes: int) -> Decimal:
+    """What ``minutes`` of staff time on ``subject`` cost its shop at today's rate."""
+    rate = next((found for source in _STAFF_RATES if (found := source(subject))), ZERO)
+    return money(Decimal(minutes) * rate / 60)
+
+
+def minutes_of(value: object) -> int | None:
+    """The staff time of a contact: ``None`` for none, else whole minutes from 1 to
+    ``MOST_MINUTES``; anything else (text, a fraction, a boolean) is refused."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MOST_MINUTES:
+        raise InvalidInput(
+            _("The time spent is whole minutes, from 1 to %(most)s.") % {"most": MOST_MINUTES},
+            code="invalid_minutes",
+            field="minutes",
+        )
+    return value
 
 
 def required_text(value: str, field: str, limit: int = 5000) -> str:
@@ -105,18 +146,24 @@ def contact_log_add(
     channel: str,
     summary: str,
     follow_up_on: dt.date | None = None,
+    minutes: object = None,
 ) -> ContactLog:
-    """Record a call, chat or e-mail with the customer; a subject with a ``follow_up_on`` column
-    takes the follow-up date (the queue shows it)."""
+    """Record a call, chat or e-mail with the customer, and the staff time it took (whole
+    minutes, ``minutes_of``); a subject with a ``follow_up_on`` column takes the follow-up date
+    (the queue shows it). The timeline's entry carries the minutes and what they cost the shop
+    at its rate now (``staff_cost``): a later change of the rate does not rewrite it."""
     subject = _staff_subject(actor, subject_type, subject_id)
     if channel not in ContactChannel.values:
         raise InvalidInput(_("Unknown channel."), code="invalid_channel", field="channel")
+    minutes = minutes_of(minutes)
+    summary = required_text(summary, "summary")
     now = clock.now()
     entry = ContactLog.objects.create(
         **_pointer(subject),
         channel=channel,
-        summary=required_text(summary, "summary"),
+        summary=summary,
         follow_up_on=follow_up_on,
+        minutes=minutes,
         by_id=actor.user_id,
         by_name=actor.username,
         created_at=now,
@@ -124,17 +171,15 @@ def contact_log_add(
     if hasattr(subject, "follow_up_on"):
         subject.follow_up_on = follow_up_on
         subject.save(update_fields=_with_updated_at(subject, ["follow_up_on"]))
+    data = {
+        "channel": channel,
+        "summary": entry.summary,
+        "follow_up_on": follow_up_on.isoformat() if follow_up_on else None,
+    }
+    if minutes is not None:
+        data.update(minutes=minutes, staff_cost=str(staff_cost(subject, minutes)))
     event_for(
-        subject,
-        actor=actor,
-        action=CONTACT,
-        from_state=subject.state,
-        data={
-            "channel": channel,
-            "summary": entry.summary,
-            "follow_up_on": follow_up_on.isoformat() if follow_up_on else None,
-        },
-        now=now,
+        subject, actor=actor, action=CONTACT, from_state=subject.state, data=data, now=now
     ).save()
     return entry
 

@@ -17,7 +17,7 @@ from aftersales.catalog.invoices import credit_note_issue
 from aftersales.core.errors import InvalidInput
 from aftersales.core.lifecycle import ActionInput, Context
 from aftersales.core.money import split_proportionally
-from aftersales.core.schemas import WholeId, whole_number
+from aftersales.core.schemas import Amount, WholeId, whole_number
 from aftersales.policy.choices import Condition
 
 
@@ -48,6 +48,8 @@ def labelled(type_, label: str, widget: str | None = None):
 Carrier = required_text(100, gettext_noop("Carrier"), widget="carrier")
 TrackingNumber = required_text(100, gettext_noop("Tracking number"))
 Note = text(2000, gettext_noop("Note"), widget="textarea")
+# What a parcel the shop pays for cost it (an internal cost, for the cost reports).
+ShippingCost = labelled(Amount | None, gettext_noop("Shipping cost (paid by the shop)"))
 
 
 class LineEntry(ActionInput):

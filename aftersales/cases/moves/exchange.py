@@ -14,6 +14,7 @@ from aftersales.cases import ledger
 from aftersales.cases.moves.common import (
     Carrier,
     ReplacementLine,
+    ShippingCost,
     TrackingNumber,
     labelled,
     line_entries,
@@ -41,6 +42,7 @@ class ShipReplacementIn(ActionInput):
     ) = None
     discount: labelled(Amount | None, gettext_noop("Discount")) = None
     payment_reference: text(200, gettext_noop("Payment reference of the difference")) = ""
+    shipping_cost: ShippingCost = None
 
 
 def _replacement_skus(case, data: ShipReplacementIn) -> dict[int, Sku]:
@@ -96,7 +98,8 @@ def _replacement_skus(case, data: ShipReplacementIn) -> dict[int, Sku]:
 
 def ship_replacement(case, ctx: Context) -> None:
     """Ship the replacement: stock checked and taken, any price difference charged (paid by the
-    customer, with its payment reference) or refunded through the ledger, the invoice endorsed."""
+    customer, with its payment reference) or refunded through the ledger, the invoice endorsed;
+    what the parcel cost the shop is kept for the cost reports."""
     data = ctx.input
     difference = data.price_difference or ZERO
     discount = data.discount or ZERO
@@ -156,6 +159,9 @@ def ship_replacement(case, ctx: Context) -> None:
         ctx.event_data["discount"] = str(discount)
     if data.payment_reference:
         ctx.event_data["payment_reference"] = data.payment_reference
+    if data.shipping_cost is not None:
+        case.outbound_shipping_cost = data.shipping_cost
+        ctx.event_data["shipping_cost"] = str(data.shipping_cost)
     if refund:
         shares = split_proportionally(
             refund, [line.approved_amount - line.refunded_amount for line in lines]

@@ -21,6 +21,7 @@ from aftersales.cases.choices import (
     REASON_FAULT,
     Authenticity,
     CaseKind,
+    Disposition,
     InspectionResult,
     Reason,
 )
@@ -211,11 +212,23 @@ class ReceiveIn(ActionInput):
     invoice_enclosed: labelled(
         BodyBool, gettext_noop("The paper invoice is in the parcel"), widget="repair_invoice"
     ) = False
+    # Only when the shop pays the return shipping (``return_shipping_payer``).
+    shipping_cost: labelled(
+        Amount | None, gettext_noop("Return shipping cost (paid by the shop)"), widget="shop_pays"
+    ) = None
 
 
 def receive(case, ctx: Context) -> None:
     """The parcel is at the desk. Quantities per line default to what was expected; fewer units
-    than expected flag the case (``short_delivery``) and count towards the suggested deduction."""
+    than expected flag the case (``short_delivery``) and count towards the suggested deduction.
+    When the shop pays the return shipping, what the parcel cost it is kept for the cost
+    reports."""
+    if ctx.input.shipping_cost and case.return_shipping_payer != ShippingPayer.SELLER:
+        raise InvalidInput(
+            _("The customer pays the return shipping of this case: the shop has no cost here."),
+            code="shipping_cost_not_paid_by_shop",
+            field="shipping_cost",
+        )
     entries = line_entries(case, ctx.input.lines)
     received, short = {}, {}
     for line in case.lines.all():
@@ -240,6 +253,9 @@ def receive(case, ctx: Context) -> None:
         ctx.event_data["short"] = short
     if ctx.input.note:
         ctx.event_data["note"] = ctx.input.note
+    if ctx.input.shipping_cost is not None:
+        case.return_shipping_cost = ctx.input.shipping_cost
+        ctx.event_data["shipping_cost"] = str(ctx.input.shipping_cost)
     if case.kind == CaseKind.REPAIR and ctx.input.invoice_enclosed:
         document = invoice_document_issue(
             case=case,
@@ -284,6 +300,24 @@ def suggested_deductions(case) -> dict[int, Decimal]:
             money(missing_share + received_share * percent / 100), line.approved_amount
         )
     return deductions
+
+
+def written_off_value(case) -> Decimal:
+    """What the shop writes off of the goods it scraps: per scrapped line, the order line's unit
+    price × the units received (the product has no cost price, so its selling price is the value
+    lost). Restocked and refurbished goods are kept; goods returned to the vendor are credited
+    by the vendor: neither is a write-off."""
+    return money(
+        sum(
+            (
+                line.order_line.unit_price
+                * (line.quantity if line.received_quantity is None else line.received_quantity)
+                for line in case.lines.all()
+                if line.disposition == Disposition.SCRAP
+            ),
+            ZERO,
+        )
+    )
 
 
 def inspect(case, ctx: Context) -> None:
@@ -368,6 +402,9 @@ def inspect(case, ctx: Context) -> None:
     }
     if graded:
         ctx.event_data["lines"] = graded
+    written_off = written_off_value(case)
+    if written_off:
+        ctx.event_data["written_off"] = str(written_off)
     if case.dispute_signals:
         ctx.event_data["dispute"] = ",".join(case.dispute_signals)
     if data.reason:

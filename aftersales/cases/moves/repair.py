@@ -23,6 +23,7 @@ from aftersales.cases.models import Case
 from aftersales.cases.moves.common import (
     Carrier,
     Note,
+    ShippingCost,
     TrackingNumber,
     labelled,
     required_text,
@@ -227,12 +228,14 @@ class ShipBackIn(ActionInput):
     tracking_number: TrackingNumber
     parts_cost: labelled(Amount | None, gettext_noop("Parts cost")) = None
     labour_cost: labelled(Amount | None, gettext_noop("Labour cost")) = None
+    shipping_cost: ShippingCost = None
     note: Note = ""
 
 
 def ship_back(case, ctx: Context) -> None:
     """Send the goods back, repaired or not, with the paper invoice if it came with them; record
-    the repair's parts and labour costs for the cost reports."""
+    the repair's parts and labour costs and what the parcel cost the shop, for the cost
+    reports."""
     data = ctx.input
     case.repaired = case.state == CaseState.REPAIRING
     case.outbound_carrier, case.outbound_tracking_number = data.carrier, data.tracking_number
@@ -241,6 +244,9 @@ def ship_back(case, ctx: Context) -> None:
         case.parts_cost = data.parts_cost
     if data.labour_cost is not None:
         case.labour_cost = data.labour_cost
+    if data.shipping_cost is not None:
+        case.outbound_shipping_cost = data.shipping_cost
+        ctx.event_data["shipping_cost"] = str(data.shipping_cost)
     ctx.event_data.update(
         carrier=data.carrier,
         tracking_number=data.tracking_number,

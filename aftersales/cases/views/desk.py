@@ -243,6 +243,15 @@ def case_assign(request: HttpRequest, number: str) -> HttpResponse:
     )
 
 
+def _minutes_field(raw: str) -> int | str | None:
+    """The form's time spent: blank for none, digits as a number; anything else goes on as it
+    came, for the service to refuse in words."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    return int(raw) if raw.isdigit() and len(raw) <= 6 else raw
+
+
 @require_POST
 @staff_required
 def case_contact(request: HttpRequest, number: str) -> HttpResponse:
@@ -263,6 +272,7 @@ def case_contact(request: HttpRequest, number: str) -> HttpResponse:
             channel=request.POST.get("channel", ""),
             summary=request.POST.get("summary", ""),
             follow_up_on=follow_up,
+            minutes=_minutes_field(request.POST.get("minutes", "")),
         )
 
     return _workbench_write(request, number, "contact", write)

@@ -11,7 +11,7 @@ from aftersales.cases.lifecycle import CASES
 from aftersales.cases.wording import Carrier
 from aftersales.core import forms
 from aftersales.core.forms import Field, Widget, choices_of
-from aftersales.policy.choices import Condition
+from aftersales.policy.choices import Condition, ShippingPayer
 
 OTHER_CARRIER_FIELD = "carrier_other"
 
@@ -81,6 +81,12 @@ def _repair_invoice(name, label, required, kind, case) -> list[Field]:
     return [Field(name, label, "checkbox")] if case.kind == CaseKind.REPAIR else []
 
 
+def _shop_pays(name, label, required, kind, case) -> list[Field]:
+    # What the return parcel cost is asked only when the shop pays its shipping.
+    paid_by_shop = case.return_shipping_payer == ShippingPayer.SELLER
+    return [Field(name, label, "number", required)] if paid_by_shop else []
+
+
 def _platform_reason(name, label, required, kind, case) -> list[Field]:
     # Only a marketplace's request is refused with the platform's reason code.
     return [Field(name, label, "text", required)] if case.platform else []
@@ -102,6 +108,7 @@ WIDGETS = {
     "suggested_result": Widget(_suggested_result),
     "repair_invoice": Widget(_repair_invoice),
     "platform_reason": Widget(_platform_reason),
+    "shop_pays": Widget(_shop_pays),
     "not_checked": Widget(lambda *args: _enum_with_empty(_("Not checked"))(*args)),
     "keep_reason": Widget(lambda *args: _enum_with_empty(_("Keep the reason"))(*args)),
 }
