@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -153,6 +154,13 @@ class RetentionItem(Stateful):
     created_at = models.DateTimeField()
     handled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    events = GenericRelation(
+        "core.Event",
+        content_type_field="subject_type",
+        object_id_field="subject_id",
+        related_query_name="retention_item",
     )
 
     class Meta:

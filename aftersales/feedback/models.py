@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -113,6 +114,19 @@ class Survey(Stateful):
     answered_at = models.DateTimeField(null=True, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    events = GenericRelation(
+        "core.Event",
+        content_type_field="subject_type",
+        object_id_field="subject_id",
+        related_query_name="survey",
+    )
+    notices = GenericRelation(
+        "core.Notice",
+        content_type_field="subject_type",
+        object_id_field="subject_id",
+        related_query_name="survey",
     )
 
     class Meta:
