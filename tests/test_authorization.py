@@ -147,6 +147,7 @@ def crm_objects(foreign, neighbour) -> dict:
             reasons=["complaint"],
             gesture="lead_call",
             note=SECRET,
+            state="open",
             created_at=NOW,
         ).pk
         for target, order in (("foreign", foreign), ("neighbour", neighbour))
@@ -178,8 +179,10 @@ def survey_of(number: str) -> int:
         channel="phone",
         token_salt=number,
         token_hash=number,
+        state="sent",
         created_at=NOW,
-        expires_at=NOW + dt.timedelta(days=30),
+        deadline_at=NOW + dt.timedelta(days=30),
+        deadline_action="expire",
     ).pk
 
 

@@ -59,11 +59,11 @@ def test_a_low_survey_answer_queues_the_customer(case):
         channel="phone",
         token_salt="s",
         token_hash="h",
-        status=SurveyStatus.ANSWERED,
+        state=SurveyStatus.ANSWERED,
         score=1,
         created_at=NOW,
-        expires_at=NOW + dt.timedelta(days=7),
         answered_at=NOW,
+        resolved_at=NOW,
     )
     assert retention_sweep(now=NOW + dt.timedelta(minutes=1)) == 1
     assert items() == [("C1", ["low_score"], "coupon")]

@@ -4,13 +4,13 @@ the desk's page."""
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 
 import pytest
 from django.test import Client
 
 from aftersales.cases.models import Case
+from aftersales.core.sweep import sweep
 from aftersales.feedback import stats, tokens
 from aftersales.feedback.models import Rating, Survey
 from aftersales.feedback.surveys import survey_answer_by_link, survey_answer_call
@@ -43,7 +43,7 @@ def link_of(survey: Survey) -> str:
 
 def state_of(survey: Survey) -> tuple:
     survey.refresh_from_db()
-    return (survey.status, survey.score, survey.reasons, survey.comment, survey.answered_at)
+    return (survey.state, survey.score, survey.reasons, survey.comment, survey.answered_at)
 
 
 @pytest.fixture
@@ -126,12 +126,18 @@ def test_an_unknown_link_gets_a_clear_page(emailed, token):
 
 
 def test_an_expired_link_gets_a_clear_page(emailed, clock):
+    # given the link's end has come, and the sweep has not run yet
     clock.shift(days=30)
+    # then the link says expired all the same, and records nothing
     assert Client().get(link_of(emailed)).status_code == 410
     response = Client().post(link_of(emailed), {"score": "5"})
     assert response.status_code == 410
     assert 'data-state="expired"' in response.content.decode()
+    assert state_of(emailed)[:2] == ("sent", None)
+    # when the sweep runs, the survey is expired; the link says so still
+    assert sweep().acted == 1
     assert state_of(emailed)[:2] == ("expired", None)
+    assert Client().get(link_of(emailed)).status_code == 410
 
 
 # --- the phone answers --------------------------------------------------------------------------
@@ -282,7 +288,7 @@ def test_the_results_equal_a_direct_computation(shop, template, lead, customer):
 
     # then each group's figures are those computed from the rows directly
     def direct(rows):
-        answered = [r.score for r in rows if r.status == "answered"]
+        answered = [r.score for r in rows if r.state == "answered"]
         happy = sum(1 for s in answered if s >= 4)
         n = len(answered)
         z = 1.959963984540054
@@ -394,9 +400,11 @@ def test_the_desk_refuses_a_finance_member(shop):
 
 def test_a_call_answer_in_the_service_names_its_recorder(called, agent):
     survey = survey_answer_call(actor=agent.principal, survey_id=called.pk, declined=True)
-    assert (survey.status, survey.recorded_by_id, survey.answered_at) == (
+    assert (survey.state, survey.recorded_by_id, survey.answered_at, survey.resolved_at) == (
         "declined",
         user("agent").pk,
         NOW,
+        NOW,
     )
-    assert dt.timedelta(0) <= survey.expires_at - NOW <= dt.timedelta(days=30)
+    # an ended survey waits for nothing: no deadline is left for the sweep
+    assert (survey.deadline_at, survey.deadline_action) == (None, "")

@@ -1,16 +1,16 @@
 """The one gate that changes a subject's state, and the code it shares with the deadline sweep.
 
-``open_subject`` takes a lifecycle's opening row; ``transition`` takes any other row on a locked
-subject. Both validate the action's typed input, run the effect (in a savepoint once the subject
-exists), set the next state and its deadline, and write the subject, one timeline event and the
-notices in one transaction. ``apply`` and ``record`` are the steps they share with
-``core.sweep``, which writes a whole batch at once.
+``open_subject`` takes a lifecycle's opening row (``open_subjects`` for many new subjects at
+once); ``transition`` takes any other row on a locked subject. Both validate the action's typed
+input, run the effect (in a savepoint once the subject exists), set the next state and its
+deadline, and write the subject, one timeline event and the notices in one transaction. ``apply``
+and ``record`` are the steps they share with ``core.sweep``, which writes a whole batch at once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from aftersales.core import clock
 from aftersales.core.actors import Principal
+from aftersales.core.bulk import bulk_insert_rows
 from aftersales.core.lifecycle import (
     Context,
     Lifecycle,
@@ -208,6 +209,42 @@ def open_subject(
     if _has_timeline(type(subject)):
         known_related(subject, "events", [event])
     return subject
+
+
+@transaction.atomic
+def open_subjects(
+    lifecycle: Lifecycle,
+    *,
+    actor: Principal,
+    data: Sequence[Mapping[str, Any] | BaseModel],
+) -> list:
+    """Take the opening row for many new subjects at once (a survey round's sample, say): each
+    is checked, filled by the effect and given its opening event exactly as ``open_subject``
+    does, and they are written in bulk, as the sweep writes its batch: the subjects, then their
+    events and notices. A refusal of any refuses them all."""
+    move = lifecycle.check_opening(actor)
+    now = clock.now()
+    opened: list[tuple[Any, Applied]] = []
+    for each in data:
+        subject = lifecycle.model()
+        applied = apply(
+            lifecycle, subject, move, actor=actor, input=parse_input(move, each), now=now
+        )
+        lifecycle.check_opening(actor, subject)
+        opened.append((subject, applied))
+    subjects = [subject for subject, _applied in opened]
+    bulk_insert_rows(lifecycle.model, subjects, with_ids=True)
+    events: list[Event] = []
+    notices: list[Notice] = []
+    for subject, applied in opened:
+        for after_insert in applied.ctx.after_insert:
+            after_insert(subject)
+        event, queued = record(subject, applied)
+        events.append(event)
+        notices.extend(queued)
+    bulk_insert_rows(Event, events)
+    notices_save(notices)
+    return subjects
 
 
 @transaction.atomic

@@ -79,7 +79,9 @@ def _leaf(model: type[BaseModel], location: list[str]):
 def input_error(error: PydanticValidationError, model: type[BaseModel]) -> InvalidInput:
     """The first problem of an action's input, in words, with a code a client can rely on:
     ``<field>_required``, ``invalid_amount``, ``invalid_<field>`` for a word outside its list,
-    else ``invalid_input``; the machine name of the field is in ``field`` for the forms."""
+    else ``invalid_input``; the machine name of the field is in ``field`` for the forms. An
+    input's ``error_codes`` (field → code) and ``error_details`` (field → a callable giving the
+    words) replace the defaults for its fields."""
     first = error.errors()[0]
     location = [str(part) for part in first.get("loc", ())]
     name = next((part for part in reversed(location) if not part.isdigit()), "")
@@ -113,6 +115,11 @@ def input_error(error: PydanticValidationError, model: type[BaseModel]) -> Inval
         detail = _("%(field)s: %(problem)s") % {"field": label, "problem": first.get("msg", "")}
         code = "invalid_input"
     code = getattr(model, "error_codes", {}).get(name, code)
+    # An input may word a field's refusal itself (whatever the problem): a callable, so that the
+    # words are translated in the language of the request.
+    worded = getattr(model, "error_details", {}).get(name)
+    if worded is not None:
+        detail = worded()
     return InvalidInput(detail, code=code, field=".".join(location))
 
 

@@ -236,6 +236,12 @@ MATRIX: dict[str, Permission] = _rows(
         _shop(*HANDLERS),
         gettext_lazy("Call the customers of phone surveys and record their answers"),
     ),
+    # The customer answers (or declines) through the survey's link: no login, the link is theirs.
+    Permission(
+        "survey.answer",
+        {CUSTOMER: OWN},
+        gettext_lazy("Answer or decline their satisfaction survey (through its link)"),
+    ),
     Permission(
         "insights.view",
         _shop(ADMIN, LEAD),

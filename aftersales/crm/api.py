@@ -233,7 +233,7 @@ def present_item(item: RetentionItem) -> dict:
         "state": item.state,
         "note": item.note,
         "created_at": item.created_at,
-        "handled_at": item.handled_at,
+        "handled_at": item.resolved_at,
         "handled_by": item.handled_by.username if item.handled_by else None,
     }
 

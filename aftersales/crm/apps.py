@@ -8,9 +8,9 @@ class CrmConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self) -> None:
-        # The care notices' kinds and composer join the kernel's; the deliveries of a care
-        # notice honour the customer's opt-outs.
-        from aftersales.crm import care
+        # The retention item's table and the care notices' kinds and composer join the
+        # kernel's; the deliveries of a care notice honour the customer's opt-outs.
+        from aftersales.crm import care, lifecycle  # noqa: F401
         from aftersales.notify.deliveries import register_delivery_filter
 
         register_delivery_filter(care.care_withheld)

@@ -8,9 +8,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from aftersales.core.lifecycle import Stateful
 
 MONEY = {"max_digits": 14, "decimal_places": 2, "default": Decimal("0.00")}
 
@@ -120,28 +123,44 @@ class Gesture(models.TextChoices):
 
 
 class RetentionState(models.TextChoices):
+    """The states of a retention item's lifecycle (``crm.lifecycle``)."""
+
     OPEN = "open", _("To contact")
     CONTACTED = "contacted", _("Contacted")
     DISMISSED = "dismissed", _("Dismissed")
 
 
-class RetentionItem(models.Model):
+RETENTION_FINAL_STATES = frozenset({RetentionState.CONTACTED, RetentionState.DISMISSED})
+
+
+class RetentionAction(models.TextChoices):
+    QUEUE = "queue", _("Queued after a bad experience")
+    ADD_TRIGGER = "add_trigger", _("Another bad experience")
+    CONTACT = "contact", _("Contacted")
+    DISMISS = "dismiss", _("Dismissed")
+
+
+class RetentionItem(Stateful):
     """A customer at risk after a bad after-sales experience: why (one or more reasons), the
     gesture the rules suggest, and what the team did. A customer has at most one open item per
-    shop; a later trigger adds its reason to it."""
+    shop; a later trigger adds its reason to it. Its ``state`` (``RetentionState``) is changed
+    by its lifecycle alone; it has no deadline (``resolved_at``: when it was handled)."""
 
     shop = models.ForeignKey("catalog.Shop", on_delete=models.CASCADE, related_name="+")
     customer = models.ForeignKey("catalog.Customer", on_delete=models.CASCADE, related_name="+")
     reasons = models.JSONField(default=list)
     gesture = models.CharField(max_length=30, choices=Gesture.choices)
-    state = models.CharField(
-        max_length=10, choices=RetentionState.choices, default=RetentionState.OPEN
-    )
     note = models.TextField(blank=True)
     created_at = models.DateTimeField()
-    handled_at = models.DateTimeField(null=True, blank=True)
     handled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    events = GenericRelation(
+        "core.Event",
+        content_type_field="subject_type",
+        object_id_field="subject_id",
+        related_query_name="retention_item",
     )
 
     class Meta:
@@ -152,7 +171,14 @@ class RetentionItem(models.Model):
                 name="crm_one_open_retention_item",
             )
         ]
-        indexes = [models.Index(fields=["shop", "state", "id"], name="crm_retention_queue")]
+        indexes = [
+            models.Index(fields=["shop", "state", "id"], name="crm_retention_queue"),
+            # The sweep asks every lifecycle for its due rows: an item has no deadline, so this
+            # index stays empty and the question costs nothing.
+            models.Index(
+                fields=["deadline_at"], condition=~Q(deadline_action=""), name="crm_retention_due"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.state}"

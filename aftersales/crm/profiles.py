@@ -173,7 +173,7 @@ def customer_profile(*, actor: Principal, customer_id: int) -> dict:
                 "at": survey.answered_at,
                 "self_selected": False,
             }
-            for survey in Survey.objects.filter(customer=customer, status=SurveyStatus.ANSWERED)
+            for survey in Survey.objects.filter(customer=customer, state=SurveyStatus.ANSWERED)
             .select_related("case")
             .order_by("-answered_at")
         ],

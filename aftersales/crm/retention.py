@@ -18,7 +18,9 @@ complaint          the customer filed a complaint                              c
 =================  ==========================================================  ==============
 
 The suggested gesture is the one of the item's most serious reason, in the order of
-``GESTURES``.
+``retention_moves.GESTURES``. An item's state changes through its table (``crm.lifecycle``)
+alone: the feed queues it (or adds a later experience to the open one), the team contacts or
+dismisses it; each is one event on the item's timeline.
 """
 
 from __future__ import annotations
@@ -34,18 +36,25 @@ from aftersales.cases.models import Case
 from aftersales.catalog.models import Shop
 from aftersales.complaints.models import Complaint
 from aftersales.core import clock
-from aftersales.core.actors import Principal
+from aftersales.core.actors import SYSTEM, Principal
 from aftersales.core.errors import Conflict, InvalidInput, NotFound
+from aftersales.core.gate import open_subject, transition
 from aftersales.core.models import Event
 from aftersales.core.permissions import require, shops_permitted
 from aftersales.crm.access import MANAGE
+from aftersales.crm.lifecycle import RETENTION
 from aftersales.crm.models import (
-    Gesture,
+    RetentionAction,
     RetentionCursor,
     RetentionItem,
     RetentionReason,
     RetentionState,
     RetentionTrigger,
+)
+from aftersales.crm.retention_moves import (  # noqa: F401 (the API's limit, the rules' words)
+    GESTURES,
+    NOTE_LIMIT,
+    gesture_for,
 )
 from aftersales.feedback.models import Rating, Survey, SurveyStatus
 
@@ -54,29 +63,9 @@ SLOW_RESOLUTION_DAYS = 7
 # The first run reads this far back; later runs from the cursor, less the overlap.
 FIRST_LOOKBACK = dt.timedelta(days=90)
 OVERLAP = dt.timedelta(hours=1)
-NOTE_LIMIT = 2000
 CURSOR = "retention"
 # The worker reads at most this often: the sources are scanned by time, not by an index.
 SWEEP_EVERY = dt.timedelta(minutes=10)
-
-# Most serious first: the gesture of an item is the first whose reason the item has.
-GESTURES: tuple[tuple[str, str], ...] = (
-    # a complaint is about the shop's conduct: the lead calls, listens and owns the answer
-    (RetentionReason.COMPLAINT, Gesture.LEAD_CALL),
-    # a low score after the case ended: a coupon for the next order
-    (RetentionReason.LOW_SCORE, Gesture.COUPON),
-    # the customer waited too long: an apology and a small compensation
-    (RetentionReason.SLOW_RESOLUTION, Gesture.APOLOGY_COMPENSATION),
-    # the request was refused: a call that explains the decision and what else can be done
-    (RetentionReason.REJECTED, Gesture.EXPLANATION_CALL),
-)
-
-
-def gesture_for(reasons: list[str]) -> str:
-    for reason, gesture in GESTURES:
-        if reason in reasons:
-            return gesture
-    raise ValueError(reasons)
 
 
 def _triggers(since: dt.datetime, now: dt.datetime):
@@ -92,7 +81,7 @@ def _triggers(since: dt.datetime, now: dt.datetime):
             rating.created_at,
         )
     for survey in Survey.objects.filter(
-        status=SurveyStatus.ANSWERED,
+        state=SurveyStatus.ANSWERED,
         score__lte=LOW_SCORE,
         answered_at__gte=since,
         answered_at__lte=now,
@@ -157,21 +146,38 @@ def _triggers(since: dt.datetime, now: dt.datetime):
         )
 
 
-def _queue(shop_id: int, customer_id: int, key: str, reason: str, at: dt.datetime, now) -> bool:
+def _queue(shop_id: int, customer_id: int, key: str, reason: str, at: dt.datetime) -> bool:
+    """Queue one experience (once): on the customer's open item, else on a new one, through
+    the item's table."""
     if RetentionTrigger.objects.filter(key=key).exists():
         return False
-    item = (
-        RetentionItem.objects.select_for_update()
-        .filter(shop_id=shop_id, customer_id=customer_id, state=RetentionState.OPEN)
+    open_item = (
+        RetentionItem.objects.filter(
+            shop_id=shop_id, customer_id=customer_id, state=RetentionState.OPEN
+        )
+        .values_list("pk", flat=True)
         .first()
     )
-    if item is None:
-        item = RetentionItem(shop_id=shop_id, customer_id=customer_id, reasons=[], created_at=now)
-    if reason not in item.reasons:
-        item.reasons = [*item.reasons, reason]
-    item.gesture = gesture_for(item.reasons)
-    item.save()
-    RetentionTrigger.objects.create(item=item, key=key, reason=reason, at=at)
+    trigger = {"reason": reason, "key": key, "at": at}
+    if open_item is not None:
+        try:
+            transition(
+                RETENTION,
+                subject_id=open_item,
+                action=RetentionAction.ADD_TRIGGER,
+                actor=SYSTEM,
+                data=trigger,
+            )
+            return True
+        except Conflict as error:
+            if error.code != "action_not_allowed":
+                raise
+            # handled meanwhile: the experience opens a new item
+    open_subject(
+        RETENTION,
+        actor=SYSTEM,
+        data={**trigger, "shop_id": shop_id, "customer_id": customer_id},
+    )
     return True
 
 
@@ -184,7 +190,7 @@ def retention_sweep(*, now: dt.datetime | None = None) -> int:
     since = cursor.read_until - OVERLAP if cursor else now - FIRST_LOOKBACK
     added = 0
     for shop_id, customer_id, key, reason, at in _triggers(since, now):
-        added += _queue(shop_id, customer_id, key, reason, at, now)
+        added += _queue(shop_id, customer_id, key, reason, at)
     if cursor is None:
         RetentionCursor.objects.create(name=CURSOR, read_until=now)
     elif now > cursor.read_until:
@@ -214,31 +220,37 @@ def retention_list(
     )
 
 
-@transaction.atomic
+OUTCOMES = {
+    RetentionState.CONTACTED: RetentionAction.CONTACT,
+    RetentionState.DISMISSED: RetentionAction.DISMISS,
+}
+
+
 def retention_resolve(
     *, actor: Principal, item_id: int, outcome: str, note: str = ""
 ) -> RetentionItem:
-    """Mark an open item ``contacted`` or ``dismissed`` (a dismissal says why)."""
+    """Mark an open item ``contacted`` or ``dismissed`` (a dismissal says why): the item's
+    ``contact`` or ``dismiss`` move."""
     require(actor, MANAGE)
     shops = shops_permitted(actor, MANAGE)
-    items = RetentionItem.objects.select_for_update()
+    items = RetentionItem.objects.all()
     if shops is not None:
         items = items.filter(shop_id__in=shops)
-    item = items.filter(pk=item_id).first()
-    if item is None:
+    if not items.filter(pk=item_id).exists():
         raise NotFound(_("No such retention item."), code="retention_item_not_found")
-    if outcome not in (RetentionState.CONTACTED, RetentionState.DISMISSED):
+    if outcome not in OUTCOMES:
         raise InvalidInput(_("Choose contacted or dismissed."), code="invalid_outcome")
-    note = note.strip()
-    if len(note) > NOTE_LIMIT:
-        raise InvalidInput(_("The note is too long."), code="note_too_long")
-    if outcome == RetentionState.DISMISSED and not note:
-        raise InvalidInput(_("Say why the item is dismissed."), code="note_required")
-    if item.state != RetentionState.OPEN:
-        raise Conflict(_("This item has been handled already."), code="retention_item_handled")
-    item.state = outcome
-    item.note = note
-    item.handled_at = clock.now()
-    item.handled_by_id = actor.user_id
-    item.save(update_fields=["state", "note", "handled_at", "handled_by"])
-    return item
+    try:
+        return transition(
+            RETENTION,
+            subject_id=item_id,
+            action=OUTCOMES[outcome],
+            actor=actor,
+            data={"note": note},
+        )
+    except Conflict as error:
+        if error.code != "action_not_allowed":
+            raise
+        raise Conflict(
+            _("This item has been handled already."), code="retention_item_handled"
+        ) from None

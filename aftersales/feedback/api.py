@@ -151,7 +151,7 @@ def present_survey(survey: Survey) -> dict:
         "id": survey.pk,
         "case": survey.case.number,
         "channel": survey.channel,
-        "status": survey.status,
+        "status": survey.state,
         "score": survey.score,
         "reasons": survey.reasons,
         "comment": survey.comment,

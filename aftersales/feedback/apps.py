@@ -8,5 +8,6 @@ class FeedbackConfig(AppConfig):
     verbose_name = _("Customer feedback")
 
     def ready(self) -> None:
-        # The survey's invitation joins the kernel's notice kinds and composers.
-        from aftersales.feedback import notices  # noqa: F401
+        # The survey's table, its invitation's notice kind and composer join the kernel's
+        # registries.
+        from aftersales.feedback import lifecycle, notices  # noqa: F401

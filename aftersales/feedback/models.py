@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from aftersales.core.lifecycle import Stateful
 
 
 class Rating(models.Model):
@@ -36,10 +39,26 @@ class SurveyChannel(models.TextChoices):
 
 
 class SurveyStatus(models.TextChoices):
+    """The states of a survey's lifecycle (``feedback.lifecycle``); the API calls a survey's
+    state its ``status``."""
+
     SENT = "sent", _("Awaiting the answer")
     ANSWERED = "answered", _("Answered")
     EXPIRED = "expired", _("Expired")
     DECLINED = "declined", _("Declined")
+
+
+SURVEY_FINAL_STATES = frozenset(
+    {SurveyStatus.ANSWERED, SurveyStatus.DECLINED, SurveyStatus.EXPIRED}
+)
+
+
+class SurveyAction(models.TextChoices):
+    SEND = "send", _("Survey sent")
+    ANSWER = "answer", _("Answered by the customer")
+    RECORD_CALL = "record_call", _("Answers recorded on the phone")
+    DECLINE = "decline", _("Declined")
+    EXPIRE = "expire", _("Expired unanswered")
 
 
 class SurveyRound(models.Model):
@@ -68,9 +87,11 @@ class SurveyRound(models.Model):
         return f"{self.shop_id} {self.month}"
 
 
-class Survey(models.Model):
+class Survey(Stateful):
     """A sampled customer's survey about one ended case: sent by e-mail or text message with a
-    one-time link (only its hash is kept), or called by an agent who records the answers."""
+    one-time link (only its hash is kept), or called by an agent who records the answers. Its
+    ``state`` (``SurveyStatus``) is changed by its lifecycle alone; while it is sent, its
+    ``deadline_at`` is the end of the link (and of the call), when the sweep expires it."""
 
     round = models.ForeignKey(SurveyRound, on_delete=models.CASCADE, related_name="surveys")
     shop = models.ForeignKey("catalog.Shop", on_delete=models.CASCADE, related_name="+")
@@ -86,17 +107,26 @@ class Survey(models.Model):
     # keeps only the token's SHA-256, so the database alone opens no survey.
     token_salt = models.CharField(max_length=32, unique=True)
     token_hash = models.CharField(max_length=64, unique=True)
-    status = models.CharField(
-        max_length=10, choices=SurveyStatus.choices, default=SurveyStatus.SENT
-    )
     score = models.PositiveSmallIntegerField(null=True, blank=True)
     reasons = models.JSONField(default=list, blank=True)
     comment = models.TextField(blank=True)
     created_at = models.DateTimeField()
-    expires_at = models.DateTimeField()
     answered_at = models.DateTimeField(null=True, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    events = GenericRelation(
+        "core.Event",
+        content_type_field="subject_type",
+        object_id_field="subject_id",
+        related_query_name="survey",
+    )
+    notices = GenericRelation(
+        "core.Notice",
+        content_type_field="subject_type",
+        object_id_field="subject_id",
+        related_query_name="survey",
     )
 
     class Meta:
@@ -110,8 +140,12 @@ class Survey(models.Model):
             # The cooldown: a customer's latest surveys.
             models.Index(fields=["customer", "created_at"], name="survey_customer_time"),
             # The list to call.
-            models.Index(fields=["shop", "channel", "status"], name="survey_to_call"),
+            models.Index(fields=["shop", "channel", "state"], name="survey_to_call"),
+            # The sweep: the surveys whose link ends.
+            models.Index(
+                fields=["deadline_at"], condition=~Q(deadline_action=""), name="survey_due"
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.case_id}: {self.status}"
+        return f"{self.case_id}: {self.state}"

@@ -19,7 +19,7 @@ from aftersales.cases.choices import CaseKind
 from aftersales.cases.notices import Detail, local_datetime
 from aftersales.core.models import Audience, Notice
 from aftersales.core.notices import NoticeKind, notice_kind, notice_kinds, register_composer
-from aftersales.feedback.models import Survey
+from aftersales.feedback.models import Survey, SurveyStatus
 from aftersales.feedback.tokens import survey_link
 
 INVITE = "survey_invite"
@@ -38,7 +38,7 @@ def survey_email(notice: Notice, surveys: dict[int, Survey]):
     """The invitation's e-mail, or ``None`` when the customer has no address (or the survey is
     no longer waiting for an answer)."""
     survey = surveys.get(notice.subject_id)
-    if survey is None or not survey.customer.email:
+    if survey is None or not survey.customer.email or survey.state != SurveyStatus.SENT:
         return None
     customer, shop, case = survey.customer, survey.shop, survey.case
     with translation.override(customer.language):
@@ -61,7 +61,7 @@ def survey_email(notice: Notice, surveys: dict[int, Survey]):
                 Detail(_("Kind"), str(CaseKind(case.kind).label)),
             ],
             "expires": _("The link works once, until %(when)s.")
-            % {"when": local_datetime(survey.expires_at, shop.timezone, language)},
+            % {"when": local_datetime(survey.deadline_at, shop.timezone, language)},
             "link": survey_link(survey.token_salt),
             "signature": _("%(shop)s after-sales service") % {"shop": shop.name},
         }

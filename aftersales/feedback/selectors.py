@@ -32,13 +32,13 @@ def shops_readable(actor: Principal, action: str = VIEW) -> list[Shop]:
 
 
 def round_counts(survey_rounds: list[SurveyRound]) -> dict[int, dict]:
-    """Per round: surveys sampled, by channel and by status."""
+    """Per round: surveys sampled, by channel and by status (the survey's state)."""
     counts: dict[int, dict] = {
         r.pk: {"sampled": 0, "by_channel": {}, "by_status": {}} for r in survey_rounds
     }
     rows = (
         Survey.objects.filter(round__in=survey_rounds)
-        .values_list("round_id", "channel", "status")
+        .values_list("round_id", "channel", "state")
         .annotate(n=Count("id"))
     )
     for round_id, channel, status, n in rows:
@@ -64,7 +64,7 @@ def surveys_to_call(*, actor: Principal, shop: Shop, now: dt.datetime, limit: in
     require(actor, CALL, shop)
     return list(
         Survey.objects.filter(
-            shop=shop, channel=SurveyChannel.PHONE, status=SurveyStatus.SENT, expires_at__gt=now
+            shop=shop, channel=SurveyChannel.PHONE, state=SurveyStatus.SENT, deadline_at__gt=now
         )
         .select_related("customer", "case", "agent", "round")
         .order_by("created_at", "id")[:limit]
@@ -89,7 +89,7 @@ def survey_results(*, actor: Principal, shop: Shop, month: str | None = None) ->
         month_bounds(month, shop.timezone)  # refuses a malformed month
         surveys = surveys.filter(round__month=month)
     rows = list(
-        surveys.values_list("status", "score", "reasons", "kind", "case__reason", "agent_id")
+        surveys.values_list("state", "score", "reasons", "kind", "case__reason", "agent_id")
     )
     agents = {
         survey.agent_id: survey.agent

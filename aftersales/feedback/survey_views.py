@@ -66,14 +66,12 @@ def survey_page(request: HttpRequest, token: str) -> HttpResponse:
     with translation.override(_language(request, survey)):
         if survey is None:
             return _survey_page(request, None, "invalid", status=404)
-        now = clock.now()
-        if survey.status in (SurveyStatus.ANSWERED, SurveyStatus.DECLINED):
+        if survey.state in (SurveyStatus.ANSWERED, SurveyStatus.DECLINED):
             return _survey_page(
                 request, survey, "answered", status=409 if request.method == "POST" else 200
             )
-        if survey.status == SurveyStatus.EXPIRED or survey.expires_at <= now:
-            if request.method == "POST":
-                surveys.survey_expire_by_link(token=token)
+        # Past its end the link says so, whether or not the sweep has expired the survey yet.
+        if surveys.is_expired(survey, clock.now()):
             return _survey_page(request, survey, "expired", status=410)
         if request.method == "GET":
             return _survey_page(request, survey, "form")
@@ -189,7 +187,7 @@ def satisfaction_page(request: HttpRequest) -> HttpResponse:
         context["may_run"] = permitted(principal, surveys.MANAGE, shop)
     if permitted(principal, surveys.CALL, shop):
         context["to_call"] = [
-            {"survey": survey, "until": readable_time(survey.expires_at, shop.timezone)}
+            {"survey": survey, "until": readable_time(survey.deadline_at, shop.timezone)}
             for survey in selectors.surveys_to_call(actor=principal, shop=shop, now=now)
         ]
         context["reasons"] = REASON_CHOICES

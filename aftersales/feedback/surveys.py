@@ -1,5 +1,8 @@
 """Writes of the satisfaction surveys: a month's round (the sample and its invitations), the
-customer's answer through the one-time link, and the answers an agent records on the phone.
+customer's answer through the one-time link, and the answers an agent records on the phone. A
+survey's state changes through its table (``feedback.lifecycle``) alone: the round sends the
+sample through the gate (in bulk), the answers are its moves, and the sweep expires a survey
+whose link has ended.
 
 A round samples the shop's cases that ended (reached a final state: ``Case.resolved_at``) in a
 calendar month of the shop's time zone: one case per customer (their latest to end), none of a
@@ -20,25 +23,34 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from aftersales.cases.choices import FINAL_STATES, RatingReason
+from aftersales.cases.choices import FINAL_STATES
 from aftersales.cases.models import Case
 from aftersales.catalog.models import Shop
 from aftersales.core import clock
 from aftersales.core.actors import Principal
 from aftersales.core.errors import Conflict, InvalidInput, NotFound
+from aftersales.core.gate import open_subjects, transition
 from aftersales.core.notices import notice_build, notices_save
 from aftersales.core.permissions import require
 from aftersales.feedback import sampling, tokens
-from aftersales.feedback.models import Survey, SurveyChannel, SurveyRound, SurveyStatus
+from aftersales.feedback.lifecycle import SURVEYS
+from aftersales.feedback.models import (
+    Survey,
+    SurveyAction,
+    SurveyChannel,
+    SurveyRound,
+    SurveyStatus,
+)
+from aftersales.feedback.moves import (  # noqa: F401 (the pages' and the API's words and limits)
+    COMMENT_LIMIT,
+    LOW_SCORE,
+    LOW_SCORE_REASONS,
+    SURVEY_VALID_DAYS,
+    SendIn,
+    link_principal,
+)
 from aftersales.feedback.notices import INVITE
 
-# A survey's link (and the call) may be answered for this many days after the round.
-SURVEY_VALID_DAYS = 30
-# Scores up to this one are low: the customer may say what went wrong.
-LOW_SCORE = 3
-# What went wrong, for a low score: the negative reasons of the portal's rating.
-LOW_SCORE_REASONS = (RatingReason.SLOW, RatingReason.UNCLEAR, RatingReason.UNFAIR)
-COMMENT_LIMIT = 2000
 COOLDOWN_LIMIT = 3650
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -118,13 +130,6 @@ def candidates(
     return list(chosen.values())
 
 
-def surveys_expire(*, shop: Shop, now: dt.datetime) -> int:
-    """Mark the shop's unanswered surveys whose time is up as expired."""
-    return Survey.objects.filter(shop=shop, status=SurveyStatus.SENT, expires_at__lte=now).update(
-        status=SurveyStatus.EXPIRED
-    )
-
-
 @transaction.atomic
 def survey_round_run(
     *,
@@ -152,7 +157,6 @@ def survey_round_run(
             _("The survey of %(month)s has been run already.") % {"month": month},
             code="survey_round_exists",
         )
-    surveys_expire(shop=shop, now=now)
     seed = sampling.new_seed() if seed is None else seed
     eligible = candidates(
         shop=shop, start=start, stop=stop, cooldown_since=now - dt.timedelta(days=cooldown_days)
@@ -175,11 +179,13 @@ def survey_round_run(
             _("The survey of %(month)s has been run already.") % {"month": month},
             code="survey_round_exists",
         ) from None
-    _invite(survey_round, sampling.draw(eligible, rate, seed), now)
+    _invite(actor, survey_round, sampling.draw(eligible, rate, seed))
     return survey_round
 
 
-def _invite(survey_round: SurveyRound, chosen: list[sampling.Candidate], now) -> None:
+def _invite(actor: Principal, survey_round: SurveyRound, chosen: list[sampling.Candidate]) -> None:
+    """Send the sample's surveys (each through the survey's table, written in bulk) and queue
+    the invitations of those that go out by e-mail or text message."""
     cases = {
         case_id: (number, email, phone)
         for case_id, number, email, phone in Case.objects.filter(
@@ -187,7 +193,7 @@ def _invite(survey_round: SurveyRound, chosen: list[sampling.Candidate], now) ->
         ).values_list("id", "number", "customer__email", "customer__phone")
     }
     texts = sms_goes_out()
-    surveys = []
+    sent = []
     for candidate in chosen:
         _number, email, phone = cases[candidate.case_id]
         if email:
@@ -196,23 +202,18 @@ def _invite(survey_round: SurveyRound, chosen: list[sampling.Candidate], now) ->
             channel = SurveyChannel.SMS
         else:
             channel = SurveyChannel.PHONE
-        salt = tokens.new_salt()
-        surveys.append(
-            Survey(
-                round=survey_round,
+        sent.append(
+            SendIn(
+                round_id=survey_round.pk,
                 shop_id=survey_round.shop_id,
                 case_id=candidate.case_id,
                 customer_id=candidate.customer_id,
                 kind=candidate.kind,
                 agent_id=candidate.agent_id,
                 channel=channel,
-                token_salt=salt,
-                token_hash=tokens.token_hash(tokens.survey_token(salt)),
-                created_at=now,
-                expires_at=now + dt.timedelta(days=SURVEY_VALID_DAYS),
             )
         )
-    Survey.objects.bulk_create(surveys, batch_size=500)
+    surveys = open_subjects(SURVEYS, actor=actor, data=sent)
     notices_save(
         [
             notice_build(survey, INVITE, {"number": cases[survey.case_id][0], "state": ""})
@@ -223,45 +224,6 @@ def _invite(survey_round: SurveyRound, chosen: list[sampling.Candidate], now) ->
 
 
 # --- answers ----------------------------------------------------------------------------------
-
-
-def answer_check(score, reasons: list[str], comment: str) -> tuple[int, list[str], str]:
-    """The answer as stored, or ``InvalidInput`` naming its field: a score 1 to 5, reasons (of
-    a low score only; dropped for a high one) from ``LOW_SCORE_REASONS``, a comment up to 2000
-    characters."""
-    if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
-        raise InvalidInput(_("Give a score from 1 to 5."), code="invalid_score", field="score")
-    if not isinstance(reasons, list) or set(reasons) - set(LOW_SCORE_REASONS):
-        raise InvalidInput(_("Unknown reason."), code="invalid_reason", field="reasons")
-    if not isinstance(comment, str) or len(comment) > COMMENT_LIMIT:
-        raise InvalidInput(
-            _("The comment is at most %(limit)s characters.") % {"limit": COMMENT_LIMIT},
-            code="comment_too_long",
-            field="comment",
-        )
-    kept = sorted(set(reasons)) if score <= LOW_SCORE else []
-    return score, kept, comment.strip()
-
-
-def _waiting(survey: Survey, now: dt.datetime) -> None:
-    if survey.status in (SurveyStatus.ANSWERED, SurveyStatus.DECLINED):
-        raise Conflict(_("This survey has been answered already."), code="survey_answered")
-    if survey.status == SurveyStatus.EXPIRED or survey.expires_at <= now:
-        raise Conflict(_("This survey has expired."), code="survey_expired")
-
-
-def _record(survey: Survey, *, answer, declined: bool, now, recorded_by: int | None) -> Survey:
-    if declined:
-        survey.status = SurveyStatus.DECLINED
-    else:
-        survey.score, survey.reasons, survey.comment = answer
-        survey.status = SurveyStatus.ANSWERED
-    survey.answered_at = now
-    survey.recorded_by_id = recorded_by
-    survey.save(
-        update_fields=["status", "score", "reasons", "comment", "answered_at", "recorded_by"]
-    )
-    return survey
 
 
 def survey_by_token(token: str) -> Survey | None:
@@ -275,32 +237,48 @@ def survey_by_token(token: str) -> Survey | None:
     )
 
 
-@transaction.atomic
+def is_expired(survey: Survey, now: dt.datetime) -> bool:
+    """Expired, or past its deadline and not yet expired by the sweep: its link no longer
+    works either way."""
+    return survey.state == SurveyStatus.EXPIRED or (
+        survey.state == SurveyStatus.SENT
+        and survey.deadline_at is not None
+        and survey.deadline_at <= now
+    )
+
+
+def _answer_data(declined: bool, score, reasons, comment: str) -> tuple[str, dict | None]:
+    if declined:
+        return SurveyAction.DECLINE, None
+    return SurveyAction.ANSWER, {"score": score, "reasons": list(reasons), "comment": comment}
+
+
+def _move(survey_id: int, action: str, actor: Principal, data: dict | None) -> Survey:
+    """The gate's move; its "not possible in this state" said as the survey's own refusal."""
+    try:
+        return transition(SURVEYS, subject_id=survey_id, action=action, actor=actor, data=data)
+    except Conflict as error:
+        if error.code != "action_not_allowed":
+            raise
+        if error.extra.get("state") == SurveyStatus.EXPIRED:
+            raise Conflict(_("This survey has expired."), code="survey_expired") from None
+        raise Conflict(
+            _("This survey has been answered already."), code="survey_answered"
+        ) from None
+
+
 def survey_answer_by_link(
     *, token: str, score=None, reasons=(), comment: str = "", declined: bool = False
 ) -> Survey:
-    """The customer's answer through the one-time link (or their "no, thanks"): once."""
+    """The customer's answer through the one-time link (or their "no, thanks"): once, before
+    the link's end."""
     found = survey_by_token(token)
     if found is None:
         raise NotFound(_("This survey link is not valid."), code="survey_not_found")
-    survey = Survey.objects.select_for_update().get(pk=found.pk)
-    now = clock.now()
-    _waiting(survey, now)
-    answer = None if declined else answer_check(score, list(reasons), comment)
-    return _record(survey, answer=answer, declined=declined, now=now, recorded_by=None)
+    action, data = _answer_data(declined, score, reasons, comment)
+    return _move(found.pk, action, link_principal(found), data)
 
 
-@transaction.atomic
-def survey_expire_by_link(*, token: str) -> None:
-    """A link used after its time: the survey is marked expired."""
-    found = survey_by_token(token)
-    if found is not None:
-        Survey.objects.filter(
-            pk=found.pk, status=SurveyStatus.SENT, expires_at__lte=clock.now()
-        ).update(status=SurveyStatus.EXPIRED)
-
-
-@transaction.atomic
 def survey_answer_call(
     *,
     actor: Principal,
@@ -312,15 +290,11 @@ def survey_answer_call(
 ) -> Survey:
     """The answers a customer gave an agent on the phone (or that they declined), recorded by
     the agent (``survey.call``): once, on a survey to call."""
-    survey = actor.scope(Survey.objects.filter(pk=survey_id)).select_for_update().first()
+    survey = actor.scope(Survey.objects.filter(pk=survey_id)).only("id", "shop_id").first()
     if survey is None or actor.is_customer:
         raise NotFound(_("No such survey."), code="survey_not_found")
     require(actor, CALL, survey)
-    if survey.channel != SurveyChannel.PHONE:
-        raise Conflict(
-            _("The customer answers this survey through their link."), code="not_a_phone_survey"
-        )
-    now = clock.now()
-    _waiting(survey, now)
-    answer = None if declined else answer_check(score, list(reasons), comment)
-    return _record(survey, answer=answer, declined=declined, now=now, recorded_by=actor.user_id)
+    action, data = _answer_data(declined, score, reasons, comment)
+    if action == SurveyAction.ANSWER:
+        action = SurveyAction.RECORD_CALL
+    return _move(survey.pk, action, actor, data)

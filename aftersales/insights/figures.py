@@ -30,6 +30,8 @@ The table (``docs/insights.md`` has it in words):
 | and ``staff_cost`` (at the shop's rate when logged)         | seconds, and the cost)          |
 | a case's ``assign`` / ``convert`` / ``modify`` (reason)     | no fact: the case's owner, kind |
 |                                                             | or reason for the facts after   |
+| any event of another subject (a review, a survey, a         | no fact                         |
+| retention item…)                                            |                                 |
 
 Keys: the shop, the shop's local date of the event, and the case's kind, owner, platform and
 reason as the timeline has them at that event, and the platform store whose request the case
