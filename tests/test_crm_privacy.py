@@ -6,12 +6,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 
 from aftersales.cases.models import Case, RefundEntry
 from aftersales.catalog.models import Customer, Order, OrderLine
 from aftersales.conversations.models import Message
 from aftersales.conversations.services import message_post
+from aftersales.core.models import Event
 from aftersales.crm.models import CustomerPreference, CustomerProfile, DataAccessLog
 from aftersales.feedback.models import Rating
 from aftersales.team.models import ContactLog
@@ -120,6 +122,22 @@ def test_erasure_keeps_the_ledger(refunded, shop_admin):
         True,
         True,
         True,
+    )
+    # nor do the timelines and the conversation say the customer's name, and their portal
+    # account keeps none and no longer signs in
+    case_type = ContentType.objects.get_for_model(Case)
+    by_customer = Event.objects.filter(subject_type=case_type, subject_id=case.pk, role="customer")
+    assert by_customer.exists()
+    assert set(by_customer.values_list("actor_name", flat=True)) == {"[erased]"}
+    assert set(Message.objects.filter(direction="in").values_list("author_name", flat=True)) == {
+        "[erased]"
+    }
+    account = get_user_model().objects.get(membership__customer=customer)
+    assert (account.first_name, account.last_name, account.email, account.is_active) == (
+        "",
+        "",
+        "",
+        False,
     )
     log = DataAccessLog.objects.get()
     assert (log.kind, log.actor_name, log.what["contact_log"]) == ("erasure", "shopadmin", 1)

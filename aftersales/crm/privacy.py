@@ -10,6 +10,7 @@ with an open case or complaint is refused (409): their request is still being ha
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Q
@@ -22,8 +23,9 @@ from aftersales.complaints.choices import FINAL_STATES as COMPLAINT_FINAL_STATES
 from aftersales.complaints.models import Complaint
 from aftersales.conversations.models import Direction, Message
 from aftersales.core import clock
-from aftersales.core.actors import Principal
+from aftersales.core.actors import Principal, Role
 from aftersales.core.errors import Conflict
+from aftersales.core.models import Event
 from aftersales.crm.access import ERASE, EXPORT, customer_for
 from aftersales.crm.models import (
     CustomerPreference,
@@ -57,6 +59,18 @@ def _subjects(customer: Customer) -> Q:
     complaint_ids = list(Complaint.objects.filter(customer=customer).values_list("id", flat=True))
     return Q(subject_type=ContentType.objects.get_for_model(Case), subject_id__in=case_ids) | Q(
         subject_type=ContentType.objects.get_for_model(Complaint), subject_id__in=complaint_ids
+    )
+
+
+def _timelines(customer: Customer) -> Q:
+    """The timelines of everything the customer is the subject of: cases, complaints, surveys,
+    retention items."""
+    surveys = list(Survey.objects.filter(customer=customer).values_list("id", flat=True))
+    items = list(RetentionItem.objects.filter(customer=customer).values_list("id", flat=True))
+    return (
+        _subjects(customer)
+        | Q(subject_type=ContentType.objects.get_for_model(Survey), subject_id__in=surveys)
+        | Q(subject_type=ContentType.objects.get_for_model(RetentionItem), subject_id__in=items)
     )
 
 
@@ -132,7 +146,19 @@ def customer_erase(*, actor: Principal, customer_id: int) -> Customer:
         "ratings": Rating.objects.filter(case__customer=customer).update(comment=""),
         "surveys": Survey.objects.filter(customer=customer).update(comment=""),
         "retention": RetentionItem.objects.filter(customer=customer).update(note=""),
+        # The customer's own name where the timelines and the conversations say who acted or
+        # wrote (their portal account's, or their name on a survey's link).
+        "timeline_names": Event.objects.filter(_timelines(customer), role=Role.CUSTOMER).update(
+            actor_name=ERASED_NAME
+        ),
+        "message_authors": Message.objects.filter(subjects, direction=Direction.IN).update(
+            author_name=ERASED_NAME
+        ),
     }
+    # The customer's portal accounts keep no name or address either (they can no longer sign in).
+    get_user_model().objects.filter(membership__customer=customer).update(
+        first_name="", last_name="", email="", is_active=False
+    )
     customer.name = ERASED_NAME
     customer.phone = ""
     customer.email = ""
