@@ -184,7 +184,11 @@ def xlsx_rows(content: bytes) -> list[list[str]]:
     for row in sheet.iterfind(".//m:sheetData/m:row", ns):
         cells: dict[int, str] = {}
         for cell in row.findall("m:c", ns):
-            column = ord(re.match(r"[A-Z]", cell.get("r")).group()) - ord("A")
+            letters = re.match(r"[A-Z]+", cell.get("r")).group()
+            column = 0
+            for letter in letters:  # A = 0, Z = 25, AA = 26, …
+                column = column * 26 + ord(letter) - ord("A") + 1
+            column -= 1
             value = cell.find("m:v", ns).text
             cells[column] = strings[int(value)] if cell.get("t") == "s" else value
         rows.append([cells.get(n, "") for n in range(max(cells) + 1)])
@@ -229,6 +233,8 @@ def test_the_csv_export_has_one_row_per_case_with_its_values(lead, cases):
         "0.00",  # staff cost
         "CNY",
         "",
+        "SKU-1",  # the SKUs the case named
+        "",  # their products' categories (none given)
     ]
     cancelled = next(row for row in rows if row[0] == cases["cancelled"])
     assert (cancelled[5], cancelled[9], cancelled[15], cancelled[16]) == (
@@ -241,6 +247,29 @@ def test_the_csv_export_has_one_row_per_case_with_its_values(lead, cases):
     log = ExportLog.objects.get()
     assert (log.username, log.via, log.file_format, log.rows) == ("lead", "page", "csv", 3)
     assert (log.since, log.until, log.shop_code) == (SINCE, UNTIL, "")
+
+
+def test_the_cases_behind_a_number_export_as_they_are_listed(lead, cases):
+    # given the cases behind the dashboard's "rejected" number, with a filter of its row
+    client, _api = lead
+    query = {"since": SINCE, "until": UNTIL, "measure": "rejected", "kind": "return_refund"}
+    page = client.get("/desk/insights/cases/", query)
+    assert page.status_code == 200
+    link = re.search(r'href="([^"]+)" data-export="csv"', page.content.decode()).group(1)
+    # when the lead downloads them from that page
+    response = client.get(unescape(link))
+    # then the file holds exactly those cases, and the log keeps the filter
+    assert response.status_code == 200
+    _header, *rows = csv_rows(response.content)
+    assert [row[0] for row in rows] == [cases["rejected"]]
+    log = ExportLog.objects.get()
+    assert (log.rows, log.filters) == (1, {"measure": "rejected", "kind": "return_refund"})
+    # the same through the API
+    _client, api = lead
+    same = api.get("/insights/cases.csv", since=SINCE, until=UNTIL, measure="refunded")
+    assert [row[0] for row in csv_rows(same.content)[1:]] == [cases["refunded"]]
+    bad = api.get("/insights/cases.csv", since=SINCE, until=UNTIL, measure="everything")
+    assert bad.status_code == 422
 
 
 def test_the_xlsx_export_through_the_api_has_the_same_rows(lead, cases):

@@ -245,9 +245,22 @@ def insights_kpi_cases(request: HttpRequest, query: Query[DrillQuery]):
 
 
 class ExportQuery(Schema):
+    """The period and shop, and optionally one number of the dashboard (``measure``) and its
+    row's keys, as ``/insights/kpis/cases`` takes them: then the file holds the cases behind
+    that number."""
+
     shop: str | None = Field(None, max_length=40)
     since: dt.date
     until: dt.date
+    measure: Figure | None = None
+    kind: str | None = Field(None, max_length=20)
+    agent: str | None = Field(None, max_length=150)
+    platform: str | None = Field(None, max_length=20)
+    reason: str | None = Field(None, max_length=30)
+    store: str | None = Field(None, max_length=20)
+    day: dt.date | None = None
+    sku: str | None = Field(None, max_length=20)
+    category: str | None = Field(None, max_length=100)
 
 
 XLSX_OPENAPI = {
@@ -267,7 +280,21 @@ def _export(request: HttpRequest, query: ExportQuery, file_format: str):
         shop=_shop(request, query.shop), since=query.since, until=query.until
     )
     return exports.export_response(
-        actor=request.auth, report=report, file_format=file_format, via="api"
+        actor=request.auth,
+        report=report,
+        file_format=file_format,
+        via="api",
+        measure=query.measure,
+        filters=selectors.Drill(
+            kind=query.kind,
+            agent=query.agent,
+            platform=query.platform,
+            reason=query.reason,
+            store=query.store,
+            day=query.day,
+            sku=query.sku,
+            category=query.category,
+        ),
     )
 
 
@@ -276,7 +303,8 @@ def _export(request: HttpRequest, query: ExportQuery, file_format: str):
 )
 def insights_cases_csv(request: HttpRequest, query: Query[ExportQuery]):
     """The cases opened or ended in the days ``since`` … ``until`` (the shops' local dates, both
-    included), one row per case: number, shop, kind, platform, reason, agent, the shop's local
+    included), or with ``measure`` and a row's keys the cases behind that number, one row per
+    case: number, shop, kind, platform, reason, agent, the shop's local
     times of opening, first response and end, the outcome, the hours (calendar and business),
     whether the service levels were met, the refunds and compensation paid, the repair's parts
     and labour, the goods written off, the shipping paid, the staff minutes and their cost, the

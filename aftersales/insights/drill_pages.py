@@ -25,6 +25,7 @@ from aftersales.insights.dashboards import (
     hours_text,
     report_from,
 )
+from aftersales.insights.exports import FORMATS
 
 MEASURE_LABELS = {
     "opened": gettext_lazy("Cases opened"),
@@ -50,6 +51,22 @@ MEASURE_LABELS = {
     "staff_cost_amount": gettext_lazy("Staff cost"),
 }
 DRILL_PAGE = 50
+
+
+# The drill-down's filters as a page's query names them (the fields of ``selectors.Drill``).
+FILTER_NAMES = tuple(selectors.Drill.__dataclass_fields__)
+
+
+def export_filters(params: Mapping[str, str]) -> tuple[str | None, selectors.Drill]:
+    """An export's number (``None``: every case opened or ended) and its row's keys."""
+    measure = (params.get("measure") or "").strip() or None
+    if measure is not None and measure not in MEASURE_LABELS:
+        raise InvalidInput(
+            _("Pick a number on the dashboard to export the cases behind it."),
+            code="invalid_measure",
+            field="measure",
+        )
+    return measure, _drill_filters(params)
 
 
 def _drill_filters(params: Mapping[str, str]) -> selectors.Drill:
@@ -163,13 +180,13 @@ def drill_page(actor: Principal, params: Mapping[str, str]) -> dict:
                 "outcome": str(CaseState(outcome).label) if outcome in CaseState.values else "",
             }
         )
-    kept = {
-        name: params[name]
-        for name in ("kind", "agent", "platform", "reason", "store", "day")
-        if params.get(name)
-    }
+    kept = {name: params[name] for name in FILTER_NAMES if params.get(name)}
     query = {**base.query(), **kept, "measure": measure}
     return {
+        "export_urls": {
+            file_format: f"{reverse('insights:export', args=[file_format])}?{urlencode(query)}"
+            for file_format in FORMATS
+        },
         "report": base,
         "title": str(MEASURE_LABELS[measure]),
         "filters": _filter_words(actor, filters),

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from aftersales.cases.choices import CaseKind, CaseState, Reason
 from aftersales.cases.models import Case
-from aftersales.catalog.models import Platform, Shop
+from aftersales.catalog.models import Platform, Shop, Sku
 from aftersales.connectors.models import Store
 from aftersales.core import clock
 from aftersales.core.actors import Principal
@@ -34,7 +34,7 @@ from aftersales.core.errors import InvalidInput
 from aftersales.core.exports import csv_response
 from aftersales.insights import selectors
 from aftersales.insights.dashboards import Report
-from aftersales.insights.models import CaseTrack, ExportLog, Fact, Measure
+from aftersales.insights.models import CaseProduct, CaseTrack, ExportLog, Fact, Measure
 
 # An export larger than this is refused: narrow the period or pick a shop.
 MAX_ROWS = 100_000
@@ -70,6 +70,8 @@ def header() -> list[str]:
         _("Staff cost"),
         _("Currency"),
         _("Platform store"),
+        _("SKUs"),
+        _("Product categories"),
     ]
 
 
@@ -81,20 +83,25 @@ def _label(choices, value: str) -> str:
     return str(choices(value).label) if value in choices.values else value
 
 
-def case_rows(*, actor: Principal, report: Report) -> list[list[object]]:
-    """One row per case opened or ended in the report's period (its shops' local dates), in
-    the order of the case numbers; times are the shop's local times (naive), hours decimal."""
-    shops = selectors.report_scope(
-        actor=actor, shop=report.shop, since=report.since, until=report.until
-    )
-    facts = Fact.objects.filter(
-        measure__in=(Measure.OPENED, Measure.ENDED),
-        day__gte=report.since,
-        day__lte=report.until,
-        case_id__isnull=False,
-    )
-    if shops is not None:
-        facts = facts.filter(shop_id__in=shops)
+def case_rows(
+    *,
+    actor: Principal,
+    report: Report,
+    measure: str | None = None,
+    filters: selectors.Drill | None = None,
+) -> list[list[object]]:
+    """One row per case opened or ended in the report's period (its shops' local dates), or,
+    with ``measure`` and ``filters``, per case behind that number of the dashboard (the same
+    cases as the drill-down), in the order of the case numbers; times are the shop's local times
+    (naive), hours decimal."""
+    facts = selectors.drill_facts(
+        actor=actor,
+        measure=measure,
+        shop=report.shop,
+        since=report.since,
+        until=report.until,
+        filters=filters or selectors.Drill(),
+    ).filter(case_id__isnull=False)
     case_ids = facts.values("case_id")
     if facts.values("case_id").distinct().count() > MAX_ROWS:
         raise InvalidInput(
@@ -156,6 +163,20 @@ def case_rows(*, actor: Principal, report: Report) -> list[list[object]]:
             "pk", "name"
         )
     )
+    # The SKUs and categories the case named when the feed first met it (its product figures').
+    named: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for case_id, sku_id, category in (
+        CaseProduct.objects.filter(case_id__in=case_ids)
+        .order_by("case_id", "sku_id")
+        .values_list("case_id", "sku_id", "category")
+    ):
+        named[case_id].append((sku_id, category))
+    sku_ids = {sku_id for found in named.values() for sku_id, _category in found}
+    codes = dict(Sku.objects.filter(pk__in=sku_ids).values_list("pk", "code"))
+    products = {
+        case_id: [(codes.get(sku_id, str(sku_id)), category) for sku_id, category in found]
+        for case_id, found in named.items()
+    }
     rows = []
     for case_id, track in tracks.items():
         shop = shops_by_id[track.shop_id]
@@ -193,6 +214,10 @@ def case_rows(*, actor: Principal, report: Report) -> list[list[object]]:
                 paid.get((case_id, Measure.STAFF_TIME), Decimal("0.00")),
                 shop.currency,
                 stores.get(track.store_id, "") if track.store_id else "",
+                ", ".join(code for code, _category in products.get(case_id, ())),
+                ", ".join(
+                    sorted({category for _code, category in products.get(case_id, ()) if category})
+                ),
             ]
         )
     rows.sort(key=lambda row: row[0])
@@ -234,10 +259,29 @@ def xlsx_bytes(head: list[str], rows: list[list[object]]) -> bytes:
     return buffer.getvalue()
 
 
+def filter_record(measure: str | None, filters: selectors.Drill) -> dict[str, str]:
+    """The export's filter as the log keeps it (the figure and the row's keys given)."""
+    found = {"measure": measure} if measure else {}
+    for name in selectors.Drill.__dataclass_fields__:
+        value = getattr(filters, name)
+        if value is not None:
+            found[name] = value.isoformat() if isinstance(value, dt.date) else str(value)
+    return found
+
+
 @transaction.atomic
-def export_log(*, actor: Principal, report: Report, file_format: str, rows: int, via: str):
+def export_log(
+    *,
+    actor: Principal,
+    report: Report,
+    file_format: str,
+    rows: int,
+    via: str,
+    filters: dict[str, str] | None = None,
+):
     """Record an export (PIPL: every export of case data is logged)."""
     return ExportLog.objects.create(
+        filters=filters or {},
         user_id=actor.user_id,
         username=actor.username,
         via=via,
@@ -251,12 +295,18 @@ def export_log(*, actor: Principal, report: Report, file_format: str, rows: int,
 
 
 def export_response(
-    *, actor: Principal, report: Report, file_format: str, via: str
+    *,
+    actor: Principal,
+    report: Report,
+    file_format: str,
+    via: str,
+    measure: str | None = None,
+    filters: selectors.Drill | None = None,
 ) -> HttpResponse:
-    """The export as a file to download, logged."""
+    """The export as a file to download, logged with its filter."""
     if file_format not in FORMATS:
         raise InvalidInput(_("Export as csv or xlsx."), code="invalid_format", field="format")
-    rows = case_rows(actor=actor, report=report)
+    rows = case_rows(actor=actor, report=report, measure=measure, filters=filters)
     head = header()
     scope = report.shop.code if report.shop else "all"
     filename = f"cases-{scope}-{report.since:%Y%m%d}-{report.until:%Y%m%d}.{file_format}"
@@ -269,5 +319,12 @@ def export_response(
     else:
         response = HttpResponse(xlsx_bytes(head, rows), content_type=XLSX_TYPE)
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    export_log(actor=actor, report=report, file_format=file_format, rows=len(rows), via=via)
+    export_log(
+        actor=actor,
+        report=report,
+        file_format=file_format,
+        rows=len(rows),
+        via=via,
+        filters=filter_record(measure, filters or selectors.Drill()),
+    )
     return response

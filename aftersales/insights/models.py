@@ -371,6 +371,9 @@ class ExportLog(models.Model):
     via = models.CharField(max_length=10)  # page, api
     file_format = models.CharField(max_length=10)  # csv, xlsx
     shop_code = models.CharField(max_length=40, blank=True, default="")  # empty: every shop
+    # The figure and the row's keys of an export of the cases behind one number (empty: every
+    # case opened or ended in the period).
+    filters = models.JSONField(default=dict, blank=True)
     since = models.DateField()
     until = models.DateField()
     rows = models.PositiveIntegerField()

@@ -471,6 +471,37 @@ class Drill:
     category: str | None = None  # a product category, or ``none``: the cases naming one
 
 
+def drill_facts(
+    *,
+    actor: Principal,
+    measure: str | None,
+    shop: Shop | None = None,
+    since: dt.date,
+    until: dt.date,
+    filters: Drill = Drill(),
+):
+    """The facts behind one number (``measure``) of the period, in the shops the caller reads
+    and under the filters; without a measure, the facts of the cases opened or ended then."""
+    if measure is not None and measure not in DRILL:
+        raise InvalidInput(
+            _("Unknown figure %(measure)s; use one of %(known)s.")
+            % {"measure": measure, "known": ", ".join(DRILL)},
+            code="invalid_measure",
+            field="measure",
+        )
+    _period(since, until)
+    shops = _shops(actor, shop)
+    if measure is None:
+        facts = Fact.objects.filter(measure__in=(Measure.OPENED, Measure.ENDED))
+    else:
+        fact_measure, condition = DRILL[measure]
+        facts = Fact.objects.filter(condition, measure=fact_measure)
+    facts = facts.filter(day__gte=since, day__lte=until)
+    if shops is not None:
+        facts = facts.filter(shop_id__in=shops)
+    return _filtered(facts, filters)
+
+
 def kpi_cases(
     *,
     actor: Principal,
@@ -485,20 +516,9 @@ def kpi_cases(
     """The cases (or, for complaints, the complaints) behind one number of ``kpis``: the facts
     of ``measure`` in the period and the filters, oldest first; the page, the cursor of the next
     (``None``: the last) and how many there are in all."""
-    if measure not in DRILL:
-        raise InvalidInput(
-            _("Unknown figure %(measure)s; use one of %(known)s.")
-            % {"measure": measure, "known": ", ".join(DRILL)},
-            code="invalid_measure",
-            field="measure",
-        )
-    _period(since, until)
-    shops = _shops(actor, shop)
-    fact_measure, condition = DRILL[measure]
-    facts = Fact.objects.filter(condition, measure=fact_measure, day__gte=since, day__lte=until)
-    if shops is not None:
-        facts = facts.filter(shop_id__in=shops)
-    facts = _filtered(facts, filters)
+    facts = drill_facts(
+        actor=actor, measure=measure, shop=shop, since=since, until=until, filters=filters
+    )
     total = facts.count()
     if after is not None:
         facts = facts.filter(id__gt=after)

@@ -95,15 +95,22 @@ def cases_page(request: HttpRequest) -> HttpResponse:
 @require_GET
 @staff_required
 def export(request: HttpRequest, file_format: str) -> HttpResponse:
-    """The cases behind the dashboard's filter, one row each, as CSV or XLSX (logged)."""
+    """The cases behind the dashboard's filter (or behind one of its numbers), one row each, as
+    CSV or XLSX (logged with the filter)."""
     principal = request.principal
     refused = _refused(request, "insights/dashboard.html")
     if refused is not None:
         return refused
     try:
         report = dashboards.report_from(principal, request.GET)
+        measure, filters = drill_pages.export_filters(request.GET)
         return exports.export_response(
-            actor=principal, report=report, file_format=file_format, via="page"
+            actor=principal,
+            report=report,
+            file_format=file_format,
+            via="page",
+            measure=measure,
+            filters=filters,
         )
     except ApplicationError as error:
         messages.error(request, str(error.detail))
