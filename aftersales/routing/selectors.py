@@ -97,13 +97,14 @@ def teams_for_shop(*, actor: Principal, shop: Shop) -> list[TeamRow]:
     two queries."""
     _require_staff_of(actor, shop)
     members: dict[int, list[str]] = {}
-    for team_id, username in (
-        AgentProfile.objects.filter(shop=shop, team__isnull=False)
-        .order_by("user__username")
-        .values_list("team_id", "user__username")
+    # Sorted here, by code point: the databases' collations would order names differently.
+    for team_id, username in sorted(
+        AgentProfile.objects.filter(shop=shop, team__isnull=False).values_list(
+            "team_id", "user__username"
+        ),
+        key=lambda row: row[1],
     ):
         members.setdefault(team_id, []).append(username)
-    # Sorted here, by code point: the databases' collations would order names differently.
     teams = sorted(Team.objects.filter(shop=shop).values_list("name", "id"))
     return [
         TeamRow(
