@@ -34,6 +34,7 @@ from aftersales.insurance.models import AbuseFlag, Cover
 from aftersales.notify.models import Delivery, WebhookEndpoint
 from aftersales.policy.services import policy_update
 from aftersales.reviews.models import Review
+from aftersales.routing.models import Team
 from aftersales.team.services import token_revoke
 from aftersales.violations.models import Penalty, Violation
 from tests.conftest import NOW, make_order, make_shop, make_user, open_case
@@ -128,8 +129,10 @@ def world(db, clock):
 
 
 def crm_objects(foreign, neighbour) -> dict:
-    """A membership tier of the other shop, and a retention item about each foreign customer."""
+    """A membership tier and a team of agents of the other shop, and a retention item about each
+    foreign customer."""
     tier = MembershipTier.objects.create(shop=foreign.shop, name=SECRET, rank=1)
+    team = Team.objects.create(shop=foreign.shop, name=SECRET, created_at=NOW)
     care = CareCampaign.objects.create(
         shop=foreign.shop,
         kind="holiday",
@@ -153,6 +156,8 @@ def crm_objects(foreign, neighbour) -> dict:
         for target, order in (("foreign", foreign), ("neighbour", neighbour))
     }
     return {
+        "foreign_team": team.name,
+        "neighbour_team": team.name,
         "foreign_tier": tier.pk,
         "neighbour_tier": tier.pk,
         "foreign_care": care.pk,
@@ -415,6 +420,16 @@ def requests_for(world, target):
         ("/api/v1/shops/{code}/agents/{username}", "put"): (
             f"/shops/{shop}/agents/agent",
             {"capacity": 1},
+        ),
+        ("/api/v1/shops/{code}/teams", "get"): (f"/shops/{shop}/teams", None),
+        ("/api/v1/shops/{code}/teams", "post"): (f"/shops/{shop}/teams", {"name": "x"}),
+        ("/api/v1/shops/{code}/teams/{name}", "patch"): (
+            f"/shops/{shop}/teams/{world[f'{target}_team']}",
+            {"name": "x"},
+        ),
+        ("/api/v1/shops/{code}/teams/{name}", "delete"): (
+            f"/shops/{shop}/teams/{world[f'{target}_team']}",
+            None,
         ),
         ("/api/v1/me/duty", "put"): ("/me/duty", {"on_duty": False, "shops": [shop]}),
         ("/api/v1/cases/{number}/claim", "post"): (f"/cases/{case}/claim", None),
@@ -813,6 +828,7 @@ def states() -> dict:
         **{model.__name__: sorted(model.objects.values_list("id", "state")) for model in STATEFUL},
         "Store": sorted(Store.objects.values_list(*STORE_FIELDS)),
         "syncs": DBTaskResult.objects.filter(task_path=sync_store.module_path).count(),
+        "Team": sorted(Team.objects.values_list("id", "shop_id", "name")),
     }
 
 

@@ -152,3 +152,14 @@ def test_demo_data_loads_once_with_every_state(db):
     assert InvoiceDocument.objects.filter(kind="credit_note").count() == refunded
     assert principal_for_token("as_demo_customer").customer_id is not None
     assert make_order(shop="demo", external_id="extra")
+    # two teams of agents, two agents in each
+    from aftersales.routing.models import AgentProfile
+
+    assert sorted(
+        AgentProfile.objects.filter(shop__code="demo").values_list("team__name", "user__username")
+    ) == [
+        ("维修组", "lead"),
+        ("维修组", "xiaoli"),
+        ("退换货一组", "agent"),
+        ("退换货一组", "xiaowang"),
+    ]

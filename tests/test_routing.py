@@ -599,6 +599,7 @@ def test_agents_over_the_api(shop, team, buyer):
         "categories": ["phones"],
         "languages": ["zh-hans", "en"],
         "last_assigned_at": "2026-11-24T02:00:00Z",
+        "team": None,
     }
     listed = team["ann"].get("/shops/shop/agents").json()["items"]
     assert [(a["username"], a["load"], a["capacity"]) for a in listed] == [

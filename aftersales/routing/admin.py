@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from aftersales.routing.models import AgentProfile, DutyChange, RoutingSettings
+from aftersales.routing.models import AgentProfile, DutyChange, RoutingSettings, Team
 
 
 @admin.register(RoutingSettings)
@@ -10,8 +10,13 @@ class RoutingSettingsAdmin(admin.ModelAdmin):
 
 @admin.register(AgentProfile)
 class AgentProfileAdmin(admin.ModelAdmin):
-    list_display = ("user", "shop", "on_duty", "capacity", "last_assigned_at")
+    list_display = ("user", "shop", "team", "on_duty", "capacity", "last_assigned_at")
     list_filter = ("on_duty",)
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ("name", "shop", "created_at")
 
 
 @admin.register(DutyChange)

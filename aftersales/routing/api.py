@@ -1,24 +1,28 @@
-"""Assignment over HTTP: the shop's routing settings and agents, the caller's duty, and claiming a
-case or complaint. Thin: parse, find the caller's shop or subject, call a service or selector."""
+"""Assignment over HTTP: the shop's routing settings, agents and teams, the caller's duty, and
+claiming a case or complaint. Thin: parse, find the caller's shop or subject, call a service or
+selector."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Router
+from ninja import Router, Status
 
 from aftersales.catalog.models import Shop
 from aftersales.catalog.selectors import shop_get
 from aftersales.core.actors import Principal
 from aftersales.core.errors import NotFound
 from aftersales.core.schemas import ERROR_RESPONSES
-from aftersales.routing import selectors, services
+from aftersales.routing import selectors, services, teams
 from aftersales.routing.choices import Strategy
 from aftersales.routing.models import RoutingSettings
 from aftersales.routing.schemas import (
     AgentIn,
     AgentList,
     AgentOut,
+    AgentTeamIn,
+    AgentTeamList,
+    AgentTeamOut,
     ClaimOut,
     DutyIn,
     DutyOut,
@@ -70,7 +74,7 @@ def list_agents(request: HttpRequest, code: str):
 
 @router.put("/shops/{code}/agents/{username}", response={200: AgentOut, **ERROR_RESPONSES})
 def update_agent(request: HttpRequest, code: str, username: str, payload: AgentIn):
-    """An agent's capacity and skills in the shop (administrators and team leads)."""
+    """An agent's capacity, skills and team in the shop (administrators and team leads)."""
     actor = request.auth
     shop = shop_get(actor=actor, code=code)
     services.routing_agent_set(
@@ -80,11 +84,49 @@ def update_agent(request: HttpRequest, code: str, username: str, payload: AgentI
         capacity=payload.capacity,
         clear_capacity="capacity" in payload.model_fields_set and payload.capacity is None,
         skills=payload.skills.model_dump(exclude_unset=True) if payload.skills else None,
+        team=payload.team,
+        clear_team="team" in payload.model_fields_set and payload.team is None,
     )
     row = next(
         r for r in selectors.agents_for_shop(actor=actor, shop=shop) if r.username == username
     )
     return row
+
+
+def _team_row(actor: Principal, shop: Shop, name: str):
+    return next(r for r in selectors.teams_for_shop(actor=actor, shop=shop) if r.name == name)
+
+
+@router.get("/shops/{code}/teams", response={200: AgentTeamList, **ERROR_RESPONSES})
+def list_teams(request: HttpRequest, code: str):
+    """The shop's teams by name, with their members (the shop's staff)."""
+    shop = shop_get(actor=request.auth, code=code)
+    return {"items": selectors.teams_for_shop(actor=request.auth, shop=shop)}
+
+
+@router.post("/shops/{code}/teams", response={201: AgentTeamOut, **ERROR_RESPONSES})
+def create_team(request: HttpRequest, code: str, payload: AgentTeamIn):
+    """A new team (administrators and team leads): 409 ``team_exists`` for a name the shop has,
+    422 ``invalid_team_name`` for an empty, too long or unprintable one."""
+    shop = shop_get(actor=request.auth, code=code)
+    team = teams.team_create(actor=request.auth, shop=shop, name=payload.name)
+    return Status(201, _team_row(request.auth, shop, team.name))
+
+
+@router.patch("/shops/{code}/teams/{name}", response={200: AgentTeamOut, **ERROR_RESPONSES})
+def rename_team(request: HttpRequest, code: str, name: str, payload: AgentTeamIn):
+    """Rename the team (its members stay in it)."""
+    shop = shop_get(actor=request.auth, code=code)
+    team = teams.team_rename(actor=request.auth, shop=shop, name=name, new_name=payload.name)
+    return _team_row(request.auth, shop, team.name)
+
+
+@router.delete("/shops/{code}/teams/{name}", response={204: None, **ERROR_RESPONSES})
+def delete_team(request: HttpRequest, code: str, name: str):
+    """Delete the team; its members are in no team afterwards."""
+    shop = shop_get(actor=request.auth, code=code)
+    teams.team_delete(actor=request.auth, shop=shop, name=name)
+    return Status(204, None)
 
 
 @router.put("/me/duty", response={200: DutyOut, **ERROR_RESPONSES})

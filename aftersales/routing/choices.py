@@ -22,3 +22,6 @@ ROUTED_ROLES = frozenset({Role.AGENT, Role.LEAD})
 # The open work an agent is given automatically unless the shop or the agent says otherwise.
 DEFAULT_CAPACITY = 20
 MAX_CAPACITY = 1000
+
+# The longest name of a team (售后小组) of agents.
+TEAM_NAME_LENGTH = 60

@@ -1,12 +1,13 @@
-"""How a shop hands its cases and complaints to its agents: the shop's routing settings, each
-agent's duty, capacity and skills in a shop, and the record of every change of duty."""
+"""How a shop hands its cases and complaints to its agents: the shop's routing settings, its teams
+of agents (售后小组), each agent's duty, capacity, skills and team in a shop, and the record of
+every change of duty."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
 
-from aftersales.routing.choices import DEFAULT_CAPACITY, Strategy
+from aftersales.routing.choices import DEFAULT_CAPACITY, TEAM_NAME_LENGTH, Strategy
 
 
 class RoutingSettings(models.Model):
@@ -32,11 +33,28 @@ class RoutingSettings(models.Model):
         return f"{self.shop_id}: {self.strategy}"
 
 
+class Team(models.Model):
+    """A named group of a shop's agents (售前组, 退换货一组, 维修组…): the KPIs are read by team as
+    well as by agent. The name is unique in the shop (as written: letter case counts), without
+    leading or trailing spaces; an agent belongs to at most one team of the shop."""
+
+    shop = models.ForeignKey("catalog.Shop", on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=TEAM_NAME_LENGTH)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop", "name"], name="team_unique_name")]
+
+    def __str__(self) -> str:
+        return f"{self.name}@{self.shop_id}"
+
+
 class AgentProfile(models.Model):
     """One agent in one shop: on duty or not, the open work they take at most (``None``: the
     shop's default), their skills (case kinds, reasons, product categories, customer languages;
-    empty lists: no particular skill) and the shop's turn at which the routing last gave them
-    something (round robin goes to whoever waited longest), with its time for people."""
+    empty lists: no particular skill), their team of the shop (``None``: none; deleting the team
+    leaves them in none) and the shop's turn at which the routing last gave them something
+    (round robin goes to whoever waited longest), with its time for people."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent_profiles"
@@ -48,6 +66,9 @@ class AgentProfile(models.Model):
     reasons = models.JSONField(default=list, blank=True)
     categories = models.JSONField(default=list, blank=True)
     languages = models.JSONField(default=list, blank=True)
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+    )
     last_turn = models.PositiveBigIntegerField(default=0)
     last_assigned_at = models.DateTimeField(null=True, blank=True)
 

@@ -11,6 +11,11 @@ from aftersales.core.schemas import BodyBool, BodyInt, Input, Output
 from aftersales.routing.choices import MAX_CAPACITY, Strategy
 
 Capacity = Annotated[BodyInt, Field(ge=0, le=MAX_CAPACITY)]
+# A team's name: the service trims it and refuses one over 60 characters with its own code
+# (``invalid_team_name``); the bound here only keeps bodies small.
+TeamName = Annotated[
+    str, Field(max_length=200, description="1 to 60 characters, no slash or control characters")
+]
 Words = Annotated[list[Annotated[str, Field(max_length=100)]], Field(max_length=100)]
 
 
@@ -41,10 +46,12 @@ class SkillsIn(Input):
 
 class AgentIn(Input):
     """``capacity``: the open cases and complaints the agent takes at most (``null``: the shop's
-    default)."""
+    default). ``team``: the name of one of the shop's teams (``null``: no team). A field left out
+    stays as it is."""
 
     capacity: Capacity | None = None
     skills: SkillsIn | None = None
+    team: TeamName | None = None
 
 
 class AgentOut(Output):
@@ -59,10 +66,27 @@ class AgentOut(Output):
     categories: list[str]
     languages: list[str]
     last_assigned_at: dt.datetime | None
+    team: str | None
 
 
 class AgentList(Output):
     items: list[AgentOut]
+
+
+class AgentTeamIn(Input):
+    """A team's name (spaces around it are dropped)."""
+
+    name: TeamName
+
+
+class AgentTeamOut(Output):
+    name: str
+    members: list[str]
+    member_count: int
+
+
+class AgentTeamList(Output):
+    items: list[AgentTeamOut]
 
 
 class DutyIn(Input):

@@ -1,5 +1,5 @@
-"""Every write of the routing: the shop's settings, an agent's capacity and skills, going on and
-off duty (with the redistribution of the agent's open work), routing one subject, and claiming
+"""Every write of the routing: the shop's settings, an agent's capacity, skills and team, going on
+and off duty (with the redistribution of the agent's open work), routing one subject, and claiming
 one from the queue. The worker's step is ``routing.sweep``.
 
 Concurrency: each write locks the shop's ``RoutingSettings`` row before it locks any subject and
@@ -25,7 +25,7 @@ from aftersales.core.errors import Conflict, NotFound, PermissionDenied
 from aftersales.core.models import Notice
 from aftersales.core.notices import notice_build
 from aftersales.routing.choices import MANAGER_ROLES, ROUTED_ROLES, Strategy
-from aftersales.routing.models import AgentProfile, DutyChange, RoutingSettings
+from aftersales.routing.models import AgentProfile, DutyChange, RoutingSettings, Team
 from aftersales.routing.notices import UNASSIGNED
 from aftersales.routing.picking import Candidate, Skills, pick
 from aftersales.routing.subjects import Work, kinds_of_work, work_for
@@ -46,6 +46,14 @@ def require_manager(actor: Principal, shop_id: int) -> None:
             _("Only an administrator or a team lead of the shop may change how it assigns work."),
             code="forbidden",
         )
+
+
+def manages_any_shop(actor: Principal) -> bool:
+    """Whether the caller manages the routing of at least one shop (the desk shows them its
+    routing pages)."""
+    if actor.shop_ids is None:
+        return actor.role in MANAGER_ROLES
+    return any(is_manager(actor, shop_id) for shop_id in actor.shop_ids)
 
 
 def _require_routed(actor: Principal) -> None:
@@ -226,9 +234,12 @@ def routing_agent_set(
     capacity: int | None = None,
     clear_capacity: bool = False,
     skills: dict | None = None,
+    team: str | None = None,
+    clear_team: bool = False,
 ) -> AgentProfile:
-    """An agent's capacity in the shop (``clear_capacity``: back to the shop's default) and
-    skills (each list replaces the one before; every value must be one of its choices)."""
+    """An agent's capacity in the shop (``clear_capacity``: back to the shop's default), skills
+    (each list replaces the one before; every value must be one of its choices) and team (the
+    name of one of the shop's teams; ``clear_team``: no team)."""
     require_manager(actor, shop.id)
     routing_lock(shop.id)
     user = _member(shop, username)
@@ -239,8 +250,26 @@ def routing_agent_set(
         profile.capacity = validated_capacity(capacity, "capacity")
     for name, values in validated_skills(shop, skills or {}).items():
         setattr(profile, name, values)
+    if clear_team:
+        profile.team = None
+    elif team is not None:
+        profile.team = team_named(shop.id, team, field="team")
     profile.save()
     return profile
+
+
+def team_named(shop_id: int, name: str, *, lock: bool = False, **extra) -> Team:
+    """The shop's team called ``name`` (spaces around it do not count), locked with ``lock``;
+    404 ``team_not_found`` (``extra``: more fields of the refusal, such as ``field``)."""
+    teams = Team.objects.select_for_update() if lock else Team.objects.all()
+    found = teams.filter(shop_id=shop_id, name=name.strip()).first()
+    if found is None:
+        raise NotFound(
+            _("The shop has no team called %(name)s.") % {"name": name.strip()},
+            code="team_not_found",
+            **extra,
+        )
+    return found
 
 
 # --- routing one subject, claiming -------------------------------------------------------------

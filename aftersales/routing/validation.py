@@ -1,7 +1,10 @@
 """The routing's refusals of bad input, in words: a strategy, a capacity, skills outside their
-choices (case kinds, reasons, customer languages, and the shop's own product categories)."""
+choices (case kinds, reasons, customer languages, and the shop's own product categories), a
+team's name."""
 
 from __future__ import annotations
+
+import unicodedata
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -9,7 +12,7 @@ from django.utils.translation import gettext_lazy
 from aftersales.cases.choices import CaseKind, Reason
 from aftersales.catalog.models import CustomerLanguage, Product, Shop
 from aftersales.core.errors import InvalidInput
-from aftersales.routing.choices import MAX_CAPACITY, Strategy
+from aftersales.routing.choices import MAX_CAPACITY, TEAM_NAME_LENGTH, Strategy
 
 SKILL_LABELS = {
     "kinds": gettext_lazy("Case kinds"),
@@ -87,3 +90,26 @@ def validated_skills(shop: Shop, skills: dict[str, list[str] | None]) -> dict[st
             )
         cleaned[name] = [choice for choice in choices[name] if choice in set(values)]
     return cleaned
+
+
+# Control, format, private and unassigned characters, line and paragraph separators: a team's
+# name shows as it was typed, on one line.
+INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def _is_invisible(character: str) -> bool:
+    return unicodedata.category(character) in INVISIBLE
+
+
+def validated_team_name(value: str, field: str = "name") -> str:
+    """The name without its leading and trailing spaces: 1 to 60 characters, no control
+    characters, and no ``/`` (the name is the last part of the team's address in the API)."""
+    name = value.strip() if isinstance(value, str) else ""
+    if not name or len(name) > TEAM_NAME_LENGTH or "/" in name or any(map(_is_invisible, name)):
+        raise InvalidInput(
+            _("A team's name has 1 to %(most)s characters, without a slash or control characters.")
+            % {"most": TEAM_NAME_LENGTH},
+            code="invalid_team_name",
+            field=field,
+        )
+    return name

@@ -1,5 +1,5 @@
-"""What the desk's routing partials need: the signed-in agent's duty, and whether the case page
-offers them to claim the case."""
+"""What the desk's routing partials need: the signed-in agent's duty, whether the case page
+offers them to claim the case, and whether the menu shows the teams page."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from django import template
 
 from aftersales.routing.choices import MANAGER_ROLES, ROUTED_ROLES
 from aftersales.routing.selectors import duty_of
-from aftersales.routing.services import is_manager
+from aftersales.routing.services import is_manager, manages_any_shop
 from aftersales.routing.subjects import CASES
 
 register = template.Library()
@@ -20,6 +20,13 @@ def duty_state(context):
     if principal is None:
         return None
     return duty_of(actor=principal)
+
+
+@register.simple_tag(takes_context=True)
+def manages_routing(context) -> bool:
+    """Whether the signed-in member manages some shop's routing and teams (the menu's "Teams")."""
+    principal = context.get("principal")
+    return principal is not None and manages_any_shop(principal)
 
 
 @register.simple_tag

@@ -1,5 +1,5 @@
 """Load demo data once: a Taobao-style shop, customers, orders with Chinese product names, cases in
-every state with live deadlines, and one user per role with a known token."""
+every state with live deadlines, one user per role with a known token, and two teams of agents."""
 
 import datetime as dt
 from decimal import Decimal
@@ -16,6 +16,8 @@ from aftersales.catalog.models import Shop, Sku
 from aftersales.core import clock
 from aftersales.core.actors import SYSTEM, Principal
 from aftersales.onboarding.services import shop_onboard
+from aftersales.routing.services import routing_agent_set
+from aftersales.routing.teams import team_create
 from aftersales.team.selectors import principal_for_token
 from aftersales.team.services import token_create, user_create
 
@@ -49,6 +51,9 @@ TOKENS = {
     "technician": "as_demo_technician",
     "buyer": "as_demo_customer",
 }
+# The shop's teams of agents (售后小组) and who is in each: the "agent" and the "lead" with a
+# colleague each (these two have no token: they log in at the desk with demo-<name>-pass).
+TEAMS = {"退换货一组": ["agent", "xiaowang"], "维修组": ["lead", "xiaoli"]}
 # (kind, reason, order shipped?, hours ago the case was opened, steps after opening)
 SCENARIOS = [
     (CaseKind.REFUND_ONLY, Reason.NOT_SHIPPED, False, 40, []),
@@ -208,6 +213,7 @@ class Command(BaseCommand):
         )
         for name, token in TOKENS.items():
             token_create(username=name, name="demo", token=token)
+        self._teams()
         # Stock for exchanges: the other size of the cardigan is on the shelf.
         Sku.objects.filter(shop__code=SHOP).update(stock=20)
         agent = principal_for_token(TOKENS["agent"])
@@ -216,6 +222,21 @@ class Command(BaseCommand):
             orders, SCENARIOS, strict=True
         ):
             self._play(order, kind, reason, hours_ago, steps, agent, finance)
+
+    def _teams(self):
+        shop = Shop.objects.get(code=SHOP)
+        admin = principal_for_token(TOKENS["admin"])
+        for team, members in TEAMS.items():
+            team_create(actor=admin, shop=shop, name=team)
+            for username in members:
+                if username not in TOKENS:
+                    user_create(
+                        username=username,
+                        role="agent",
+                        shop_codes=[SHOP],
+                        password=f"demo-{username}-pass",
+                    )
+                routing_agent_set(actor=admin, shop=shop, username=username, team=team)
 
     def _play(self, order, kind, reason, hours_ago, steps, agent: Principal, finance: Principal):
         customer = Principal(
