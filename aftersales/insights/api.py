@@ -18,7 +18,7 @@ from aftersales.insights import dashboards, exports, selectors
 
 router = Router(tags=["insights"])
 
-Group = Literal["shop", "kind", "agent", "platform", "reason", "store", "day", "month"]
+Group = Literal["shop", "kind", "agent", "team", "platform", "reason", "store", "day", "month"]
 Figure = Literal[
     "opened",
     "ended",
@@ -190,6 +190,7 @@ class DrillQuery(Schema):
     platform: str | None = Field(None, max_length=20)
     reason: str | None = Field(None, max_length=30)
     store: str | None = Field(None, max_length=20)
+    team: str | None = Field(None, max_length=20)
     day: dt.date | None = None
     sku: str | None = Field(None, max_length=20)
     category: str | None = Field(None, max_length=100)
@@ -231,6 +232,7 @@ def insights_kpi_cases(request: HttpRequest, query: Query[DrillQuery]):
             platform=query.platform,
             reason=query.reason,
             store=query.store,
+            team=query.team,
             day=query.day,
             sku=query.sku,
             category=query.category,

@@ -30,11 +30,12 @@ from aftersales.core.errors import InvalidInput
 from aftersales.insights import selectors
 
 # The page groups the table and the bar chart by one of these; the trend is by day or month.
-PAGE_GROUPS = ("shop", "kind", "agent", "platform", "reason", "store")
+PAGE_GROUPS = ("shop", "kind", "agent", "team", "platform", "reason", "store")
 GROUP_LABELS = {
     "shop": gettext_lazy("Shop"),
     "kind": gettext_lazy("Case kind"),
     "agent": gettext_lazy("Agent"),
+    "team": gettext_lazy("Team"),
     "platform": gettext_lazy("Platform"),
     "reason": gettext_lazy("Reason"),
     "store": gettext_lazy("Platform store"),
@@ -102,7 +103,10 @@ def report_from(actor: Principal, params: Mapping[str, str]) -> Report:
     group_by = (params.get("group_by") or "shop").strip()
     if group_by not in PAGE_GROUPS:
         raise InvalidInput(
-            _("Group the figures by shop, case kind, agent, platform or reason."),
+            _(
+                "Group the figures by shop, case kind, agent, team, platform, reason or platform "
+                "store."
+            ),
             code="invalid_group",
             field="group_by",
         )

@@ -82,6 +82,7 @@ def _drill_filters(params: Mapping[str, str]) -> selectors.Drill:
         platform=text("platform", 20),
         reason=text("reason", 30),
         store=text("store", 20),
+        team=text("team", 20),
         day=date_param(params, "day", _("The day")),
         sku=text("sku", 20),
         category=text("category", 100),
@@ -133,6 +134,8 @@ def _filter_words(actor: Principal, filters: selectors.Drill) -> list[str]:
         )
     if filters.day:
         words.append(day_text(filters.day))
+    if filters.team:
+        words.append(selectors.team_label(actor=actor, team=filters.team))
     if filters.sku:
         words.append(selectors.sku_names(actor=actor, keys={filters.sku}).get(filters.sku, ""))
     if filters.category:

@@ -46,9 +46,10 @@ from aftersales.insights.models import (
     ProductDailyRollup,
     ProductMonthlyRollup,
 )
+from aftersales.routing.selectors import agent_teams, team_names
 
 PERMISSION = "insights.view"
-GROUPS = ("shop", "kind", "agent", "platform", "reason", "store", "day", "month")
+GROUPS = ("shop", "kind", "agent", "team", "platform", "reason", "store", "day", "month")
 # A report spans at most this many days (a day's rows per shop, kind, owner, platform, reason,
 # store).
 MAX_DAYS = 3 * 366
@@ -256,6 +257,27 @@ def _complete(sums: dict) -> dict:
 
 def _labels(group_by: str, keys: set) -> dict:
     """Each group's key as people read it (shop names, user names, the kinds' words)."""
+    if group_by == "team":
+        names = team_names(keys - {None})
+        several = len({shop for shop, _name in names.values()}) > 1
+        shops = (
+            dict(
+                Shop.objects.filter(pk__in={s for s, _n in names.values()}).values_list(
+                    "pk", "name"
+                )
+            )
+            if several
+            else {}
+        )
+        return {
+            key: (
+                str(key),
+                f"{names[key][1]} · {shops.get(names[key][0], '')}" if several else names[key][1],
+            )
+            if key in names
+            else (NONE, _("No team"))
+            for key in keys
+        }
     if group_by == "shop":
         return {s.pk: (s.code, s.name) for s in Shop.objects.filter(pk__in=keys)}
     if group_by == "agent":
@@ -312,15 +334,22 @@ def kpis(
     _period(since, until)
     shops = _shops(actor, shop)
     grouped: dict = {}
+    teams = agent_teams(shops) if group_by == "team" else {}
     for rows, column in _sources(shops, since, until, by_day=group_by == "day"):
         if group_by == "month":
             rows = rows.annotate(group=F("month") if column == "month" else TruncMonth("day"))
+        elif group_by == "team":
+            # the owners' teams as they are now (``routing``): summed by shop and owner first
+            rows = rows.annotate(group=F("agent_id"))
         else:
             rows = rows.annotate(group=F(_GROUP_COLUMN[group_by]))
-        for row in rows.values("group").annotate(**_sums()).order_by():
+        values = ("group", "shop_id") if group_by == "team" else ("group",)
+        for row in rows.values(*values).annotate(**_sums()).order_by():
             group = row["group"]
             if isinstance(group, dt.datetime):  # TruncMonth of a date is a date on every backend
                 group = group.date()
+            if group_by == "team":
+                group = teams.get((row["shop_id"], group))
             _add_sums(grouped.setdefault(group, {}), row)
     labels = _labels(group_by, set(grouped))
     result = []
@@ -466,6 +495,7 @@ class Drill:
     platform: str | None = None  # a platform, or ``none``
     reason: str | None = None
     store: str | None = None  # a store's id, or ``none``
+    team: str | None = None  # a team's id (its members' cases now), or ``none``
     day: dt.date | None = None
     sku: str | None = None  # a SKU's id: the cases naming it
     category: str | None = None  # a product category, or ``none``: the cases naming one
@@ -556,6 +586,38 @@ def kpi_cases(
     return items, (page[-1]["id"] if more else None), total
 
 
+def _team_condition(team: str) -> Q:
+    """The facts of the cases owned by the team's members (``none``: owned by nobody in a
+    team), by the teams as they are now."""
+    members: dict[tuple[int, int], list[int]] = {}
+    for (shop_id, user_id), team_id in agent_teams(None).items():
+        members.setdefault((team_id, shop_id), []).append(user_id)
+    if team == NONE:
+        condition = Q()
+        for (_team_id, shop_id), users in members.items():
+            condition |= Q(shop_id=shop_id, agent_id__in=users)
+        return ~condition if members else Q()
+    wanted = int(team) if team.isdigit() and len(team) <= 18 else -1
+    condition = Q(pk__in=[])
+    for (team_id, shop_id), users in members.items():
+        if team_id == wanted:
+            condition |= Q(shop_id=shop_id, agent_id__in=users)
+    return condition
+
+
+def team_label(*, actor: Principal, team: str) -> str:
+    """A team's name as the drill-down's title says it (another shop's team: not named)."""
+    if team == NONE:
+        return _("No team")
+    if not (team.isdigit() and len(team) <= 18):
+        return ""
+    found = team_names({int(team)}).get(int(team))
+    if found is None:
+        return ""
+    shops = shops_permitted(actor, PERMISSION)
+    return found[1] if shops is None or found[0] in shops else ""
+
+
 def _filtered(facts, filters: Drill):
     if filters.kind is not None:
         facts = facts.filter(kind="" if filters.kind == NONE else filters.kind)
@@ -572,6 +634,8 @@ def _filtered(facts, filters: Drill):
             facts = facts.filter(store_id=store)
     if filters.day is not None:
         facts = facts.filter(day=filters.day)
+    if filters.team is not None:
+        facts = facts.filter(_team_condition(filters.team))
     if filters.sku is not None:
         digits = filters.sku.isdigit() and len(filters.sku) <= 18
         named = CaseProduct.objects.filter(sku_id=int(filters.sku) if digits else -1)
