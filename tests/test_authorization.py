@@ -497,6 +497,10 @@ def requests_for(world, target):
         ),
         ("/api/v1/cases/{number}/messages", "get"): (f"/cases/{case}/messages", None),
         ("/api/v1/cases/{number}/messages", "post"): (f"/cases/{case}/messages", MULTIPART),
+        ("/api/v1/cases/{number}/contacts", "post"): (
+            f"/cases/{case}/contacts",
+            {"channel": "call", "summary": "回访", "minutes": 5},
+        ),
         ("/api/v1/cases/{number}/messages/read", "post"): (f"/cases/{case}/messages/read", {}),
         ("/api/v1/complaints/{number}/messages", "get"): (
             f"/complaints/{complaint}/messages",
