@@ -225,7 +225,15 @@ def _open_floor(name: str, orders, concurrency: int) -> dict:
     return {"requests_per_second": round(len(orders) / elapsed, 1), **percentiles(samples)}
 
 
-def bench_open(name: str, requests: int = 3000, concurrency: int = 16) -> dict:
+def bench_open(
+    name: str,
+    requests: int = 3000,
+    concurrency: int = 16,
+    *,
+    workers: int = 4,
+    threads: int = 2,
+    floor: bool = True,
+) -> dict:
     env = env_for(pg_url(name), HOME)
     orders = fresh_orders(name, requests + 200 + requests)
     warmup, measured, floor_orders = (
@@ -251,7 +259,7 @@ def bench_open(name: str, requests: int = 3000, concurrency: int = 16) -> dict:
             failures.append((status, payload[:200]))
         return (time.perf_counter() - started) * 1000
 
-    with server(env, workers=4, threads=2) as port:
+    with server(env, workers=workers, threads=threads) as port:
         with ThreadPoolExecutor(concurrency) as pool:
             list(pool.map(lambda pair: work(port, pair), warmup))
         local.__dict__.clear()
@@ -262,9 +270,10 @@ def bench_open(name: str, requests: int = 3000, concurrency: int = 16) -> dict:
     product = {"requests_per_second": round(len(measured) / elapsed, 1), **percentiles(samples)}
     return {
         "concurrency": concurrency,
+        "server": f"{workers}x{threads}",
         "failures": len(failures),
         "product": product,
-        "floor": _open_floor(name, floor_orders, concurrency),
+        "floor": _open_floor(name, floor_orders, concurrency) if floor else None,
     }
 
 
