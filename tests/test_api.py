@@ -289,6 +289,37 @@ def test_the_opening_answer_equals_a_read_of_the_case(
     assert not [q for q in queries if q["sql"].startswith('SELECT "core_event"')]
 
 
+# The case page's queries (docs/performance.md): the caller (the check of the one kept, or its
+# resolution), the case with its shop, order, customer, policy and addresses, its lines with
+# their SKUs, its timeline, its compensations and its evidence.
+CASE_DETAIL_QUERIES = 6
+
+
+@pytest.mark.parametrize("kept", [True, False], ids=["caller kept", "new process"])
+def test_the_case_page_takes_a_fixed_number_of_queries(
+    customer, agent, order, clock, django_assert_num_queries, kept
+):
+    from aftersales.team.selectors import principal_cache_clear
+
+    number = open_case(customer, order)["number"]
+    assert agent.act(number, "approve").status_code == 200
+    for timeline_length in ("short", "long"):
+        if not kept:
+            principal_cache_clear()
+        # when the case is read, with a short timeline and then a long one
+        with django_assert_num_queries(CASE_DETAIL_QUERIES):
+            answer = agent.get(f"/cases/{number}")
+        assert answer.status_code == 200
+        if timeline_length == "short":
+            # the timeline grows by sixty entries
+            case = Case.objects.get(number=number)
+            entry = case.events.order_by("id").first()
+            for _ in range(60):
+                entry.pk, entry._state.adding = None, True
+                entry.save()
+    assert len(agent.get(f"/cases/{number}").json()["events"]) >= 62
+
+
 @pytest.fixture
 def many_cases(customer, agent, shop, clock):
     """Six cases opened an hour apart, two of them moved on (new deadlines), one closed."""

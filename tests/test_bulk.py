@@ -108,3 +108,46 @@ def test_bulk_insert_new_skips_what_breaks_a_unique_constraint_and_returns_the_n
     assert again == list(Delivery.objects.filter(channel="sms").values_list("pk", flat=True))
     assert Delivery.objects.count() == 2
     assert bulk_insert_new(Delivery, [], DELIVERY_COLUMNS) == []
+
+
+def _columns(row) -> dict:
+    return {f.attname: getattr(row, f.attname) for f in row._meta.concrete_fields}
+
+
+def test_an_opening_writes_its_rows_in_one_statement_as_they_read_back(customer, order):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from aftersales.cases.models import Case
+    from aftersales.cases.services import case_open
+    from aftersales.core.models import Notice
+    from tests.conftest import is_postgres
+
+    line = order.lines.order_by("id").first()
+    body = {
+        "order_id": order.id,
+        "kind": "return_refund",
+        "reason": "quality_issue",
+        "lines": [{"order_line_id": line.id, "quantity": 1}],
+    }
+    # when a case is opened
+    with CaptureQueriesContext(connection) as queries:
+        case = case_open(actor=customer.principal, data=body)
+    # then the case, its lines, its event and its notice are written by one statement on
+    # PostgreSQL (after its id is taken), with no update of the new row
+    writes = [q["sql"] for q in queries if q["sql"].startswith(("INSERT", "UPDATE", "WITH"))]
+    if is_postgres():
+        assert len(writes) == 1 and writes[0].startswith("WITH t0 AS (INSERT INTO")
+    assert not [sql for sql in writes if sql.startswith("UPDATE")] or not is_postgres()
+    # and every row reads back as the opening holds it in memory, to the last column
+    stored = Case.objects.get(pk=case.pk)
+    assert _columns(stored) == _columns(case)
+    assert stored.number.startswith("AS") and not case._state.adding
+    assert [_columns(line) for line in stored.lines.order_by("id")] == [
+        _columns(line) for line in case.lines.all()
+    ]
+    assert [_columns(event) for event in stored.events.all()] == [
+        _columns(event) for event in case.events.all()
+    ]
+    notice = Notice.objects.get(subject_id=case.pk, kind="case_opened")
+    assert notice.payload["number"] == case.number

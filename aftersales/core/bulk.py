@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 
 from django.db import connections, router
 from django.db.models import JSONField, Model
+from django.db.models.expressions import DatabaseDefault, Value
 
 SQLITE_MAX_PARAMETERS = 32_000
 # Fewer rows than this are inserted by one statement (COPY costs an extra round trip or two).
@@ -144,3 +145,64 @@ def bulk_insert_new(model: type[Model], objects: Sequence[Model], fields: Iterab
             cursor.execute(f"{insert} VALUES {', '.join([row] * len(part))} {returning}", params)
             inserted += [found[0] for found in cursor.fetchall()]
     return inserted
+
+
+def can_insert_together(model: type[Model]) -> bool:
+    """Whether ``insert_together`` writes in one statement on ``model``'s database."""
+    return connections[router.db_for_write(model)].vendor == "postgresql"
+
+
+def take_id(obj: Model) -> None:
+    """Give a new row its id from its table's sequence before it is written (PostgreSQL), so
+    that rows written with it can name it."""
+    meta = obj._meta
+    connection = connections[router.db_for_write(type(obj))]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s))", [meta.db_table, meta.pk.column]
+        )
+        obj.pk = cursor.fetchone()[0]
+
+
+def insert_together(groups: Sequence[Sequence[Model]]) -> None:
+    """Insert new rows of several tables in one statement on PostgreSQL: one data-modifying
+    ``WITH`` part per group (the rows of one model), their ids read back in the order given, as
+    ``bulk_create`` reads them. A row's foreign keys must be known already (``take_id`` first
+    for a row the others name; the database checks the keys at commit, as Django declares them).
+    Values are prepared as ``save()`` prepares them (``auto_now`` included); a column left to
+    its database default is written with that default's value."""
+    groups = [list(group) for group in groups if group]
+    if not groups:
+        return
+    connection = connections[router.db_for_write(type(groups[0][0]))]
+    quote = connection.ops.quote_name
+    parts, params, selects = [], [], []
+    for index, objects in enumerate(groups):
+        meta = objects[0]._meta
+        columns = [f for f in meta.concrete_fields if not (f.primary_key and objects[0].pk is None)]
+        rows = []
+        for obj in objects:
+            values = []
+            for field in columns:
+                value = field.pre_save(obj, True)
+                if isinstance(value, DatabaseDefault):
+                    if not isinstance(field.db_default, Value):
+                        raise TypeError(f"{field} has a database default that is not a value")
+                    value = field.db_default.value
+                    setattr(obj, field.attname, value)
+                values.append(field.get_db_prep_save(value, connection))
+            params.extend(values)
+            rows.append("(" + ", ".join(["%s"] * len(values)) + ")")
+        names = ", ".join(quote(f.column) for f in columns)
+        parts.append(
+            f"t{index} AS (INSERT INTO {quote(meta.db_table)} ({names}) VALUES {', '.join(rows)} "
+            f"RETURNING {quote(meta.pk.column)} AS id)"
+        )
+        selects.append(f"(SELECT array_agg(id) FROM t{index})")
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {', '.join(parts)} SELECT {', '.join(selects)}", params)
+        id_lists = cursor.fetchone()
+    for objects, ids in zip(groups, id_lists, strict=True):
+        for obj, new_id in zip(objects, ids, strict=True):
+            obj.pk = new_id
+            obj._state.adding, obj._state.db = False, connection.alias

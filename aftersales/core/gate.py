@@ -22,7 +22,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from aftersales.core import clock
 from aftersales.core.actors import Principal
-from aftersales.core.bulk import bulk_insert_rows
+from aftersales.core.bulk import bulk_insert_rows, can_insert_together, insert_together, take_id
 from aftersales.core.lifecycle import (
     Context,
     Lifecycle,
@@ -174,6 +174,27 @@ def _write(subject, applied: Applied) -> Event:
     return event
 
 
+def _by_model(rows: list[models.Model]) -> list[list[models.Model]]:
+    groups: dict[type, list] = {}
+    for row in rows:
+        groups.setdefault(type(row), []).append(row)
+    return list(groups.values())
+
+
+def _with_id_written(subject, ctx: Context) -> None:
+    """The ``with_id`` work of an opening whose subject was inserted on its own: the columns it
+    set are saved, its rows inserted."""
+    if not ctx.with_id:
+        return
+    before = snapshot(subject)
+    rows = [row for hook in ctx.with_id for row in hook(subject)]
+    changed = changed_fields(subject, before)
+    if changed:
+        subject.save(update_fields=changed)
+    for group in _by_model(rows):
+        type(group[0]).objects.bulk_create(group)
+
+
 def _has_timeline(model: type[models.Model]) -> bool:
     try:
         return model._meta.get_field("events").related_model is Event
@@ -201,10 +222,19 @@ def open_subject(
     applied = apply(lifecycle, subject, move, actor=actor, input=input, now=clock.now())
     # The effect chose the subject's shop: the role the actor holds there decides.
     lifecycle.check_opening(actor, subject)
-    subject.save()
-    for after_insert in applied.ctx.after_insert:
-        after_insert(subject)
-    event = _write(subject, applied)
+    ctx = applied.ctx
+    if ctx.after_insert or not can_insert_together(type(subject)):
+        subject.save()
+        _with_id_written(subject, ctx)
+        for after_insert in ctx.after_insert:
+            after_insert(subject)
+        event = _write(subject, applied)
+    else:
+        # Two round trips: the id, then the subject, its rows, its event and its notices.
+        take_id(subject)
+        rows = [row for hook in ctx.with_id for row in hook(subject)]
+        event, notices = record(subject, applied)
+        insert_together([[subject], *_by_model(rows), [event], notices])
     # A subject just opened has exactly this timeline (its answer need not read it back).
     if _has_timeline(type(subject)):
         known_related(subject, "events", [event])

@@ -157,6 +157,11 @@ class Context:
     notices: list[str | Queued] = field(default_factory=list)
     # Work that needs the new row's id (opening only): called after its insert.
     after_insert: list[Callable[[Any], None]] = field(default_factory=list)
+    # An opening's work once the new subject's id is known, before it is written: each sets the
+    # subject's columns that come from its id (a number) and returns the new rows that name it
+    # (its lines), written with it, its event and its notices in one statement where the
+    # database allows (``core.bulk.insert_together``).
+    with_id: list[Callable[[Any], list]] = field(default_factory=list)
 
     def notify(self, kind: str, *, recipient_id: int | None = None) -> None:
         """Queue a notice of ``kind``: for its kind's audience, or for ``recipient_id`` alone."""

@@ -17,6 +17,7 @@ from aftersales.core.errors import Conflict, InvalidInput, NotFound, PermissionD
 from aftersales.core.permissions import LEAD_GRANTS, require
 from aftersales.team.audit import audit_record
 from aftersales.team.models import AuditChange, ShopRole
+from aftersales.team.services import auth_version_bump
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ def team_member_set(*, actor: Principal, shop: Shop, username: str, role: str) -
     current = ShopRole.objects.filter(membership=membership, shop=shop).first()
     if current is None:
         ShopRole.objects.create(membership=membership, shop=shop, role=role)
+        auth_version_bump(membership_id=membership.pk)
         audit_record(actor=actor, member=user, shop=shop, change=AuditChange.GRANTED, after=role)
         return Member(username, role)
     if current.role == role:
@@ -116,6 +118,7 @@ def team_member_set(*, actor: Principal, shop: Shop, username: str, role: str) -
         _check_last_admin(shop, current)
     before, current.role = current.role, role
     current.save(update_fields=["role"])
+    auth_version_bump(membership_id=membership.pk)
     audit_record(
         actor=actor,
         member=user,
@@ -146,6 +149,7 @@ def team_member_remove(*, actor: Principal, shop: Shop, username: str) -> None:
         raise _refuse_role(current.role)
     _check_last_admin(shop, current)
     current.delete()
+    auth_version_bump(membership_id=current.membership_id)
     audit_record(
         actor=actor,
         member=current.membership.user,

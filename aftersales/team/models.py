@@ -4,6 +4,8 @@ of a lifecycle: reply templates, internal notes and the contact log."""
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -14,11 +16,22 @@ from aftersales.core.actors import STAFF_ROLES, Role
 from aftersales.core.models import TimestampedModel
 
 
+def new_auth_version() -> int:
+    """A fresh ``Membership.auth_version``: random rather than a counter, so that a membership
+    made again (a restored backup, a rolled-back transaction reusing ids) never repeats a value
+    that a process may still hold for the one before."""
+    return secrets.randbits(62)
+
+
 class Membership(TimestampedModel):
     """A user's role. Staff are tied to shops, with a role in each (``ShopRole``; ``role`` is the
     one they were given and the one a shop without its own says); an admin tied to none
     administers the whole installation, a platform operator reads across it; a customer user is
-    tied to exactly one Customer of one shop."""
+    tied to exactly one Customer of one shop.
+
+    ``auth_version`` changes with every change of the member's shops and roles in them: a web
+    process that keeps the caller resolved from a token (``team.selectors``) checks it on each
+    request, so a change takes effect on the very next one in every process."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
@@ -30,6 +43,7 @@ class Membership(TimestampedModel):
     customer = models.ForeignKey(
         "catalog.Customer", null=True, blank=True, on_delete=models.CASCADE, related_name="users"
     )
+    auth_version = models.BigIntegerField(default=new_auth_version)
 
     class Meta:
         constraints = [

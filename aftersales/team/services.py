@@ -16,7 +16,13 @@ from aftersales.core import clock
 from aftersales.core.actors import SYSTEM, Principal, Role
 from aftersales.core.errors import Conflict, InvalidInput, NotFound
 from aftersales.team.audit import audit_record
-from aftersales.team.models import ApiToken, AuditChange, Membership, ReplyTemplate
+from aftersales.team.models import (
+    ApiToken,
+    AuditChange,
+    Membership,
+    ReplyTemplate,
+    new_auth_version,
+)
 
 TOKEN_PREFIX = "as_"
 STARTER_TEMPLATES = Path(__file__).resolve().parent / "data" / "reply_templates.json"
@@ -112,8 +118,17 @@ def token_for_credentials(*, username: str, password: str, name: str = "") -> st
     return token_create(username=user.username, name=name or "login")
 
 
+def auth_version_bump(*, membership_id: int) -> None:
+    """The member's shops or roles changed: a principal a process kept for them is resolved
+    again on its next use (``team.selectors.PrincipalCache``). Called in the change's own
+    transaction by every write of ``ShopRole``."""
+    Membership.objects.filter(pk=membership_id).update(auth_version=new_auth_version())
+
+
 @transaction.atomic
 def token_revoke(*, token: str) -> None:
+    # Nothing to bump: a kept principal is checked against the token's row itself, which a
+    # revoked token no longer matches (``revoked_at``).
     updated = ApiToken.objects.filter(key_hash=hash_token(token), revoked_at=None).update(
         revoked_at=clock.now()
     )

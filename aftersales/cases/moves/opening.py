@@ -138,7 +138,7 @@ def case_number(case: Case, now: dt.datetime) -> str:
 
 def open_case(case: Case, ctx: Context) -> None:
     """Fill the new case from the plan, under the order lines' locks; its number and lines
-    follow its insert (they need its id)."""
+    come once its id is known, and are written with it."""
     plan = opening_plan(actor=ctx.actor, data=ctx.input, now=ctx.now, lock=True)
     case.number = f"~{uuid.uuid4().hex[:30]}"  # replaced by the real number once the id exists
     case.shop = plan.order.shop
@@ -155,10 +155,9 @@ def open_case(case: Case, ctx: Context) -> None:
     if isinstance(ctx.input, PlatformOpenIn):
         case.platform = ctx.input.platform
 
-    def after_insert(case: Case) -> None:
+    def with_id(case: Case) -> list[CaseLine]:
         case.number = case_number(case, ctx.now)
-        Case.objects.filter(pk=case.pk).update(number=case.number)
-        lines = CaseLine.objects.bulk_create(
+        lines = [
             CaseLine(
                 case=case,
                 order_line=grant.order_line,
@@ -166,11 +165,12 @@ def open_case(case: Case, ctx: Context) -> None:
                 requested_amount=grant.amount,
             )
             for grant in plan.grants
-        )
+        ]
         # the opened case's answer shows these lines without reading them back
         known_related(case, "lines", lines)
+        return lines
 
-    ctx.after_insert.append(after_insert)
+    ctx.with_id.append(with_id)
     ctx.event_data.update(
         kind=plan.kind,
         reason=plan.reason,
