@@ -11,7 +11,8 @@ already. Then, in this process, for the whole span of the data and for its last 
 largest shop and for every shop together:
 
 - **product**: ``insights.selectors.kpis`` — what the dashboard and ``GET /insights/kpis`` call
-  (permission check, the rollups' sums, labels, every rate and mean) — once per grouping, and
+  (permission check, the rollups' sums, labels, every rate and mean) — once per grouping (and
+  ``product_kpis`` by SKU and by category), and
   the dashboard page's figures (``insights.dashboards.dashboard``: the table by shop, the
   headline, the trend by day or by month, every cell written for people);
 - **floor**: the SQL that ``kpis`` sends, run again through psycopg (no framework);
@@ -160,7 +161,13 @@ def bench(dataset: str, repeat: int) -> dict:
     from aftersales.core.actors import SYSTEM
     from aftersales.insights.dashboards import Report, dashboard
     from aftersales.insights.models import DailyRollup, MonthlyRollup
-    from aftersales.insights.selectors import GROUPS, MAX_DAYS, kpis
+    from aftersales.insights.selectors import (
+        GROUPS,
+        MAX_DAYS,
+        PRODUCT_GROUPS,
+        kpis,
+        product_kpis,
+    )
 
     span = DailyRollup.objects.aggregate(first=Min("day"), last=Max("day"))
     biggest = (
@@ -188,9 +195,17 @@ def bench(dataset: str, repeat: int) -> dict:
     with psycopg.connect(pg_url(dataset)) as raw:
         for period_name, (since, until) in periods.items():
             for scope_name, scope in (("largest shop", shop), ("every shop", None)):
-                for group in (*GROUPS, "dashboard"):
+                for group in (*GROUPS, *(f"product:{g}" for g in PRODUCT_GROUPS), "dashboard"):
 
                     def product(group=group, scope=scope, since=since, until=until):
+                        if group.startswith("product:"):
+                            return product_kpis(
+                                actor=SYSTEM,
+                                shop=scope,
+                                since=since,
+                                until=until,
+                                group_by=group.removeprefix("product:"),
+                            )
                         if group != "dashboard":
                             return kpis(
                                 actor=SYSTEM, shop=scope, since=since, until=until, group_by=group
