@@ -88,58 +88,76 @@ def rebuild_if_needed(force: bool) -> dict:
     }
 
 
+def _pairs():
+    """The daily rollups and their monthly twins, with their measures."""
+    from aftersales.insights.models import (
+        PRODUCT_MEASURES,
+        ROLLUP_MEASURES,
+        DailyRollup,
+        MonthlyRollup,
+        ProductDailyRollup,
+        ProductMonthlyRollup,
+    )
+
+    return (
+        (DailyRollup, MonthlyRollup, ROLLUP_MEASURES),
+        (ProductDailyRollup, ProductMonthlyRollup, PRODUCT_MEASURES),
+    )
+
+
 def stretch(years: int) -> dict:
     """The generated timeline covers a few days, so its rollups are a few thousand rows: copy
     them back in time, span after span, until they cover ``years`` years — the rows a shop's
-    years of daily sums would be (the sums are copies; only the reports' reading is measured)."""
+    years of daily sums would be (the sums are copies; only the reports' reading is measured).
+    The daily rollups of the cases and of their products are copied; their months are made
+    again from the days."""
     from django.db import connection
 
     from aftersales.insights.models import DailyRollup
 
-    columns = [
-        field.column
-        for field in DailyRollup._meta.concrete_fields
-        if not field.primary_key and field.column != "day"
-    ]
-    names = ", ".join(columns)
     with connection.cursor() as cursor:
         cursor.execute("SELECT min(day), max(day) FROM insights_dailyrollup")
         first, last = cursor.fetchone()
         span = (last - first).days + 1
         copies = (366 * years) // span
-        cursor.execute(
-            f"INSERT INTO insights_dailyrollup (day, {names}) "
-            f"SELECT day - (shift * %s), {names} FROM insights_dailyrollup, "
-            "generate_series(1, %s) AS shift WHERE day >= %s",
-            [span, copies, first],
-        )
-        cursor.execute("ANALYZE insights_dailyrollup")
-        months = _months_from_days(cursor)
-    return {
-        "copies": copies,
-        "rows": DailyRollup.objects.count(),
-        "monthly_rows": months,
-        "first": str(first),
-    }
+        found = {"copies": copies, "first": str(first)}
+        for daily, monthly, _measures in _pairs():
+            table = daily._meta.db_table
+            names = ", ".join(
+                field.column
+                for field in daily._meta.concrete_fields
+                if not field.primary_key and field.column != "day"
+            )
+            cursor.execute(
+                f"INSERT INTO {table} (day, {names}) "
+                f"SELECT day - (shift * %s), {names} FROM {table}, "
+                "generate_series(1, %s) AS shift WHERE day >= %s",
+                [span, copies, first],
+            )
+            cursor.execute(f"ANALYZE {table}")
+            found[f"{table} rows"] = daily.objects.count()
+        found.update(_months_from_days(cursor))
+    found["rows"] = DailyRollup.objects.count()
+    return found
 
 
-def _months_from_days(cursor) -> int:
+def _months_from_days(cursor) -> dict:
     """The monthly rollups made again from the daily ones (as the feed would have kept them):
     the stretched days' months, or, once the copies are gone, the dataset's own."""
-    from aftersales.insights.models import ROLLUP_MEASURES, MonthlyRollup
-
-    keys = [name for name in MonthlyRollup.KEY if name != "month"]
-    sums = ", ".join(f"sum({name})" for name in ROLLUP_MEASURES)
-    cursor.execute("DELETE FROM insights_monthlyrollup")
-    cursor.execute(
-        f"INSERT INTO insights_monthlyrollup (month, {', '.join(keys)}, "
-        f"{', '.join(ROLLUP_MEASURES)}) "
-        f"SELECT date_trunc('month', day)::date, {', '.join(keys)}, {sums} "
-        f"FROM insights_dailyrollup GROUP BY date_trunc('month', day), {', '.join(keys)}"
-    )
-    cursor.execute("ANALYZE insights_monthlyrollup")
-    cursor.execute("SELECT count(*) FROM insights_monthlyrollup")
-    return cursor.fetchone()[0]
+    found = {}
+    for daily, monthly, measures in _pairs():
+        keys = ", ".join(name for name in monthly.KEY if name != "month")
+        sums = ", ".join(f"sum({name})" for name in measures)
+        target = monthly._meta.db_table
+        cursor.execute(f"DELETE FROM {target}")
+        cursor.execute(
+            f"INSERT INTO {target} (month, {keys}, {', '.join(measures)}) "
+            f"SELECT date_trunc('month', day)::date, {keys}, {sums} "
+            f"FROM {daily._meta.db_table} GROUP BY date_trunc('month', day), {keys}"
+        )
+        cursor.execute(f"ANALYZE {target}")
+        found[f"{target} rows"] = monthly.objects.count()
+    return found
 
 
 def unstretch(first: str) -> None:
@@ -147,7 +165,8 @@ def unstretch(first: str) -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM insights_dailyrollup WHERE day < %s", [first])
+        for daily, _monthly, _measures in _pairs():
+            cursor.execute(f"DELETE FROM {daily._meta.db_table} WHERE day < %s", [first])
         _months_from_days(cursor)
 
 
