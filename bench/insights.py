@@ -121,7 +121,7 @@ def stretch(years: int) -> dict:
         span = (last - first).days + 1
         copies = (366 * years) // span
         found = {"copies": copies, "first": str(first)}
-        for daily, monthly, _measures in _pairs():
+        for daily, _monthly, _measures in _pairs():
             table = daily._meta.db_table
             names = ", ".join(
                 field.column
