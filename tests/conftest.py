@@ -243,6 +243,17 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def fresh_principal_cache():
+    """Each test starts like a new process: no caller kept from another test (whose rolled-back
+    rows may have had the same ids). Keeping callers between requests is tested on its own."""
+    from aftersales.team.selectors import principal_cache_clear
+
+    principal_cache_clear()
+    yield
+    principal_cache_clear()
+
+
+@pytest.fixture(autouse=True)
 def media_in_tmp(settings, tmp_path):
     """Uploaded evidence goes to a temporary folder, never into the working tree."""
     settings.MEDIA_ROOT = tmp_path / "media"
