@@ -148,7 +148,10 @@ def test_the_dashboard_lists_the_products_and_each_number_opens_its_cases(cases,
     user_create(username="lead2", role="lead", shop_codes=["shop"], password="pw-lead-12345")
     client = Client()
     assert client.login(username="lead2", password="pw-lead-12345")
-    page = client.get("/desk/insights/", {"since": SINCE, "until": UNTIL})
+    # every shop together: no product card, the page asks to pick a shop
+    every = client.get("/desk/insights/", {"since": SINCE, "until": UNTIL}).content.decode()
+    assert 'id="products-pick-shop"' in every and 'data-products="sku"' not in every
+    page = client.get("/desk/insights/", {"since": SINCE, "until": UNTIL, "shop": shop.code})
     assert page.status_code == 200
     html = page.content.decode()
     assert 'data-products="sku"' in html and 'data-products="category"' in html

@@ -427,18 +427,17 @@ def totals(actor: Principal, report: Report) -> dict:
 
 
 def products(actor: Principal, report: Report, currency: str) -> dict:
-    """The cases by the SKU they name (the ``TOP_SKUS`` with most cases) and by category."""
+    """The cases of one shop by the SKU they name (the ``TOP_SKUS`` with most cases) and by
+    category, from one read of the product rollups. Every shop together has no product card
+    (SKUs belong to one shop; the API lists them): the page asks to pick a shop."""
+    if report.shop is None:
+        return {"products": {}, "product_columns": [], "top_skus": TOP_SKUS}
+    tables = selectors.product_tables(
+        actor=actor, shop=report.shop, since=report.since, until=report.until
+    )
     found = {}
     for group_by in selectors.PRODUCT_GROUPS:
-        rows = selectors.product_kpis(
-            actor=actor,
-            shop=report.shop,
-            since=report.since,
-            until=report.until,
-            group_by=group_by,
-        )
-        if group_by == "sku":
-            rows = rows[:TOP_SKUS]
+        rows = tables[group_by][:TOP_SKUS] if group_by == "sku" else tables[group_by]
         found[group_by] = [
             {
                 "key": row["key"],

@@ -424,12 +424,27 @@ def product_kpis(
             code="invalid_group",
             field="group_by",
         )
+    return product_tables(
+        actor=actor, shop=shop, since=since, until=until, kind=kind, reason=reason
+    )[group_by]
+
+
+def product_tables(
+    *,
+    actor: Principal,
+    shop: Shop | None = None,
+    since: dt.date,
+    until: dt.date,
+    kind: str | None = None,
+    reason: str | None = None,
+) -> dict[str, list[dict]]:
+    """``product_kpis`` by SKU and by category at once, from one read of the product rollups
+    (grouped by SKU and category, then summed both ways here)."""
     _period(since, until)
     shops = _shops(actor, shop)
-    column = "sku_id" if group_by == "sku" else "category"
     # (named apart from the columns they sum: an aggregate may not shadow a field)
     sums_of = {f"total_{name}": Sum(name) for name in PRODUCT_MEASURES}
-    grouped: dict = {}
+    grouped: dict[str, dict] = {"sku": {}, "category": {}}
     for rows, _column in _sources(
         shops,
         since,
@@ -442,16 +457,20 @@ def product_kpis(
             rows = rows.filter(kind="" if kind == NONE else kind)
         if reason is not None:
             rows = rows.filter(reason="" if reason == NONE else reason)
-        for row in rows.values(column).annotate(**sums_of).order_by():
-            _add_sums(grouped.setdefault(row[column], {}), row)
-    labels = _product_labels(group_by, set(grouped))
-    result = []
-    for group, sums in grouped.items():
-        key, label = labels[group]
-        complete = dict.fromkeys(PRODUCT_MEASURES, 0) | sums
-        result.append({"key": key, "label": label, **product_figures(complete)})
-    result.sort(key=lambda row: (-row["opened"], -row["ended"], row["key"]))
-    return result
+        for row in rows.values("sku_id", "category").annotate(**sums_of).order_by():
+            _add_sums(grouped["sku"].setdefault(row["sku_id"], {}), row)
+            _add_sums(grouped["category"].setdefault(row["category"], {}), row)
+    tables = {}
+    for group_by, sums_by_key in grouped.items():
+        labels = _product_labels(group_by, set(sums_by_key))
+        result = []
+        for group, sums in sums_by_key.items():
+            key, label = labels[group]
+            complete = dict.fromkeys(PRODUCT_MEASURES, 0) | sums
+            result.append({"key": key, "label": label, **product_figures(complete)})
+        result.sort(key=lambda row: (-row["opened"], -row["ended"], row["key"]))
+        tables[group_by] = result
+    return tables
 
 
 def sku_names(*, actor: Principal, keys: set[str]) -> dict[str, str]:
