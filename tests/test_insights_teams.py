@@ -59,6 +59,12 @@ def test_the_cases_behind_a_teams_number(lead, owned):
     rest = api.get(f"{base}&team=none").json()
     assert sorted(item["number"] for item in rest["items"]) == sorted(numbers[1:])
     assert api.get(f"{base}&team=999999").json()["total"] == 0
+    # the export of that number takes the same key
+    exported = api.get(
+        f"/insights/cases.csv?since={SINCE}&until={UNTIL}&measure=rejected&team={team.pk}"
+    )
+    assert exported.status_code == 200
+    assert numbers[0] in exported.content.decode() and numbers[1] not in exported.content.decode()
     by_team = api.get(f"/insights/kpis?since={SINCE}&until={UNTIL}&group_by=team")
     assert by_team.status_code == 200
     assert {row["key"] for row in by_team.json()["rows"]} == {str(team.pk), "none"}

@@ -180,11 +180,10 @@ def insights_products(request: HttpRequest, query: Query[ProductQuery]):
     return {"since": query.since, "until": query.until, "group_by": query.group_by, "rows": rows}
 
 
-class DrillQuery(Schema):
-    measure: Figure
-    shop: str | None = Field(None, max_length=40)
-    since: dt.date
-    until: dt.date
+class RowKeys(Schema):
+    """A row's keys of the KPIs (``none``: the empty key), as the cases behind a number and the
+    exports take them."""
+
     kind: str | None = Field(None, max_length=20)
     agent: str | None = Field(None, max_length=150)
     platform: str | None = Field(None, max_length=20)
@@ -194,6 +193,19 @@ class DrillQuery(Schema):
     day: dt.date | None = None
     sku: str | None = Field(None, max_length=20)
     category: str | None = Field(None, max_length=100)
+
+    def drill(self) -> selectors.Drill:
+        return selectors.Drill(**{name: getattr(self, name) for name in DRILL_KEYS})
+
+
+DRILL_KEYS = tuple(selectors.Drill.__dataclass_fields__)
+
+
+class DrillQuery(RowKeys):
+    measure: Figure
+    shop: str | None = Field(None, max_length=40)
+    since: dt.date
+    until: dt.date
     cursor: Id | None = None
     limit: int = 50
 
@@ -226,17 +238,7 @@ def insights_kpi_cases(request: HttpRequest, query: Query[DrillQuery]):
         shop=_shop(request, query.shop),
         since=query.since,
         until=query.until,
-        filters=selectors.Drill(
-            kind=query.kind,
-            agent=query.agent,
-            platform=query.platform,
-            reason=query.reason,
-            store=query.store,
-            team=query.team,
-            day=query.day,
-            sku=query.sku,
-            category=query.category,
-        ),
+        filters=query.drill(),
         after=query.cursor,
         limit=page_limit(query.limit),
     )
@@ -246,7 +248,7 @@ def insights_kpi_cases(request: HttpRequest, query: Query[DrillQuery]):
 # --- the exports: one row per case --------------------------------------------------------------
 
 
-class ExportQuery(Schema):
+class ExportQuery(RowKeys):
     """The period and shop, and optionally one number of the dashboard (``measure``) and its
     row's keys, as ``/insights/kpis/cases`` takes them: then the file holds the cases behind
     that number."""
@@ -255,14 +257,6 @@ class ExportQuery(Schema):
     since: dt.date
     until: dt.date
     measure: Figure | None = None
-    kind: str | None = Field(None, max_length=20)
-    agent: str | None = Field(None, max_length=150)
-    platform: str | None = Field(None, max_length=20)
-    reason: str | None = Field(None, max_length=30)
-    store: str | None = Field(None, max_length=20)
-    day: dt.date | None = None
-    sku: str | None = Field(None, max_length=20)
-    category: str | None = Field(None, max_length=100)
 
 
 XLSX_OPENAPI = {
@@ -287,16 +281,7 @@ def _export(request: HttpRequest, query: ExportQuery, file_format: str):
         file_format=file_format,
         via="api",
         measure=query.measure,
-        filters=selectors.Drill(
-            kind=query.kind,
-            agent=query.agent,
-            platform=query.platform,
-            reason=query.reason,
-            store=query.store,
-            day=query.day,
-            sku=query.sku,
-            category=query.category,
-        ),
+        filters=query.drill(),
     )
 
 
