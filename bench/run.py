@@ -35,6 +35,7 @@ from bench.support import (
     Client,
     cli,
     database_exists,
+    db_name,
     env_for,
     percentiles,
     pg_url,
@@ -54,8 +55,8 @@ def prepare(name: str, rebuild: bool) -> dict:
     orders, cases = DATASETS[name]
     env = env_for(pg_url(name), HOME)
     if rebuild or not database_exists(name):
-        psql_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        psql_admin(f'CREATE DATABASE "{name}"')
+        psql_admin(f'DROP DATABASE IF EXISTS "{db_name(name)}" WITH (FORCE)')
+        psql_admin(f'CREATE DATABASE "{db_name(name)}"')
         cli(env, "migrate", "--no-input", "-v0")
         print(f"generating {name}: {orders:,} orders, {cases:,} cases …", flush=True)
         stats = generate.generate(pg_url(name), orders, cases)

@@ -17,26 +17,36 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+# Appended to every benchmark database's name (and to the home below): two checkouts benchmarking
+# on one server at once each keep datasets of their own (``BENCH_SUFFIX=_mine``).
+SUFFIX = os.environ.get("BENCH_SUFFIX", "")
 # The product's home (its secret key, files) for the benchmarks' processes.
-HOME = Path(tempfile.gettempdir()) / "aftersales-bench"
+HOME = Path(tempfile.gettempdir()) / f"aftersales-bench{SUFFIX}"
 
 
 def pg_url(name: str) -> str:
-    return f"{PG}/{name}"
+    return f"{PG}/{name}{SUFFIX}"
 
 
 def psql_admin(sql: str) -> None:
     import psycopg
 
-    with psycopg.connect(pg_url("postgres"), autocommit=True) as connection:
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as connection:
         connection.execute(sql)
+
+
+def db_name(name: str) -> str:
+    """The database a benchmark's dataset ``name`` lives in (``BENCH_SUFFIX`` appended)."""
+    return f"{name}{SUFFIX}"
 
 
 def database_exists(name: str) -> bool:
     import psycopg
 
-    with psycopg.connect(pg_url("postgres")) as connection:
-        row = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+    with psycopg.connect(f"{PG}/postgres") as connection:
+        row = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [db_name(name)]
+        ).fetchone()
     return row is not None
 
 

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bench.support import HOME, ROOT, env_for, pg_url, psql_admin
+from bench.support import HOME, ROOT, db_name, env_for, pg_url, psql_admin
 
 TARGET_PER_MINUTE = 10_000
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -672,8 +672,8 @@ def _profile_text(profile: cProfile.Profile, top: int) -> str:
 
 def prepare(database: str):
     """A fresh database, migrated, with one shop; Django set up on it (in this process)."""
-    psql_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-    psql_admin(f'CREATE DATABASE "{database}"')
+    psql_admin(f'DROP DATABASE IF EXISTS "{db_name(database)}" WITH (FORCE)')
+    psql_admin(f'CREATE DATABASE "{db_name(database)}"')
     HOME.mkdir(parents=True, exist_ok=True)
     os.environ.update(env_for(pg_url(database), HOME))
     import django
