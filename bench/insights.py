@@ -89,7 +89,7 @@ def rebuild_if_needed(force: bool) -> dict:
 
 
 def _pairs():
-    """The daily rollups and their monthly twins, with their measures."""
+    """The daily rollups and the monthly ones made of them, with their measures."""
     from aftersales.insights.models import (
         PRODUCT_MEASURES,
         ROLLUP_MEASURES,
@@ -97,12 +97,18 @@ def _pairs():
         MonthlyRollup,
         ProductDailyRollup,
         ProductMonthlyRollup,
+        SkuMonthlyRollup,
     )
 
     return (
         (DailyRollup, MonthlyRollup, ROLLUP_MEASURES),
         (ProductDailyRollup, ProductMonthlyRollup, PRODUCT_MEASURES),
+        (ProductDailyRollup, SkuMonthlyRollup, PRODUCT_MEASURES),
     )
+
+
+def _dailies():
+    return list(dict.fromkeys(daily for daily, _monthly, _measures in _pairs()))
 
 
 def stretch(years: int) -> dict:
@@ -121,7 +127,7 @@ def stretch(years: int) -> dict:
         span = (last - first).days + 1
         copies = (366 * years) // span
         found = {"copies": copies, "first": str(first)}
-        for daily, _monthly, _measures in _pairs():
+        for daily in _dailies():
             table = daily._meta.db_table
             names = ", ".join(
                 field.column
@@ -165,7 +171,7 @@ def unstretch(first: str) -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        for daily, _monthly, _measures in _pairs():
+        for daily in _dailies():
             cursor.execute(f"DELETE FROM {daily._meta.db_table} WHERE day < %s", [first])
         _months_from_days(cursor)
 

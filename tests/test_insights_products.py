@@ -171,3 +171,53 @@ def test_the_dashboard_lists_the_products_and_each_number_opens_its_cases(cases,
         "/desk/insights/", {"since": SINCE, "until": UNTIL}, HTTP_ACCEPT_LANGUAGE="zh-hans"
     )
     assert chinese.status_code == 200
+
+
+def _sku_months_from_finer():
+    from aftersales.insights.models import PRODUCT_MEASURES, ProductMonthlyRollup
+
+    summed: dict = {}
+    for row in ProductMonthlyRollup.objects.all():
+        sums = summed.setdefault((row.shop_id, row.month, row.sku_id, row.category), {})
+        for name in PRODUCT_MEASURES:
+            sums[name] = sums.get(name, 0) + getattr(row, name)
+    return {key: tuple(sums[name] for name in PRODUCT_MEASURES) for key, sums in summed.items()}
+
+
+def _sku_months():
+    from aftersales.insights.models import PRODUCT_MEASURES, SkuMonthlyRollup
+
+    return {
+        row.key: tuple(getattr(row, name) for name in PRODUCT_MEASURES)
+        for row in SkuMonthlyRollup.objects.all()
+    }
+
+
+def test_the_sku_months_are_the_product_months_summed_over_kind_and_reason(lead, cases):
+    # the long reports by SKU read the coarser months; by kind or reason, the finer ones
+    assert _sku_months() == _sku_months_from_finer()
+    assert len(_sku_months()) == 2  # two SKUs in November, three kinds between them
+    everything = by_key(selectors.product_kpis(actor=lead.principal, since=SINCE, until=UNTIL))
+    kinds = [
+        by_key(selectors.product_kpis(actor=lead.principal, since=SINCE, until=UNTIL, kind=kind))
+        for kind in ("refund_only", "return_refund")
+    ]
+    for key, row in everything.items():
+        assert row["opened"] == sum(part[key]["opened"] for part in kinds if key in part)
+        assert row["refund_amount"] == sum(
+            (part[key]["refund_amount"] for part in kinds if key in part), Decimal("0.00")
+        )
+
+
+def test_upgrading_fills_the_sku_months_from_the_product_months(lead, cases):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from aftersales.insights.models import SkuMonthlyRollup
+
+    before = _sku_months()
+    SkuMonthlyRollup.objects.all().delete()
+    migration = import_module("aftersales.insights.migrations.0008_sku_monthly_rollups")
+    migration.sku_months_from_product_months(apps, None)
+    assert _sku_months() == before == _sku_months_from_finer()

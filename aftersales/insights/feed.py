@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from aftersales.core import clock
+from aftersales.core.bulk import bulk_insert_rows, bulk_update_rows
 from aftersales.core.models import Event
 from aftersales.insights.figures import Batch
 from aftersales.insights.models import (
@@ -46,6 +47,8 @@ from aftersales.insights.models import (
     PendingEvent,
     ProductDailyRollup,
     ProductMonthlyRollup,
+    ProductSums,
+    SkuMonthlyRollup,
 )
 
 CURSOR = "kpi"
@@ -60,6 +63,7 @@ ROLLUPS = {
     "month": MonthlyRollup,
     "product_day": ProductDailyRollup,
     "product_month": ProductMonthlyRollup,
+    "sku_month": SkuMonthlyRollup,
 }
 
 
@@ -158,7 +162,7 @@ def rollup_rows() -> dict[tuple, tuple]:
     ``(table, *key) → measures`` (rows of zeros left out)."""
     found = {}
     for table, model in ROLLUPS.items():
-        measures = PRODUCT_MEASURES if table.startswith("product") else ROLLUP_MEASURES
+        measures = PRODUCT_MEASURES if issubclass(model, ProductSums) else ROLLUP_MEASURES
         for row in model.objects.all():
             values = tuple(getattr(row, name) for name in measures)
             if any(values):
@@ -214,34 +218,41 @@ def consume(events: list[Event], *, now: dt.datetime) -> None:
         batch.take(event)
     batch.save()
     _add_to_rollups(batch.deltas, DailyRollup, MonthlyRollup)
-    _add_to_rollups(batch.product_deltas, ProductDailyRollup, ProductMonthlyRollup)
+    _add_to_rollups(
+        batch.product_deltas, ProductDailyRollup, ProductMonthlyRollup, SkuMonthlyRollup
+    )
 
 
-def _add_to_rollups(deltas: dict[tuple, dict[str, object]], daily, monthly) -> None:
-    """Add ``deltas`` (daily rollup key → column → amount) to the ``daily`` rows and to the
-    ``monthly`` rows of their months. Under the cursor's lock."""
+def _add_to_rollups(deltas: dict[tuple, dict[str, object]], daily, *monthly) -> None:
+    """Add ``deltas`` (daily rollup key → column → amount) to the ``daily`` rows and to the rows
+    of their months in each of the ``monthly`` tables (whose keys are the daily key's first
+    fields, ``day`` made ``month``: a coarser one sums away the fields it lacks). Under the
+    cursor's lock."""
     deltas = {key: values for key, values in deltas.items() if any(values.values())}
     if not deltas:
         return
     _add(daily, deltas)
-    months: dict[tuple, dict[str, object]] = {}
-    for key, values in deltas.items():
-        month_key = (key[0], key[1].replace(day=1), *key[2:])
-        sums = months.setdefault(month_key, {})
-        for name, amount in values.items():
-            sums[name] = sums.get(name, 0) + amount
-    _add(monthly, months)
+    for model in monthly:
+        width = len(model.KEY)
+        months: dict[tuple, dict[str, object]] = {}
+        for key, values in deltas.items():
+            month_key = (key[0], key[1].replace(day=1), *key[2:width])
+            sums = months.setdefault(month_key, {})
+            for name, amount in values.items():
+                sums[name] = sums.get(name, 0) + amount
+        _add(model, months)
 
 
 def _add(model, deltas: dict[tuple, dict]) -> None:
     """Read the rows of ``deltas``' keys, add, write; create the missing ones."""
-    period = model.KEY[1]
-    shops = {key[0] for key in deltas}
-    periods = {key[1] for key in deltas}
-    existing = {
-        row.key: row
-        for row in model.objects.filter(shop_id__in=shops, **{f"{period}__in": periods})
-    }
+    # the rows of the keys' shops and periods, and of their third field when it names no
+    # empty value (a kind; a SKU: a product rollup's day holds thousands of SKUs' rows)
+    narrow = {}
+    for index, name in enumerate(model.KEY[:3]):
+        values = {key[index] for key in deltas}
+        if None not in values:
+            narrow[f"{name}__in"] = values
+    existing = {row.key: row for row in model.objects.filter(**narrow)}
     changed, created = [], []
     columns: set[str] = set()
     for key, values in deltas.items():
@@ -255,9 +266,9 @@ def _add(model, deltas: dict[tuple, dict]) -> None:
             setattr(row, name, getattr(row, name) + amount)
             columns.add(name)
     if created:
-        model.objects.bulk_create(created, batch_size=500)
+        bulk_insert_rows(model, created)
     if changed:
-        model.objects.bulk_update(changed, sorted(columns), batch_size=500)
+        bulk_update_rows(model, changed, sorted(columns))
 
 
 def pending_ids() -> list[int]:

@@ -362,6 +362,30 @@ class ProductMonthlyRollup(ProductSums):
         return f"{self.shop_id} {self.month:%Y-%m} sku {self.sku_id}"
 
 
+class SkuMonthlyRollup(ProductSums):
+    """The product sums of one shop's month for one SKU (its category), every kind and reason
+    together: what a long report by SKU or category reads (ADR 14). The finer table is read when
+    a report asks for one kind or reason, and for the days at a period's two ends."""
+
+    KEY = ("shop_id", "month", "sku_id", "category")
+
+    shop_id = models.BigIntegerField()
+    month = models.DateField()
+    sku_id = models.BigIntegerField()
+    category = models.CharField(max_length=100, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop_id", "month", "sku_id", "category"], name="insights_sku_month_key"
+            ),
+        ]
+        indexes = [models.Index(fields=["month"], name="insights_sku_month")]
+
+    def __str__(self) -> str:
+        return f"{self.shop_id} {self.month:%Y-%m} sku {self.sku_id}"
+
+
 class ExportLog(models.Model):
     """One export of the cases behind a report: who, when, through which door (the desk's page
     or the API), in which format, of which filter (shop, period), and how many rows."""

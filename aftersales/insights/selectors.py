@@ -45,6 +45,7 @@ from aftersales.insights.models import (
     MonthlyRollup,
     ProductDailyRollup,
     ProductMonthlyRollup,
+    SkuMonthlyRollup,
 )
 from aftersales.routing.selectors import agent_teams, team_names
 
@@ -439,7 +440,8 @@ def product_tables(
     reason: str | None = None,
 ) -> dict[str, list[dict]]:
     """``product_kpis`` by SKU and by category at once, from one read of the product rollups
-    (grouped by SKU and category, then summed both ways here)."""
+    (grouped by SKU and category, then summed both ways here). Whole months come from the SKU
+    months (every kind and reason summed) unless one kind or reason is asked for."""
     _period(since, until)
     shops = _shops(actor, shop)
     # (named apart from the columns they sum: an aggregate may not shadow a field)
@@ -451,7 +453,7 @@ def product_tables(
         until,
         by_day=False,
         daily=ProductDailyRollup,
-        monthly=ProductMonthlyRollup,
+        monthly=SkuMonthlyRollup if kind is None and reason is None else ProductMonthlyRollup,
     ):
         if kind is not None:
             rows = rows.filter(kind="" if kind == NONE else kind)
