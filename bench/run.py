@@ -28,7 +28,7 @@ from pathlib import Path
 
 import psycopg
 
-from bench import generate, insights, sync
+from bench import generate, insights, paths, sync
 from bench.support import (
     HOME,
     ROOT,
@@ -734,6 +734,9 @@ def table(results: dict) -> str:
     if "insights" in results:
         for row in insights.rows(results["insights"]):
             add(*row)
+    if "paths" in results:
+        for row in paths.rows(results["paths"]):
+            add(*row)
     widths = [
         max(
             len(str(r[i]))
@@ -756,7 +759,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--rebuild", action="store_true", help="build the datasets again")
-    parser.add_argument("--only", default="queue,open,sweep,import,detail,sync,insights")
+    parser.add_argument("--only", default="queue,open,sweep,import,detail,sync,insights,paths")
     parser.add_argument(
         "--quick", action="store_true", help="everything on the small dataset (a smoke run)"
     )
@@ -784,6 +787,7 @@ def main() -> None:
         ("sweep", "sweep", lambda: bench_sweep(large, count=1000 if args.quick else 20_000)),
         ("sync", "sync", lambda: bench_sync(requests=200 if args.quick else 10_000)),
         ("insights", "insights", lambda: bench_insights(large, repeat=5 if args.quick else 20)),
+        ("paths", "paths", lambda: paths.in_process(large, quick=args.quick)),
     ]
     for group, key, step in steps:
         if group in chosen:

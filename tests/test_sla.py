@@ -10,7 +10,9 @@ import zoneinfo
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.template.loader import render_to_string
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from aftersales.cases.models import Case
@@ -515,3 +517,24 @@ def test_the_badges_partial_reads_words_and_the_shops_time():
         "First response: Overdue · 2026-11-24 12:00</span></span>"
     )
     assert render_to_string("sla/_badges.html", {"badges": []}).strip() == ""
+
+
+def test_a_recompute_writes_the_shops_clocks_in_one_statement_without_a_case_per_row(
+    levels, customer, order, clock
+):
+    # given: two open cases with clocks
+    clock.set(at("2026-11-24 17:00"))
+    first = open_case(customer, order)["number"]
+    second = open_case(customer, make_order(external_id="O2"))["number"]
+    sla_sweep()
+    # when: the shop's hours change (every open clock recomputed)
+    longer = {day: [["09:00", "12:00"], ["13:30", "20:00"]] for day in WEEKDAYS}
+    with CaptureQueriesContext(connection) as queries:
+        assert levels.put("/shops/shop/business-hours", {"windows": longer}).status_code == 200
+    # then: the clocks moved, written by one UPDATE … FROM VALUES (Django's bulk_update's
+    # CASE per row and field is quadratic on PostgreSQL)
+    assert clock_of(first, "first_response").due_at == at("2026-11-24 19:00")
+    assert clock_of(second, "first_response").due_at == at("2026-11-24 19:00")
+    updates = [q["sql"] for q in queries if q["sql"].startswith('WITH v("_pk"')]
+    assert len(updates) == 1 and "sla_clock" in updates[0]
+    assert not [q["sql"] for q in queries if "CASE WHEN" in q["sql"] and "sla_clock" in q["sql"]]

@@ -24,6 +24,7 @@ from django.db import connection, transaction
 from aftersales.catalog.models import Shop
 from aftersales.core import clock as core_clock
 from aftersales.core.actors import SYSTEM
+from aftersales.core.bulk import bulk_update_rows
 from aftersales.core.calendars import BusinessCalendar
 from aftersales.core.gate import event_for
 from aftersales.core.lifecycle import Lifecycle, lifecycle_for, lifecycles
@@ -178,7 +179,10 @@ def _refresh_type(lifecycle: Lifecycle, ids: set[int], now: dt.datetime) -> Refr
     stale = [c.pk for key, c in existing.items() if key not in kept]
     if stale:
         Clock.objects.filter(pk__in=stale).delete()
-    Clock.objects.bulk_update([c for c in keep if c.pk], CLOCK_FIELDS)
+    # One ``UPDATE … FROM (VALUES …)``: Django's ``bulk_update`` writes a ``CASE`` per row and
+    # field, which PostgreSQL evaluates row by row (quadratic: a shop's 5,560 clocks recomputed
+    # after its targets changed had not finished after 17 minutes).
+    bulk_update_rows(Clock, [c for c in keep if c.pk], CLOCK_FIELDS)
     # A clock another process created meanwhile is updated, not duplicated.
     Clock.objects.bulk_create(
         [c for c in keep if not c.pk],
