@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,11 +141,19 @@ def _upsert_batch(actor: Principal, batch: list[tuple[int, OrderIn]], report: Im
 def _stage_batch(actor: Principal, batch: list[tuple[int, OrderIn]], report: ImportReport) -> None:
     """The same through the staging tables (PostgreSQL): the refusals are known before anything
     is written, so the batch goes in once."""
-    if not batch:
-        return
-    result = order_staging.orders_import_staged(
+    if batch:
+        _staged_into(report, batch, _staged(actor, batch))
+
+
+def _staged(actor: Principal, batch: list[tuple[int, OrderIn]]) -> order_staging.StagedBatch:
+    return order_staging.orders_import_staged(
         actor=actor, items=[payload for _number, payload in batch]
     )
+
+
+def _staged_into(
+    report: ImportReport, batch: list[tuple[int, OrderIn]], result: order_staging.StagedBatch
+) -> None:
     for index, error in result.refused:
         report.errors.append(f"line {batch[index][0]}: {error.code}: {error.detail}")
     for index, created in result.created.items():
@@ -163,27 +171,43 @@ def import_orders(
 ) -> ImportReport:
     """Import a file. ``staging``: through the staging tables (the default on PostgreSQL) or row
     by row (the default elsewhere); both give the same rows and the same report."""
-    text = path.read_text(encoding="utf-8-sig")
-    records = _csv_records(text) if path.suffix.lower() == ".csv" else _jsonl_records(text)
-    report = ImportReport(errors=[])
     if staging is None:
         staging = order_staging.available()
+    report = ImportReport(errors=[])
     upsert = _stage_batch if staging else _upsert_batch
+    _read(
+        path,
+        batch_size,
+        report.errors.append,
+        lambda batch: upsert(actor, batch, report),
+    )
+    return report
+
+
+def _read(
+    path: Path,
+    batch_size: int,
+    error: Callable[[str], None],
+    send: Callable[[list[tuple[int, OrderIn]]], None],
+) -> None:
+    """Validate the file's records with the API's schema: the bad ones go to ``error`` with their
+    line number, the good ones to ``send`` in batches of ``batch_size``."""
+    text = path.read_text(encoding="utf-8-sig")
+    records = _csv_records(text) if path.suffix.lower() == ".csv" else _jsonl_records(text)
     batch: list[tuple[int, OrderIn]] = []
     for number, record in records:
         if "__error__" in record:
-            report.errors.append(f"line {number}: {record['__error__']}")
+            error(f"line {number}: {record['__error__']}")
             continue
         try:
             payload = OrderIn.model_validate(record)
-        except ValidationError as error:
-            first = error.errors()[0]
+        except ValidationError as invalid:
+            first = invalid.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
-            report.errors.append(f"line {number}: {where}: {first['msg']}")
+            error(f"line {number}: {where}: {first['msg']}")
             continue
         batch.append((number, payload))
         if len(batch) >= batch_size:
-            upsert(actor, batch, report)
+            send(batch)
             batch = []
-    upsert(actor, batch, report)
-    return report
+    send(batch)

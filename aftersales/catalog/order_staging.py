@@ -177,16 +177,23 @@ WRITE = [
     # the SKUs the batch names: the last line naming one says what it is, the first says when
     # it comes (new products are made from the last of their new SKUs, as the other path does)
     """CREATE TEMPORARY TABLE import_sku AS
-    SELECT DISTINCT ON (s.shop_id, l.sku) s.shop_id, l.sku AS code, l.title, l.flags,
-        coalesce(nullif(l.product, ''), l.sku) AS product_code, l.category, l.warranty_days,
-        min(l.pos::bigint * 1000 + l.line_pos) OVER (PARTITION BY s.shop_id, l.sku) AS first_seen,
-        (SELECT l2.stock FROM import_line l2 JOIN import_order s2 ON s2.pos = l2.pos
-         WHERE s2.shop_id = s.shop_id AND l2.sku = l.sku AND l2.stock IS NOT NULL
-         ORDER BY l2.pos DESC, l2.line_pos DESC LIMIT 1) AS stock,
-        k.id AS sku_id, k.product_id
-    FROM import_line l JOIN import_order s ON s.pos = l.pos
-    LEFT JOIN catalog_sku k ON k.shop_id = s.shop_id AND k.code = l.sku
-    ORDER BY s.shop_id, l.sku, l.pos DESC, l.line_pos DESC""",
+    WITH named AS (
+        SELECT s.shop_id, l.* FROM import_line l JOIN import_order s ON s.pos = l.pos),
+    last AS (
+        SELECT DISTINCT ON (shop_id, sku) shop_id, sku, title, flags, product, category,
+            warranty_days
+        FROM named ORDER BY shop_id, sku, pos DESC, line_pos DESC),
+    first AS (
+        SELECT shop_id, sku, min(pos::bigint * 1000 + line_pos) AS first_seen
+        FROM named GROUP BY shop_id, sku),
+    stock AS (
+        SELECT DISTINCT ON (shop_id, sku) shop_id, sku, stock FROM named
+        WHERE stock IS NOT NULL ORDER BY shop_id, sku, pos DESC, line_pos DESC)
+    SELECT last.shop_id, last.sku AS code, last.title, last.flags,
+        coalesce(nullif(last.product, ''), last.sku) AS product_code, last.category,
+        last.warranty_days, first.first_seen, stock.stock, k.id AS sku_id, k.product_id
+    FROM last JOIN first USING (shop_id, sku) LEFT JOIN stock USING (shop_id, sku)
+    LEFT JOIN catalog_sku k ON k.shop_id = last.shop_id AND k.code = last.sku""",
     """UPDATE catalog_sku k SET stock = w.stock, updated_at = %(now)s FROM import_sku w
     WHERE k.id = w.sku_id AND w.stock IS NOT NULL AND k.stock <> w.stock""",
     # customers: what the last order naming one gives, where it is not empty
