@@ -134,13 +134,19 @@ LOCK = [
     """UPDATE import_order s SET customer_id = c.id FROM catalog_customer c
     WHERE c.shop_id = s.shop_id AND c.external_id = s.customer_external_id""",
     # the goods: the order's lines as the batch gives them, and its other lines as they are
-    """UPDATE import_order s SET goods_amount = given.amount + coalesce(kept.amount, 0)
+    # (all its lines, less those the batch gives: an anti-join of each line with the batch's
+    # lines was a nested loop over the batch for every line)
+    """UPDATE import_order s
+    SET goods_amount = given.amount + coalesce(known.amount, 0) - coalesce(replaced.amount, 0)
     FROM (SELECT pos, sum(paid_amount) AS amount FROM import_line GROUP BY pos) given
     LEFT JOIN (
         SELECT s2.pos, sum(ol.paid_amount) AS amount
         FROM import_order s2 JOIN catalog_orderline ol ON ol.order_id = s2.order_id
-        WHERE NOT EXISTS (SELECT 1 FROM import_line l WHERE l.pos = s2.pos AND l.line_id = ol.id)
-        GROUP BY s2.pos) kept ON kept.pos = given.pos
+        GROUP BY s2.pos) known ON known.pos = given.pos
+    LEFT JOIN (
+        SELECT l.pos, sum(ol.paid_amount) AS amount
+        FROM import_line l JOIN catalog_orderline ol ON ol.id = l.line_id
+        GROUP BY l.pos) replaced ON replaced.pos = given.pos
     WHERE given.pos = s.pos""",
 ]
 
