@@ -453,12 +453,23 @@ def bench_import(name: str, orders: int = 40_000) -> dict:
     seconds = time.perf_counter() - started
     assert f"lines={lines}" in output, output
     floor_seconds = _import_floor(name, path)
+    # what of the command's time is its start (Django, the models): a file of no orders
+    empty = HOME / f"import-{stamp}-empty.csv"
+    empty.write_text(header, encoding="utf-8")
+    started = time.perf_counter()
+    cli(env, "import", "orders", str(empty))
+    start_seconds = time.perf_counter() - started
+    path.unlink()
+    empty.unlink()
     return {
         "lines": lines,
         "orders": orders,
         "seconds": round(seconds, 2),
+        "start_seconds": round(start_seconds, 2),
         "lines_per_second": round(lines / seconds, 1),
+        "floor_seconds": round(floor_seconds, 2),
         "floor_lines_per_second": round(lines / floor_seconds, 1),
+        "of_floor": round(floor_seconds / seconds, 3),
     }
 
 
@@ -701,13 +712,15 @@ def table(results: dict) -> str:
         )
     if "import" in results:
         i = results["import"]
+        ratio = i["lines_per_second"] / i["floor_lines_per_second"]
         add(
-            "import orders",
+            f"import orders ({i['lines']:,} lines; the command, its {i['start_seconds']} s start "
+            "included)",
             f"{i['lines_per_second']} lines/s",
             f"{i['floor_lines_per_second']} lines/s",
-            f"{i['floor_lines_per_second'] / i['lines_per_second']:.1f}x",
-            ">= 20000 lines/s",
-            i["lines_per_second"] >= 20000,
+            f"{ratio:.2f} of floor",
+            ">= 0.5 of floor",
+            ratio >= 0.5,
         )
     if "detail" in results:
         d = results["detail"]
@@ -763,6 +776,12 @@ def main() -> None:
     parser.add_argument(
         "--quick", action="store_true", help="everything on the small dataset (a smoke run)"
     )
+    parser.add_argument(
+        "--import-orders",
+        type=int,
+        default=0,
+        help="orders in the import's file (default 40,000: 50,000 lines; 2,000 with --quick)",
+    )
     args = parser.parse_args()
     large = "bench_small" if args.quick else "bench_large"
     chosen = set(args.only.split(","))
@@ -783,7 +802,13 @@ def main() -> None:
         ("queue", "queue_1M", lambda: bench_queue(large)),
         ("detail", "detail", lambda: bench_detail(large)),
         ("open", "open_case", lambda: bench_open(large, requests=500 if args.quick else 3000)),
-        ("import", "import", lambda: bench_import(large, orders=2000 if args.quick else 40_000)),
+        (
+            "import",
+            "import",
+            lambda: bench_import(
+                large, orders=args.import_orders or (2000 if args.quick else 40_000)
+            ),
+        ),
         ("sweep", "sweep", lambda: bench_sweep(large, count=1000 if args.quick else 20_000)),
         ("sync", "sync", lambda: bench_sync(requests=200 if args.quick else 10_000)),
         ("insights", "insights", lambda: bench_insights(large, repeat=5 if args.quick else 20)),

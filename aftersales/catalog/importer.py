@@ -11,13 +11,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from aftersales.catalog.order_data import OrderData, order_data_from
+from aftersales.catalog import order_staging
+from aftersales.catalog.order_data import order_data_from
 from aftersales.catalog.orders import orders_upsert
 from aftersales.catalog.schemas import OrderIn
 from aftersales.core.actors import Principal
@@ -116,11 +117,10 @@ def _jsonl_records(text: str) -> Iterator[tuple[int, dict]]:
 BATCH_SIZE = 1000
 
 
-def _upsert_batch(
-    actor: Principal, batch: list[tuple[int, OrderData]], report: ImportReport
-) -> None:
+def _upsert_batch(actor: Principal, batch: list[tuple[int, OrderIn]], report: ImportReport) -> None:
     """Upsert a batch in one transaction; a record a rule refuses is reported and the rest of the
     batch is tried again without it."""
+    batch = [(number, order_data_from(payload.model_dump())) for number, payload in batch]
     while batch:
         try:
             results = orders_upsert(actor=actor, items=[data for _number, data in batch])
@@ -138,25 +138,76 @@ def _upsert_batch(
         return
 
 
-def import_orders(*, actor: Principal, path: Path, batch_size: int = BATCH_SIZE) -> ImportReport:
+def _stage_batch(actor: Principal, batch: list[tuple[int, OrderIn]], report: ImportReport) -> None:
+    """The same through the staging tables (PostgreSQL): the refusals are known before anything
+    is written, so the batch goes in once."""
+    if batch:
+        _staged_into(report, batch, _staged(actor, batch))
+
+
+def _staged(actor: Principal, batch: list[tuple[int, OrderIn]]) -> order_staging.StagedBatch:
+    return order_staging.orders_import_staged(
+        actor=actor, items=[payload for _number, payload in batch]
+    )
+
+
+def _staged_into(
+    report: ImportReport, batch: list[tuple[int, OrderIn]], result: order_staging.StagedBatch
+) -> None:
+    for index, error in result.refused:
+        report.errors.append(f"line {batch[index][0]}: {error.code}: {error.detail}")
+    for index, created in result.created.items():
+        report.created += created
+        report.updated += not created
+        report.lines += len(batch[index][1].lines)
+
+
+def import_orders(
+    *,
+    actor: Principal,
+    path: Path,
+    batch_size: int = BATCH_SIZE,
+    staging: bool | None = None,
+) -> ImportReport:
+    """Import a file. ``staging``: through the staging tables (the default on PostgreSQL) or row
+    by row (the default elsewhere); both give the same rows and the same report."""
+    if staging is None:
+        staging = order_staging.available()
+    report = ImportReport(errors=[])
+    upsert = _stage_batch if staging else _upsert_batch
+    _read(
+        path,
+        batch_size,
+        report.errors.append,
+        lambda batch: upsert(actor, batch, report),
+    )
+    return report
+
+
+def _read(
+    path: Path,
+    batch_size: int,
+    error: Callable[[str], None],
+    send: Callable[[list[tuple[int, OrderIn]]], None],
+) -> None:
+    """Validate the file's records with the API's schema: the bad ones go to ``error`` with their
+    line number, the good ones to ``send`` in batches of ``batch_size``."""
     text = path.read_text(encoding="utf-8-sig")
     records = _csv_records(text) if path.suffix.lower() == ".csv" else _jsonl_records(text)
-    report = ImportReport(errors=[])
-    batch: list[tuple[int, OrderData]] = []
+    batch: list[tuple[int, OrderIn]] = []
     for number, record in records:
         if "__error__" in record:
-            report.errors.append(f"line {number}: {record['__error__']}")
+            error(f"line {number}: {record['__error__']}")
             continue
         try:
             payload = OrderIn.model_validate(record)
-        except ValidationError as error:
-            first = error.errors()[0]
+        except ValidationError as invalid:
+            first = invalid.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
-            report.errors.append(f"line {number}: {where}: {first['msg']}")
+            error(f"line {number}: {where}: {first['msg']}")
             continue
-        batch.append((number, order_data_from(payload.model_dump())))
+        batch.append((number, payload))
         if len(batch) >= batch_size:
-            _upsert_batch(actor, batch, report)
+            send(batch)
             batch = []
-    _upsert_batch(actor, batch, report)
-    return report
+    send(batch)

@@ -13,6 +13,11 @@ from aftersales.catalog.services import check_language, check_stock
 from aftersales.core.errors import InvalidInput
 from aftersales.core.money import ZERO, money
 
+# The choices as sets, made once: a Django enum's ``values`` builds a new list at each use, and
+# an import checks every order and line.
+STATUSES = frozenset(OrderStatus.values)
+PRODUCT_FLAGS = frozenset(ProductFlag.values)
+
 # What the amount columns hold (12 digits, 2 of them decimals); an order's total must fit too.
 LARGEST_AMOUNT = Decimal("9999999999.99")
 
@@ -103,7 +108,7 @@ def check_order_data(data: OrderData) -> None:
     """The rules one order must keep on its own (no database needed)."""
     if not data.lines:
         raise InvalidInput(_("An order needs at least one line."), code="lines_required")
-    if data.status and data.status not in OrderStatus.values:
+    if data.status and data.status not in STATUSES:
         raise InvalidInput(
             _("Unknown order status %(s)s.") % {"s": data.status}, code="invalid_status"
         )
@@ -140,7 +145,7 @@ def check_order_data(data: OrderData) -> None:
             raise InvalidInput(_("Amounts cannot be negative."), code="invalid_amount")
         if line.stock is not None:
             check_stock(line.stock)
-        unknown = set(line.product_flags or []) - set(ProductFlag.values)
+        unknown = set(line.product_flags or []) - PRODUCT_FLAGS
         if unknown:
             raise InvalidInput(
                 _("Unknown product flags: %(flags)s.") % {"flags": ", ".join(sorted(unknown))},

@@ -238,33 +238,41 @@ def _authorise(actor: Principal) -> None:
 
 def _resolve_shops(actor: Principal, items: list[OrderData]) -> list[Shop]:
     """Each item's shop, checked with the item's own rules; refuses duplicates in the batch."""
-    shops = {shop.code: shop for shop in Shop.objects.filter(code__in={i.shop for i in items})}
+    shops = shops_by_code({i.shop for i in items})
     shop_of: list[Shop] = []
     seen: set[tuple[int, str]] = set()
     for index, item in enumerate(items):
-        shop = shops.get(item.shop)
-        if shop is None or not actor.can_see_shop(shop.id):
-            missing = NotFound(_("No shop %(code)s.") % {"code": item.shop}, code="shop_not_found")
-            raise _at(index, missing)
-        if not permitted(actor, "order.import", shop):
-            refused = PermissionDenied(
-                _("Your role in shop %(code)s does not import orders.") % {"code": item.shop},
-                code="forbidden",
-            )
-            raise _at(index, refused)
         try:
-            check_order_data(item)
+            shop_of.append(check_item(actor, shops, item, seen))
         except ApplicationError as error:
             raise _at(index, error) from None
-        if (shop.id, item.external_id) in seen:
-            duplicate = InvalidInput(
-                _("Order %(id)s appears twice.") % {"id": item.external_id},
-                code="duplicate_order",
-            )
-            raise _at(index, duplicate)
-        seen.add((shop.id, item.external_id))
-        shop_of.append(shop)
     return shop_of
+
+
+def shops_by_code(codes: set[str]) -> dict[str, Shop]:
+    return {shop.code: shop for shop in Shop.objects.filter(code__in=codes)}
+
+
+def check_item(actor: Principal, shops: dict[str, Shop], item, seen: set[tuple[int, str]]) -> Shop:
+    """The rules an order of a batch keeps before the database is read: its shop, the actor's
+    role there, the order's own rules, and no second order of the same key in the batch (``seen``
+    collects the keys of the orders that passed). ``item`` is an ``OrderData`` or an ``OrderIn``
+    (the staging import checks the validated body itself: the names are the same)."""
+    shop = shops.get(item.shop)
+    if shop is None or not actor.can_see_shop(shop.id):
+        raise NotFound(_("No shop %(code)s.") % {"code": item.shop}, code="shop_not_found")
+    if not permitted(actor, "order.import", shop):
+        raise PermissionDenied(
+            _("Your role in shop %(code)s does not import orders.") % {"code": item.shop},
+            code="forbidden",
+        )
+    check_order_data(item)
+    if (shop.id, item.external_id) in seen:
+        raise InvalidInput(
+            _("Order %(id)s appears twice.") % {"id": item.external_id}, code="duplicate_order"
+        )
+    seen.add((shop.id, item.external_id))
+    return shop
 
 
 @dataclass
@@ -307,11 +315,27 @@ class _Writes:
     changed_lines: list[OrderLine] = field(default_factory=list)
 
 
-def _line_locked(line: OrderLine) -> Ineligible:
+# The refusals of an order that only the database's rows can tell (the staging import finds
+# them with SQL and reports them with these same errors).
+def customer_locked() -> Conflict:
+    return Conflict(
+        _("The order has after-sales cases; its customer cannot change."),
+        code="order_customer_locked",
+    )
+
+
+def line_locked(external_id: str) -> Ineligible:
     return Ineligible(
         _("Line %(id)s has after-sales cases; it cannot go below what they claim.")
-        % {"id": line.external_id},
+        % {"id": external_id},
         code="line_locked_by_cases",
+    )
+
+
+def amount_too_large() -> InvalidInput:
+    return InvalidInput(
+        _("The order's total is above %(largest)s.") % {"largest": LARGEST_AMOUNT},
+        code="amount_too_large",
     )
 
 
@@ -323,10 +347,7 @@ def _apply(item, shop, customer, skus, existing: _Existing, writes: _Writes, now
         order = Order(shop=shop, external_id=item.external_id, created_at=now, updated_at=now)
         writes.new_orders.append(order)
     elif order.customer_id != customer.id and order.id in existing.orders_with_cases:
-        raise Conflict(
-            _("The order has after-sales cases; its customer cannot change."),
-            code="order_customer_locked",
-        )
+        raise customer_locked()
     before = _values(order, ORDER_FIELDS)
     order.customer_id = customer.id
     order.status = derive_status(item)
@@ -350,7 +371,7 @@ def _apply(item, shop, customer, skus, existing: _Existing, writes: _Writes, now
         else:
             claimed, refunded = existing.held.get(line.id, (0, ZERO))
             if values["quantity"] < claimed or values["paid_amount"] < refunded:
-                raise _line_locked(line)
+                raise line_locked(line.external_id)
             line_before = _values(line, LINE_FIELDS)
             for name, value in values.items():
                 setattr(line, name, value)
@@ -361,10 +382,7 @@ def _apply(item, shop, customer, skus, existing: _Existing, writes: _Writes, now
     order.goods_amount = sum((line.paid_amount for line in lines.values()), ZERO)
     order.total_amount = order.goods_amount + order.shipping_fee
     if order.total_amount > LARGEST_AMOUNT:
-        raise InvalidInput(
-            _("The order's total is above %(largest)s.") % {"largest": LARGEST_AMOUNT},
-            code="amount_too_large",
-        )
+        raise amount_too_large()
     if not created and _values(order, ORDER_FIELDS) != before:
         order.updated_at = now
         writes.changed_orders.append(order)
