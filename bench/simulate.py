@@ -64,6 +64,7 @@ from bench.support import (
     ROOT,
     Client,
     cli,
+    database_exists,
     db_name,
     env_for,
     pg_url,
@@ -164,14 +165,15 @@ def plan_day(args, rng: random.Random, orders: list[tuple], due: dict[str, list[
 
 def prepare(args) -> tuple[dict, list[tuple], dict[str, list[int]]]:
     """A fresh database: ``bench.generate``'s data sized to the day, the bench admin's token."""
-    url = pg_url(DATASET)
+    url = pg_url(args.dataset)
     env = env_for(url, HOME)
     # enough earlier cases to draw the due ones from (a tenth are unanswered refund-only
     # requests), and enough shop-1 orders without a case to open the day's cases on
     existing = max(10_000, args.deadlines * 12)
     orders = max(20_000, existing + args.cases * 6)
-    psql_admin(f'DROP DATABASE IF EXISTS "{db_name(DATASET)}" WITH (FORCE)')
-    psql_admin(f'CREATE DATABASE "{db_name(DATASET)}"')
+    if database_exists(args.dataset):
+        psql_admin(f'DROP DATABASE "{db_name(args.dataset)}" WITH (FORCE)')
+    psql_admin(f'CREATE DATABASE "{db_name(args.dataset)}"')
     cli(env, "migrate", "--no-input", "-v0")
     print(f"generating {orders:,} orders, {existing:,} earlier cases …", flush=True)
     stats = generate.generate(url, orders, existing)
@@ -196,6 +198,13 @@ def prepare(args) -> tuple[dict, list[tuple], dict[str, list[int]]]:
         check=True,
     )
     with psycopg.connect(url) as connection:
+        # the dataset's own deadlines (an hour overdue to ten days away) are later days'
+        # deadlines: past the run, so no worker acts on one before the day's are written
+        connection.execute(
+            "UPDATE cases_case SET deadline_at = deadline_at + interval '60 days' "
+            "WHERE deadline_at IS NOT NULL"
+        )
+        connection.commit()
         fresh = connection.execute(
             """
             SELECT o.id, l.id, cu.external_id FROM catalog_order o
@@ -254,8 +263,8 @@ for customer, token in {json.dumps(tokens)}.items():
 
 def seed_deadlines(url: str, plan: Plan, wall_start: float, speedup: float) -> dict[int, float]:
     """Write each due case's deadline at the real moment its simulated one maps to (the day
-    starts at ``wall_start``, epoch seconds); push every other deadline of the dataset past the
-    run (they are later days' deadlines)."""
+    starts at ``wall_start``, epoch seconds); every other deadline of the dataset is past the
+    run (``prepare`` moved them)."""
     planned_real: dict[int, float] = {}
     rows = []
     for case_id, at, action in plan.deadlines:
@@ -264,17 +273,12 @@ def seed_deadlines(url: str, plan: Plan, wall_start: float, speedup: float) -> d
         state = "awaiting_seller" if action == "auto_approve" else "awaiting_return"
         kind = "refund_only" if action == "auto_approve" else "return_refund"
         rows.append((case_id, dt.datetime.fromtimestamp(real, dt.UTC), action, state, kind))
-    with psycopg.connect(url) as connection:
-        connection.execute(
-            "UPDATE cases_case SET deadline_at = deadline_at + interval '60 days' "
-            "WHERE deadline_at IS NOT NULL"
+    with psycopg.connect(url) as connection, connection.cursor() as cursor:
+        cursor.executemany(
+            "UPDATE cases_case SET deadline_at = %s, deadline_action = %s, state = %s, "
+            "kind = %s WHERE id = %s",
+            [(due, action, state, kind, case_id) for case_id, due, action, state, kind in rows],
         )
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                "UPDATE cases_case SET deadline_at = %s, deadline_action = %s, state = %s, "
-                "kind = %s WHERE id = %s",
-                [(due, action, state, kind, case_id) for case_id, due, action, state, kind in rows],
-            )
     return planned_real
 
 
@@ -475,7 +479,8 @@ def acted_at(url: str, case_ids: list[int]) -> dict[int, tuple[float, str]]:
         twice = connection.execute(
             "SELECT count(*) FROM (SELECT subject_id FROM core_event WHERE subject_id = ANY(%s) "
             "AND action IN ('auto_approve', 'auto_close') AND at > now() - interval '1 day' "
-            "GROUP BY subject_id HAVING count(*) > 1) t",
+            "AND subject_type_id = (SELECT id FROM django_content_type WHERE app_label = 'cases' "
+            "AND model = 'case') GROUP BY subject_id HAVING count(*) > 1) t",
             [case_ids],
         ).fetchone()[0]
     return {row[0]: (row[1].timestamp(), row[2]) for row in rows}, twice
@@ -634,7 +639,7 @@ def simulate(args) -> dict:
     rng = random.Random(args.seed)
     stats, fresh, due = prepare(args)
     plan = plan_day(args, rng, fresh, due)
-    url = pg_url(DATASET)
+    url = pg_url(args.dataset)
     env = env_for(url, HOME)
     env["AFTERSALES_WORKER_INTERVAL"] = f"{args.sweep_interval / args.speedup:.4f}"
     shippers = sorted({case.customer_external_id for case in plan.cases if case.ship_at})
@@ -717,6 +722,9 @@ def main() -> None:
     parser.add_argument("--peak-hour", type=int, default=20)
     parser.add_argument("--grace", type=float, default=60, help="real seconds to drain after")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument(
+        "--dataset", default=DATASET, help="the database (made afresh; BENCH_SUFFIX appended)"
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     if args.deadlines is None:
