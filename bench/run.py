@@ -1,6 +1,8 @@
 """Run every benchmark with its floor, print a table and write JSON.
 
     make bench                       # or: .venv/bin/python -m bench.run
+    .venv/bin/python -m bench.run --only simulate   # a day replayed (bench/simulate.py; not in
+                                                    # the default set: it takes ten minutes)
     .venv/bin/python -m bench.run --rebuild --only queue,detail
 
 Datasets (PostgreSQL, built once and kept: ``--rebuild`` builds them again):
@@ -28,7 +30,7 @@ from pathlib import Path
 
 import psycopg
 
-from bench import generate, insights, paths, sync
+from bench import generate, insights, paths, simulate, sync
 from bench.support import (
     HOME,
     ROOT,
@@ -634,6 +636,25 @@ def bench_insights(dataset: str, repeat: int) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def bench_simulate(quick: bool) -> dict:
+    """``bench.simulate`` in a process of its own (a database of its own): the default day, about
+    ten minutes; ``--quick``: a smaller, faster day (about three)."""
+    path = HOME / "simulate.json"
+    HOME.mkdir(parents=True, exist_ok=True)
+    shape = ("--cases", "150", "--speedup", "480") if quick else ()
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.simulate", *shape, "--json", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=7200,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"bench.simulate failed:\n{done.stderr[-3000:]}")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
 def table(results: dict) -> str:
     rows = []
 
@@ -750,6 +771,9 @@ def table(results: dict) -> str:
     if "paths" in results:
         for row in paths.rows(results["paths"]):
             add(*row)
+    if "simulate" in results:
+        for row in simulate.rows(results["simulate"]):
+            add(*row)
     widths = [
         max(
             len(str(r[i]))
@@ -813,6 +837,8 @@ def main() -> None:
         ("sync", "sync", lambda: bench_sync(requests=200 if args.quick else 10_000)),
         ("insights", "insights", lambda: bench_insights(large, repeat=5 if args.quick else 20)),
         ("paths", "paths", lambda: paths.in_process(large, quick=args.quick)),
+        # a day replayed against the product: ten minutes, so only when asked (--only simulate)
+        ("simulate", "simulate", lambda: bench_simulate(args.quick)),
     ]
     for group, key, step in steps:
         if group in chosen:
