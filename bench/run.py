@@ -493,9 +493,12 @@ def _import_floor(name: str, path: Path) -> float:
         connection.execute("UPDATE staging SET external_id = 'F' || external_id")
         statements = [
             "INSERT INTO catalog_customer (shop_id, external_id, name, phone, email, created_at, updated_at) "
+            # the end state the product leaves: each customer's last name and phone in the file
             "SELECT DISTINCT ON (s.id, st.customer_external_id) s.id, st.customer_external_id, st.customer_name, "
             "st.customer_phone, '', now(), now() FROM staging st JOIN catalog_shop s ON s.code = st.shop "
-            "ON CONFLICT (shop_id, external_id) DO UPDATE SET name = EXCLUDED.name",
+            "ORDER BY s.id, st.customer_external_id, st.ctid DESC "
+            "ON CONFLICT (shop_id, external_id) DO UPDATE SET name = EXCLUDED.name, "
+            "phone = EXCLUDED.phone, updated_at = EXCLUDED.updated_at",
             "INSERT INTO catalog_order (shop_id, external_id, customer_id, status, paid_at, shipped_at, "
             "signed_at, shipping_fee, goods_amount, total_amount, created_at, updated_at) "
             "SELECT s.id, st.external_id, c.id, 'shipped', min(st.paid_at), min(st.shipped_at), "
