@@ -219,3 +219,31 @@ def test_the_answer_is_the_stored_one_byte_for_byte(seeded, customer, agent, nam
         stored.write_text(_as_template(text, names) + "\n", encoding="utf-8")
     expected = Template(stored.read_text(encoding="utf-8").removesuffix("\n")).substitute(names)
     assert text == expected
+
+
+def test_the_answers_encoder_writes_what_ninjas_writes():
+    import json
+    import zoneinfo
+
+    from ninja.responses import NinjaJSONEncoder
+
+    from config.api import AnswerEncoder
+
+    # given amounts and times of every form an answer holds, and kinds it hands on
+    shanghai = zoneinfo.ZoneInfo("Asia/Shanghai")
+    values = [
+        Decimal("160.00"),
+        Decimal("-0.00"),
+        Decimal("1E+2"),
+        Decimal("0.1000"),
+        dt.datetime(2026, 11, 24, 2, 0, tzinfo=dt.UTC),
+        dt.datetime(2026, 11, 24, 2, 0, 0, 123456, tzinfo=dt.UTC),
+        dt.datetime(2026, 11, 24, 10, 0, 0, 5, tzinfo=shanghai),
+        dt.datetime(2026, 11, 24, 2, 0),
+        dt.date(2026, 11, 24),
+        dt.time(10, 30, 0, 250000),
+        dt.timedelta(hours=25, seconds=3),
+        {"nested": [Decimal("5.00"), dt.datetime(2026, 1, 1, tzinfo=dt.UTC)]},
+    ]
+    # when both encode them, then the text is the same
+    assert json.dumps(values, cls=AnswerEncoder) == json.dumps(values, cls=NinjaJSONEncoder)
