@@ -9,12 +9,21 @@ wrote, and ``tests/test_compiled.py`` checks that both give the same rows.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
+
+
+def _marker(kind: type, index: int, name: str):
+    if kind is int:
+        return -2_000_000_000 - index
+    if kind is dt.datetime:
+        return dt.datetime(1901, 1, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=index)
+    return f"\x1fcompiled:{name}\x1f"
 
 
 @dataclass(frozen=True)
@@ -28,37 +37,48 @@ class _Plan:
 
 class Compiled:
     """``build(**values)`` returns a ``.values(*fields)`` queryset whose filters take each value
-    (named with its type, ``str`` or ``int``) as a plain parameter: an exact match, not an ``in``
-    of a list. ``rows(**values)`` gives the same dicts as ``list(build(**values))``."""
+    (named with its type, ``str``, ``int`` or ``datetime.datetime``) as a plain parameter, once
+    or more: a comparison, not an ``in`` of a list (a list's items are values of their own).
+    ``rows(**values)`` gives the same dicts as ``list(build(**values))``."""
 
     def __init__(self, build: Callable[..., QuerySet], fields: Sequence[str], **values: type):
         self.build = build
         self.fields = tuple(fields)
         # a marker per value, of its type (a number field refuses a text marker); a number within
-        # a 32-bit id's range, else the ORM takes the filter for an empty result and writes no SQL
+        # a 32-bit id's range, else the ORM takes the filter for an empty result and writes no SQL;
+        # a moment in 1901 (bound as the database's driver takes a datetime)
+        self.kinds = dict(values)
         self.markers = {
-            name: -2_000_000_000 - index if kind is int else f"\x1fcompiled:{name}\x1f"
+            name: _marker(kind, index, name)
             for index, (name, kind) in enumerate(sorted(values.items()))
         }
         self._plans: dict[str, _Plan] = {}
+
+    def _bound(self, using: str, name: str, value):
+        if self.kinds[name] is dt.datetime:
+            return connections[using].ops.adapt_datetimefield_value(value)
+        return value
+
+    def _slots(self, using: str, params) -> tuple[tuple[int, str], ...]:
+        bound = {name: self._bound(using, name, marker) for name, marker in self.markers.items()}
+        slots = tuple(
+            (index, name)
+            for index, param in enumerate(params)
+            for name, marker in bound.items()
+            if param == marker
+        )
+        if {name for _, name in slots} != set(self.markers):
+            raise ValueError("every value must appear as a plain parameter")
+        return slots
 
     def _plan(self, using: str) -> _Plan:
         plan = self._plans.get(using)
         if plan is not None:
             return plan
-        markers = self.markers
-        names = sorted(markers)
-        queryset = self.build(**markers)
+        queryset = self.build(**self.markers)
         compiler = queryset.query.get_compiler(using=using)
         sql, params = compiler.as_sql()
-        slots = tuple(
-            (index, name)
-            for index, param in enumerate(params)
-            for name, marker in markers.items()
-            if param == marker
-        )
-        if sorted(name for _, name in slots) != sorted(names):
-            raise ValueError("every value must appear once as a plain parameter")
+        slots = self._slots(using, params)
         if len(compiler.select) != len(self.fields):
             raise ValueError("the query must select exactly its fields")
         converters = compiler.get_converters([column[0] for column in compiler.select])
@@ -73,7 +93,7 @@ class Compiled:
         plan = self._plan(using)
         params = list(plan.params)
         for index, name in plan.slots:
-            params[index] = values[name]
+            params[index] = self._bound(using, name, values[name])
         with connections[using].cursor() as cursor:
             cursor.execute(plan.sql, params)
             rows = cursor.fetchall()
@@ -127,17 +147,9 @@ class CompiledJoined(Compiled):
             return plan  # type: ignore[return-value]
         from django.db.models.query import get_related_populators
 
-        markers = self.markers
-        compiler = self.build(**markers).query.get_compiler(using=using)
+        compiler = self.build(**self.markers).query.get_compiler(using=using)
         sql, params = compiler.as_sql()
-        slots = tuple(
-            (index, name)
-            for index, param in enumerate(params)
-            for name, marker in markers.items()
-            if param == marker
-        )
-        if sorted(name for _, name in slots) != sorted(markers):
-            raise ValueError("every value must appear once as a plain parameter")
+        slots = self._slots(using, params)
         select, klass_info = compiler.select, compiler.klass_info
         start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
         plan = _JoinedPlan(
