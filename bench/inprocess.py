@@ -1,7 +1,9 @@
-"""Opening a case and reading one, in-process: CPU and queries per request, and a profile.
+"""Opening a case, reading one and reading the queue, in-process: CPU and queries per request,
+and a profile.
 
-    python -m bench.inprocess                         # bench_small, 300 opens, 300 detail reads
-    python -m bench.inprocess --opens 500 --reads 0 --profile 30
+    python -m bench.inprocess               # bench_small: 300 opens, 300 detail reads, 300 pages
+    python -m bench.inprocess --opens 500 --reads 0 --pages 0 --profile 30
+    python -m bench.inprocess --opens 0 --reads 0 --pages 300 --profile 40   # the queue alone
 
 Django's test client against a benchmark dataset (``bench.run`` builds it; the opens take
 signed orders of shop ``bench1`` that have no case yet), one request after another: no network,
@@ -67,7 +69,7 @@ def _profile_text(profile: cProfile.Profile, top: int) -> str:
     return out.getvalue()
 
 
-def run(dataset: str, opens: int, reads: int, profile_top: int) -> dict:
+def run(dataset: str, opens: int, reads: int, pages: int, profile_top: int) -> dict:
     _setup(dataset)
     from django.test import Client
 
@@ -115,6 +117,41 @@ def run(dataset: str, opens: int, reads: int, profile_top: int) -> dict:
         results["detail"] = _measure([read] * reads, profile)
         if profile is not None:
             profiles["detail"] = _profile_text(profile, profile_top)
+    if pages:
+        import psycopg
+
+        from bench.run import encode_cursor
+
+        # the queue as ``bench.run`` reads it: a shop's cases awaiting the seller, the first page
+        # and one three quarters deep
+        with psycopg.connect(pg_url(dataset)) as connection:
+            shop = connection.execute("SELECT id FROM catalog_shop WHERE code='bench1'").fetchone()[
+                0
+            ]
+            total = connection.execute(
+                "SELECT count(*) FROM cases_case WHERE shop_id=%s AND state='awaiting_seller'",
+                [shop],
+            ).fetchone()[0]
+            deep = connection.execute(
+                "SELECT deadline_at, id FROM cases_case WHERE shop_id=%s "
+                "AND state='awaiting_seller' ORDER BY deadline_at NULLS LAST, id OFFSET %s LIMIT 1",
+                [shop, min(total * 3 // 4, max(total - 51, 0))],
+            ).fetchone()
+        path = "/api/v1/cases?shop=bench1&state=awaiting_seller&limit=50"
+        for name, url in (
+            ("queue_first", path),
+            ("queue_deep", f"{path}&cursor={encode_cursor(deep[0], deep[1])}"),
+        ):
+
+            def page(url=url):
+                answer = client.get(url)
+                assert answer.status_code == 200, answer.content[:300]
+
+            _measure([page] * 20, None)
+            profile = cProfile.Profile(time.process_time) if profile_top else None
+            results[name] = _measure([page] * pages, profile)
+            if profile is not None:
+                profiles[name] = _profile_text(profile, profile_top)
     for name, text in profiles.items():
         print(f"--- profile: {name} ---\n{text}")
     return results
@@ -127,9 +164,10 @@ def main() -> None:
     parser.add_argument("--dataset", default="bench_small")
     parser.add_argument("--opens", type=int, default=300)
     parser.add_argument("--reads", type=int, default=300)
+    parser.add_argument("--pages", type=int, default=300, help="queue pages (first, deep)")
     parser.add_argument("--profile", type=int, default=0, metavar="N")
     args = parser.parse_args()
-    print(json.dumps(run(args.dataset, args.opens, args.reads, args.profile), indent=2))
+    print(json.dumps(run(args.dataset, args.opens, args.reads, args.pages, args.profile), indent=2))
 
 
 if __name__ == "__main__":

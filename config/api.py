@@ -3,6 +3,11 @@ HTTP."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
 from django.core.exceptions import ImproperlyConfigured, RequestDataTooBig
 from django.http import Http404, HttpRequest
 from django.http.request import RawPostDataException
@@ -11,6 +16,7 @@ from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
+from ninja.responses import NinjaJSONEncoder
 from ninja.security import HttpBearer
 
 from aftersales.cases.api import router as cases_router
@@ -47,9 +53,32 @@ class NulFreeJSONParser(Parser):
         return data
 
 
+def _datetime_text(moment: dt.datetime) -> str:
+    # Django's JSON encoder's words for a datetime: milliseconds, "Z" for UTC.
+    text = moment.isoformat()
+    if moment.microsecond:
+        text = text[:23] + text[26:]
+    if text.endswith("+00:00"):
+        text = text.removesuffix("+00:00") + "Z"
+    return text
+
+
+class AnswerEncoder(NinjaJSONEncoder):
+    """ninja's encoder, with the two kinds an answer is full of (a queue page holds 300 amounts
+    and times) found by their exact type first: the same text, without a chain of
+    ``isinstance`` checks through three encoders for each value."""
+
+    by_type: dict[type, Callable[[Any], str]] = {Decimal: str, dt.datetime: _datetime_text}
+
+    def default(self, o):
+        convert = self.by_type.get(type(o))
+        return convert(o) if convert is not None else super().default(o)
+
+
 class Utf8JSONRenderer(JSONRenderer):
     # Chinese product names and messages stay readable on the wire (and a third shorter).
     json_dumps_params = {"ensure_ascii": False}
+    encoder_class = AnswerEncoder
 
 
 class CleanIdsAPI(NinjaAPI):

@@ -105,3 +105,141 @@ def test_a_compiled_query_refuses_values_it_was_not_built_for(db):
     with pytest.raises(TypeError):
         query.rows(name="x")
     assert query.rows(user_id=10**6) == []
+
+
+def _fields(instance) -> dict:
+    """An instance's column values (no state, no cached relations)."""
+    if instance is None:
+        return None
+    return {
+        field.attname: getattr(instance, field.attname) for field in instance._meta.concrete_fields
+    }
+
+
+def _case_as_read(case) -> dict:
+    """Everything a case page reads of ``case_get``'s case: its columns, the rows it follows,
+    its owner's name, and its lines with theirs."""
+    if case is None:
+        return None
+    return {
+        "case": _fields(case),
+        **{
+            name: _fields(getattr(case, name))
+            for name in ("shop", "order", "customer", "policy", "return_address", "service_center")
+        },
+        "assignee_username": case.assignee_username,
+        "lines": [
+            {
+                "line": _fields(line),
+                "order_line": _fields(line.order_line),
+                "sku": _fields(line.order_line.sku),
+                "replacement_sku": _fields(line.replacement_sku),
+                "case": line.case is case,
+            }
+            for line in case.lines.all()
+        ],
+    }
+
+
+def test_the_compiled_case_page_query_equals_the_orms_for_every_kind_of_caller(people, clock):
+    from decimal import Decimal
+
+    from aftersales.cases import selectors
+    from aftersales.cases.models import Case
+    from aftersales.core.errors import NotFound
+    from tests.conftest import make_order, open_case
+
+    # given a case of two lines, approved (a return address), owned, with a replacement SKU
+    order = make_order(
+        external_id="CMP-1",
+        lines=[
+            ("L1", "SKU-A", 2, Decimal("100.00"), Decimal("200.00")),
+            ("L2", "SKU-B", 1, Decimal("20.00"), Decimal("20.00")),
+        ],
+    )
+    first = open_case(people["customer"], order)
+    assert people["agent"].act(first["number"], "approve").status_code == 200
+    case = Case.objects.get(number=first["number"])
+    case.assignee_id = get_user_model().objects.get(username="agent").pk
+    case.save(update_fields=["assignee"])
+    line = case.lines.first()
+    line.replacement_sku_id = line.order_line.sku_id
+    line.save(update_fields=["replacement_sku"])
+    # and a stranger's case in another shop
+    make_order("other", external_id="CMP-2", customer="C2")
+    callers = {who: people[who].principal for who in ("admin", "operator", "agent", "lead")}
+    callers["customer"] = people["customer"].principal
+    callers["stranger"] = make_user("buyer2", "customer", shop="other", customer="C2").principal
+    for who, actor in callers.items():
+        for number in (case.number, "AS-NONE"):
+            # when the compiled queries and the ORM's read the case
+            expected = _case_as_read(selectors.case_get_orm(actor=actor, number=number))
+            try:
+                compiled = _case_as_read(selectors.case_get(actor=actor, number=number))
+            except NotFound:
+                compiled = None
+            # then both give the same rows, or neither finds it
+            assert compiled == expected, (who, number)
+            if who != "stranger" and number == case.number:
+                assert compiled is not None and len(compiled["lines"]) == 1
+    assert selectors._CASE.for_caller(callers["lead"]) is not None  # two shops: compiled too
+
+
+def test_the_compiled_queue_pages_equal_the_orms(people, clock):
+    from aftersales.cases import selectors
+    from aftersales.cases.models import Case
+    from tests.conftest import make_order, open_case
+
+    # given cases of two customers, two states, with and without a deadline, one flagged
+    numbers = []
+    for index in range(7):
+        order = make_order(external_id=f"QC{index}")
+        numbers.append(open_case(people["customer"], order)["number"])
+        clock.shift(minutes=index * 7 % 5 + 1)
+    people["agent"].act(numbers[1], "approve")
+    people["customer"].act(numbers[2], "cancel")
+    people["customer"].act(numbers[3], "cancel")
+    Case.objects.filter(number=numbers[4]).update(deadline_at=None, flag="red")
+    Case.objects.filter(number=numbers[5]).update(
+        deadline_at=Case.objects.get(number=numbers[6]).deadline_at
+    )
+    agent_id = get_user_model().objects.get(username="agent").pk
+    Case.objects.filter(number=numbers[6]).update(assignee_id=agent_id)
+    order_id = Case.objects.get(number=numbers[0]).order_id
+    filter_sets = [
+        {},
+        {"state": ["awaiting_seller"]},
+        {"state": ["awaiting_seller", "cancelled", "awaiting_return"]},
+        {"shop": "shop"},
+        {"shop": "nosuch"},
+        {"shop": "shop", "state": ["awaiting_seller"], "kind": "return_refund"},
+        {"flagged": True},
+        {"customer": "C1", "reason": "quality_issue"},
+        {"order": order_id},
+        {"assignee_id": agent_id},
+        {"platform": "taobao"},
+    ]
+    callers = {who: people[who].principal for who in ("admin", "agent", "lead", "customer")}
+    for who, actor in callers.items():
+        for given in filter_sets:
+            filters = selectors.CaseFilters(**given)
+            after, pages = None, 0
+            while True:
+                # when a page is read by the compiled queries and by the ORM's
+                expected = selectors._keyset_page(selectors.case_queryset(actor, filters), after, 3)
+                compiled = selectors._compiled_page(actor, filters, after, 3)
+                # then both give the same rows, page after page
+                assert compiled == expected, (who, given, after)
+                pages += 1
+                if len(expected) < 3:
+                    break
+                after = selectors.Cursor(expected[-1]["deadline_at"], expected[-1]["id"])
+            assert pages >= 1
+    assert (
+        len(
+            selectors._keyset_page(
+                selectors.case_queryset(callers["admin"], selectors.CaseFilters()), None, 50
+            )
+        )
+        == 7
+    )

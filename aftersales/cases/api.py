@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from typing import Literal
 
@@ -43,9 +42,16 @@ from aftersales.core.schemas import (
 router = Router(tags=["cases"])
 
 
-def present_row(row: dict, now: dt.datetime) -> dict:
-    """A queue row (``selectors.SUMMARY_FIELDS``) as the API shows it."""
+def present_row(row: dict, now: dt.datetime, state_labels: dict | None = None) -> dict:
+    """A queue row (``selectors.SUMMARY_FIELDS``) as the API shows it; ``state_labels`` keeps
+    the words of each (state, kind) for the rows of one page (a page repeats a few)."""
     deadline = row["deadline_at"]
+    if state_labels is None:
+        label = state_label(row["state"], row["kind"])
+    else:
+        label = state_labels.get((row["state"], row["kind"]))
+        if label is None:
+            label = state_labels[row["state"], row["kind"]] = state_label(row["state"], row["kind"])
     return {
         "number": row["number"],
         "shop": row["shop__code"],
@@ -57,7 +63,7 @@ def present_row(row: dict, now: dt.datetime) -> dict:
         "fault": row["fault"],
         "return_shipping_payer": row["return_shipping_payer"],
         "state": row["state"],
-        "state_label": state_label(row["state"], row["kind"]),
+        "state_label": label,
         "requested_amount": row["requested_amount"],
         "approved_amount": row["approved_amount"],
         "refunded_amount": row["refunded_amount"],
@@ -178,7 +184,7 @@ def present_case(case: Case, principal: Principal) -> dict:
             }
             for line in case.lines.all()
         ],
-        "events": [dataclasses.asdict(entry) for entry in events_for(principal, case.events.all())],
+        "events": [entry.as_dict() for entry in events_for(principal, case.events.all())],
     }
 
 
@@ -233,8 +239,8 @@ def list_cases(request: HttpRequest, query: Query[CaseQuery]):
         cursor=query.cursor,
         limit=page_limit(query.limit),
     )
-    now = clock.now()
-    return {"items": [present_row(row, now) for row in rows], "next_cursor": next_cursor}
+    now, labels = clock.now(), {}
+    return {"items": [present_row(row, now, labels) for row in rows], "next_cursor": next_cursor}
 
 
 @router.get("/cases/lookup", response={200: CaseOut, **ERROR_RESPONSES})

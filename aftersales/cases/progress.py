@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from aftersales.cases.choices import Action, CaseKind
-from aftersales.cases.timeline import events_for
+from aftersales.cases.timeline import VISIBILITY, visible_events
 from aftersales.cases.wording import carrier_label, state_label
 from aftersales.core.actors import Principal
 
@@ -21,9 +21,7 @@ CUSTOMER_VIEW = Principal(user_id=None, username="", role="customer")
 VISIBLE_ACTIONS = frozenset({Action.REMIND, Action.OFFER})
 
 
-def _detail(event, currency: str) -> str:
-    data = event.data or {}
-    action = event.action
+def _detail(action: str, data: dict, currency: str) -> str:
     if action == Action.DIAGNOSE:
         parts = []
         if data.get("service_center"):
@@ -56,25 +54,29 @@ def _detail(event, currency: str) -> str:
 
 def steps(case) -> list[dict]:
     """The case's steps, oldest first, as the customer may see them (the timeline's visibility
-    rule, ``timeline.events_for``); reads the prefetched timeline."""
+    rule, ``timeline.visible_events``); reads the prefetched timeline."""
     currency = case.shop.currency
     result = []
-    for event in events_for(CUSTOMER_VIEW, case.events.all()):
+    labels: dict[str, str] = {}  # each state's words once per read
+    for event, data in visible_events(CUSTOMER_VIEW, case.events.all(), visibility=VISIBILITY):
         moved = event.to_state and event.to_state != event.from_state
         if not moved and event.action not in VISIBLE_ACTIONS:
             continue
         state = event.to_state or case.state
-        label = state_label(state, case.kind)
         if event.action == Action.REMIND:
-            label = _("Reminder: the repair quote is waiting for you")
+            label = str(_("Reminder: the repair quote is waiting for you"))
         elif event.action == Action.OFFER:
-            label = _("The shop offers an alternative")
+            label = str(_("The shop offers an alternative"))
+        else:
+            label = labels.get(state)
+            if label is None:
+                label = labels[state] = str(state_label(state, case.kind))
         result.append(
             {
                 "state": state,
-                "label": str(label),
+                "label": label,
                 "at": event.at,
-                "detail": str(_detail(event, currency)),
+                "detail": str(_detail(event.action, data, currency)),
             }
         )
     return result

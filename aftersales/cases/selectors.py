@@ -18,7 +18,7 @@ from aftersales.cases.models import Case, CaseLine, Compensation, Evidence
 from aftersales.catalog.models import Customer, Order, Shop
 from aftersales.core import clock
 from aftersales.core.actors import Principal
-from aftersales.core.compiled import CompiledModels
+from aftersales.core.compiled import Compiled, CompiledJoined, CompiledModels, ScopedCompiled
 from aftersales.core.errors import Conflict, InvalidInput, NotFound
 from aftersales.core.gate import known_related
 from aftersales.core.models import Event
@@ -51,29 +51,62 @@ _EVIDENCE = CompiledModels(
 )
 
 
-def case_get(*, actor: Principal, number: str) -> Case:
-    """One case with everything its page shows, in a fixed number of queries."""
-    case = (
-        cases_for(actor)
-        .select_related("shop", "order", "customer", "policy", "return_address", "service_center")
+def _case_with_relations(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """A case page's case: its shop, order, customer, policy and addresses in one join."""
+    return cases.select_related(
+        "shop", "order", "customer", "policy", "return_address", "service_center"
+    ).annotate(
         # The owner's name alone, by a scalar subquery: one more joined table made PostgreSQL's
         # planner take twice as long over this eight-way join (11 ms instead of 5).
-        .annotate(
-            assignee_username=Subquery(
-                get_user_model().objects.filter(pk=OuterRef("assignee_id")).values("username")[:1]
-            )
+        assignee_username=Subquery(
+            get_user_model().objects.filter(pk=OuterRef("assignee_id")).values("username")[:1]
         )
-        .prefetch_related(
-            Prefetch(
-                "lines",
-                queryset=CaseLine.objects.select_related(
-                    "order_line__sku", "replacement_sku"
-                ).order_by("id"),
-            )
-        )
+    )
+
+
+def _case_lines(lines: QuerySet[CaseLine]) -> QuerySet[CaseLine]:
+    return lines.select_related("order_line__sku", "replacement_sku").order_by("id")
+
+
+# The case and its lines, compiled once per shape of the caller's scope: Django's compiler took
+# longer over the eight-way join and the lines' prefetch than the database took to answer them.
+_CASE = ScopedCompiled(
+    CompiledJoined,
+    lambda scope, number: _case_with_relations(cases_for(scope)).filter(number=number)[:1],
+    number=str,
+)
+_LINES = CompiledJoined(
+    lambda case_id: _case_lines(CaseLine.objects.filter(case_id=case_id)), case_id=int
+)
+
+
+def case_get_orm(*, actor: Principal, number: str) -> Case | None:
+    """The case ``case_get`` reads, with its lines, by the ORM itself: the definition the
+    compiled queries follow (``tests/test_compiled.py`` checks they agree), and the answer for
+    the callers whose scope is not compiled."""
+    return (
+        _case_with_relations(cases_for(actor))
+        .prefetch_related(Prefetch("lines", queryset=_case_lines(CaseLine.objects.all())))
         .filter(number=number)
+        .order_by("pk")
         .first()
     )
+
+
+def case_get(*, actor: Principal, number: str) -> Case:
+    """One case with everything its page shows, in a fixed number of queries."""
+    compiled = _CASE.for_caller(actor)
+    if compiled is None:
+        case = case_get_orm(actor=actor, number=number)
+    else:
+        query, scope = compiled
+        found = query.instances(number=number, **scope)
+        case = found[0] if found else None
+        if case is not None:
+            lines = _LINES.instances(case_id=case.id)
+            for line in lines:
+                line.case = case
+            known_related(case, "lines", lines)
     if case is None:
         raise NotFound(_("No case %(number)s.") % {"number": number}, code="case_not_found")
     type_id = ContentType.objects.get_for_model(Case).id
@@ -260,15 +293,28 @@ def _keyset_page(cases: QuerySet[Case], after: Cursor | None, size: int) -> list
 
 def case_queryset(actor: Principal, filters: CaseFilters) -> QuerySet[Case]:
     """The cases the caller may see that match ``filters`` (unordered)."""
-    cases = cases_for(actor)
+    # A constant shop id (not a join on the code) lets the planner walk the queue index in
+    # deadline order and stop after one page, instead of sorting every case of the state.
+    shop_id = _shop_id(filters.shop) if filters.shop else None
+    return _narrowed(actor, cases_for(actor), filters, shop_id)
+
+
+def _shop_id(code: str) -> int | None:
+    found = _SHOP_ID.tuples(code=code)
+    return found[0][0] if found else None
+
+
+_SHOP_ID = Compiled(lambda code: Shop.objects.filter(code=code).values("id")[:1], ["id"], code=str)
+
+
+def _narrowed(
+    actor: Principal, cases: QuerySet[Case], filters: CaseFilters, shop_id: int | None
+) -> QuerySet[Case]:
     if filters.state:
         cases = cases.filter(state__in=filters.state)
     if filters.kind:
         cases = cases.filter(kind=filters.kind)
     if filters.shop:
-        # A constant shop id (not a join on the code) lets the planner walk the queue index in
-        # deadline order and stop after one page, instead of sorting every case of the state.
-        shop_id = Shop.objects.filter(code=filters.shop).values_list("id", flat=True).first()
         cases = cases.filter(shop_id=shop_id)
     if filters.customer:
         cases = cases.filter(customer__external_id=filters.customer)
@@ -298,6 +344,102 @@ def case_queryset(actor: Principal, filters: CaseFilters) -> QuerySet[Case]:
     return cases
 
 
+# The queue's pages of the usual filters (plain values: states, kind, shop, customer, order,
+# reason, flagged, owner, platform, store) compiled once per shape: which filters, how many states,
+# the caller's scope, where the page starts and its size. Building the SQL cost more than running
+# it. A search, a service-level filter or a time filter takes the ORM.
+_COMPILED_FILTERS = ("kind", "customer", "order", "reason", "assignee_id", "platform", "store")
+_VALUE_KINDS = {"order": int, "assignee_id": int, "store": int}
+_PAGES: dict[tuple, ScopedCompiled] = {}
+MAX_PAGE_SHAPES = 256
+
+
+def _compiled_page(
+    actor: Principal, filters: CaseFilters, after: Cursor | None, size: int
+) -> list[dict] | None:
+    """``_keyset_page(case_queryset(actor, filters), after, size)``'s rows by compiled queries;
+    ``None`` where the ORM must answer."""
+    if filters.search or filters.sla or filters.overdue is not None or filters.due_before:
+        return None
+    given = {name: getattr(filters, name) for name in _COMPILED_FILTERS}
+    given = {name: value for name, value in given.items() if value}
+    states = list(filters.state or [])
+    shop_id = None
+    if filters.shop:
+        shop_id = _shop_id(filters.shop)
+        if shop_id is None:
+            return []  # no such shop: no case has it
+    start = "first" if after is None else "after" if after.deadline_at is not None else "undated"
+    values = {**given, **{f"state_{i}": str(state) for i, state in enumerate(states)}}
+    if shop_id is not None:
+        values["shop_id"] = shop_id
+    if start != "first":
+        values["after_id"] = after.id
+    if start == "after":
+        values["after_deadline"] = after.deadline_at
+
+    def page(part: str, begin: str, limit: int) -> list[dict] | None:
+        used = values
+        if begin == "first":
+            used = {k: v for k, v in values.items() if k not in ("after_id", "after_deadline")}
+        shape = (part, begin, size, len(states), bool(filters.flagged), *sorted(used))
+        query = _PAGES.get(shape)
+        if query is None:
+            if len(_PAGES) >= MAX_PAGE_SHAPES:
+                return None
+            query = _PAGES[shape] = _page_query(part, begin, size, len(states), filters, used)
+        compiled = query.for_caller(actor)
+        if compiled is None:
+            return None
+        plan, scope = compiled
+        return plan.rows(**used, **scope)[:limit]
+
+    if start == "undated":
+        return page("undated", "undated", size)
+    rows = page("dated", start, size)
+    if rows is not None and len(rows) < size:
+        # the cases without a deadline come last, all of them after any dated page
+        more = page("undated", "first", size - len(rows))
+        rows = None if more is None else rows + more
+    return rows
+
+
+def _page_query(
+    part: str, start: str, size: int, state_count: int, filters: CaseFilters, values: dict
+) -> ScopedCompiled:
+    """The compiled query of one shape of page (``_compiled_page``)."""
+    kinds = {name: _VALUE_KINDS.get(name, str) for name in values}
+    kinds |= {"shop_id": int, "after_id": int, "after_deadline": dt.datetime}
+    kinds = {name: kind for name, kind in kinds.items() if name in values}
+
+    def build(scope: Principal, **given) -> QuerySet:
+        shaped = CaseFilters(
+            state=[given[f"state_{i}"] for i in range(state_count)] or None,
+            flagged=filters.flagged,
+            **{name: given[name] for name in _COMPILED_FILTERS if name in given},
+        )
+        cases = _narrowed(scope, cases_for(scope), shaped, given.get("shop_id"))
+        if "shop_id" in given and not shaped.shop:
+            cases = cases.filter(shop_id=given["shop_id"])
+        if part == "undated":
+            cases = cases.filter(deadline_at=None).order_by("id")
+            if start == "undated":
+                cases = cases.filter(id__gt=given["after_id"])
+        else:
+            cases = cases.exclude(deadline_at=None).order_by("deadline_at", "id")
+            if start == "after":
+                cases = cases.filter(deadline_at__gte=given["after_deadline"]).exclude(
+                    deadline_at=given["after_deadline"], id__lte=given["after_id"]
+                )
+        return cases.values(*SUMMARY_FIELDS)[:size]
+
+    return ScopedCompiled(
+        lambda scoped, **value_kinds: Compiled(scoped, SUMMARY_FIELDS, **value_kinds),
+        build,
+        **kinds,
+    )
+
+
 def case_list(
     *, actor: Principal, filters: CaseFilters, cursor: str | None = None, limit: int = 50
 ) -> tuple[list[dict], str | None]:
@@ -307,8 +449,10 @@ def case_list(
     Keyset pagination: the cursor is the last row's (deadline, id), so a deep page costs what the
     first one does.
     """
-    cases = case_queryset(actor, filters)
-    rows = _keyset_page(cases, Cursor.decode(cursor) if cursor else None, limit + 1)
+    after = Cursor.decode(cursor) if cursor else None
+    rows = _compiled_page(actor, filters, after, limit + 1)
+    if rows is None:
+        rows = _keyset_page(case_queryset(actor, filters), after, limit + 1)
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]

@@ -25,6 +25,7 @@ from aftersales.core.timeline import (  # noqa: F401 (the case's timeline words,
     entries_for,
     readable_time,
     sees_everything,
+    visible_events,
 )
 
 VISIBILITY: dict[str, Visibility] = {
