@@ -15,6 +15,8 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
+from django.db.models.query import get_related_populators
+from django.db.transaction import TransactionManagementError
 
 
 @dataclass(frozen=True)
@@ -59,22 +61,33 @@ class Compiled:
         )
         if sorted(name for _, name in slots) != sorted(names):
             raise ValueError("every value must appear once as a plain parameter")
-        if len(compiler.select) != len(self.fields):
-            raise ValueError("the query must select exactly its fields")
+        self._check_select(compiler)
         converters = compiler.get_converters([column[0] for column in compiler.select])
         plan = _Plan(sql, tuple(params), slots, compiler, converters)
         self._plans[using] = plan
         return plan
 
+    def _check_select(self, compiler) -> None:
+        if len(compiler.select) != len(self.fields):
+            raise ValueError("the query must select exactly its fields")
+
     def tuples(self, using: str = DEFAULT_DB_ALIAS, **values) -> list[tuple]:
         """The rows as tuples of the fields, in order."""
+        return self._rows(self._plan(using), using, values)
+
+    def _rows(self, plan: _Plan, using: str, values: dict) -> list:
         if sorted(values) != sorted(self.markers):
             raise TypeError(f"expected the values {sorted(self.markers)}")
-        plan = self._plan(using)
         params = list(plan.params)
         for index, name in plan.slots:
             params[index] = values[name]
-        with connections[using].cursor() as cursor:
+        connection = connections[using]
+        if plan.compiler.query.select_for_update and connection.get_autocommit():
+            # as the ORM refuses it: a lock taken outside a transaction would end at once
+            raise TransactionManagementError(
+                "select_for_update cannot be used outside of a transaction."
+            )
+        with connection.cursor() as cursor:
             cursor.execute(plan.sql, params)
             rows = cursor.fetchall()
         if plan.converters:
@@ -96,3 +109,60 @@ class CompiledModels(Compiled):
 
     def instances(self, using: str = DEFAULT_DB_ALIAS, **values) -> list[Model]:
         return [self.model.from_db(using, self.fields, row) for row in self.tuples(using, **values)]
+
+
+@dataclass(frozen=True)
+class _Building:
+    model: type[Model]
+    start: int
+    end: int
+    init_list: list[str]
+    populators: list
+    annotations: dict[str, int]
+
+
+class CompiledInstances(Compiled):
+    """Instances as iterating ``build(**values)`` gives them: the model's columns, the rows of
+    its ``select_related`` relations (each row its own related instances, as the ORM gives
+    them) and its annotations, built by the ORM's own code for a queryset's rows."""
+
+    def __init__(self, build: Callable[..., QuerySet], **values: type):
+        super().__init__(build, (), **values)
+        self._buildings: dict[str, _Building] = {}
+
+    def _check_select(self, compiler) -> None:
+        if compiler.klass_info is None:
+            raise ValueError("the query must give model instances")
+
+    def _building(self, using: str, plan: _Plan) -> _Building:
+        building = self._buildings.get(using)
+        if building is None:
+            compiler = plan.compiler
+            select, klass_info = compiler.select, compiler.klass_info
+            fields = klass_info["select_fields"]
+            start, end = fields[0], fields[-1] + 1
+            building = _Building(
+                model=klass_info["model"],
+                start=start,
+                end=end,
+                init_list=[column[0].target.attname for column in select[start:end]],
+                populators=get_related_populators(klass_info, select, using),
+                annotations=dict(compiler.annotation_col_map or {}),
+            )
+            self._buildings[using] = building
+        return building
+
+    def instances(self, using: str = DEFAULT_DB_ALIAS, **values) -> list[Model]:
+        plan = self._plan(using)
+        building = self._building(using, plan)
+        found = []
+        for row in self._rows(plan, using, values):
+            instance = building.model.from_db(
+                using, building.init_list, row[building.start : building.end]
+            )
+            for populator in building.populators:
+                populator.populate(row, instance)
+            for name, position in building.annotations.items():
+                setattr(instance, name, row[position])
+            found.append(instance)
+        return found
