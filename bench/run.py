@@ -668,7 +668,7 @@ def table(results: dict) -> str:
         o = results["open_case"]
         p, f = o["product"], o["floor"]
         add(
-            "open case: throughput",
+            f"open case: throughput ({o['concurrency']} clients)",
             f"{p['requests_per_second']} req/s",
             f"{f['requests_per_second']} tx/s",
             f"{f['requests_per_second'] / p['requests_per_second']:.1f}x",
@@ -676,7 +676,7 @@ def table(results: dict) -> str:
             f["requests_per_second"] / p["requests_per_second"] <= 3,
         )
         add(
-            "open case: p50/p95/p99",
+            "open case: p50/p95/p99 (ratio: p99)",
             f"{p['p50_ms']}/{p['p95_ms']}/{p['p99_ms']} ms",
             f"{f['p50_ms']}/{f['p95_ms']}/{f['p99_ms']} ms",
             f"{p['p99_ms'] / f['p99_ms']:.1f}x",

@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from aftersales.cases.choices import FINAL_STATES, GOODS_RETURNED_STATES
 from aftersales.cases.models import Case, CaseLine, RefundEntry
 from aftersales.catalog.models import OrderLine
+from aftersales.core.compiled import Compiled
 from aftersales.core.errors import Conflict
 from aftersales.core.money import ZERO
 
@@ -43,13 +44,8 @@ def lock_lines_of_order(order_id: int) -> dict[int, OrderLine]:
     return {row.id: row for row in rows}
 
 
-def reserved_by_open_cases(
-    line_ids, *, excluding_case_id: int | None = None
-) -> dict[int, tuple[int, Decimal]]:
-    """Per order line: units claimed by every case whose goods are not back with the customer
-    (closed, or a completed repair or exchange), and money requested by cases still under way
-    (money of finished cases is in the ledger already)."""
-    rows = (
+def _reserved_rows(line_ids, excluding_case_id: int | None) -> QuerySet:
+    return (
         CaseLine.objects.filter(order_line_id__in=set(line_ids))
         .exclude(case__state__in=list(GOODS_RETURNED_STATES))
         .exclude(case_id=excluding_case_id)
@@ -61,6 +57,44 @@ def reserved_by_open_cases(
             ),
         )
     )
+
+
+# ``_reserved_rows`` compiled once (``core.compiled``) per number of lines asked about and
+# whether a case is left out: every opening asks it. Longer lists are asked through the ORM.
+_MOST_LINES_COMPILED = 8
+_RESERVED: dict[tuple[int, bool], Compiled] = {}
+
+
+def _reserved_query(count: int, excluding: bool) -> Compiled:
+    query = _RESERVED.get((count, excluding))
+    if query is None:
+        values = {f"line{index}": int for index in range(count)}
+        if excluding:
+            values["case_id"] = int
+
+        def build(case_id: int | None = None, **lines: int) -> QuerySet:
+            return _reserved_rows(lines.values(), case_id)
+
+        query = Compiled(build, ("order_line_id", "units", "pending"), **values)
+        _RESERVED[(count, excluding)] = query
+    return query
+
+
+def reserved_by_open_cases(
+    line_ids, *, excluding_case_id: int | None = None
+) -> dict[int, tuple[int, Decimal]]:
+    """Per order line: units claimed by every case whose goods are not back with the customer
+    (closed, or a completed repair or exchange), and money requested by cases still under way
+    (money of finished cases is in the ledger already)."""
+    line_ids = sorted(set(line_ids))
+    if 0 < len(line_ids) <= _MOST_LINES_COMPILED:
+        values = {f"line{index}": line_id for index, line_id in enumerate(line_ids)}
+        if excluding_case_id is not None:
+            values["case_id"] = excluding_case_id
+        query = _reserved_query(len(line_ids), excluding_case_id is not None)
+        rows = query.rows(**values)
+    else:
+        rows = _reserved_rows(line_ids, excluding_case_id)
     return {row["order_line_id"]: (row["units"] or 0, row["pending"] or ZERO) for row in rows}
 
 

@@ -164,6 +164,37 @@ def take_id(obj: Model) -> None:
         obj.pk = cursor.fetchone()[0]
 
 
+# ``insert_together``'s statement and columns per shape (the models, their rows' counts, and
+# whether each group's ids are given): building them cost more than binding the values.
+_TOGETHER: dict[tuple, tuple[str, list[list]]] = {}
+
+
+def _together_statement(connection, groups: list[list[Model]]) -> tuple[str, list[list]]:
+    shape = (
+        connection.alias,
+        tuple((type(objects[0]), len(objects), objects[0].pk is None) for objects in groups),
+    )
+    found = _TOGETHER.get(shape)
+    if found is not None:
+        return found
+    quote = connection.ops.quote_name
+    parts, selects, columns_of = [], [], []
+    for index, objects in enumerate(groups):
+        meta = objects[0]._meta
+        columns = [f for f in meta.concrete_fields if not (f.primary_key and objects[0].pk is None)]
+        row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        names = ", ".join(quote(f.column) for f in columns)
+        parts.append(
+            f"t{index} AS (INSERT INTO {quote(meta.db_table)} ({names}) "
+            f"VALUES {', '.join([row] * len(objects))} RETURNING {quote(meta.pk.column)} AS id)"
+        )
+        selects.append(f"(SELECT array_agg(id) FROM t{index})")
+        columns_of.append(columns)
+    found = (f"WITH {', '.join(parts)} SELECT {', '.join(selects)}", columns_of)
+    _TOGETHER[shape] = found
+    return found
+
+
 def insert_together(groups: Sequence[Sequence[Model]]) -> None:
     """Insert new rows of several tables in one statement on PostgreSQL: one data-modifying
     ``WITH`` part per group (the rows of one model), their ids read back in the order given, as
@@ -175,14 +206,10 @@ def insert_together(groups: Sequence[Sequence[Model]]) -> None:
     if not groups:
         return
     connection = connections[router.db_for_write(type(groups[0][0]))]
-    quote = connection.ops.quote_name
-    parts, params, selects = [], [], []
-    for index, objects in enumerate(groups):
-        meta = objects[0]._meta
-        columns = [f for f in meta.concrete_fields if not (f.primary_key and objects[0].pk is None)]
-        rows = []
+    sql, columns_of = _together_statement(connection, groups)
+    params = []
+    for objects, columns in zip(groups, columns_of, strict=True):
         for obj in objects:
-            values = []
             for field in columns:
                 value = field.pre_save(obj, True)
                 if isinstance(value, DatabaseDefault):
@@ -190,17 +217,9 @@ def insert_together(groups: Sequence[Sequence[Model]]) -> None:
                         raise TypeError(f"{field} has a database default that is not a value")
                     value = field.db_default.value
                     setattr(obj, field.attname, value)
-                values.append(field.get_db_prep_save(value, connection))
-            params.extend(values)
-            rows.append("(" + ", ".join(["%s"] * len(values)) + ")")
-        names = ", ".join(quote(f.column) for f in columns)
-        parts.append(
-            f"t{index} AS (INSERT INTO {quote(meta.db_table)} ({names}) VALUES {', '.join(rows)} "
-            f"RETURNING {quote(meta.pk.column)} AS id)"
-        )
-        selects.append(f"(SELECT array_agg(id) FROM t{index})")
+                params.append(field.get_db_prep_save(value, connection))
     with connection.cursor() as cursor:
-        cursor.execute(f"WITH {', '.join(parts)} SELECT {', '.join(selects)}", params)
+        cursor.execute(sql, params)
         id_lists = cursor.fetchone()
     for objects, ids in zip(groups, id_lists, strict=True):
         for obj, new_id in zip(objects, ids, strict=True):

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
+from django.db.transaction import TransactionManagementError
 
 
 def _marker(kind: type, index: int, name: str):
@@ -94,7 +95,13 @@ class Compiled:
         params = list(plan.params)
         for index, name in plan.slots:
             params[index] = self._bound(using, name, values[name])
-        with connections[using].cursor() as cursor:
+        connection = connections[using]
+        if plan.compiler.query.select_for_update and connection.get_autocommit():
+            # as the ORM refuses it: a lock taken outside a transaction would end at once
+            raise TransactionManagementError(
+                "select_for_update cannot be used outside of a transaction."
+            )
+        with connection.cursor() as cursor:
             cursor.execute(plan.sql, params)
             rows = cursor.fetchall()
         if plan.converters:

@@ -14,6 +14,7 @@ import zoneinfo
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db.models import FilteredRelation, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext_noop
 from pydantic import Field
 
@@ -21,9 +22,10 @@ from aftersales.cases import eligibility, ledger
 from aftersales.cases.choices import REASON_FAULT, CaseKind, Reason
 from aftersales.cases.models import Case, CaseLine
 from aftersales.cases.moves.common import labelled, text
-from aftersales.catalog.models import Order
+from aftersales.catalog.models import Order, OrderLine
 from aftersales.catalog.selectors import order_head
 from aftersales.core.actors import Principal
+from aftersales.core.compiled import CompiledJoined
 from aftersales.core.gate import known_related
 from aftersales.core.lifecycle import ActionInput, Context
 from aftersales.core.money import ZERO
@@ -84,21 +86,107 @@ class OpeningPlan:
         return self.requested_amount - deduction
 
 
+def _lines_with_order_and_policy(
+    order_id: int, *, lock: bool, customer_id: int | None = None, **shop_ids: int
+) -> QuerySet[OrderLine]:
+    """The order's lines in id order, each with its SKU and product, the order with its shop and
+    customer, and the shop's current policy (``current_policy``, ``None`` if it has none): one
+    statement for what an opening reads before it asks what other cases hold. With ``lock``
+    the lines are locked (in id order, so two openings cannot deadlock). Scoped as
+    ``Principal.scope`` scopes orders: a customer's own (``customer_id``), a member's shops
+    (``shop_ids``, any names), or everything."""
+    latest = Policy.objects.filter(shop_id=OuterRef("order__shop_id")).order_by("-version")
+    lines = OrderLine.objects.annotate(
+        current_policy=FilteredRelation(
+            "order__shop__policies",
+            condition=Q(order__shop__policies__version=Subquery(latest.values("version")[:1])),
+        )
+    ).select_related("order__shop", "order__customer", "sku__product", "current_policy")
+    if lock:
+        lines = lines.select_for_update(of=("self",))
+    if customer_id is not None:
+        lines = lines.filter(order__customer_id=customer_id)
+    elif shop_ids:
+        lines = lines.filter(order__shop_id__in=list(shop_ids.values()))
+    return lines.filter(order_id=order_id).order_by("id")
+
+
+# The read compiled once per shape of the caller's scope (``core.compiled``); a member of more
+# shops than this is read through the ORM.
+_MOST_SHOPS_COMPILED = 8
+_OPENING_READS: dict[tuple, CompiledJoined] = {}
+
+
+def _opening_read_query(shape: tuple) -> CompiledJoined:
+    read = _OPENING_READS.get(shape)
+    if read is None:
+        scope, count, lock = shape
+        values = {"order_id": int}
+        if scope == "customer":
+            values["customer_id"] = int
+        values |= {f"shop{index}": int for index in range(count)}
+        read = CompiledJoined(
+            lambda **given: _lines_with_order_and_policy(lock=lock, **given), **values
+        )
+        _OPENING_READS[shape] = read
+    return read
+
+
+def opening_lines(
+    *, actor: Principal, order_id: int, lock: bool
+) -> tuple[Order, dict[int, OrderLine], Policy | None] | None:
+    """The order as ``order_head`` gives it, its lines by id as ``ledger.lock_lines_of_order``
+    gives them (locked with ``lock``) and its shop's current policy, by one compiled query;
+    ``None`` when that query cannot tell (no line the caller may see: no such order, not
+    theirs, or no lines; or a scope it does not cover), and the caller reads them one by one."""
+    values: dict[str, int] = {"order_id": order_id}
+    if actor.is_customer:
+        if actor.customer_id is None:
+            return None
+        scope, values["customer_id"] = "customer", actor.customer_id
+    elif actor.shop_ids is not None:
+        if not 0 < len(actor.shop_ids) <= _MOST_SHOPS_COMPILED:
+            return None
+        scope = "shops"
+        values |= {f"shop{index}": shop for index, shop in enumerate(sorted(actor.shop_ids))}
+    else:
+        scope = "all"
+    count = len(actor.shop_ids) if scope == "shops" else 0
+    rows = _opening_read_query((scope, count, lock)).instances(**values)
+    if not rows:
+        return None
+    # (the ORM sets no ``current_policy`` at all when the shop has none)
+    order, policy = rows[0].order, getattr(rows[0], "current_policy", None)
+    if policy is not None:
+        policy.shop = order.shop  # as ``shop.policies`` gives it
+    for line in rows:
+        line.order = order
+    return order, {line.id: line for line in rows}, policy
+
+
 def opening_plan(*, actor: Principal, data: OpenIn, now: dt.datetime, lock: bool) -> OpeningPlan:
     """Whether the application may be opened, and what it grants; refusals raise. With ``lock``
     the order's lines are locked for the caller's transaction (opening); without, nothing is
     locked or written (the preview)."""
-    order = order_head(actor=actor, order_id=data.order_id)
     admitted = isinstance(data, PlatformOpenIn)  # the platform's rules decided already
-    if not admitted:
-        eligibility.check_order(order)
-    if lock:
-        order_lines = ledger.lock_lines_of_order(order.id)
+    read = opening_lines(actor=actor, order_id=data.order_id, lock=lock)
+    if read is not None:
+        order, order_lines, policy = read
+        if not admitted:
+            eligibility.check_order(order)
+        if policy is None:
+            policy = policy_current(shop=order.shop)  # the shop's first
     else:
-        order_lines = {
-            line.id: line for line in order.lines.select_related("sku__product").order_by("id")
-        }
-    policy = policy_current(shop=order.shop)
+        order = order_head(actor=actor, order_id=data.order_id)
+        if not admitted:
+            eligibility.check_order(order)
+        if lock:
+            order_lines = ledger.lock_lines_of_order(order.id)
+        else:
+            order_lines = {
+                line.id: line for line in order.lines.select_related("sku__product").order_by("id")
+            }
+        policy = policy_current(shop=order.shop)
     requests = [
         eligibility.LineRequest(
             order_line_id=line.order_line_id, quantity=line.quantity, amount=line.amount
