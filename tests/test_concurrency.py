@@ -158,3 +158,49 @@ def test_two_workers_never_act_on_a_case_twice(world, time_machine):
     }
     assert Event.objects.filter(action="auto_approve").count() == 40
     assert RefundEntry.objects.filter(case__number__in=numbers).count() == 40
+
+
+def test_two_workers_racing_over_refunds_on_shared_lines_pay_each_once(world, time_machine):
+    import datetime as dt
+
+    from aftersales.catalog.models import OrderLine
+    from tests.conftest import NOW
+
+    # given 30 orders of one two-unit line, each with two refund-only cases due: the two cases
+    # of a line may be claimed by two workers' batches at once
+    time_machine.move_to(NOW, tick=False)
+    numbers = []
+    for index in range(30):
+        order = make_order(external_id=f"W{index}", shipped=False)
+        line = order.lines.get()
+        for _case in range(2):
+            numbers.append(
+                case_open(
+                    actor=world["agent"],
+                    data={
+                        "order_id": order.id,
+                        "kind": "refund_only",
+                        "reason": "not_shipped",
+                        "lines": [{"order_line_id": line.id, "quantity": 1}],
+                    },
+                ).number
+            )
+    time_machine.move_to(NOW + dt.timedelta(days=3), tick=False)
+    # when two workers sweep them at the same instant, in small set-wise batches
+    results, errors = race(lambda i: sweep(batch_size=7).acted, count=2)
+    # then every case was paid exactly once, and every line exactly what it was paid
+    assert errors == []
+    assert sum(results) == 60
+    assert set(Case.objects.filter(number__in=numbers).values_list("state", flat=True)) == {
+        "refunded"
+    }
+    entries = RefundEntry.objects.filter(case__number__in=numbers)
+    assert entries.count() == 60
+    assert set(entries.values_list("idempotency_key", flat=True)) == {
+        f"auto:{number}" for number in numbers
+    }
+    lines = OrderLine.objects.filter(order__external_id__startswith="W")
+    assert {(line.refunded_amount, line.paid_amount) for line in lines} == {
+        (Decimal("180.00"), Decimal("180.00"))
+    }
+    assert Event.objects.filter(action="auto_approve").count() == 60

@@ -326,6 +326,9 @@ CASES = register(
                 queryset=CaseLine.objects.select_related("order_line__sku__product").order_by("id"),
             ),
         ),
+        # A sweep's batch locks the order lines of its refunds at once and reads their ledger,
+        # invoices and the shops' return addresses once (``moves.refund``).
+        batch_prepare=refund.deadline_batch_prepare,
         state_label=lambda state: str(CaseState(state).label),
         action_label=lambda action: str(Action(action).label),
         entry_notices={S.CLOSED: ("case_closed",)},

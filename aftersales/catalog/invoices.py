@@ -9,6 +9,9 @@ import zoneinfo
 from decimal import Decimal
 
 from aftersales.catalog.models import InvoiceDocument, InvoiceKind, Order
+from aftersales.core import batch
+
+_INVOICES = "catalog.order_invoices"
 
 
 def invoice_record(
@@ -37,7 +40,28 @@ PREFIXES = {
 
 
 def _order_invoice(case) -> InvoiceDocument | None:
+    known = (batch.memo() or {}).get(_INVOICES, {})
+    if case.order_id in known:
+        return known[case.order_id]
     return InvoiceDocument.objects.filter(order_id=case.order_id, kind=InvoiceKind.INVOICE).first()
+
+
+def invoices_prepare(order_ids) -> None:
+    """In a sweep's batch: read the invoices of these orders at once (one query), for the batch's
+    credit notes to find instead of one query each."""
+    memo = batch.memo()
+    if memo is None:
+        return
+    known = memo.setdefault(_INVOICES, {})
+    order_ids = set(order_ids) - known.keys()
+    if not order_ids:
+        return
+    found = dict.fromkeys(order_ids)
+    for invoice in InvoiceDocument.objects.filter(
+        order_id__in=order_ids, kind=InvoiceKind.INVOICE
+    ).order_by("-id"):
+        found[invoice.order_id] = invoice  # the first by id, as ``first()`` finds it
+    known.update(found)
 
 
 def invoice_document_issue(

@@ -10,7 +10,10 @@ and ``record`` are the steps they share with ``core.sweep``, which writes a whol
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+import functools
+import operator
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,9 +48,25 @@ def parse_input(move: Move, data: Mapping[str, Any] | BaseModel | None) -> BaseM
         raise input_error(error, move.input) from None
 
 
+@functools.cache
+def _columns(model: type[models.Model]):
+    """A model's column attributes, a getter of all of them at once, and each one's field name."""
+    fields = model._meta.concrete_fields
+    attnames = tuple(f.attname for f in fields)
+    getter = operator.attrgetter(*attnames)
+    if len(attnames) == 1:
+        single = getter
+
+        def getter(subject):
+            return (single(subject),)
+
+    return attnames, getter, tuple(f.name for f in fields)
+
+
 def snapshot(subject: models.Model) -> dict[str, Any]:
     """The subject's own columns, to tell what a move changed (or to undo it in memory)."""
-    return {f.attname: getattr(subject, f.attname) for f in subject._meta.concrete_fields}
+    attnames, getter, _names = _columns(type(subject))
+    return dict(zip(attnames, getter(subject), strict=True))
 
 
 def restore(subject: models.Model, before: dict[str, Any]) -> None:
@@ -56,9 +75,12 @@ def restore(subject: models.Model, before: dict[str, Any]) -> None:
 
 
 def changed_fields(subject: models.Model, before: dict[str, Any]) -> list[str]:
-    attnames = {f.attname: f.name for f in subject._meta.concrete_fields}
+    """The names of the fields whose values differ from ``before`` (a ``snapshot``)."""
+    attnames, getter, names = _columns(type(subject))
     return sorted(
-        attnames[name] for name, value in before.items() if getattr(subject, name) != value
+        name
+        for name, attname, value in zip(names, attnames, getter(subject), strict=True)
+        if before[attname] != value
     )
 
 
@@ -99,12 +121,17 @@ def apply(
     actor: Principal,
     input: BaseModel,
     now: dt.datetime,
+    isolated: Callable[[], AbstractContextManager] = transaction.atomic,
+    before: dict[str, Any] | None = None,
 ) -> Applied:
     """Run ``move`` on ``subject`` (locked, or new for an opening) in memory: the guard, the
-    effect (in a savepoint when the subject exists, so a refusal leaves none of its writes), the
-    next state and its deadline. Writes nothing of the subject itself."""
+    effect (in a savepoint when the subject exists, so a refusal leaves none of its writes; the
+    sweep passes its batch's ``isolated``, which also drops the effect's deferred writes), the
+    next state and its deadline. Writes nothing of the subject itself. ``before``: the subject's
+    ``snapshot``, if the caller took one already."""
     ctx = Context(actor=actor, input=input, now=now, lifecycle=lifecycle)
-    before = snapshot(subject)
+    if before is None:
+        before = snapshot(subject)
     from_state = subject.state or ""
     if move.guard is not None:
         move.guard(subject, ctx)
@@ -112,7 +139,7 @@ def apply(
         if subject.pk is None:
             move.effect(subject, ctx)
         else:
-            with transaction.atomic():
+            with isolated():
                 move.effect(subject, ctx)
     subject.state = move.next_state(subject)
     if subject.state != from_state:

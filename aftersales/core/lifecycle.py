@@ -240,6 +240,10 @@ class Lifecycle:
     # What the gate and the sweep load with the locked row (effects read these).
     related: tuple[str, ...] = ()
     prefetch: tuple[Any, ...] = ()
+    # Given the subjects of a sweep's batch whose moves read anything, reads once what their
+    # effects would read one by one into ``core.batch.memo()`` (locks included), for the effects
+    # to find there; ``None``: each effect reads its own.
+    batch_prepare: Callable[[list], None] | None = None
     # Another clock a subject may follow (a marketplace's timeout for the step, say): given the
     # subject and the deadline its own table set (``deadline_at``, ``action``), the deadline it
     # keeps instead. ``None``: its table's deadline alone.

@@ -13,12 +13,21 @@ subjects whose move reads anything (closing into a final state with no effect re
 It is written in bulk: the subjects by the set of fields each changed (one ``UPDATE … FROM
 VALUES`` per set), the events by COPY, the notices with their deliveries and tasks in a fixed
 number of statements.
+
+The effects' own writes are deferred to the batch's end too (``core.batch``): what they read one
+by one is read once for the batch first (the lifecycle's ``batch_prepare``: for the cases, the
+order lines of the refunds the batch pays, locked in one query, with their ledger), their rows
+are kept and sent set-wise after the last subject, and a refused effect's kept writes are dropped
+(a savepoint is taken only for an effect that sends a statement itself). ``deferred=False`` runs
+every effect as a person's move runs it, writing at once in a savepoint of its own (the two
+paths write the same rows: ``tests/test_sweep_batch.py``).
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -27,6 +36,7 @@ from django.utils.translation import gettext as _
 
 from aftersales.core import clock
 from aftersales.core.actors import SYSTEM
+from aftersales.core.batch import writes_deferred
 from aftersales.core.bulk import bulk_insert_rows, bulk_update_rows
 from aftersales.core.errors import ApplicationError, Conflict
 from aftersales.core.gate import (
@@ -62,7 +72,7 @@ class SweepResult:
         self.full = self.full or other.full
 
 
-def _claim(lifecycle: Lifecycle, batch_size: int) -> list:
+def _claim(lifecycle: Lifecycle, batch_size: int) -> tuple[list, list]:
     due = lifecycle.model.objects.filter(deadline_at__lte=clock.now()).exclude(deadline_action="")
     if connection.features.has_select_for_update_skip_locked:
         due = due.select_for_update(skip_locked=True, of=("self",))
@@ -73,7 +83,7 @@ def _claim(lifecycle: Lifecycle, batch_size: int) -> list:
     reading = [subject for subject in subjects if _reads(lifecycle, subject)]
     if reading and (lifecycle.related or lifecycle.prefetch):
         prefetch_related_objects(reading, *lifecycle.related, *lifecycle.prefetch)
-    return subjects
+    return subjects, reading
 
 
 def _reads(lifecycle: Lifecycle, subject) -> bool:
@@ -88,7 +98,7 @@ def _reads(lifecycle: Lifecycle, subject) -> bool:
     )
 
 
-def _act(lifecycle: Lifecycle, subject, now) -> Applied:
+def _act(lifecycle: Lifecycle, subject, now, before, isolated) -> Applied:
     move = lifecycle.index.get((subject.state, subject.deadline_action))
     if move is None or SYSTEM.role not in move.roles:
         raise Conflict(
@@ -96,7 +106,16 @@ def _act(lifecycle: Lifecycle, subject, now) -> Applied:
             % {"action": subject.deadline_action},
             code="deadline_action_invalid",
         )
-    return apply(lifecycle, subject, move, actor=SYSTEM, input=move.input(), now=now)
+    return apply(
+        lifecycle,
+        subject,
+        move,
+        actor=SYSTEM,
+        input=move.input(),
+        now=now,
+        isolated=isolated,
+        before=before,
+    )
 
 
 def _escalation(lifecycle: Lifecycle, subject, error: ApplicationError, now):
@@ -119,11 +138,17 @@ def _escalation(lifecycle: Lifecycle, subject, error: ApplicationError, now):
     return changed_fields(subject, before), event, notices
 
 
-def sweep_lifecycle(lifecycle: Lifecycle, *, batch_size: int = 200) -> SweepResult:
+def sweep_lifecycle(
+    lifecycle: Lifecycle, *, batch_size: int = 200, deferred: bool = True
+) -> SweepResult:
     """Act on up to ``batch_size`` due subjects of one lifecycle, in one transaction."""
     result = SweepResult()
-    with transaction.atomic():
-        subjects = _claim(lifecycle, batch_size)
+    deferring = writes_deferred(lifecycle.model) if deferred else nullcontext()
+    with transaction.atomic(), deferring as batch:
+        subjects, reading = _claim(lifecycle, batch_size)
+        isolated = transaction.atomic if batch is None else batch.isolated
+        if batch is not None and reading and lifecycle.batch_prepare is not None:
+            lifecycle.batch_prepare(reading)
         now = clock.now()
         events: list[Event] = []
         notices: list[Notice] = []
@@ -132,7 +157,7 @@ def sweep_lifecycle(lifecycle: Lifecycle, *, batch_size: int = 200) -> SweepResu
             action = subject.deadline_action
             before = snapshot(subject)
             try:
-                applied = _act(lifecycle, subject, now)
+                applied = _act(lifecycle, subject, now, before, isolated)
                 event, queued = record(subject, applied)
                 changed = applied.changed
                 result.acted += 1
@@ -150,6 +175,8 @@ def sweep_lifecycle(lifecycle: Lifecycle, *, batch_size: int = 200) -> SweepResu
             by_fields[tuple(changed)].append(subject)
             events.append(event)
             notices.extend(queued)
+        if batch is not None:
+            batch.flush()
         for fields, group in by_fields.items():
             if fields:
                 bulk_update_rows(lifecycle.model, group, fields)
@@ -159,23 +186,32 @@ def sweep_lifecycle(lifecycle: Lifecycle, *, batch_size: int = 200) -> SweepResu
     return result
 
 
-def sweep_batch(*, batch_size: int = 200) -> SweepResult:
+def sweep_batch(*, batch_size: int = 200, deferred: bool = True) -> SweepResult:
     """One batch of each registered lifecycle."""
     total = SweepResult()
     for lifecycle in lifecycles():
-        total.add(sweep_lifecycle(lifecycle, batch_size=batch_size))
+        total.add(sweep_lifecycle(lifecycle, batch_size=batch_size, deferred=deferred))
     return total
 
 
-def sweep(*, batch_size: int = 200, max_batches: int | None = None) -> SweepResult:
-    """Act on everything due now, batch after batch; returns the totals."""
+def sweep(
+    *, batch_size: int = 200, max_batches: int | None = None, deferred: bool = True
+) -> SweepResult:
+    """Act on everything due now, batch after batch; returns the totals. A lifecycle whose batch
+    was not full had nothing more due: the next rounds claim only from those that filled theirs
+    (what falls due meanwhile is the next sweep's), so a sweep of one busy lifecycle does not
+    ask every other one again for each of its batches."""
     total = SweepResult()
     batches = 0
-    while max_batches is None or batches < max_batches:
-        result = sweep_batch(batch_size=batch_size)
+    pending = list(lifecycles())
+    while pending and (max_batches is None or batches < max_batches):
         batches += 1
-        total.add(result)
-        if not result.full:
-            break
+        full = []
+        for lifecycle in pending:
+            result = sweep_lifecycle(lifecycle, batch_size=batch_size, deferred=deferred)
+            total.add(result)
+            if result.full:
+                full.append(lifecycle)
+        pending = full
     total.full = False
     return total

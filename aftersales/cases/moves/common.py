@@ -14,6 +14,7 @@ from pydantic import Field, StringConstraints
 from aftersales.cases import ledger
 from aftersales.cases.choices import Disposition
 from aftersales.catalog.invoices import credit_note_issue
+from aftersales.core import batch
 from aftersales.core.errors import InvalidInput
 from aftersales.core.lifecycle import ActionInput, Context
 from aftersales.core.money import split_proportionally
@@ -110,7 +111,7 @@ def spread(case, total: Decimal, attribute: str, weights_from: str) -> None:
     shares = split_proportionally(total, [getattr(line, weights_from) for line in lines])
     for line, share in zip(lines, shares, strict=True):
         setattr(line, attribute, share)
-        line.save(update_fields=[attribute])
+        batch.save_fields(line, [attribute])  # at the end of a sweep's batch, with the others
 
 
 def signal_dispute(case, signal: str) -> None:

@@ -21,6 +21,7 @@ from aftersales.cases.choices import (
     REASON_FAULT,
     Authenticity,
     CaseKind,
+    DeadlineAction,
     Disposition,
     InspectionResult,
     Reason,
@@ -41,8 +42,9 @@ from aftersales.cases.moves.common import (
     spread,
     text,
 )
-from aftersales.catalog.invoices import invoice_document_issue
+from aftersales.catalog.invoices import invoice_document_issue, invoices_prepare
 from aftersales.catalog.models import InvoiceKind, ReturnAddress
+from aftersales.core import batch
 from aftersales.core.errors import Ineligible, InvalidInput
 from aftersales.core.lifecycle import ActionInput, Context
 from aftersales.core.money import ZERO, money, split_proportionally
@@ -90,7 +92,13 @@ def _grant_approval(case, ctx: Context, *, address: ReturnAddress | None) -> Non
         ctx.event_data["shipping_deduction"] = str(deduction)
 
 
+_DEFAULT_ADDRESSES = "cases.default_return_addresses"
+
+
 def _default_address(case) -> ReturnAddress | None:
+    known = (batch.memo() or {}).get(_DEFAULT_ADDRESSES, {})
+    if case.shop_id in known:
+        return known[case.shop_id]
     return ReturnAddress.objects.filter(shop_id=case.shop_id, is_default=True).first()
 
 
@@ -114,7 +122,9 @@ def approve(case, ctx: Context) -> None:
 
 
 def auto_approve(case, ctx: Context) -> None:
-    _grant_approval(case, ctx, address=_default_address(case))
+    # A refund without a return sends no address: none is looked up.
+    address = _default_address(case) if case.kind in KINDS_WITH_GOODS else None
+    _grant_approval(case, ctx, address=address)
     if case.kind == CaseKind.REFUND_ONLY:
         pay(case, ctx, f"auto:{case.number}")
     ctx.notices.append("case_auto_approved")
@@ -426,6 +436,34 @@ def auto_refund(case, ctx: Context) -> None:
     if case.approved_amount == ZERO and case.requested_amount > 0:
         case.approved_amount = case.requested_amount
     pay(case, ctx, f"auto:{case.number}")
+
+
+def _pays(case) -> bool:
+    action = case.deadline_action
+    return action == DeadlineAction.AUTO_REFUND or (
+        action == DeadlineAction.AUTO_APPROVE and case.kind == CaseKind.REFUND_ONLY
+    )
+
+
+def deadline_batch_prepare(cases) -> None:
+    """What a sweep's batch of automatic approvals and refunds reads, read once for the batch
+    (``Lifecycle.batch_prepare``): the order lines of the cases that pay, locked in one query
+    with their ledger (``ledger.refunds_prepare``), their orders' invoices (for the credit
+    notes), and the default return address of each shop whose returns are approved."""
+    memo = batch.memo()
+    paying = [case for case in cases if _pays(case)]
+    if paying:
+        ledger.refunds_prepare(paying)
+        invoices_prepare(case.order_id for case in paying)
+    shops = {
+        case.shop_id
+        for case in cases
+        if case.deadline_action == DeadlineAction.AUTO_APPROVE and case.kind in KINDS_WITH_GOODS
+    }
+    if shops and memo is not None:
+        known = memo.setdefault(_DEFAULT_ADDRESSES, dict.fromkeys(shops))
+        for address in ReturnAddress.objects.filter(shop_id__in=shops, is_default=True):
+            known[address.shop_id] = address
 
 
 def escalate(case, ctx: Context) -> None:
