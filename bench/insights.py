@@ -89,26 +89,26 @@ def rebuild_if_needed(force: bool) -> dict:
 
 
 def _pairs():
-    """The daily rollups and the monthly ones made of them, with their measures."""
+    """The daily rollups the timed reports read and the monthly ones made of them, with their
+    measures. (The finer product tables, by kind and reason, are read only when a report asks
+    for one kind or reason, which no timed report does: they are not stretched.)"""
     from aftersales.insights.models import (
         PRODUCT_MEASURES,
         ROLLUP_MEASURES,
         DailyRollup,
         MonthlyRollup,
-        ProductDailyRollup,
-        ProductMonthlyRollup,
+        SkuDailyRollup,
         SkuMonthlyRollup,
     )
 
     return (
         (DailyRollup, MonthlyRollup, ROLLUP_MEASURES),
-        (ProductDailyRollup, ProductMonthlyRollup, PRODUCT_MEASURES),
-        (ProductDailyRollup, SkuMonthlyRollup, PRODUCT_MEASURES),
+        (SkuDailyRollup, SkuMonthlyRollup, PRODUCT_MEASURES),
     )
 
 
 def _dailies():
-    return list(dict.fromkeys(daily for daily, _monthly, _measures in _pairs()))
+    return [daily for daily, _monthly, _measures in _pairs()]
 
 
 def stretch(years: int) -> dict:

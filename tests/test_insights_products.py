@@ -173,51 +173,78 @@ def test_the_dashboard_lists_the_products_and_each_number_opens_its_cases(cases,
     assert chinese.status_code == 200
 
 
-def _sku_months_from_finer():
-    from aftersales.insights.models import PRODUCT_MEASURES, ProductMonthlyRollup
+def _summed(finer, key):
+    from aftersales.insights.models import PRODUCT_MEASURES
 
     summed: dict = {}
-    for row in ProductMonthlyRollup.objects.all():
-        sums = summed.setdefault((row.shop_id, row.month, row.sku_id, row.category), {})
+    for row in finer.objects.all():
+        sums = summed.setdefault(tuple(getattr(row, name) for name in key), {})
         for name in PRODUCT_MEASURES:
             sums[name] = sums.get(name, 0) + getattr(row, name)
-    return {key: tuple(sums[name] for name in PRODUCT_MEASURES) for key, sums in summed.items()}
+    return {k: tuple(sums[name] for name in PRODUCT_MEASURES) for k, sums in summed.items()}
 
 
-def _sku_months():
-    from aftersales.insights.models import PRODUCT_MEASURES, SkuMonthlyRollup
+def _rows(model):
+    from aftersales.insights.models import PRODUCT_MEASURES
 
     return {
         row.key: tuple(getattr(row, name) for name in PRODUCT_MEASURES)
-        for row in SkuMonthlyRollup.objects.all()
+        for row in model.objects.all()
     }
 
 
-def test_the_sku_months_are_the_product_months_summed_over_kind_and_reason(lead, cases):
-    # the long reports by SKU read the coarser months; by kind or reason, the finer ones
-    assert _sku_months() == _sku_months_from_finer()
-    assert len(_sku_months()) == 2  # two SKUs in November, three kinds between them
-    everything = by_key(selectors.product_kpis(actor=lead.principal, since=SINCE, until=UNTIL))
-    kinds = [
-        by_key(selectors.product_kpis(actor=lead.principal, since=SINCE, until=UNTIL, kind=kind))
-        for kind in ("refund_only", "return_refund")
+def _sku_tables():
+    """Each SKU table, and what its finer twin (by kind and reason) sums to on its key."""
+    from aftersales.insights.models import (
+        ProductDailyRollup,
+        ProductMonthlyRollup,
+        SkuDailyRollup,
+        SkuMonthlyRollup,
+    )
+
+    return [
+        (SkuDailyRollup, ProductDailyRollup, SkuDailyRollup.KEY),
+        (SkuMonthlyRollup, ProductMonthlyRollup, SkuMonthlyRollup.KEY),
     ]
-    for key, row in everything.items():
-        assert row["opened"] == sum(part[key]["opened"] for part in kinds if key in part)
-        assert row["refund_amount"] == sum(
-            (part[key]["refund_amount"] for part in kinds if key in part), Decimal("0.00")
-        )
 
 
-def test_upgrading_fills_the_sku_months_from_the_product_months(lead, cases):
+def test_the_sku_tables_are_the_product_tables_summed_over_kind_and_reason(lead, cases):
+    # the reports by SKU that ask for no kind or reason read the coarser tables
+    for coarser, finer, key in _sku_tables():
+        assert _rows(coarser) == _summed(finer, key)
+        assert len(_rows(coarser)) >= 2  # two SKUs, three kinds between them
+    # a period of a few days (read from the days) and a whole month (from the months) agree
+    # with the figures of each kind added up
+    for since, until in ((SINCE, UNTIL), (dt.date(2026, 11, 20), dt.date(2026, 12, 10))):
+        everything = by_key(selectors.product_kpis(actor=lead.principal, since=since, until=until))
+        kinds = [
+            by_key(selectors.product_kpis(actor=lead.principal, since=since, until=until, kind=k))
+            for k in ("refund_only", "return_refund")
+        ]
+        assert everything
+        for key, row in everything.items():
+            assert row["opened"] == sum(part[key]["opened"] for part in kinds if key in part)
+            assert row["refund_amount"] == sum(
+                (part[key]["refund_amount"] for part in kinds if key in part), Decimal("0.00")
+            )
+
+
+@pytest.mark.parametrize(
+    "migration, step, table",
+    [
+        ("0008_sku_monthly_rollups", "sku_months_from_product_months", 1),
+        ("0009_sku_daily_rollups", "sku_days_from_product_days", 0),
+    ],
+)
+def test_upgrading_fills_the_sku_tables_from_the_product_tables(
+    lead, cases, migration, step, table
+):
     from importlib import import_module
 
     from django.apps import apps
 
-    from aftersales.insights.models import SkuMonthlyRollup
-
-    before = _sku_months()
-    SkuMonthlyRollup.objects.all().delete()
-    migration = import_module("aftersales.insights.migrations.0008_sku_monthly_rollups")
-    migration.sku_months_from_product_months(apps, None)
-    assert _sku_months() == before == _sku_months_from_finer()
+    coarser, finer, key = _sku_tables()[table]
+    before = _rows(coarser)
+    coarser.objects.all().delete()
+    getattr(import_module(f"aftersales.insights.migrations.{migration}"), step)(apps, None)
+    assert _rows(coarser) == before == _summed(finer, key)

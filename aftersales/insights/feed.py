@@ -48,6 +48,7 @@ from aftersales.insights.models import (
     ProductDailyRollup,
     ProductMonthlyRollup,
     ProductSums,
+    SkuDailyRollup,
     SkuMonthlyRollup,
 )
 
@@ -63,6 +64,7 @@ ROLLUPS = {
     "month": MonthlyRollup,
     "product_day": ProductDailyRollup,
     "product_month": ProductMonthlyRollup,
+    "sku_day": SkuDailyRollup,
     "sku_month": SkuMonthlyRollup,
 }
 
@@ -219,28 +221,33 @@ def consume(events: list[Event], *, now: dt.datetime) -> None:
     batch.save()
     _add_to_rollups(batch.deltas, DailyRollup, MonthlyRollup)
     _add_to_rollups(
-        batch.product_deltas, ProductDailyRollup, ProductMonthlyRollup, SkuMonthlyRollup
+        batch.product_deltas,
+        ProductDailyRollup,
+        ProductMonthlyRollup,
+        SkuDailyRollup,
+        SkuMonthlyRollup,
     )
 
 
-def _add_to_rollups(deltas: dict[tuple, dict[str, object]], daily, *monthly) -> None:
-    """Add ``deltas`` (daily rollup key → column → amount) to the ``daily`` rows and to the rows
-    of their months in each of the ``monthly`` tables (whose keys are the daily key's first
-    fields, ``day`` made ``month``: a coarser one sums away the fields it lacks). Under the
-    cursor's lock."""
+def _add_to_rollups(deltas: dict[tuple, dict[str, object]], *models) -> None:
+    """Add ``deltas`` (daily rollup key → column → amount) to the rows of each of ``models``:
+    a table's key is the daily key's first fields (``day`` made ``month`` for a monthly one), so
+    a coarser table sums away the fields it lacks. Under the cursor's lock."""
     deltas = {key: values for key, values in deltas.items() if any(values.values())}
     if not deltas:
         return
-    _add(daily, deltas)
-    for model in monthly:
-        width = len(model.KEY)
-        months: dict[tuple, dict[str, object]] = {}
+    for model in models:
+        width, monthly = len(model.KEY), model.KEY[1] == "month"
+        if width == len(next(iter(deltas))) and not monthly:
+            _add(model, deltas)
+            continue
+        sums_by_key: dict[tuple, dict[str, object]] = {}
         for key, values in deltas.items():
-            month_key = (key[0], key[1].replace(day=1), *key[2:width])
-            sums = months.setdefault(month_key, {})
+            period = key[1].replace(day=1) if monthly else key[1]
+            sums = sums_by_key.setdefault((key[0], period, *key[2:width]), {})
             for name, amount in values.items():
                 sums[name] = sums.get(name, 0) + amount
-        _add(model, months)
+        _add(model, sums_by_key)
 
 
 def _add(model, deltas: dict[tuple, dict]) -> None:

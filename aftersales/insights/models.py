@@ -362,10 +362,34 @@ class ProductMonthlyRollup(ProductSums):
         return f"{self.shop_id} {self.month:%Y-%m} sku {self.sku_id}"
 
 
+class SkuDailyRollup(ProductSums):
+    """The product sums of one shop's day for one SKU (its category), every kind and reason
+    together: the days at the ends of a report by SKU or category that asks for no kind or
+    reason, and a short report's every day (ADR 14)."""
+
+    KEY = ("shop_id", "day", "sku_id", "category")
+
+    shop_id = models.BigIntegerField()
+    day = models.DateField()
+    sku_id = models.BigIntegerField()
+    category = models.CharField(max_length=100, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop_id", "day", "sku_id", "category"], name="insights_sku_day_key"
+            ),
+        ]
+        indexes = [models.Index(fields=["day"], name="insights_sku_day")]
+
+    def __str__(self) -> str:
+        return f"{self.shop_id} {self.day} sku {self.sku_id}"
+
+
 class SkuMonthlyRollup(ProductSums):
     """The product sums of one shop's month for one SKU (its category), every kind and reason
-    together: what a long report by SKU or category reads (ADR 14). The finer table is read when
-    a report asks for one kind or reason, and for the days at a period's two ends."""
+    together: what a long report by SKU or category reads (ADR 14). The finer tables are read
+    when a report asks for one kind or reason."""
 
     KEY = ("shop_id", "month", "sku_id", "category")
 

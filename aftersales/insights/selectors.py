@@ -45,6 +45,7 @@ from aftersales.insights.models import (
     MonthlyRollup,
     ProductDailyRollup,
     ProductMonthlyRollup,
+    SkuDailyRollup,
     SkuMonthlyRollup,
 )
 from aftersales.routing.selectors import agent_teams, team_names
@@ -440,20 +441,22 @@ def product_tables(
     reason: str | None = None,
 ) -> dict[str, list[dict]]:
     """``product_kpis`` by SKU and by category at once, from one read of the product rollups
-    (grouped by SKU and category, then summed both ways here). Whole months come from the SKU
-    months (every kind and reason summed) unless one kind or reason is asked for."""
+    (grouped by SKU and category, then summed both ways here): from the SKU tables (every kind
+    and reason summed) unless one kind or reason is asked for."""
     _period(since, until)
     shops = _shops(actor, shop)
     # (named apart from the columns they sum: an aggregate may not shadow a field)
     sums_of = {f"total_{name}": Sum(name) for name in PRODUCT_MEASURES}
     grouped: dict[str, dict] = {"sku": {}, "category": {}}
+    whole = kind is None and reason is None  # every kind and reason: the SKU tables
+
     for rows, _column in _sources(
         shops,
         since,
         until,
         by_day=False,
-        daily=ProductDailyRollup,
-        monthly=SkuMonthlyRollup if kind is None and reason is None else ProductMonthlyRollup,
+        daily=SkuDailyRollup if whole else ProductDailyRollup,
+        monthly=SkuMonthlyRollup if whole else ProductMonthlyRollup,
     ):
         if kind is not None:
             rows = rows.filter(kind="" if kind == NONE else kind)
