@@ -215,3 +215,30 @@ def sweep(
         pending = full
     total.full = False
     return total
+
+
+def next_deadline():
+    """The soonest deadline with an action of every registered lifecycle, or None: one query per
+    lifecycle, each the first entry of its model's partial index on ``deadline_at``."""
+    soonest = None
+    for lifecycle in lifecycles():
+        found = (
+            lifecycle.model.objects.exclude(deadline_action="")
+            .filter(deadline_at__isnull=False)
+            .order_by("deadline_at")
+            .values_list("deadline_at", flat=True)
+            .first()
+        )
+        if found is not None and (soonest is None or found < soonest):
+            soonest = found
+    return soonest
+
+
+def seconds_to_wait(interval: float) -> float:
+    """How long a worker rests before its next round: the interval, or less when a deadline falls
+    due sooner, so that a deadline waits for a round in progress at most, not for a whole pause
+    after it (a deadline written during the rest is still acted on within one interval)."""
+    soonest = next_deadline()
+    if soonest is None:
+        return interval
+    return max(0.0, min(interval, (soonest - clock.now()).total_seconds()))

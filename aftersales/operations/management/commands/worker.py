@@ -10,7 +10,7 @@ from aftersales.connectors.schedule import stores_due
 from aftersales.conversations.bell import deadline_warnings
 from aftersales.core.health import heartbeat_beat, heartbeat_start, heartbeat_stop, worker_name
 from aftersales.core.ratelimit import rate_prune
-from aftersales.core.sweep import sweep_batch
+from aftersales.core.sweep import seconds_to_wait, sweep_batch
 from aftersales.crm.care import care_due
 from aftersales.crm.retention import retention_due
 from aftersales.insights.feed import rollup_sweep
@@ -90,9 +90,15 @@ class Command(BaseCommand):
             heartbeat_beat(worker=name)
             if result.processed:
                 logger.info("acted on %s due cases", result.processed)
-            # More may be waiting when a batch came back full: go on without a pause.
+            # More may be waiting when a batch came back full: go on without a pause. Otherwise
+            # rest for the interval, or until the soonest deadline if it falls due sooner.
             if not (result.full or planned >= batch_size or (tasks and ran == tasks)):
-                time.sleep(interval)
+                try:
+                    pause = seconds_to_wait(interval)
+                except Exception:
+                    logger.exception("finding the next deadline failed")
+                    pause = interval
+                time.sleep(pause)
         close_old_connections()
         heartbeat_stop(worker=name)
         self.stdout.write("worker stopped")
