@@ -158,6 +158,54 @@ def test_the_worker_opens_windows_only_for_orders_signed_since_reviews_began(sho
     assert reviews_open_due() == 0  # never twice
 
 
+def test_the_worker_marks_the_orders_it_has_done_and_reads_only_the_others(apis, shop, clock):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from aftersales.catalog.models import Order
+
+    assert reviews_open_due() == 0  # reviews begin now
+    clock.shift(days=3)
+    rated_first = make_order(external_id="RATED", paid_at=clock.now - dt.timedelta(days=2))
+    waiting = make_order(external_id="NEW", paid_at=clock.now - dt.timedelta(days=2))
+    unsigned = make_order(external_id="UNSIGNED", signed=False)
+    # the buyer rates one order before the worker comes to it
+    rated(apis["customer"], rated_first, "positive")
+    # the worker opens the other's review, counts only that one, and marks both
+    assert reviews_open_due() == 1
+    marks = dict(Order.objects.values_list("external_id", "review_opened"))
+    # (O1 was signed before reviews began: never read, never marked)
+    assert marks == {"O1": False, "RATED": True, "NEW": True, "UNSIGNED": False}
+    assert Review.objects.filter(order=waiting).exists()
+    # the next rounds read no order at all: what is marked is out of the step's index
+    with CaptureQueriesContext(connection) as queries:
+        assert reviews_open_due() == 0
+    reads = [q["sql"] for q in queries.captured_queries if '"catalog_order"' in q["sql"]]
+    assert len(reads) == 1 and "review_opened" in reads[0]
+    assert not Review.objects.filter(order=unsigned).exists()
+
+
+def test_the_upgrade_marks_the_orders_that_have_a_review(transactional_db, clock):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from aftersales.catalog.models import Order
+    from aftersales.reviews.services import review_open
+
+    make_shop()
+    reviewed, other = make_order(external_id="R1"), make_order(external_id="R2")
+    review_open(order_id=reviewed.id)
+    Order.objects.update(review_opened=False)  # as before the column
+    executor = MigrationExecutor(connection)
+    executor.migrate([("reviews", "0001_reviews")])
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    marks = dict(Order.objects.values_list("external_id", "review_opened"))
+    assert marks == {"R1": True, "R2": False}
+    assert other.id in Order.objects.filter(review_opened=False).values_list("id", flat=True)
+
+
 def test_at_the_window_end_a_positive_review_is_given_unscored(apis, order, clock):
     _start_reviews(SIGNED - dt.timedelta(days=1))
     assert reviews_open_due() == 1

@@ -182,6 +182,9 @@ class Order(TimestampedModel):
     shipping_fee = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
     goods_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
     total_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    # Whether the order's review is open (set by the reviews' worker step): the step looks only at
+    # signed orders without one, however many orders have been reviewed before.
+    review_opened = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         constraints = [
@@ -189,12 +192,12 @@ class Order(TimestampedModel):
         ]
         indexes = [
             models.Index(fields=["customer", "-paid_at"]),
-            # The reviews' worker step reads the signed orders in signing order, in batches
-            # (``reviews.services.reviews_open_due``).
+            # The reviews' worker step reads the signed orders without a review in signing order,
+            # in batches (``reviews.services.reviews_open_due``).
             models.Index(
                 fields=["signed_at", "id"],
-                condition=models.Q(signed_at__isnull=False),
-                name="order_signed",
+                condition=models.Q(signed_at__isnull=False, review_opened=False),
+                name="order_review_due",
             ),
         ]
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Min, OuterRef, Subquery
 from django.utils.translation import gettext as _
 from pydantic import TypeAdapter, ValidationError
 
@@ -88,18 +88,31 @@ def reviews_open_due(*, batch_size: int = 200) -> int:
     ReviewStart.objects.bulk_create(
         [ReviewStart(shop_id=shop_id, since=now) for shop_id in missing], ignore_conflicts=True
     )
+    earliest = ReviewStart.objects.aggregate(earliest=Min("since"))["earliest"]
+    if earliest is None:
+        return 0
     since = ReviewStart.objects.filter(shop_id=OuterRef("shop_id")).values("since")[:1]
+    # Only orders not yet marked (their partial index), from the earliest start on: the step's
+    # cost follows the orders still waiting for a review, not every order ever signed.
     order_ids = list(
-        Order.objects.filter(signed_at__isnull=False, signed_at__gte=Subquery(since))
-        .filter(~Exists(Review.objects.filter(order_id=OuterRef("pk"))))
+        Order.objects.filter(review_opened=False, signed_at__isnull=False)
+        .filter(signed_at__gte=earliest)
+        .filter(signed_at__gte=Subquery(since))
         .order_by("signed_at", "id")
         .values_list("id", flat=True)[:batch_size]
     )
+    # an order its buyer rated before this step came to it has its review already: marked only
+    marked = list(Review.objects.filter(order_id__in=order_ids).values_list("order_id", flat=True))
     opened = 0
     for order_id in order_ids:
+        if order_id in marked:
+            continue
         try:
             review_open(order_id=order_id)
         except ApplicationError:
             continue  # an order that cannot have a review yet (trade not ended) waits
         opened += 1
+        marked.append(order_id)
+    if marked:
+        Order.objects.filter(id__in=marked).update(review_opened=True)
     return opened
