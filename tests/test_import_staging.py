@@ -424,3 +424,67 @@ def test_an_amount_is_checked_as_before_its_limits_moved_to_pydantics_core(value
 
     # then
     assert _checked(TypeAdapter(Amount), value) == _checked(before, value)
+
+
+# Batches of 2: [A1 A2] [A3 A4] [A5 A6] [A7 A8]. C3 goes 王三 → A → B → A (a change back is a
+# change), C2 gets an e-mail in the first batch and is named again unchanged in the last, a new
+# customer is made in the second batch and changed in the third. (Batches of 3 end with orders.)
+CARRIED = HEADER + "".join(
+    [
+        row("A1", "C3", "1", "SKU-1", customer_name="A", customer_phone="1"),
+        row("A2", "C2", "1", "SKU-2", customer_email="c2@example.com"),
+        row("A3", "C3", "1", "SKU-1", customer_name="B"),
+        row("A4", "NEW", "1", "SKU-1", customer_name="N1"),
+        row("A5", "C3", "1", "SKU-1", customer_name="A"),
+        row("A6", "NEW", "1", "SKU-1", customer_name="N2", customer_language="en"),
+        row("A7", "C2", "1", "SKU-2", customer_email="c2@example.com"),
+        row("A8", "C3", "1", "SKU-1", customer_phone="1"),
+    ]
+)
+
+
+def _ticking(monkeypatch, clock):
+    """Each batch of orders a minute after the one before, on both paths."""
+    from aftersales.catalog import importer
+
+    def later(function):
+        def call(*, actor, items, **more):
+            if items:
+                clock.shift(minutes=1)
+            return function(actor=actor, items=items, **more)
+
+        return call
+
+    monkeypatch.setattr(importer, "orders_upsert", later(importer.orders_upsert))
+    monkeypatch.setattr(
+        order_staging, "orders_import_staged", later(order_staging.orders_import_staged)
+    )
+
+
+@postgres_only
+@pytest.mark.parametrize("batch_size", [2, 3])  # the last batch empty, or with orders
+def test_customers_named_by_several_batches_end_as_the_row_by_row_path_leaves_them(
+    known, clock, tmp_path, monkeypatch, batch_size
+):
+    # given a file whose customers change from batch to batch, a minute apart
+    path = tmp_path / "carried.csv"
+    path.write_text(CARRIED, encoding="utf-8")
+    _ticking(monkeypatch, clock)
+
+    # when
+    row_by_row = run(False, [path], clock, batch_size=batch_size)
+    staged = run(True, [path], clock, batch_size=batch_size)
+
+    # then every row is the same, the customers' times included
+    assert staged[0] == row_by_row[0]
+    assert staged[0][0][3] == []
+    for table, rows in row_by_row[1].items():
+        assert staged[1][table] == rows, table
+    customers = {c[1]: c for c in staged[1]["customers"]}
+    assert customers["C3"][2:4] == ("A", "1")
+    assert customers["C2"][4] == "c2@example.com"
+    assert customers["NEW"][2] == "N2" and customers["NEW"][5] == "en"
+    # C3 last changed in the third batch (of 2: A5's name; of 3: A8's phone, A1's being lost
+    # to A3, the last of its batch to name C3); C2 in the first
+    assert customers["C3"][7] == NOW + dt.timedelta(hours=1, minutes=3)
+    assert customers["C2"][7] == NOW + dt.timedelta(hours=1, minutes=1)
