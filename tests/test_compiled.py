@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.test.utils import CaptureQueriesContext
 
 from aftersales.core.compiled import Compiled
@@ -243,3 +243,43 @@ def test_the_compiled_queue_pages_equal_the_orms(people, clock):
         )
         == 7
     )
+
+
+@pytest.mark.postgres
+def test_timestamps_by_psycopgs_c_loader_equal_djangos(db):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from aftersales.core.pgtypes import fast_timestamps
+
+    sql = (
+        "SELECT v FROM (VALUES (TIMESTAMPTZ '2026-11-24 10:00:00.000001+08'), "
+        "(TIMESTAMPTZ '1999-12-31 23:59:59+00'), (TIMESTAMPTZ '2026-03-29 01:30:00.5-05'), "
+        "(NULL::timestamptz)) AS t(v)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        django_values = cursor.fetchall()
+    with connection.cursor() as cursor:
+        assert fast_timestamps(connection, cursor)
+        cursor.execute(sql)
+        c_values = cursor.fetchall()
+    assert c_values == django_values
+    for (ours,), (djangos,) in zip(c_values[:3], django_values[:3], strict=True):
+        assert ours.tzinfo is djangos.tzinfo is dt.UTC
+        assert ours.isoformat() == djangos.isoformat()
+    # a database set to another time zone keeps Django's loader
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    wrapper.__dict__["timezone"] = ZoneInfo("Asia/Shanghai")  # the cached property's value
+    try:
+        with wrapper.cursor() as cursor:
+            assert not fast_timestamps(wrapper, cursor)
+    finally:
+        del wrapper.__dict__["timezone"]
+
+
+def test_the_compiled_reads_keep_djangos_timestamps_off_postgresql(db):
+    from aftersales.core.pgtypes import fast_timestamps
+
+    with connection.cursor() as cursor:
+        assert fast_timestamps(connection, cursor) is (connection.vendor == "postgresql")

@@ -18,6 +18,8 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
 from django.db.transaction import TransactionManagementError
 
+from aftersales.core.pgtypes import fast_timestamps
+
 
 def _marker(kind: type, index: int, name: str):
     if kind is int:
@@ -102,6 +104,7 @@ class Compiled:
                 "select_for_update cannot be used outside of a transaction."
             )
         with connection.cursor() as cursor:
+            fast_timestamps(connection, cursor)
             cursor.execute(plan.sql, params)
             rows = cursor.fetchall()
         if plan.converters:
