@@ -81,8 +81,14 @@ def test_a_warranty_repair_is_free_and_runs_to_completion(customer, agent, cente
     assert shipped["repair"]["repaired"] is True
     assert (shipped["repair"]["parts_cost"], shipped["repair"]["labour_cost"]) == ("45.00", "30.00")
     assert shipped["refunded_amount"] == "0.00"  # a repair costs the customer nothing
+    # what the repair cost the shop is not the customer's, in the answer as in the timeline
+    seen = customer.get(f"/cases/{number}").json()
+    assert (seen["repair"]["parts_cost"], seen["repair"]["labour_cost"]) == (None, None)
+    shown = [e for e in seen["events"] if e["action"] == "ship_back"]
+    assert shown and not {"parts_cost", "labour_cost"} & set(shown[0]["data"])
     done = customer.act(number, "confirm_receipt").json()
     assert done["state"] == "completed"
+    assert done["repair"]["parts_cost"] is None
 
 
 def test_the_customer_sees_every_step_with_dates(customer, agent, center, clock):

@@ -107,7 +107,7 @@ def present_evidence(item) -> dict:
     }
 
 
-def present_repair(case: Case) -> dict | None:
+def present_repair(case: Case, principal: Principal) -> dict | None:
     if case.kind != CaseKind.REPAIR and case.converted_from != CaseKind.REPAIR:
         return None
     return {
@@ -124,8 +124,9 @@ def present_repair(case: Case) -> dict | None:
         "quote_reminded_at": case.quote_reminded_at,
         "quote_decision": case.quote_decision,
         "repaired": case.repaired,
-        "parts_cost": case.parts_cost,
-        "labour_cost": case.labour_cost,
+        # what the repair cost the shop is its cost reports', as the timeline keeps it
+        "parts_cost": case.parts_cost if principal.is_staff else None,
+        "labour_cost": case.labour_cost if principal.is_staff else None,
     }
 
 
@@ -161,7 +162,7 @@ def present_case(case: Case, principal: Principal) -> dict:
         "return_shipping_cost": case.return_shipping_cost if principal.is_staff else None,
         "outbound_shipping_cost": case.outbound_shipping_cost if principal.is_staff else None,
         "confirmed_at": case.confirmed_at,
-        "repair": present_repair(case),
+        "repair": present_repair(case, principal),
         "steps": progress.steps(case),
         "available_actions": available_actions(case, principal.role_in(case.shop_id)),
         "compensations": list(case.compensations.all()),

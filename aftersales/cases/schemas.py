@@ -144,8 +144,9 @@ class RepairOut(Output):
     quote_reminded_at: dt.datetime | None
     quote_decision: str
     repaired: bool | None
-    parts_cost: Decimal
-    labour_cost: Decimal
+    # What the repair cost the shop, for staff (``null`` for the customer).
+    parts_cost: Decimal | None
+    labour_cost: Decimal | None
 
 
 class StepOut(Output):
