@@ -18,6 +18,30 @@ import sys
 import time
 
 
+def shop_notices(shop, count: int) -> list[int]:
+    """``count`` new notices to ``shop``'s leads (a case escalated), their ids."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from aftersales.catalog.models import Shop
+    from aftersales.core import clock
+    from aftersales.core.models import Notice
+
+    shop_type = ContentType.objects.get_for_model(Shop)
+    rows = [
+        Notice(
+            subject_type=shop_type,
+            subject_id=shop.pk,
+            shop_id=shop.pk,
+            audience="lead",
+            kind="case_escalated",
+            payload={"number": str(index)},
+            created_at=clock.now(),
+        )
+        for index in range(count)
+    ]
+    return [notice.pk for notice in Notice.objects.bulk_create(rows)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--notices", type=int, default=2000)
@@ -26,7 +50,6 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.contrib.contenttypes.models import ContentType
     from django.core.management import call_command
     from django.db import connection, transaction
     from django_tasks_db.models import DBTaskResult
@@ -40,22 +63,6 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     shop, _created = Shop.objects.get_or_create(code="bench-deliveries", defaults={"name": "b"})
-    shop_type = ContentType.objects.get_for_model(Shop)
-
-    def notices() -> list[int]:
-        rows = [
-            Notice(
-                subject_type=shop_type,
-                subject_id=shop.pk,
-                shop_id=shop.pk,
-                audience="lead",
-                kind="case_escalated",
-                payload={"number": str(index)},
-                created_at=clock.now(),
-            )
-            for index in range(count)
-        ]
-        return [notice.pk for notice in Notice.objects.bulk_create(rows)]
 
     def clean() -> None:
         Notice.objects.filter(shop_id=shop.pk).delete()  # deliveries go with them
@@ -64,7 +71,7 @@ def main() -> None:
     clean()
     print(f"database: {connection.vendor}; {count} notices, one record-only delivery each")
 
-    ids = notices()
+    ids = shop_notices(shop, count)
     started = time.perf_counter()
     for chunk in range(0, count, 100):
         with transaction.atomic():
@@ -85,7 +92,7 @@ def main() -> None:
     clean()
 
     # The same tasks run by django-tasks-db's own worker process (its start included).
-    ids = notices()
+    ids = shop_notices(shop, count)
     with transaction.atomic():
         deliveries_start(ids)
     started = time.perf_counter()
@@ -99,7 +106,7 @@ def main() -> None:
     print(f"tasks, db_worker process: {count / separate:6.0f} deliveries/s (with its start)")
     clean()
 
-    ids = notices()
+    ids = shop_notices(shop, count)
     with transaction.atomic():
         Delivery.objects.bulk_create(
             Delivery(

@@ -36,15 +36,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 
-from bench.support import HOME, ROOT, Client, env_for, percentiles, pg_url, server
+from bench.deliveries import shop_notices
+from bench.support import HOME, Client, env_for, percentiles, pg_url, run_module, server
 
 TOKEN = "as_bench_token_0123456789"
 TARGET_RATIO = 5.0
@@ -592,28 +591,9 @@ FROM done WHERE n.id = done.notice_id RETURNING n.id
 
 
 def _notices(count: int) -> list[int]:
-    from django.contrib.contenttypes.models import ContentType
-
     from aftersales.catalog.models import Shop
-    from aftersales.core import clock
-    from aftersales.core.models import Notice
 
-    shop = Shop.objects.get(code=SHOP)
-
-    shop_type = ContentType.objects.get_for_model(Shop)
-    rows = [
-        Notice(
-            subject_type=shop_type,
-            subject_id=shop.pk,
-            shop_id=shop.pk,
-            audience="lead",
-            kind="case_escalated",
-            payload={"number": str(index)},
-            created_at=clock.now(),
-        )
-        for index in range(count)
-    ]
-    return [notice.pk for notice in Notice.objects.bulk_create(rows)]
+    return shop_notices(Shop.objects.get(code=SHOP), count)
 
 
 def bench_deliveries(dataset: str, count: int) -> dict:
@@ -739,20 +719,8 @@ def run(dataset: str, *, quick: bool) -> dict:
 
 def in_process(dataset: str, *, quick: bool) -> dict:
     """``run`` in a process of its own (it sets Django up on ``dataset``): ``bench.run``'s step."""
-    path = HOME / "paths.json"
-    HOME.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "bench.paths", "--dataset", dataset, "--json", str(path)]
-    done = subprocess.run(
-        [*command, *(["--quick"] if quick else [])],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=7200,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"bench.paths failed:\n{done.stderr[-3000:]}")
-    return json.loads(path.read_text(encoding="utf-8"))
+    quick_flag = ["--quick"] if quick else []
+    return run_module("bench.paths", "--dataset", dataset, *quick_flag, answer="paths.json")
 
 
 def main() -> None:

@@ -35,12 +35,14 @@ from bench.support import (
     ROOT,
     Client,
     cli,
+    cli_token,
     database_exists,
     db_name,
     env_for,
     percentiles,
     pg_url,
     psql_admin,
+    run_module,
     server,
     timed,
 )
@@ -64,24 +66,11 @@ def prepare(name: str, rebuild: bool) -> dict:
         cli(env, "user", "create", "bench", "--role", "admin")
         with psycopg.connect(pg_url(name)) as connection:
             connection.execute("SELECT 1")
-        cli_token(env)
+        cli_token(env, TOKEN)
         print(f"  {stats}", flush=True)
         return {"generated": stats}
     cli(env, "migrate", "--no-input", "-v0")  # a kept dataset follows the code's migrations
     return {}
-
-
-def cli_token(env) -> None:
-    code = (
-        "from aftersales.team.services import token_create;"
-        f"token_create(username='bench', token='{TOKEN}')"
-    )
-    subprocess.run(
-        [sys.executable, "-c", f"import django;django.setup();{code}"],
-        env=env,
-        cwd=ROOT,
-        check=True,
-    )
 
 
 def encode_cursor(deadline: dt.datetime | None, case_id: int) -> str:
@@ -636,58 +625,21 @@ def bench_detail(name: str, repeat: int = 300) -> dict:
 def bench_sync(requests: int) -> dict:
     """``bench.sync`` in a process of its own (it sets Django up on its own fresh database):
     ``requests`` per platform, every platform."""
-    path = HOME / "sync.json"
-    HOME.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.sync", "--requests", str(requests), "--json", str(path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=7200,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"bench.sync failed:\n{done.stderr[-3000:]}")
-    return json.loads(path.read_text(encoding="utf-8"))
+    return run_module("bench.sync", "--requests", str(requests), answer="sync.json")
 
 
 def bench_insights(dataset: str, repeat: int) -> dict:
     """``bench.insights`` in a process of its own (it sets Django up on ``dataset``)."""
-    path = HOME / "insights.json"
-    HOME.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(
-        [
-            *(sys.executable, "-m", "bench.insights", "--dataset", dataset),
-            *("--repeat", str(repeat), "--json", str(path)),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=7200,
-        check=False,
+    return run_module(
+        "bench.insights", "--dataset", dataset, "--repeat", str(repeat), answer="insights.json"
     )
-    if done.returncode != 0:
-        raise RuntimeError(f"bench.insights failed:\n{done.stderr[-3000:]}")
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def bench_simulate(quick: bool) -> dict:
     """``bench.simulate`` in a process of its own (a database of its own): the default day, about
     ten minutes; ``--quick``: a smaller, faster day (about three)."""
-    path = HOME / "simulate.json"
-    HOME.mkdir(parents=True, exist_ok=True)
     shape = ("--cases", "150", "--speedup", "480") if quick else ()
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.simulate", *shape, "--json", str(path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=7200,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"bench.simulate failed:\n{done.stderr[-3000:]}")
-    return json.loads(path.read_text(encoding="utf-8"))
+    return run_module("bench.simulate", *shape, answer="simulate.json")
 
 
 def table(results: dict) -> str:

@@ -64,6 +64,7 @@ from bench.support import (
     ROOT,
     Client,
     cli,
+    cli_token,
     database_exists,
     db_name,
     env_for,
@@ -178,16 +179,7 @@ def prepare(args) -> tuple[dict, list[tuple], dict[str, list[int]]]:
     print(f"generating {orders:,} orders, {existing:,} earlier cases …", flush=True)
     stats = generate.generate(url, orders, existing)
     cli(env, "user", "create", "bench", "--role", "admin")
-    code = (
-        "from aftersales.team.services import token_create;"
-        f"token_create(username='bench', token='{TOKEN}')"
-    )
-    subprocess.run(
-        [sys.executable, "-c", f"import django;django.setup();{code}"],
-        env=env,
-        cwd=ROOT,
-        check=True,
-    )
+    cli_token(env, TOKEN)
     # Earlier days' events were rolled up on earlier days: the KPI feed starts the day caught up
     # (otherwise the workers' first rounds spend tens of seconds on the dataset's history).
     code = "from aftersales.insights.feed import rollup_rebuild; rollup_rebuild()"

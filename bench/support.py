@@ -74,6 +74,38 @@ def cli(env: dict[str, str], *args: str, timeout: float = 3600) -> str:
     return done.stdout.strip()
 
 
+def cli_token(env: dict[str, str], token: str) -> None:
+    """Give the benchmarks' user ``bench`` the API token ``token``."""
+    code = (
+        "from aftersales.team.services import token_create;"
+        f"token_create(username='bench', token='{token}')"
+    )
+    subprocess.run(
+        [sys.executable, "-c", f"import django;django.setup();{code}"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+    )
+
+
+def run_module(module: str, *args: str, answer: str) -> dict:
+    """``python -m module *args --json HOME/answer`` in a process of its own (a benchmark that
+    sets Django up on a database of its own), its JSON answer read back."""
+    path = HOME / answer
+    HOME.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        [sys.executable, "-m", module, *args, "--json", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=7200,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{module} failed:\n{done.stderr[-3000:]}")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
