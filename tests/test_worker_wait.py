@@ -4,6 +4,7 @@ lifecycle when that falls due sooner: a deadline then waits for a round in progr
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 from django.db.models import Q
 
@@ -62,3 +63,34 @@ def test_every_lifecycle_finds_its_soonest_deadline_by_a_partial_index():
             if list(index.fields) == ["deadline_at"] and index.condition == ~Q(deadline_action="")
         ]
         assert indexes, f"{lifecycle.subject_type} has no partial index on its due deadlines"
+
+
+def test_the_worker_rests_until_the_soonest_deadline_not_its_whole_interval(
+    customer, order, clock, monkeypatch
+):
+    import signal
+
+    from django.core.management import call_command
+
+    from aftersales.operations.management.commands import worker
+
+    number = open_case(customer, order)["number"]
+    nothing_due()
+    Case.objects.filter(number=number).update(
+        deadline_at=server_clock.now() + dt.timedelta(seconds=0.25), deadline_action="auto_close"
+    )
+    # one round: its rest is recorded, and the worker is asked to stop as it rests
+    stops = {}
+    monkeypatch.setattr(
+        worker.signal, "signal", lambda number, handler: stops.update({number: handler})
+    )
+    monkeypatch.setattr(worker, "close_old_connections", lambda: None)  # the test's transaction
+    rests = []
+
+    def rest(seconds):
+        rests.append(seconds)
+        stops[signal.SIGTERM](signal.SIGTERM, None)
+
+    monkeypatch.setattr(worker.time, "sleep", rest)
+    call_command("worker", interval=5.0, tasks=0, stdout=io.StringIO())
+    assert rests == [0.25]
